@@ -1,0 +1,37 @@
+# Everything runs from a project-local environment built from uv.lock; the only thing the
+# machine needs is Python 3.10+ (`PYTHON=python3.12 make test` picks another interpreter).
+PYTHON ?= python3
+UV_VERSION := 0.13.9
+TOOLS := .tools
+UV := $(TOOLS)/bin/uv
+VENV := .venv
+SYNCED := $(VENV)/.synced
+export UV_PYTHON_DOWNLOADS := never
+
+.PHONY: demo test lint typecheck check clean
+
+demo: $(SYNCED) ## Sync the demo tenant into output/gainsight.duckdb through Meltano
+	$(VENV)/bin/python scripts/demo.py
+
+test: $(SYNCED) ## Run the whole test suite
+	$(VENV)/bin/python -m pytest
+
+lint: $(SYNCED) ## Ruff lint and format check
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+typecheck: $(SYNCED) ## mypy over the package
+	$(VENV)/bin/mypy
+
+check: lint typecheck test
+
+$(UV):
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+
+$(SYNCED): pyproject.toml uv.lock | $(UV)
+	$(UV) sync --locked --all-groups --python $(PYTHON)
+	touch $@
+
+clean:
+	rm -rf $(TOOLS) $(VENV) .meltano output/*.duckdb output/*.jsonl

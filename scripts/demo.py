@@ -1,0 +1,83 @@
+"""`make demo`: a Meltano sync of Gainsight into DuckDB, then a row count per table.
+
+Without TAP_GAINSIGHT_API_KEY in the environment the sync reads the local PX emulator
+(tests/emulator) with its demo tenant; with it, the real tenant that key belongs to.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+
+ROOT = Path(__file__).resolve().parent.parent
+DUCKDB_FILE = ROOT / "output" / "gainsight.duckdb"
+SCHEMA = "gainsight"
+EMULATOR_KEY = "demo-key"
+
+
+def start_emulator() -> tuple[subprocess.Popen[str], str]:
+    """Start the PX emulator with its demo tenant and return it with its base URL."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "tests.emulator", "--size", "demo", "--api-key", EMULATOR_KEY],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stdout is not None
+    line = process.stdout.readline().strip()
+    if not line.startswith("EMULATOR_URL="):
+        process.kill()
+        sys.exit(f"demo: the emulator did not start (it printed {line!r})")
+    return process, line.removeprefix("EMULATOR_URL=")
+
+
+def meltano(*args: str, env: dict[str, str]) -> None:
+    """Run a Meltano command from this project, stopping the demo if it fails."""
+    command = [str(Path(sys.executable).with_name("meltano")), *args]
+    print("$", "meltano", *args, flush=True)
+    if subprocess.run(command, cwd=ROOT, env=env, check=False).returncode != 0:
+        sys.exit(f"demo: `meltano {' '.join(args)}` failed (see its log above)")
+
+
+def print_row_counts() -> None:
+    """Print the row count of every table the sync loaded."""
+    with duckdb.connect(str(DUCKDB_FILE), read_only=True) as connection:
+        tables = [
+            row[0]
+            for row in connection.execute(
+                "select table_name from information_schema.tables "
+                "where table_schema = ? order by table_name",
+                [SCHEMA],
+            ).fetchall()
+        ]
+        print(f"\nRows loaded into {DUCKDB_FILE.relative_to(ROOT)} (schema {SCHEMA}):")
+        for table in tables:
+            (count,) = connection.execute(f'select count(*) from {SCHEMA}."{table}"').fetchone()
+            print(f"  {table:<28} {count:>9,}")
+
+
+def main() -> None:
+    """Sync, then report."""
+    env = dict(os.environ)
+    emulator = None
+    if not env.get("TAP_GAINSIGHT_API_KEY"):
+        emulator, url = start_emulator()
+        env |= {"TAP_GAINSIGHT_API_KEY": EMULATOR_KEY, "TAP_GAINSIGHT_API_URL": url}
+        print(f"demo: no TAP_GAINSIGHT_API_KEY set, reading the local emulator at {url}")
+    try:
+        DUCKDB_FILE.parent.mkdir(exist_ok=True)
+        meltano("install", env=env)
+        meltano("run", "tap-gainsight", "target-duckdb", env=env)
+    finally:
+        if emulator is not None:
+            emulator.terminate()
+            emulator.wait(timeout=10)
+    print_row_counts()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Singer tap for Gainsight PX and Gainsight CS."""

@@ -1,0 +1,144 @@
+"""The PX base stream: every HTTP concern of the PX REST API lives here."""
+
+from __future__ import annotations
+
+import typing as t
+from functools import cached_property
+from http import HTTPStatus
+
+from singer_sdk import RESTStream, SchemaDirectory, StreamSchema
+from singer_sdk.authenticators import APIKeyAuthenticator
+from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
+from typing_extensions import override
+
+from tap_gainsight import schemas
+from tap_gainsight.responses import (
+    api_error_message,
+    find_records,
+    response_body,
+)
+from tap_gainsight.settings import px_base_url
+from tap_gainsight.timestamps import epoch_ms_to_rfc3339
+
+if t.TYPE_CHECKING:
+    from collections.abc import Iterable
+
+    import requests
+    from singer_sdk.helpers.types import Context
+
+SCHEMAS = SchemaDirectory(schemas)
+
+#: Message the API sends when an identical request arrives too soon (px-api.md, section 1).
+DUPLICATE_REQUEST_MESSAGE = "Duplicate request blocked"
+
+
+class GainsightPXStream(RESTStream[t.Any]):
+    """Base of every PX stream: base URL, API key, error handling, records, timestamps.
+
+    Subclasses say only how an endpoint pages; `records_keys` says where its records are.
+    """
+
+    schema = StreamSchema(SCHEMAS)
+    #: Documented records key(s) of the endpoint, preferred first.
+    records_keys: tuple[str, ...] = ()
+    #: The endpoint's largest accepted `pageSize` (the API answers 400 above it).
+    max_page_size: int = 1000
+    #: A redirect to another host would carry the API key there.
+    allow_redirects = False
+
+    @property
+    @override
+    def url_base(self) -> str:
+        return px_base_url(self.config)
+
+    @cached_property
+    @override
+    def authenticator(self) -> APIKeyAuthenticator:
+        return APIKeyAuthenticator(
+            key="X-APTRINSIC-API-KEY",
+            value=self.config["api_key"],
+            location="header",
+        )
+
+    @property
+    @override
+    def http_headers(self) -> dict[str, str]:
+        return {"Accept": "application/json", "User-Agent": self.user_agent}
+
+    @cached_property
+    def page_size(self) -> int:
+        """The configured page size, clamped to this endpoint's maximum."""
+        return max(
+            1, min(int(self.config.get("page_size", self.max_page_size)), self.max_page_size)
+        )
+
+    @cached_property
+    def _epoch_ms_fields(self) -> tuple[str, ...]:
+        """Top-level fields the API sends as epoch ms and the schema declares date-time."""
+        return tuple(
+            name
+            for name, prop in self.schema["properties"].items()
+            if prop.get("format") == "date-time"
+        )
+
+    def records_of(self, response: requests.Response) -> list[dict]:
+        """Return the records of one page (parsed once, shared with the paginator)."""
+        records, key = find_records(response_body(response), self.records_keys, self.path)
+        if key not in (*self.records_keys, "<root>", "<empty>") and not self._warned_key:
+            self._warned_key = True
+            self.logger.warning(
+                "%s: records found under %r, not the documented %s.",
+                self.path,
+                key,
+                " or ".join(self.records_keys),
+            )
+        return records
+
+    _warned_key = False
+
+    @override
+    def parse_response(self, response: requests.Response) -> Iterable[dict]:
+        return self.records_of(response)
+
+    @override
+    def validate_response(self, response: requests.Response) -> None:
+        status = response.status_code
+        if status in (HTTPStatus.UNAUTHORIZED, HTTPStatus.FORBIDDEN):
+            raise FatalAPIError(self._auth_failure_message(status))
+        if status == HTTPStatus.TOO_MANY_REQUESTS or status >= HTTPStatus.INTERNAL_SERVER_ERROR:
+            raise RetriableAPIError(
+                f"{self.path} answered HTTP {status}: {api_error_message(response)}", response
+            )
+        if status >= HTTPStatus.BAD_REQUEST:
+            message = api_error_message(response)
+            if DUPLICATE_REQUEST_MESSAGE.lower() in message.lower():
+                raise RetriableAPIError(f"{self.path}: {message}", response)
+            raise FatalAPIError(f"Gainsight PX rejected {self.path} (HTTP {status}): {message}")
+        try:
+            response_body(response)
+        except ValueError:
+            # A proxy's HTML page or a body cut short: the same request may well succeed.
+            raise RetriableAPIError(
+                f"{self.path} answered HTTP {status} with a body that is not JSON", response
+            ) from None
+
+    def _auth_failure_message(self, status: int) -> str:
+        where = (
+            f"api_url {self.url_base}"
+            if self.config.get("api_url")
+            else f"region {self.config.get('region', 'us')} ({self.url_base})"
+        )
+        return (
+            f"Gainsight PX refused the API key (HTTP {status}) at {where}. Check that api_key "
+            "is a current PX REST API key with Read permission and that region matches the "
+            "subscription's data centre."
+        )
+
+    @override
+    def post_process(self, row: dict, context: Context | None = None) -> dict | None:
+        for field in self._epoch_ms_fields:
+            value = row.get(field)
+            if isinstance(value, int) and not isinstance(value, bool):
+                # PX reports unknown dates as 0; 1970-01-01 would be a false fact.
+                row[field] = epoch_ms_to_rfc3339(value) if value else None
+        return row

@@ -1,0 +1,1 @@
+"""JSON schemas of the tap's streams, one file per stream."""

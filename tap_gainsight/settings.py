@@ -1,0 +1,147 @@
+"""The tap's settings: their schema, defaults and the checks JSON Schema cannot express."""
+
+from __future__ import annotations
+
+import datetime as dt
+import ipaddress
+import typing as t
+from urllib.parse import urlsplit
+
+from singer_sdk import typing as th
+
+from tap_gainsight.timestamps import parse_setting_datetime
+
+if t.TYPE_CHECKING:
+    from collections.abc import Mapping
+
+#: Documented PX REST API base URLs per data centre.
+PX_REGION_URLS: dict[str, str] = {
+    "us": "https://api.aptrinsic.com/v1",
+    "eu": "https://api-eu.aptrinsic.com/v1",
+    "us2": "https://api-us2.aptrinsic.com/v1",
+}
+DEFAULT_REGION = "us"
+DEFAULT_PAGE_SIZE = 1000
+#: Event history read when neither state nor `start_date` says otherwise.
+DEFAULT_HISTORY = dt.timedelta(days=190)
+
+CONFIG_SCHEMA = th.PropertiesList(
+    th.Property(
+        "api_key",
+        th.StringType,
+        required=True,
+        secret=True,
+        title="PX API key",
+        description="Gainsight PX REST API key with Read permission, sent as X-APTRINSIC-API-KEY.",
+    ),
+    th.Property(
+        "region",
+        th.StringType,
+        default=DEFAULT_REGION,
+        allowed_values=list(PX_REGION_URLS),
+        title="PX data centre",
+        description="Data centre of the PX subscription: us, eu or us2.",
+    ),
+    th.Property(
+        "api_url",
+        th.StringType,
+        title="PX API base URL override",
+        description=(
+            "Base URL replacing the region's, e.g. for a proxy. Must be https:// "
+            "(plain http:// is accepted only for loopback hosts)."
+        ),
+    ),
+    th.Property(
+        "start_date",
+        th.DateTimeType,
+        title="Start date",
+        description=(
+            "Earliest data to read (RFC 3339). Events default to 190 days before the run; "
+            "users and accounts default to their whole history."
+        ),
+    ),
+    th.Property(
+        "end_date",
+        th.DateTimeType,
+        title="End date",
+        description="Optional end (exclusive) of the event history to read (RFC 3339).",
+    ),
+    th.Property(
+        "page_size",
+        th.IntegerType,
+        default=DEFAULT_PAGE_SIZE,
+        title="Page size",
+        description=(
+            "Records asked for per request, clamped to each endpoint's maximum "
+            "(1000 scroll endpoints, 500 engagements/articles/kc_bots, 200 features/segments)."
+        ),
+    ),
+).to_dict()
+
+
+def px_base_url(config: Mapping[str, t.Any]) -> str:
+    """Return the PX base URL the tap talks to: `api_url` if set, else the region's."""
+    override = config.get("api_url")
+    if override:
+        return str(override).rstrip("/")
+    return PX_REGION_URLS[config.get("region") or DEFAULT_REGION]
+
+
+def is_loopback_host(host: str | None) -> bool:
+    """Tell whether a URL host names this machine (the only place plain HTTP is allowed)."""
+    if not host:
+        return False
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def url_setting_error(setting: str, value: str) -> str | None:
+    """Return why a base-URL setting is unsafe or malformed, or None if it is fine."""
+    parts = urlsplit(value)
+    if parts.scheme == "https" and parts.hostname:
+        return None
+    if parts.scheme == "http" and is_loopback_host(parts.hostname):
+        return None
+    if parts.scheme == "http":
+        return (
+            f"{setting}: {value} uses plain http:// for a non-loopback host; "
+            "use https:// (the API key would travel unencrypted)."
+        )
+    return f"{setting}: {value!r} is not an https:// URL."
+
+
+def semantic_errors(config: Mapping[str, t.Any]) -> list[str]:
+    """Check what the JSON schema cannot: URL safety, date order, ranges.
+
+    Each error is one line naming the setting and what to do.
+    """
+    errors: list[str] = []
+    if config.get("api_url"):
+        error = url_setting_error("api_url", str(config["api_url"]))
+        if error:
+            errors.append(error)
+
+    dates: dict[str, dt.datetime] = {}
+    for setting in ("start_date", "end_date"):
+        if config.get(setting):
+            try:
+                dates[setting] = parse_setting_datetime(str(config[setting]))
+            except ValueError:
+                errors.append(
+                    f"{setting}: {config[setting]!r} is not an RFC 3339 date-time "
+                    "(e.g. 2024-01-31T00:00:00Z)."
+                )
+    if "start_date" in dates and "end_date" in dates and dates["end_date"] <= dates["start_date"]:
+        errors.append(
+            f"end_date ({config['end_date']}) must be later than start_date "
+            f"({config['start_date']})."
+        )
+
+    page_size = config.get("page_size", DEFAULT_PAGE_SIZE)
+    if isinstance(page_size, int) and page_size < 1:
+        errors.append(f"page_size: {page_size} must be at least 1.")
+    return errors

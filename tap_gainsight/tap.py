@@ -1,0 +1,43 @@
+"""The tap-gainsight Singer tap: settings and stream discovery."""
+
+from __future__ import annotations
+
+import typing as t
+
+from singer_sdk import Tap
+from singer_sdk.exceptions import ConfigValidationError
+from typing_extensions import override
+
+from tap_gainsight.px_streams import PX_ENTITY_ENDPOINTS
+from tap_gainsight.settings import CONFIG_SCHEMA, semantic_errors
+
+if t.TYPE_CHECKING:
+    from singer_sdk import Stream
+
+
+class TapGainsight(Tap):
+    """Singer tap for Gainsight PX (and, where configured, Gainsight CS)."""
+
+    name = "tap-gainsight"
+    package_name = "tap-gainsight"
+    config_jsonschema = CONFIG_SCHEMA
+
+    @override
+    def _validate_config(self, *, raise_errors: bool = True) -> list[str]:
+        # JSON Schema first (types, required, allowed values), then what it cannot express.
+        errors = super()._validate_config(raise_errors=raise_errors)
+        if not errors:
+            errors = semantic_errors(self.config)
+            if errors and raise_errors:
+                raise ConfigValidationError(
+                    "Config validation failed", errors=errors, schema=self.config_jsonschema
+                )
+        return errors
+
+    @override
+    def discover_streams(self) -> list[Stream]:
+        return [endpoint.build(self) for endpoint in PX_ENTITY_ENDPOINTS]
+
+
+if __name__ == "__main__":
+    TapGainsight.cli()

@@ -1,0 +1,44 @@
+"""Conversions between the APIs' epoch milliseconds and RFC 3339 strings (always UTC)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pendulum
+
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
+
+
+def epoch_ms_to_rfc3339(value: int) -> str:
+    """Format epoch milliseconds as `YYYY-MM-DDTHH:MM:SS.mmmZ`, keeping every millisecond.
+
+    Integer arithmetic, not `fromtimestamp(value / 1000)`: the float division can round a
+    millisecond away, and bookmarks must compare exactly with the API's values.
+    """
+    moment = _EPOCH + dt.timedelta(milliseconds=value)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value % 1000:03d}Z"
+
+
+def to_epoch_ms(moment: dt.datetime) -> int:
+    """Return the epoch milliseconds of an aware datetime (naive values are taken as UTC)."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.timezone.utc)
+    return (moment - _EPOCH) // dt.timedelta(milliseconds=1)
+
+
+def parse_setting_datetime(value: str) -> dt.datetime:
+    """Parse an RFC 3339 / ISO 8601 setting value into an aware UTC datetime.
+
+    Raises:
+        ValueError: If the value is not a date or date-time.
+    """
+    try:
+        parsed: object = pendulum.parse(value)
+    except (pendulum.parsing.exceptions.ParserError, ValueError) as exc:
+        raise ValueError(str(exc)) from None
+    if isinstance(parsed, dt.datetime):
+        return parsed.astimezone(dt.timezone.utc)
+    if isinstance(parsed, dt.date):
+        return dt.datetime(parsed.year, parsed.month, parsed.day, tzinfo=dt.timezone.utc)
+    msg = f"{value!r} is not a date-time"
+    raise ValueError(msg)
