@@ -1,0 +1,41 @@
+"""An in-process emulator of the Gainsight PX REST API v1, for tests and demos.
+
+It embodies /work/shared/notes/px-api.md ("px-api.md" in docstrings): start it, point a client
+at ``base_url`` with header ``X-APTRINSIC-API-KEY: <api_key>``, and it serves a seeded,
+deterministic tenant with the real API's envelopes, paging, filters, date-window rules and
+quirks, plus switchable faults.
+
+Modules, one concern each:
+
+* ``tenant``    -- the data (``Tenant``, ``TenantSize``), clock and mutations;
+* ``filters``   -- the ``filter``/``sort`` query syntax;
+* ``endpoints`` -- every endpoint family (scroll, event windows, page-number, attributes);
+* ``scrolls``   -- server-side scroll cursors;
+* ``quirks``    -- real-API behaviours as flags (``Quirks``);
+* ``faults``    -- injected failures (``Faults``) and their order;
+* ``errors``    -- the ``externalapierror`` envelope;
+* ``server``    -- HTTP plumbing (``Emulator``, ``RequestRecord``);
+* ``__main__``  -- ``python -m tests.emulator`` for demos.
+
+Example::
+
+    with Emulator(Tenant.generate(seed=1, size=TenantSize.small())) as emu:
+        requests.get(f"{emu.base_url}/users", headers={"X-APTRINSIC-API-KEY": emu.api_key})
+"""
+
+from .endpoints import MAX_PAGE_SIZE, RECORDS_KEYS
+from .faults import Faults
+from .quirks import Quirks
+from .server import Emulator, RequestRecord
+from .tenant import Tenant, TenantSize
+
+__all__ = [
+    "MAX_PAGE_SIZE",
+    "RECORDS_KEYS",
+    "Emulator",
+    "Faults",
+    "Quirks",
+    "RequestRecord",
+    "Tenant",
+    "TenantSize",
+]

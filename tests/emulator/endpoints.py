@@ -1,0 +1,276 @@
+"""The PX REST API v1 read endpoints, one family per section, without any HTTP plumbing.
+
+``PxApi.handle(path, params)`` takes the path below ``/v1`` and the parsed query string and
+returns an ``ApiResponse`` (status + JSON-able body). Families:
+
+* **Scroll endpoints** (px-api.md §2a): ``/users``, ``/accounts``, every ``/events/*`` path and
+  ``/survey/responses``. Params ``pageSize`` (default 25, max 1000), ``filter``, ``sort``,
+  ``scrollId``. Envelope ``{"<recordsKey>": [...], "scrollId": "...", "totalHits": n}``.
+* **Event date windows** (px-api.md §3): on event paths the window comes from the ``date``
+  conditions of the filter; no date condition means the last day only; a range over 190 days
+  is a 400.
+* **Page-number endpoints** (px-api.md §2b): ``/feature``, ``/segment``, ``/engagement``,
+  ``/articles``, ``/kcbot``. Params ``pageSize``, ``pageNumber`` (0-based). Envelope
+  ``{"<recordsKey>": [...], "pageNumber": n, "isLastPage": bool}``, records ordered by ``id``.
+* **Attribute models** (px-api.md §4.8): the body is a bare JSON array, no paging.
+* **Single records** (px-api.md §4.1, §4.2): ``/users/{identifyId}``, ``/accounts/{id}`` return
+  the bare object or a 404 ``externalapierror``.
+
+Parameter names are case-sensitive (``scrollID`` is not ``scrollId``: px-api.md §1, S2) and
+unknown parameters are ignored, so a miscased ``scrollID`` silently restarts the scroll.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable
+from dataclasses import dataclass
+from typing import Any
+
+from .errors import ApiError, bad_request
+from .filters import Condition, FilterError, matches, parse_filters, parse_sort, sort_records
+from .filters import parse_timestamp as _parse_timestamp
+from .quirks import Quirks
+from .scrolls import ScrollCursor, ScrollStore
+from .tenant import ATTRIBUTE_PATHS, DAY_MS, EVENT_PATHS, Tenant
+
+Params = dict[str, list[str]]
+
+#: Records key of every list endpoint (px-api.md §0). Attribute endpoints have none (bare array).
+RECORDS_KEYS: dict[str, str] = {
+    "/users": "users",
+    "/accounts": "accounts",
+    "/events/custom": "customEvents",
+    "/events/email": "results",
+    "/events/engagementView": "results",
+    "/events/feature_match": "featureMatchEvents",
+    "/events/formSubmit": "results",
+    "/events/identify": "identifyEvents",
+    "/events/lead": "results",
+    "/events/pageView": "results",
+    "/events/segment_match": "featureMatchEvents",  # sic: same key as feature matches (§5.9)
+    "/events/session": "sessionInitializedEvents",
+    "/survey/responses": "results",
+    "/feature": "features",
+    "/segment": "segments",
+    "/engagement": "engagements",
+    "/articles": "articleExternalViewList",
+    "/kcbot": "kcList",
+}
+
+#: Maximum ``pageSize`` per endpoint (vendor OpenAPI maxima, px-api.md §2a, §2b).
+MAX_PAGE_SIZE: dict[str, int] = {
+    "/users": 1000,
+    "/accounts": 1000,
+    **dict.fromkeys(EVENT_PATHS, 1000),
+    "/feature": 200,
+    "/segment": 200,
+    "/engagement": 500,
+    "/articles": 500,
+    "/kcbot": 500,
+}
+
+SCROLL_PATHS = ("/users", "/accounts", *EVENT_PATHS)
+PAGED_PATHS = ("/feature", "/segment", "/engagement", "/articles", "/kcbot")
+PRIMARY_KEYS: dict[str, str] = {
+    "/users": "aptrinsicId",
+    "/accounts": "id",
+    **dict.fromkeys(EVENT_PATHS, "eventId"),
+}
+DEFAULT_PAGE_SIZE = 25  # px-api.md §2a (D1, D2)
+MAX_EVENT_RANGE_DAYS = 190  # px-api.md §3
+DEFAULT_EVENT_WINDOW_MS = DAY_MS  # px-api.md §3: no range -> the last day only
+
+
+@dataclass
+class ApiResponse:
+    """What the API answers: status and JSON-able body (``cursor`` if a scroll page)."""
+
+    status: int
+    body: Any
+    cursor: ScrollCursor | None = None
+
+
+def _one(params: Params, name: str) -> str | None:
+    """The first value of a scalar param; an empty value (``scrollId=``) counts as absent."""
+    values = params.get(name)
+    return values[0] if values and values[0] != "" else None
+
+
+def _int_param(params: Params, name: str, default: int) -> int:
+    raw = _one(params, name)
+    if raw is None:
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise bad_request(f"Invalid value '{raw}' for parameter {name}: not an integer") from None
+
+
+class PxApi:
+    """The read API of one tenant. Thread-safe."""
+
+    def __init__(self, tenant: Tenant, quirks: Quirks, scrolls: ScrollStore) -> None:
+        self.tenant = tenant
+        self.quirks = quirks
+        self.scrolls = scrolls
+
+    # -- dispatch --------------------------------------------------------------------------
+
+    def handle(self, path: str, params: Params) -> ApiResponse:
+        """Answer ``GET /v1<path>?<params>``; errors become ``externalapierror`` responses."""
+        try:
+            if path in SCROLL_PATHS:
+                return self.scroll(path, params)
+            if path in PAGED_PATHS:
+                return self.paged(path, params)
+            if path in ATTRIBUTE_PATHS:
+                return self.attributes(path)
+            parts = path.split("/")
+            if len(parts) == 3 and parts[1] in ("users", "accounts") and parts[2]:
+                return self.single(parts[1], parts[2])
+            raise ApiError(404, f"No handler found for GET /v1{path}")
+        except ApiError as e:
+            return ApiResponse(e.status, e.body)
+
+    def continuation_id(self, path: str, params: Params) -> str | None:
+        """The ``scrollId`` if this request continues a scroll, else None."""
+        return _one(params, "scrollId") if path in SCROLL_PATHS else None
+
+    def request_key(self, path: str, params: Params) -> Hashable:
+        """Identity of a request for duplicate blocking: path, query, and cursor position."""
+        query = tuple(sorted((k, tuple(v)) for k, v in params.items()))
+        scroll_id = self.continuation_id(path, params)
+        position = self.scrolls.position(scroll_id) if scroll_id else None
+        return (path, query, position)
+
+    @staticmethod
+    def invalid_scroll(scroll_id: str) -> ApiError:
+        """The 400 for an unknown or expired ``scrollId``."""
+        return bad_request(f"Invalid scrollId '{scroll_id}': unknown or expired scroll")
+
+    # -- page sizes ------------------------------------------------------------------------
+
+    def page_size(self, path: str, params: Params, default: int = DEFAULT_PAGE_SIZE) -> int:
+        """``pageSize`` within [1, max] or a 400 naming the maximum (px-api.md §1)."""
+        size = _int_param(params, "pageSize", default)
+        maximum = MAX_PAGE_SIZE[path]
+        if size < 1 or size > maximum:
+            raise bad_request(f"pageSize must be between 1 and {maximum} for {path}, got {size}")
+        return size
+
+    # -- scroll endpoints (px-api.md §2a) --------------------------------------------------
+
+    def scroll(self, path: str, params: Params) -> ApiResponse:
+        """One page of a scroll; opens the scroll when there is no ``scrollId``."""
+        scroll_id = self.continuation_id(path, params)
+        if scroll_id is None:
+            size = self.page_size(path, params)
+            cursor = self.scrolls.open(path, self.search(path, params), size)
+            new_id = False
+        else:
+            found = self.scrolls.get(scroll_id)
+            if found is None or found.path != path:
+                raise self.invalid_scroll(scroll_id)
+            cursor = found
+            # filter/sort repeated on a continuation are ignored: the snapshot is fixed.
+            size = self.page_size(path, params, default=cursor.page_size)
+            new_id = not self.quirks.constant_scroll_id
+        page = self.scrolls.next_page(cursor, size, new_id=new_id)
+        # The scrollId stays set on the last page and on empty pages after it (§2a).
+        body: dict[str, Any] = {RECORDS_KEYS[path]: page, "scrollId": cursor.scroll_id}
+        if not self.quirks.omit_total_hits:
+            body["totalHits"] = cursor.total_hits
+        return ApiResponse(200, body, cursor)
+
+    def search(self, path: str, params: Params) -> list[dict[str, Any]]:
+        """Filter and sort a snapshot of the collection (the hits of a new scroll)."""
+        try:
+            branches = parse_filters(params.get("filter", []))
+            keys = parse_sort(params.get("sort", []))
+        except FilterError as e:
+            raise bad_request(str(e)) from None
+        if path in EVENT_PATHS:
+            branches = self.event_window(branches)
+        with self.tenant.lock:
+            records = list(self.tenant.collections[path])
+        hits = [r for r in records if matches(r, branches)]
+        # Without sort: primary-key order, i.e. NOT date order for events (quirks.py).
+        return sort_records(hits, keys, PRIMARY_KEYS[path])
+
+    # -- event date windows (px-api.md §3) -------------------------------------------------
+
+    def event_window(self, branches: list[list[Condition]]) -> list[list[Condition]]:
+        """Bound every OR branch of an events filter by its ``date`` conditions.
+
+        * ``date>=`` / ``date>`` / ``date==`` give the lower bound, ``date<`` / ``date<=`` /
+          ``date==`` the upper one; values are epoch ms or ISO-8601.
+        * No lower bound: the window is the last day before the upper bound (now if none):
+          "An events request without a date range returns only the last day" (S5).
+        * ``upper (or now) - lower`` over 190 days is a 400 (S5, S6). The bounds are compared
+          as given, so ``date>=a;date<=a+190d`` is accepted.
+        """
+        now_ms = self.tenant.now_ms
+        bounded = []
+        for conditions in branches or [[]]:
+            branch = conditions
+            lower: int | None = None
+            upper: int | None = None
+            for c in branch:
+                if c.field != "date" or c.op not in ("==", "<", "<=", ">", ">="):
+                    continue
+                ms = _parse_timestamp(c.value)
+                if ms is None:
+                    raise bad_request(f"Invalid date '{c.value}': use epoch ms or ISO-8601")
+                if c.op in ("==", ">", ">="):
+                    lower = ms if lower is None else max(lower, ms)
+                if c.op in ("==", "<", "<="):
+                    upper = ms if upper is None else min(upper, ms)
+            end = now_ms if upper is None else upper
+            if lower is None:
+                lower = end - DEFAULT_EVENT_WINDOW_MS
+                branch = [*branch, Condition.parse(f"date>={lower}")]
+            if end - lower > MAX_EVENT_RANGE_DAYS * DAY_MS:
+                raise bad_request(
+                    f"The date range may not exceed {MAX_EVENT_RANGE_DAYS} days "
+                    f"(requested {(end - lower) / DAY_MS:.2f} days)"
+                )
+            bounded.append(branch)
+        return bounded
+
+    # -- page-number endpoints (px-api.md §2b) ---------------------------------------------
+
+    def paged(self, path: str, params: Params) -> ApiResponse:
+        """One page by ``pageNumber`` (0-based); a page past the end is empty and last."""
+        size = self.page_size(path, params)
+        number = _int_param(params, "pageNumber", 0)
+        if number < 0:
+            raise bad_request(f"pageNumber must be >= 0, got {number}")
+        with self.tenant.lock:
+            records = sorted(self.tenant.collections[path], key=lambda r: r["id"])
+        start = number * size
+        body = {
+            RECORDS_KEYS[path]: records[start : start + size],
+            "pageNumber": number,
+            "isLastPage": start + size >= len(records),
+        }
+        return ApiResponse(200, body)
+
+    # -- attribute models (px-api.md §4.8) -------------------------------------------------
+
+    def attributes(self, path: str) -> ApiResponse:
+        """The attribute definitions as a bare JSON array (the response root)."""
+        with self.tenant.lock:
+            return ApiResponse(200, list(self.tenant.collections[path]))
+
+    # -- single records (px-api.md §4.1, §4.2) ---------------------------------------------
+
+    def single(self, kind: str, key: str) -> ApiResponse:
+        """``/users/{identifyId}`` or ``/accounts/{id}``: the bare object, or 404."""
+        field = "identifyId" if kind == "users" else "id"
+        with self.tenant.lock:
+            records = self.tenant.collections[f"/{kind}"]
+            found = next((r for r in records if r[field] == key), None)
+        if found is None:
+            noun = "User" if kind == "users" else "Account"
+            raise ApiError(404, f"{noun} was not found for parameters {{id={key}}}")
+        return ApiResponse(200, found)

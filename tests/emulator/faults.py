@@ -1,0 +1,190 @@
+"""Injected failures: what the network, the gateway and the API's protections do to a client.
+
+All faults are off by default, mutable at runtime (``emulator.faults.error_rate = 0.2``) and
+drawn from a seeded RNG, so a sequential client sees the same faults on every run. ``injected``
+counts every fault actually injected, by name.
+
+The server applies them after authentication, in this order (first match answers):
+
+1. ``latency_ms``: sleep before anything else (slow network / slow backend).
+2. ``rate_limit_per_second`` -> 429 ``Retry-After: 1`` (gateway throttling; px-api.md §1
+   "around 200 requests per second"; the header is [I], honour it if present).
+3. ``reset_rate`` -> the socket is closed (RST) without any answer.
+4. ``error_rate`` -> 500/502/503 with a JSON ``externalapierror`` or a proxy's HTML page.
+5. ``html_rate`` -> 200 ``text/html`` maintenance/proxy page instead of JSON.
+6. ``block_duplicates_ms`` -> 429 "Duplicate request blocked. Please wait before retrying"
+   when an identical request (same path and query, and for a scroll continuation the same
+   cursor position) was answered less than N ms ago (px-api.md §1, S2 commit message).
+7. ``expire_scrolls`` -> the next scroll continuation is 400 "invalid scrollId"; the scroll is
+   gone and the flag resets itself (scroll lifetime is undocumented, px-api.md §2a).
+8. (the API answers)
+9. ``truncate_rate`` -> a 200 JSON body is cut in half; ``Content-Length`` is honest (the cut
+   length) and the connection is closed, so the client sees a complete but invalid JSON
+   document. See ``Quirks.truncated_page_consumes_cursor`` for what happens to the scroll.
+
+Steps 2-5 play the gateway in front of the API, so the API never sees those requests: they do
+not count as "answered" for duplicate blocking.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import threading
+import time
+from collections import deque
+from collections.abc import Hashable
+from dataclasses import dataclass, field
+
+from .errors import error_body
+
+FAULT_NAMES = (
+    "latency",
+    "rate_limit",
+    "reset",
+    "error",
+    "html",
+    "duplicate",
+    "expired_scroll",
+    "truncate",
+)
+DUPLICATE_MESSAGE = "Duplicate request blocked. Please wait before retrying"
+
+_PROXY_ERROR_PAGE = (
+    "<html>\r\n<head><title>{status} {reason}</title></head>\r\n<body>\r\n"
+    "<center><h1>{status} {reason}</h1></center>\r\n<hr><center>nginx</center>\r\n"
+    "</body>\r\n</html>\r\n"
+)
+#: What a captive portal / corporate proxy / maintenance page returns with a 200.
+PROXY_HTML_PAGE = (
+    "<!DOCTYPE html><html><head><title>Service temporarily unavailable</title></head>"
+    "<body><h1>We'll be right back</h1><p>Gainsight PX is undergoing scheduled maintenance."
+    "</p></body></html>"
+)
+_REASONS = {
+    500: "Internal Server Error",
+    502: "Bad Gateway",
+    503: "Service Temporarily Unavailable",
+}
+
+
+@dataclass
+class Faults:
+    """Fault switches (all off by default) and counters of injected faults."""
+
+    error_rate: float = 0.0
+    """Fraction of requests answered 500/502/503 (JSON or HTML body)."""
+    reset_rate: float = 0.0
+    """Fraction of requests whose connection is reset without an answer."""
+    truncate_rate: float = 0.0
+    """Fraction of 200 JSON answers cut in half (honest Content-Length, connection closed)."""
+    html_rate: float = 0.0
+    """Fraction of requests answered 200 with a proxy's HTML page."""
+    rate_limit_per_second: int | None = None
+    """At most N requests are served in any 1 s window; the rest get 429 ``Retry-After: 1``.
+    Refused requests do not count towards the window."""
+    block_duplicates_ms: int | None = None
+    """Block an identical request answered less than N ms ago (429, duplicate message)."""
+    latency_ms: int = 0
+    """Delay added to every request."""
+    expire_scrolls: bool = False
+    """The next scroll continuation fails with 400 "invalid scrollId"; then resets to False."""
+    seed: int = 0
+    """Seed of the fault RNG."""
+    injected: dict[str, int] = field(default_factory=lambda: dict.fromkeys(FAULT_NAMES, 0))
+    """How many times each fault was injected (keys: ``FAULT_NAMES``)."""
+
+    def __post_init__(self) -> None:
+        self._rng = random.Random(self.seed)
+        self._lock = threading.Lock()
+        self._served: deque[float] = deque()
+        self._answered: dict[Hashable, float] = {}
+
+    def clear(self) -> None:
+        """Turn every fault off (counters are kept)."""
+        with self._lock:
+            self.error_rate = self.reset_rate = self.truncate_rate = self.html_rate = 0.0
+            self.rate_limit_per_second = self.block_duplicates_ms = None
+            self.latency_ms = 0
+            self.expire_scrolls = False
+
+    def reset_counters(self) -> None:
+        """Zero ``injected``."""
+        with self._lock:
+            self.injected = dict.fromkeys(FAULT_NAMES, 0)
+
+    def _count(self, name: str) -> None:
+        self.injected[name] = self.injected.get(name, 0) + 1
+
+    # -- decisions, in the order the server asks for them ----------------------------------
+
+    def delay(self) -> None:
+        """Step 1: sleep ``latency_ms``."""
+        if self.latency_ms > 0:
+            with self._lock:
+                self._count("latency")
+            time.sleep(self.latency_ms / 1000)
+
+    def rate_limited(self) -> bool:
+        """Step 2: True if this request exceeds ``rate_limit_per_second`` (sliding 1 s window)."""
+        limit = self.rate_limit_per_second
+        with self._lock:
+            now = time.monotonic()
+            while self._served and now - self._served[0] >= 1.0:
+                self._served.popleft()
+            if limit is not None and len(self._served) >= limit:
+                self._count("rate_limit")
+                return True
+            self._served.append(now)
+            return False
+
+    def roll(self, name: str, rate: float) -> bool:
+        """Steps 3-5 and 9: True (and counted) with probability ``rate``."""
+        if rate <= 0:
+            return False
+        with self._lock:
+            if self._rng.random() < rate:
+                self._count(name)
+                return True
+            return False
+
+    def error_response(self) -> tuple[int, str, bytes]:
+        """Step 4's answer: (status, content type, body), a JSON or an HTML 5xx."""
+        with self._lock:
+            status = self._rng.choice((500, 502, 503))
+            as_json = self._rng.random() < 0.5
+        if as_json:
+            body = error_body(status, "An unexpected error occurred, please try again later")
+            return status, "application/json;charset=UTF-8", json.dumps(body).encode()
+        page = _PROXY_ERROR_PAGE.format(status=status, reason=_REASONS[status])
+        return status, "text/html", page.encode()
+
+    def is_duplicate(self, key: Hashable) -> bool:
+        """Step 6: True if an identical request was answered < ``block_duplicates_ms`` ago."""
+        window = self.block_duplicates_ms
+        if window is None:
+            return False
+        with self._lock:
+            last = self._answered.get(key)
+            if last is not None and (time.monotonic() - last) * 1000 < window:
+                self._count("duplicate")
+                return True
+            return False
+
+    def mark_answered(self, key: Hashable) -> None:
+        """Remember when a request was answered by the API (for step 6)."""
+        with self._lock:
+            now = time.monotonic()
+            self._answered[key] = now
+            if len(self._answered) > 10_000:  # forget answers older than any sane window
+                horizon = now - max(self.block_duplicates_ms or 0, 60_000) / 1000
+                self._answered = {k: t for k, t in self._answered.items() if t >= horizon}
+
+    def take_expired_scroll(self) -> bool:
+        """Step 7: consume ``expire_scrolls`` (True once, then the flag is False again)."""
+        with self._lock:
+            if not self.expire_scrolls:
+                return False
+            self.expire_scrolls = False
+            self._count("expired_scroll")
+            return True

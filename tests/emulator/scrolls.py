@@ -1,0 +1,109 @@
+"""Server-side scroll cursors (px-api.md §2a), Elasticsearch-style.
+
+The first request of a scroll (no ``scrollId``) filters and sorts the collection once and keeps
+the result as a point-in-time snapshot; the opaque ``scrollId`` names a cursor into it. Every
+continuation (``scrollId=<id>``) returns the next ``pageSize`` records of the snapshot and
+moves the cursor, whatever ``filter``/``sort`` it repeats. Past the end, pages are empty and
+the ``scrollId`` is still returned (px-api.md §2a "Last page").
+
+A continuation with an unknown (or expired) id is a 400 ``externalapierror``. The lifetime of a
+real scroll is undocumented; here a scroll lives until the emulator stops, except that only the
+``MAX_OPEN_SCROLLS`` most recently used are kept.
+"""
+
+from __future__ import annotations
+
+import base64
+import random
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from typing import Any
+
+MAX_OPEN_SCROLLS = 20_000
+
+
+@dataclass
+class ScrollCursor:
+    """One open scroll: the snapshot and how far the client has read it."""
+
+    scroll_id: str
+    path: str
+    records: list[dict[str, Any]]
+    page_size: int
+    position: int = 0
+    _undo: tuple[str, int] | None = field(default=None, repr=False)
+
+    @property
+    def total_hits(self) -> int:
+        """``totalHits``: the size of the snapshot."""
+        return len(self.records)
+
+
+class ScrollStore:
+    """Open scrolls by id; thread-safe; ids drawn from a seeded RNG (deterministic)."""
+
+    def __init__(self, seed: int = 0) -> None:
+        self._rng = random.Random(f"scroll-ids-{seed}")
+        self._lock = threading.Lock()
+        self._open: OrderedDict[str, ScrollCursor] = OrderedDict()
+
+    def _new_id(self) -> str:
+        # Looks like an Elasticsearch scroll id: "DXF1ZXJ5QW5kRmV0Y2gB" is "\rqueryAndFetch\x01".
+        raw = self._rng.getrandbits(256).to_bytes(32, "big")
+        return "DXF1ZXJ5QW5kRmV0Y2gB" + base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+    def open(self, path: str, records: list[dict[str, Any]], page_size: int) -> ScrollCursor:
+        """Start a scroll over a filtered, sorted snapshot."""
+        with self._lock:
+            cursor = ScrollCursor(self._new_id(), path, records, page_size)
+            self._open[cursor.scroll_id] = cursor
+            while len(self._open) > MAX_OPEN_SCROLLS:
+                self._open.popitem(last=False)
+            return cursor
+
+    def get(self, scroll_id: str) -> ScrollCursor | None:
+        """The open cursor named ``scroll_id`` (None if unknown or expired)."""
+        with self._lock:
+            cursor = self._open.get(scroll_id)
+            if cursor is not None:
+                self._open.move_to_end(scroll_id)
+            return cursor
+
+    def position(self, scroll_id: str) -> int | None:
+        """Where the cursor named ``scroll_id`` stands (for duplicate detection)."""
+        with self._lock:
+            cursor = self._open.get(scroll_id)
+            return None if cursor is None else cursor.position
+
+    def expire(self, scroll_id: str) -> None:
+        """Forget a scroll (the ``expire_scrolls`` fault)."""
+        with self._lock:
+            self._open.pop(scroll_id, None)
+
+    def next_page(
+        self, cursor: ScrollCursor, page_size: int, *, new_id: bool
+    ) -> list[dict[str, Any]]:
+        """Return the next page and advance; with ``new_id`` re-key the cursor under a new id."""
+        with self._lock:
+            page = cursor.records[cursor.position : cursor.position + page_size]
+            cursor._undo = (cursor.scroll_id, cursor.position)
+            cursor.position += len(page)
+            if new_id:
+                self._open.pop(cursor.scroll_id, None)
+                cursor.scroll_id = self._new_id()
+                self._open[cursor.scroll_id] = cursor
+            return page
+
+    def rewind(self, cursor: ScrollCursor) -> None:
+        """Undo the last ``next_page`` (position and id), as if it had never been served."""
+        with self._lock:
+            if cursor._undo is None:
+                return
+            old_id, old_position = cursor._undo
+            cursor._undo = None
+            if old_id != cursor.scroll_id:
+                self._open.pop(cursor.scroll_id, None)
+                cursor.scroll_id = old_id
+                self._open[old_id] = cursor
+            cursor.position = old_position

@@ -1,0 +1,311 @@
+"""The HTTP side of the emulator: a real server on 127.0.0.1 speaking the PX REST API v1.
+
+``Emulator`` wraps a ``ThreadingHTTPServer`` (HTTP/1.1, ``Content-Length`` on every answer, so
+clients keep connections alive). Each request goes through, in order:
+
+1. method: only GET exists for reads (anything else: 405 ``externalapierror``);
+2. auth: header ``X-APTRINSIC-API-KEY`` must equal the key, else 401 (px-api.md §1);
+3. faults, in the order documented in ``faults.py``;
+4. routing: everything lives under ``/v1``; an unknown path is a 404 ``NOT_FOUND``;
+5. the endpoint (``endpoints.py``).
+
+Every request is logged as a ``RequestRecord`` (path relative to ``/v1``, e.g. ``/users``)
+before its answer is written, so a client that has its response can already see it in
+``emulator.requests``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import socket
+import struct
+import threading
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import TracebackType
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from .endpoints import PxApi
+from .errors import error_body
+from .faults import DUPLICATE_MESSAGE, PROXY_HTML_PAGE, Faults
+from .quirks import Quirks
+from .scrolls import ScrollStore
+from .tenant import Tenant
+
+JSON_TYPE = "application/json;charset=UTF-8"
+API_KEY_HEADER = "X-APTRINSIC-API-KEY"
+
+
+@dataclass(frozen=True)
+class RequestRecord:
+    """One request as the emulator saw it. ``status`` is 0 when the connection was reset."""
+
+    method: str
+    path: str
+    params: dict[str, list[str]]
+    status: int
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "PX-Emulator/1.0"
+    sys_version = ""
+    timeout = 30  # idle keep-alive connections are closed after 30 s
+    server: _HttpServer
+
+    def setup(self) -> None:
+        super().setup()
+        # Headers and body are two writes: without NODELAY, Nagle + delayed ACK add ~40 ms.
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """Quiet: no per-request logging."""
+
+    def do_GET(self) -> None:
+        self.server.emulator._serve(self)
+
+    do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = do_GET
+
+
+class _HttpServer(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def __init__(self, address: tuple[str, int], emulator: Emulator) -> None:
+        self.emulator = emulator
+        self.connections: set[socket.socket] = set()
+        self.connections_lock = threading.Lock()
+        super().__init__(address, _Handler)
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        with self.connections_lock:
+            self.connections.add(request)
+        super().process_request(request, client_address)
+
+    def shutdown_request(self, request: Any) -> None:
+        with self.connections_lock:
+            self.connections.discard(request)
+        super().shutdown_request(request)
+
+    def close_connections(self) -> None:
+        """Cut kept-alive connections so that their handler threads end."""
+        with self.connections_lock:
+            conns = list(self.connections)
+        for conn in conns:
+            with contextlib.suppress(OSError):
+                conn.shutdown(socket.SHUT_RDWR)
+
+
+class Emulator:
+    """A running (once ``start()``-ed) Gainsight PX API for one tenant."""
+
+    def __init__(
+        self,
+        tenant: Tenant | None = None,
+        *,
+        api_key: str = "emulator-key",
+        host: str = "127.0.0.1",
+        port: int = 0,
+        faults: Faults | None = None,
+        quirks: Quirks | None = None,
+    ) -> None:
+        self._tenant = tenant if tenant is not None else Tenant.generate()
+        self._api_key = api_key
+        self._address = (host, port)
+        self._faults = faults if faults is not None else Faults()
+        self._quirks = quirks if quirks is not None else Quirks()
+        self._api = PxApi(self._tenant, self._quirks, ScrollStore(self._tenant.seed))
+        self._requests: list[RequestRecord] = []
+        self._requests_lock = threading.Lock()
+        self._server: _HttpServer | None = None
+        self._thread: threading.Thread | None = None
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    def start(self) -> Emulator:
+        """Bind and serve in a daemon thread; returns self."""
+        if self._server is not None:
+            return self
+        self._server = _HttpServer(self._address, self)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            name="px-emulator",
+            daemon=True,
+        )
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop serving and close every connection."""
+        server, self._server = self._server, None
+        if server is None:
+            return
+        server.shutdown()
+        server.close_connections()
+        server.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+
+    def __enter__(self) -> Emulator:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    # -- properties ------------------------------------------------------------------------
+
+    @property
+    def base_url(self) -> str:
+        """``http://127.0.0.1:PORT/v1`` (only once started)."""
+        if self._server is None:
+            raise RuntimeError("Emulator is not started")
+        host, port = self._server.server_address[:2]
+        return f"http://{host!s}:{port}/v1"
+
+    @property
+    def tenant(self) -> Tenant:
+        """The data being served (mutable: ``tenant.advance()``, ``tenant.touch()``)."""
+        return self._tenant
+
+    @property
+    def faults(self) -> Faults:
+        """Fault switches, mutable while serving."""
+        return self._faults
+
+    @property
+    def quirks(self) -> Quirks:
+        """Quirk switches, mutable while serving."""
+        return self._quirks
+
+    @property
+    def api_key(self) -> str:
+        """The only accepted ``X-APTRINSIC-API-KEY``."""
+        return self._api_key
+
+    @property
+    def requests(self) -> list[RequestRecord]:
+        """A copy of the request log, oldest first."""
+        with self._requests_lock:
+            return list(self._requests)
+
+    def reset_log(self) -> None:
+        """Clear the request log."""
+        with self._requests_lock:
+            self._requests.clear()
+
+    # -- request pipeline ------------------------------------------------------------------
+
+    def _serve(self, h: _Handler) -> None:  # noqa: PLR0911 - one return per pipeline exit
+        url = urlsplit(h.path)
+        params = parse_qs(url.query, keep_blank_values=True)
+        in_api = url.path.startswith("/v1/")
+        path = url.path[3:] if in_api else url.path
+        reply = _Reply(self, h, path, params)
+
+        if h.command != "GET":
+            return reply.json(405, error_body(405, f"Request method '{h.command}' not supported"))
+        if h.headers.get(API_KEY_HEADER) != self._api_key:
+            return reply.json(401, error_body(401, f"Missing or invalid {API_KEY_HEADER} header"))
+
+        # Faults, in the order documented in faults.py.
+        f = self._faults
+        f.delay()
+        if f.rate_limited():
+            body = error_body(429, "Rate limit exceeded, please retry later")
+            return reply.json(429, body, headers={"Retry-After": "1"})
+        if f.roll("reset", f.reset_rate):
+            return reply.reset()
+        if f.roll("error", f.error_rate):
+            status, content_type, raw = f.error_response()
+            return reply.send(status, raw, content_type)
+        if f.roll("html", f.html_rate):
+            return reply.send(200, PROXY_HTML_PAGE.encode(), "text/html;charset=UTF-8")
+        if not in_api:
+            return reply.json(404, error_body(404, f"No handler found for GET {url.path}"))
+        key = self._api.request_key(path, params)
+        if f.is_duplicate(key):
+            return reply.json(429, error_body(429, DUPLICATE_MESSAGE))
+        scroll_id = self._api.continuation_id(path, params)
+        if scroll_id is not None and f.take_expired_scroll():
+            self._api.scrolls.expire(scroll_id)
+            f.mark_answered(key)
+            return reply.json(400, self._api.invalid_scroll(scroll_id).body)
+
+        response = self._api.handle(path, params)
+        f.mark_answered(key)
+        raw = _encode(response.body)
+        if response.status == 200 and f.roll("truncate", f.truncate_rate):
+            if response.cursor is not None and not self._quirks.truncated_page_consumes_cursor:
+                self._api.scrolls.rewind(response.cursor)
+            return reply.send(200, raw[: len(raw) // 2], JSON_TYPE, close=True)
+        return reply.send(response.status, raw, JSON_TYPE)
+
+    def _log(self, record: RequestRecord) -> None:
+        with self._requests_lock:
+            self._requests.append(record)
+
+
+def _encode(body: Any) -> bytes:
+    return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+class _Reply:
+    """Writes one answer (or none) and logs it first."""
+
+    def __init__(
+        self, emulator: Emulator, h: _Handler, path: str, params: dict[str, list[str]]
+    ) -> None:
+        self.emulator, self.h, self.path, self.params = emulator, h, path, params
+
+    def _log(self, status: int) -> None:
+        self.emulator._log(RequestRecord(self.h.command, self.path, self.params, status))
+
+    def json(self, status: int, body: Any, headers: dict[str, str] | None = None) -> None:
+        self.send(status, _encode(body), JSON_TYPE, headers=headers)
+
+    def send(
+        self,
+        status: int,
+        raw: bytes,
+        content_type: str,
+        *,
+        headers: dict[str, str] | None = None,
+        close: bool = False,
+    ) -> None:
+        self._log(status)
+        h = self.h
+        if h.command != "GET":  # a body we did not read would corrupt the next request
+            close = True
+        try:
+            h.send_response(status)
+            h.send_header("Content-Type", content_type)
+            h.send_header("Content-Length", str(len(raw)))
+            for name, value in (headers or {}).items():
+                h.send_header(name, value)
+            if close:
+                h.send_header("Connection", "close")
+                h.close_connection = True
+            h.end_headers()
+            if h.command != "HEAD":
+                h.wfile.write(raw)
+        except OSError:  # the client went away
+            h.close_connection = True
+
+    def reset(self) -> None:
+        """Close the socket with an RST and no answer at all."""
+        self._log(0)
+        h = self.h
+        h.close_connection = True
+        try:
+            h.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            h.connection.close()
+        except OSError:
+            pass

@@ -1,0 +1,495 @@
+"""Tests of the Gainsight PX API emulator, over a real socket with plain ``requests``."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+import requests
+
+from tests.emulator import (
+    MAX_PAGE_SIZE,
+    RECORDS_KEYS,
+    Emulator,
+    Faults,
+    RequestRecord,
+    Tenant,
+    TenantSize,
+)
+from tests.emulator.tenant import DAY_MS, EVENT_PATHS
+
+ROOT = Path(__file__).resolve().parent.parent
+TINY = TenantSize(
+    users=60,
+    accounts=10,
+    features=5,
+    segments=5,
+    engagements=5,
+    articles=5,
+    kc_bots=2,
+    history_days=12,
+    events_per_day=3,
+)
+
+
+@pytest.fixture(scope="module")
+def emu():
+    with Emulator(Tenant.generate(seed=7, size=TenantSize.small())) as emulator:
+        yield emulator
+
+
+@pytest.fixture(scope="module")
+def http(emu):
+    session = requests.Session()
+    session.headers["X-APTRINSIC-API-KEY"] = emu.api_key
+    yield session
+    session.close()
+
+
+@pytest.fixture
+def tiny():
+    """A fresh emulator with a tiny tenant, for tests that mutate data or faults."""
+    with Emulator(Tenant.generate(seed=3, size=TINY), faults=Faults(seed=5)) as emulator:
+        session = requests.Session()
+        session.headers["X-APTRINSIC-API-KEY"] = emulator.api_key
+        yield emulator, session
+        session.close()
+
+
+def scroll_all(http, url, params):
+    """Every page of a scroll until an empty page; returns (records, pages)."""
+    pages = [http.get(url, params=params).json()]
+    key = next(k for k in pages[0] if isinstance(pages[0][k], list))
+    while pages[-1][key]:
+        pages.append(http.get(url, params={**params, "scrollId": pages[-1]["scrollId"]}).json())
+    return [r for p in pages for r in p[key]], pages
+
+
+def iso(ms):
+    return datetime.fromtimestamp(ms / 1000, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+# -- auth, routing, page sizes ------------------------------------------------------------------
+
+
+def test_auth_required(emu):
+    for headers in ({}, {"X-APTRINSIC-API-KEY": "wrong"}):
+        r = requests.get(f"{emu.base_url}/users", headers=headers)
+        assert r.status_code == 401
+        assert r.json()["externalapierror"]["status"] == "UNAUTHORIZED"
+    assert emu.requests[-1] == RequestRecord("GET", "/users", {}, 401)
+
+
+def test_unknown_path_and_method(emu, http):
+    r = http.get(f"{emu.base_url}/nope")
+    assert r.status_code == 404
+    assert r.json()["externalapierror"]["status"] == "NOT_FOUND"
+    assert http.post(f"{emu.base_url}/users", json={}).status_code == 405
+
+
+def test_page_size_over_max_is_400(emu, http):
+    for path in ("/users", "/events/custom", "/feature", "/engagement"):
+        maximum = MAX_PAGE_SIZE[path]
+        r = http.get(f"{emu.base_url}{path}", params={"pageSize": maximum + 1})
+        assert r.status_code == 400, path
+        assert str(maximum) in r.json()["externalapierror"]["message"]
+        assert http.get(f"{emu.base_url}{path}", params={"pageSize": maximum}).status_code == 200
+    assert http.get(f"{emu.base_url}/users", params={"pageSize": 0}).status_code == 400
+
+
+def test_default_page_size_is_25(emu, http):
+    body = http.get(f"{emu.base_url}/accounts").json()
+    assert len(body["accounts"]) == 25
+    assert body["totalHits"] == len(emu.tenant.collections["/accounts"])
+
+
+# -- scroll ---------------------------------------------------------------------------------------
+
+
+def test_scroll_users_every_user_once_constant_scroll_id(emu, http):
+    users, pages = scroll_all(http, f"{emu.base_url}/users", {"pageSize": 1000})
+    ids = [u["aptrinsicId"] for u in users]
+    assert len(ids) == len(set(ids))
+    assert set(ids) == {u["aptrinsicId"] for u in emu.tenant.collections["/users"]}
+    assert [len(p["users"]) for p in pages] == [1000, 200, 0]
+    assert len({p["scrollId"] for p in pages}) == 1  # the same id on every page
+    assert pages[-1]["scrollId"]  # still set on the (empty) page after the last
+    assert all(p["totalHits"] == 1200 for p in pages)
+
+
+def test_scroll_id_rotates_when_quirk_off(emu, http):
+    emu.quirks.constant_scroll_id = False
+    try:
+        first = http.get(f"{emu.base_url}/users", params={"pageSize": 500}).json()
+        second = http.get(f"{emu.base_url}/users", params={"scrollId": first["scrollId"]}).json()
+        assert second["scrollId"] != first["scrollId"]
+        assert len(second["users"]) == 500  # the page size sticks to the scroll
+        stale = http.get(f"{emu.base_url}/users", params={"scrollId": first["scrollId"]})
+        assert stale.status_code == 400
+    finally:
+        emu.quirks.constant_scroll_id = True
+
+
+def test_unknown_scroll_id_is_400(emu, http):
+    r = http.get(f"{emu.base_url}/users", params={"scrollId": "nope"})
+    assert r.status_code == 400
+    assert "scrollId" in r.json()["externalapierror"]["message"]
+
+
+def test_miscased_scroll_param_restarts_the_scroll(emu, http):
+    first = http.get(f"{emu.base_url}/accounts", params={"pageSize": 3}).json()
+    again = http.get(
+        f"{emu.base_url}/accounts", params={"pageSize": 3, "scrollID": first["scrollId"]}
+    ).json()
+    assert again["accounts"] == first["accounts"]
+
+
+# -- filter and sort ------------------------------------------------------------------------------
+
+
+def _users(http, emu, **params):
+    users, _ = scroll_all(http, f"{emu.base_url}/users", {"pageSize": 1000, **params})
+    return {u["aptrinsicId"] for u in users}
+
+
+def test_filter_and_or(emu, http):
+    users = emu.tenant.collections["/users"]
+    got = _users(http, emu, filter="type==LEAD;numberOfVisits>100")
+    want = {u["aptrinsicId"] for u in users if u["type"] == "LEAD" and u["numberOfVisits"] > 100}
+    assert got == want
+    assert want
+    got = _users(http, emu, filter=["type==LEAD", "location.city==Paris"])
+    want = {
+        u["aptrinsicId"] for u in users if u["type"] == "LEAD" or u["location"]["city"] == "Paris"
+    }
+    assert got == want
+
+
+def test_filter_ops_and_wildcard(emu, http):
+    users = emu.tenant.collections["/users"]
+    got = _users(http, emu, filter="identifyId~u-001*")
+    assert got == {u["aptrinsicId"] for u in users if u["identifyId"].startswith("u-001")}
+    assert 90 <= len(got) <= 100  # anonymous visitors have an empty identifyId
+    got = _users(http, emu, filter="identifyId!~u-0*;type!=VISITOR")
+    assert got == {
+        u["aptrinsicId"]
+        for u in users
+        if not u["identifyId"].startswith("u-0") and u["type"] != "VISITOR"
+    }
+    got = _users(http, emu, filter="customAttributes.betaTester==true;score<=50")
+    assert got == {
+        u["aptrinsicId"]
+        for u in users
+        if (u["customAttributes"] or {}).get("betaTester") is True and u["score"] <= 50
+    }
+    assert got
+
+
+def test_filter_iso_and_ms_values_agree(emu, http):
+    cut = emu.tenant.now_ms - 200 * DAY_MS
+    by_ms = _users(http, emu, filter=f"createDate>={cut}")
+    assert by_ms == _users(http, emu, filter=f"createDate>={iso(cut)}")
+    assert by_ms == _users(http, emu, filter=f"createDate>={iso(cut)[:-1]}.000Z")
+    want = {u["aptrinsicId"] for u in emu.tenant.collections["/users"] if u["createDate"] >= cut}
+    assert by_ms == want
+
+
+def test_malformed_filter_is_400(emu, http):
+    for bad in ("type", "==x", "type==", "a b==c"):
+        r = http.get(f"{emu.base_url}/users", params={"filter": bad})
+        assert r.status_code == 400, bad
+        assert r.json()["externalapierror"]["status"] == "BAD_REQUEST"
+
+
+def test_sort_asc_desc_with_pk_ties(emu, http):
+    users = emu.tenant.collections["/users"]
+    for sort, reverse in (("lastModifiedDate", False), ("-lastModifiedDate", True)):
+        got, _ = scroll_all(http, f"{emu.base_url}/users", {"pageSize": 1000, "sort": sort})
+        ranked = sorted(users, key=lambda u: u["aptrinsicId"])
+        ranked.sort(key=lambda u: u["lastModifiedDate"], reverse=reverse)
+        assert [u["aptrinsicId"] for u in got] == [u["aptrinsicId"] for u in ranked]
+
+
+def test_shared_last_modified_dates_exist(emu):
+    for path in ("/users", "/accounts"):
+        stamps = [r["lastModifiedDate"] for r in emu.tenant.collections[path]]
+        assert len(set(stamps)) < len(stamps), path
+
+
+# -- page-number endpoints ------------------------------------------------------------------------
+
+
+def test_page_number_paging(emu, http):
+    records, number = [], 0
+    while True:
+        body = http.get(f"{emu.base_url}/feature", params={"pageSize": 200, "pageNumber": number})
+        body = body.json()
+        assert body["pageNumber"] == number
+        records += body["features"]
+        if body["isLastPage"]:
+            break
+        number += 1
+    assert number == 1
+    assert [f["id"] for f in records] == sorted(f["id"] for f in emu.tenant.collections["/feature"])
+    beyond = http.get(f"{emu.base_url}/feature", params={"pageNumber": 99}).json()
+    assert beyond == {"features": [], "pageNumber": 99, "isLastPage": True}
+
+
+def test_records_keys_of_page_number_endpoints(emu, http):
+    for path in ("/segment", "/engagement", "/articles", "/kcbot"):
+        body = http.get(f"{emu.base_url}{path}", params={"pageSize": 5}).json()
+        assert len(body[RECORDS_KEYS[path]]) == 5, path
+    article = http.get(f"{emu.base_url}/articles").json()["articleExternalViewList"][0]
+    assert isinstance(article["releaseDate"], str)
+    assert isinstance(article["createdDate"], int)
+
+
+def test_attributes_are_a_json_array(emu, http):
+    for kind in ("user", "account"):
+        body = http.get(f"{emu.base_url}/admin/model/{kind}/attributes").json()
+        assert isinstance(body, list)
+        assert {"NUMBER", "BOOLEAN", "STRING", "DATE_TIME"} <= {a["type"] for a in body}
+    names = {a["apiName"] for a in body}
+    for account in emu.tenant.collections["/accounts"]:
+        assert set(account["customAttributes"] or {}) <= names
+
+
+# -- events ---------------------------------------------------------------------------------------
+
+
+def test_events_without_range_return_the_last_day(emu, http):
+    now = emu.tenant.now_ms
+    events, pages = scroll_all(http, f"{emu.base_url}/events/session", {"pageSize": 1000})
+    want = [e for e in emu.tenant.collections["/events/session"] if e["date"] >= now - DAY_MS]
+    assert {e["eventId"] for e in events} == {e["eventId"] for e in want}
+    assert want
+    assert pages[0]["totalHits"] == len(want)
+    assert len(events) < len(emu.tenant.collections["/events/session"])
+
+
+def test_event_range_limit_190_days(emu, http):
+    end = emu.tenant.now_ms
+    url = f"{emu.base_url}/events/custom"
+    ok = http.get(url, params={"filter": f"date>={end - 190 * DAY_MS};date<{end}"})
+    assert ok.status_code == 200
+    too_long = http.get(url, params={"filter": f"date>={end - 191 * DAY_MS};date<{end}"})
+    assert too_long.status_code == 400
+    assert "190 days" in too_long.json()["externalapierror"]["message"]
+    open_ended = http.get(url, params={"filter": f"date>={iso(end - 191 * DAY_MS)}"})
+    assert open_ended.status_code == 400
+
+
+def test_event_window_is_exact_half_open(emu, http):
+    path = "/events/pageView"
+    events = emu.tenant.collections[path]
+    # A same-ms group sitting exactly on a UTC midnight: the window starts there.
+    start = next(
+        e["date"]
+        for e in events
+        if e["date"] % DAY_MS == 0 and sum(x["date"] == e["date"] for x in events) >= 2
+    )
+    end = start + 5 * DAY_MS
+    want = {e["eventId"] for e in events if start <= e["date"] < end}
+    got, _ = scroll_all(
+        http,
+        f"{emu.base_url}{path}",
+        {"pageSize": 7, "sort": "date", "filter": f"date>={start};date<{iso(end)}"},
+    )
+    assert {e["eventId"] for e in got} == want
+    assert [e["date"] for e in got] == sorted(e["date"] for e in got)
+    assert sum(e["date"] == start for e in got) >= 2
+
+
+def test_event_records_keys_and_fields(emu, http):
+    window = f"date>={emu.tenant.now_ms - 20 * DAY_MS}"
+    for path in EVENT_PATHS:
+        body = http.get(f"{emu.base_url}{path}", params={"filter": window}).json()
+        record = body[RECORDS_KEYS[path]][0]
+        assert {"eventId", "identifyId", "date", "eventType", "globalContext"} <= set(record)
+    seg = http.get(f"{emu.base_url}/events/segment_match", params={"filter": window}).json()
+    assert "segmentId" in seg["featureMatchEvents"][0]
+
+
+def test_event_data_traps(emu):
+    tenant = emu.tenant
+    for path in EVENT_PATHS:
+        dates = [e["date"] for e in tenant.collections[path]]
+        assert max(dates) <= tenant.now_ms
+        midnight = [d for d in dates if d % DAY_MS == 0]
+        before = [d for d in dates if d % DAY_MS == DAY_MS - 1]
+        assert any(midnight.count(d) >= 2 for d in midnight), path
+        assert any(before.count(d) >= 2 for d in before), path
+        for day in tenant.quiet_days:
+            assert not [d for d in dates if day <= d < day + DAY_MS], path
+        assert len({e["eventId"] for e in tenant.collections[path]}) == len(dates)
+    users = tenant.collections["/users"]
+    assert any(u["firstVisitDate"] == 0 for u in users)
+    assert any(u["customAttributes"] is None for u in users)
+
+
+def test_advance_adds_events_after_old_now(tiny):
+    emu, http = tiny
+    tenant = emu.tenant
+    old = tenant.now_ms
+    n_users = len(tenant.collections["/users"])
+    tenant.advance(timedelta(days=2), touch_users=4, new_users=2)
+    assert tenant.now_ms == old + 2 * DAY_MS
+    got, _ = scroll_all(
+        http, f"{emu.base_url}/events/custom", {"pageSize": 1000, "filter": f"date>{old}"}
+    )
+    assert got
+    assert all(old < e["date"] <= tenant.now_ms for e in got)
+    users = tenant.collections["/users"]
+    assert len(users) == n_users + 2
+    assert sum(u["lastModifiedDate"] > old for u in users) >= 6
+    touched = tenant.touch("/accounts", 2)
+    assert all(a["lastModifiedDate"] == tenant.now_ms for a in touched)
+
+
+def test_determinism():
+    now = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    a = Tenant.generate(seed=11, size=TINY, now=now)
+    b = Tenant.generate(seed=11, size=TINY, now=now)
+    assert a.collections == b.collections
+    a.advance(timedelta(hours=30))
+    b.advance(timedelta(hours=30))
+    assert a.collections == b.collections
+    c = Tenant.generate(seed=12, size=TINY, now=now)
+    assert c.collections["/users"] != a.collections["/users"]
+
+
+# -- faults ---------------------------------------------------------------------------------------
+
+
+def test_fault_error_rate(tiny):
+    emu, http = tiny
+    emu.faults.error_rate = 1.0
+    statuses = {http.get(f"{emu.base_url}/users").status_code for _ in range(6)}
+    assert statuses <= {500, 502, 503}
+    assert emu.faults.injected["error"] == 6
+
+
+def test_fault_reset(tiny):
+    emu, http = tiny
+    emu.faults.reset_rate = 1.0
+    with pytest.raises(requests.ConnectionError):
+        http.get(f"{emu.base_url}/users")
+    assert emu.requests[-1].status == 0
+
+
+def test_fault_truncate(tiny):
+    emu, http = tiny
+    emu.faults.truncate_rate = 1.0
+    r = http.get(f"{emu.base_url}/users")
+    assert r.status_code == 200
+    assert int(r.headers["Content-Length"]) == len(r.content)
+    with pytest.raises(json.JSONDecodeError):
+        json.loads(r.content)
+
+
+def test_fault_truncate_consumes_the_cursor_unless_quirk_off(tiny):
+    emu, http = tiny
+    url = f"{emu.base_url}/users"
+    first = http.get(url, params={"pageSize": 10}).json()
+    sid = first["scrollId"]
+    for consumes, expected_first_id in ((True, 20), (False, 10)):
+        emu.quirks.truncated_page_consumes_cursor = consumes
+        emu.faults.truncate_rate = 1.0
+        http.get(url, params={"scrollId": sid})  # cut in half
+        emu.faults.truncate_rate = 0.0
+        page = http.get(url, params={"scrollId": sid}).json()["users"]
+        all_ids = [u["aptrinsicId"] for u in scroll_all(http, url, {"pageSize": 60})[0]]
+        assert page[0]["aptrinsicId"] == all_ids[expected_first_id]
+        sid = http.get(url, params={"pageSize": 10}).json()["scrollId"]
+
+
+def test_fault_html(tiny):
+    emu, http = tiny
+    emu.faults.html_rate = 1.0
+    r = http.get(f"{emu.base_url}/users")
+    assert r.status_code == 200
+    assert r.headers["Content-Type"].startswith("text/html")
+
+
+def test_fault_rate_limit(tiny):
+    emu, http = tiny
+    emu.faults.rate_limit_per_second = 3
+    responses = [http.get(f"{emu.base_url}/segment") for _ in range(6)]
+    limited = [r for r in responses if r.status_code == 429]
+    assert len(limited) == 3
+    assert limited[0].headers["Retry-After"] == "1"
+    time.sleep(1.05)
+    assert http.get(f"{emu.base_url}/segment").status_code == 200
+
+
+def test_fault_duplicate_blocking(tiny):
+    emu, http = tiny
+    emu.faults.block_duplicates_ms = 150
+    url = f"{emu.base_url}/users"
+    first = http.get(url, params={"pageSize": 5})
+    assert first.status_code == 200
+    blocked = http.get(url, params={"pageSize": 5})
+    assert blocked.status_code == 429
+    assert blocked.json()["externalapierror"]["message"] == (
+        "Duplicate request blocked. Please wait before retrying"
+    )
+    # A continuation with the same scrollId is not a duplicate: the cursor has moved.
+    sid = first.json()["scrollId"]
+    assert http.get(url, params={"scrollId": sid}).status_code == 200
+    assert http.get(url, params={"scrollId": sid}).status_code == 200
+    time.sleep(0.2)
+    assert http.get(url, params={"pageSize": 5}).status_code == 200
+    assert emu.faults.injected["duplicate"] == 1
+
+
+def test_fault_expire_scrolls(tiny):
+    emu, http = tiny
+    url = f"{emu.base_url}/accounts"
+    sid = http.get(url, params={"pageSize": 2}).json()["scrollId"]
+    emu.faults.expire_scrolls = True
+    r = http.get(url, params={"scrollId": sid})
+    assert r.status_code == 400
+    assert "invalid scrollid" in r.json()["externalapierror"]["message"].lower()
+    assert emu.faults.expire_scrolls is False
+    assert http.get(url, params={"scrollId": sid}).status_code == 400  # gone for good
+    assert http.get(url, params={"pageSize": 2}).status_code == 200
+
+
+def test_fault_latency(tiny):
+    emu, http = tiny
+    emu.faults.latency_ms = 150
+    started = time.monotonic()
+    http.get(f"{emu.base_url}/segment")
+    assert time.monotonic() - started >= 0.15
+
+
+# -- process entry point --------------------------------------------------------------------------
+
+
+def test_main_prints_url_and_exits_0_on_sigterm():
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tests.emulator", "--size", "small", "--api-key", "k"],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    try:
+        line = proc.stdout.readline().strip()
+        assert line.startswith("EMULATOR_URL=http://127.0.0.1:")
+        url = line.split("=", 1)[1]
+        r = requests.get(f"{url}/segment", headers={"X-APTRINSIC-API-KEY": "k"})
+        assert r.status_code == 200
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=5) == 0
+        assert proc.stdout.read() == ""
+    finally:
+        if proc.poll() is None:
+            proc.kill()
