@@ -8,9 +8,10 @@ from dataclasses import dataclass
 from singer_sdk.pagination import BaseAPIPaginator, PageNumberPaginator
 
 from tap_gainsight.responses import response_body
+from tap_gainsight.windows import Window
 
 if t.TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Sequence
 
     import requests
 
@@ -31,15 +32,16 @@ class ScrollPage:
 
     The PX API may hand back the same `scrollId` for every page of a scroll; the counter keeps
     consecutive tokens distinct, so the SDK's "loop detected" check never fires on a cursor
-    that is legitimately repeated.
+    that is legitimately repeated. `window` is set for the event endpoints.
     """
 
     scroll_id: str | None = None
     number: int = 0
+    window: Window | None = None
 
 
 class ScrollPaginator(BaseAPIPaginator[ScrollPage]):
-    """Follows a PX scroll (`/users`, `/accounts`, events) to its true last page.
+    """Follows a PX scroll (`/users`, `/accounts`) to its true last page.
 
     The API does not reliably clear `scrollId` on the last page and may omit `totalHits`
     (px-api.md, section 2a), so a page is the last one when it is shorter than the page size
@@ -53,32 +55,80 @@ class ScrollPaginator(BaseAPIPaginator[ScrollPage]):
         records_of: RecordsOf,
         *,
         max_pages: int = MAX_SCROLL_PAGES,
+        start_value: ScrollPage | None = None,
     ) -> None:
-        super().__init__(ScrollPage())
+        super().__init__(start_value or ScrollPage())
         self._page_size = page_size
         self._records_of = records_of
         self._max_pages = max_pages
         self._records_seen = 0
+        self._pages_seen = 0
 
-    def has_more(self, response: requests.Response) -> bool:  # noqa: D102
+    def scroll_finished(self, response: requests.Response) -> bool:
+        """Tell whether this page ends the current scroll (call once per page)."""
         body = response_body(response)
         page_length = len(self._records_of(response))
         self._records_seen += page_length
+        self._pages_seen += 1
         if page_length < self._page_size or not body.get("scrollId"):
-            return False
+            return True
         total_hits = body.get("totalHits")
         if isinstance(total_hits, int) and self._records_seen >= total_hits:
-            return False
-        if self.count + 1 >= self._max_pages:
+            return True
+        if self._pages_seen >= self._max_pages:
             msg = (
-                f"the scroll returned {self.count + 1} full pages ({self._records_seen} records) "
-                "without reaching its end; stopping instead of paging forever."
+                f"the scroll returned {self._pages_seen} full pages ({self._records_seen} "
+                "records) without reaching its end; stopping instead of paging forever."
             )
             raise RunawayPaginationError(msg)
-        return True
+        return False
+
+    def start_new_scroll(self) -> None:
+        """Forget the counts of the scroll just finished."""
+        self._records_seen = self._pages_seen = 0
+
+    def has_more(self, response: requests.Response) -> bool:  # noqa: D102
+        return not self.scroll_finished(response)
 
     def get_next(self, response: requests.Response) -> ScrollPage:  # noqa: D102
-        return ScrollPage(response_body(response)["scrollId"], self.current_value.number + 1)
+        current = self.current_value
+        return ScrollPage(response_body(response)["scrollId"], current.number + 1, current.window)
+
+
+class WindowedScrollPaginator(ScrollPaginator):
+    """Scrolls through consecutive date windows, one scroll per window (the event endpoints).
+
+    An empty window (a quiet weekend) moves on to the next window instead of ending the
+    stream, which is what the SDK does with an empty page unless told otherwise.
+    """
+
+    def __init__(
+        self, page_size: int, records_of: RecordsOf, windows: Sequence[Window], **kwargs: t.Any
+    ) -> None:
+        if not windows:
+            msg = "a windowed scroll needs at least one window"
+            raise ValueError(msg)
+        super().__init__(page_size, records_of, start_value=ScrollPage(window=windows[0]), **kwargs)
+        self._later_windows = list(windows[1:])
+        self._window_done = False
+
+    @property
+    def has_later_windows(self) -> bool:
+        """Whether windows remain after the current one."""
+        return bool(self._later_windows)
+
+    def continue_if_empty(self, response: requests.Response) -> bool:  # noqa: D102
+        return self.has_later_windows
+
+    def has_more(self, response: requests.Response) -> bool:  # noqa: D102
+        self._window_done = self.scroll_finished(response)
+        return not self._window_done or self.has_later_windows
+
+    def get_next(self, response: requests.Response) -> ScrollPage:  # noqa: D102
+        if not self._window_done:
+            return super().get_next(response)
+        self.start_new_scroll()
+        return ScrollPage(window=self._later_windows.pop(0))
 
 
 class PageNumberEndpointPaginator(PageNumberPaginator):

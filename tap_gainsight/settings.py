@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 from singer_sdk import typing as th
 
 from tap_gainsight.timestamps import parse_setting_datetime
+from tap_gainsight.windows import MAX_WINDOW_DAYS
 
 if t.TYPE_CHECKING:
     from collections.abc import Mapping
@@ -24,6 +25,11 @@ DEFAULT_REGION = "us"
 DEFAULT_PAGE_SIZE = 1000
 #: Event history read when neither state nor `start_date` says otherwise.
 DEFAULT_HISTORY = dt.timedelta(days=190)
+#: A week per event request: a daily incremental run is one request per event type, a year of
+#: history about 53, and a scroll that has to be restarted re-reads at most a week.
+DEFAULT_EVENT_WINDOW_DAYS = 7
+#: Events can reach PX after their `date`; each run re-reads this much before its bookmark.
+DEFAULT_LOOKBACK_MINUTES = 60
 
 CONFIG_SCHEMA = th.PropertiesList(
     th.Property(
@@ -65,6 +71,27 @@ CONFIG_SCHEMA = th.PropertiesList(
         th.DateTimeType,
         title="End date",
         description="Optional end (exclusive) of the event history to read (RFC 3339).",
+    ),
+    th.Property(
+        "event_window_days",
+        th.IntegerType(minimum=1, maximum=MAX_WINDOW_DAYS),
+        default=DEFAULT_EVENT_WINDOW_DAYS,
+        title="Event window (days)",
+        description=(
+            "Days of events asked for per request window, 1 to 190 (the API refuses longer "
+            "ranges). Shorter windows keep each scroll short; longer ones save requests on "
+            "quiet tenants."
+        ),
+    ),
+    th.Property(
+        "lookback_minutes",
+        th.IntegerType(minimum=0),
+        default=DEFAULT_LOOKBACK_MINUTES,
+        title="Event lookback (minutes)",
+        description=(
+            "Each incremental run re-reads this many minutes of events before its bookmark, to "
+            "catch events that reached PX late. Re-read events are sent again (same eventId)."
+        ),
     ),
     th.Property(
         "page_size",

@@ -8,6 +8,7 @@ from singer_sdk import Tap
 from singer_sdk.exceptions import ConfigValidationError
 from typing_extensions import override
 
+from tap_gainsight.px_events import PX_EVENT_ENDPOINTS
 from tap_gainsight.px_streams import PX_ENTITY_ENDPOINTS
 from tap_gainsight.settings import CONFIG_SCHEMA, semantic_errors
 
@@ -36,7 +37,9 @@ class TapGainsight(Tap):
 
     @override
     def discover_streams(self) -> list[Stream]:
-        return [endpoint.build(self) for endpoint in PX_ENTITY_ENDPOINTS]
+        streams: list[Stream] = [endpoint.build(self) for endpoint in PX_ENTITY_ENDPOINTS]
+        streams += [endpoint.build(self) for endpoint in PX_EVENT_ENDPOINTS]
+        return streams
 
 
 if __name__ == "__main__":

@@ -37,7 +37,9 @@ def parse_setting_datetime(value: str) -> dt.datetime:
     except (pendulum.parsing.exceptions.ParserError, ValueError) as exc:
         raise ValueError(str(exc)) from None
     if isinstance(parsed, dt.datetime):
-        return parsed.astimezone(dt.timezone.utc)
+        # Back to a plain datetime: pendulum's arithmetic on a stdlib UTC tzinfo can drop it.
+        utc = parsed.astimezone(dt.timezone.utc)
+        return dt.datetime(*utc.timetuple()[:6], utc.microsecond, tzinfo=dt.timezone.utc)
     if isinstance(parsed, dt.date):
         return dt.datetime(parsed.year, parsed.month, parsed.day, tzinfo=dt.timezone.utc)
     msg = f"{value!r} is not a date-time"

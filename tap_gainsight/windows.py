@@ -1,0 +1,44 @@
+"""Time windows for the event endpoints, which refuse a date range over 190 days."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+#: The API answers 400 to an event request whose date range exceeds this (px-api.md, section 3).
+MAX_WINDOW_DAYS = 190
+
+
+@dataclass(frozen=True)
+class Window:
+    """A half-open range of event dates, `[start, end)`, in UTC."""
+
+    start: dt.datetime
+    end: dt.datetime
+
+    def __str__(self) -> str:
+        return f"[{self.start.isoformat()}, {self.end.isoformat()})"
+
+
+def plan_windows(start: dt.datetime, end: dt.datetime, days: int) -> tuple[Window, ...]:
+    """Cut `[start, end)` into consecutive windows of at most `days` days.
+
+    Consecutive half-open windows share their edges, so an event dated exactly on an edge
+    belongs to exactly one window. Arithmetic is on UTC instants: no day is 23 or 25 hours.
+
+    Raises:
+        ValueError: If `days` is outside 1..190 or a bound is naive.
+    """
+    if not 1 <= days <= MAX_WINDOW_DAYS:
+        msg = f"a window must be 1 to {MAX_WINDOW_DAYS} days long, not {days}"
+        raise ValueError(msg)
+    if start.tzinfo is None or end.tzinfo is None:
+        msg = "window bounds must be timezone-aware"
+        raise ValueError(msg)
+    start, end = start.astimezone(dt.timezone.utc), end.astimezone(dt.timezone.utc)
+    length = dt.timedelta(days=days)
+    windows: list[Window] = []
+    while start < end:
+        windows.append(Window(start, min(start + length, end)))
+        start = windows[-1].end
+    return tuple(windows)

@@ -1,0 +1,165 @@
+"""Paginator and response-shape rules, one edge at a time, on hand-made responses."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import requests
+
+from tap_gainsight.pagination import (
+    PageNumberEndpointPaginator,
+    RunawayPaginationError,
+    ScrollPage,
+    ScrollPaginator,
+)
+from tap_gainsight.responses import UnexpectedResponseError, find_records, response_body
+
+
+def page(body: object) -> requests.Response:
+    response = requests.Response()
+    response.status_code = 200
+    response._content = json.dumps(body).encode()
+    return response
+
+
+def users(n: int) -> list[dict]:
+    return [{"aptrinsicId": f"u{i}"} for i in range(n)]
+
+
+def records_of(response: requests.Response) -> list:
+    return find_records(response_body(response), ("users",), "/users")[0]
+
+
+def scroll(page_size: int = 3, **kwargs: int) -> ScrollPaginator:
+    return ScrollPaginator(page_size, records_of, **kwargs)
+
+
+def test_repeated_scroll_id_is_not_a_loop() -> None:
+    paginator = scroll()
+    for _ in range(3):
+        paginator.advance(page({"users": users(3), "scrollId": "same", "totalHits": 100}))
+    assert not paginator.finished
+    assert paginator.current_value == ScrollPage("same", 3)
+
+
+def test_short_page_is_last_even_with_scroll_id() -> None:
+    paginator = scroll()
+    paginator.advance(page({"users": users(3), "scrollId": "s", "totalHits": 5}))
+    paginator.advance(page({"users": users(2), "scrollId": "s", "totalHits": 5}))
+    assert paginator.finished
+
+
+def test_full_last_page_ends_on_total_hits_without_extra_request() -> None:
+    paginator = scroll()
+    paginator.advance(page({"users": users(3), "scrollId": "s", "totalHits": 6}))
+    assert not paginator.finished
+    paginator.advance(page({"users": users(3), "scrollId": "s", "totalHits": 6}))
+    assert paginator.finished
+
+
+def test_full_last_page_without_total_hits_asks_once_more() -> None:
+    paginator = scroll()
+    paginator.advance(page({"users": users(3), "scrollId": "s"}))
+    assert not paginator.finished, "without totalHits a full page may not be the last"
+    paginator.advance(page({"users": [], "scrollId": "s"}))
+    assert paginator.finished
+
+
+def test_missing_scroll_id_ends_the_scroll() -> None:
+    paginator = scroll()
+    paginator.advance(page({"users": users(3), "totalHits": 50}))
+    assert paginator.finished
+
+
+def test_runaway_scroll_is_stopped() -> None:
+    paginator = scroll(max_pages=4)
+    full_page = {"users": users(3), "scrollId": "s"}
+    for _ in range(3):
+        paginator.advance(page(full_page))
+    with pytest.raises(RunawayPaginationError, match="without reaching its end"):
+        paginator.advance(page(full_page))
+
+
+def test_page_numbers_stop_on_is_last_page() -> None:
+    paginator = PageNumberEndpointPaginator(3, records_of)
+    paginator.advance(page({"users": users(3), "pageNumber": 0, "isLastPage": False}))
+    assert paginator.current_value == 1
+    paginator.advance(page({"users": users(3), "pageNumber": 1, "isLastPage": True}))
+    assert paginator.finished
+
+
+def test_page_numbers_stop_on_short_page() -> None:
+    paginator = PageNumberEndpointPaginator(3, records_of)
+    paginator.advance(page({"users": users(1), "pageNumber": 0}))
+    assert paginator.finished
+
+
+def test_body_is_parsed_once() -> None:
+    response = page({"users": users(1)})
+    assert response_body(response) is response_body(response)
+
+
+@pytest.mark.parametrize(
+    ("body", "key"),
+    [
+        ({"users": users(2), "scrollId": "s"}, "users"),
+        ({"results": users(2)}, "results"),
+        ({"segmentMatchEvents": users(2), "scrollId": "s"}, "segmentMatchEvents"),
+        (users(2), "<root>"),
+    ],
+)
+def test_records_found_under_documented_and_tolerated_keys(body: object, key: str) -> None:
+    records, found_under = find_records(body, ("users",), "/users")
+    assert found_under == key
+    assert [r["aptrinsicId"] for r in records] == ["u0", "u1"]
+
+
+def test_explicitly_empty_answer_is_zero_records() -> None:
+    assert find_records({"scrollId": "s", "totalHits": 0}, ("users",), "/users") == ([], "<empty>")
+
+
+@pytest.mark.parametrize(
+    "body", [{"scrollId": "s", "totalHits": 10}, {"a": [{"x": 1}], "b": [{"y": 2}]}, "html"]
+)
+def test_unknown_shape_is_an_error_naming_the_endpoint(body: object) -> None:
+    with pytest.raises(UnexpectedResponseError, match="/users"):
+        find_records(body, ("users",), "/users")
+
+
+def windowed(n_windows: int, page_size: int = 3):
+    import datetime as dt
+
+    from tap_gainsight.pagination import WindowedScrollPaginator
+    from tap_gainsight.windows import plan_windows
+
+    start = dt.datetime(2025, 1, 1, tzinfo=dt.timezone.utc)
+    windows = plan_windows(start, start + dt.timedelta(days=n_windows), 1)
+    return WindowedScrollPaginator(page_size, records_of, windows), windows
+
+
+def test_empty_window_moves_on_to_the_next_window() -> None:
+    paginator, windows = windowed(3)
+    empty = page({"users": [], "scrollId": "s", "totalHits": 0})
+    assert paginator.continue_if_empty(empty), "an empty first window must not end the stream"
+    paginator.advance(empty)
+    assert paginator.current_value == ScrollPage(None, 0, windows[1])
+
+
+def test_window_pages_then_next_window_then_end() -> None:
+    paginator, windows = windowed(2)
+    paginator.advance(page({"users": users(3), "scrollId": "a", "totalHits": 5}))
+    assert paginator.current_value == ScrollPage("a", 1, windows[0])
+    paginator.advance(page({"users": users(2), "scrollId": "a", "totalHits": 5}))
+    assert paginator.current_value == ScrollPage(None, 0, windows[1]), "no cursor carried over"
+    last = page({"users": users(1), "scrollId": "b", "totalHits": 1})
+    assert not paginator.continue_if_empty(last)
+    paginator.advance(last)
+    assert paginator.finished
+
+
+def test_same_scroll_id_in_consecutive_windows_is_not_a_loop() -> None:
+    paginator, _ = windowed(3)
+    for _ in range(3):
+        paginator.advance(page({"users": users(1), "scrollId": "same", "totalHits": 1}))
+    assert paginator.finished

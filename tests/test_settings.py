@@ -1,0 +1,92 @@
+"""Bad settings fail before any request, with one line each that names the setting."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from tap_gainsight.settings import PX_REGION_URLS, px_base_url, semantic_errors
+
+SECRET = "sk-live-never-print-me-0123456789"
+
+
+@pytest.mark.parametrize(
+    ("config", "expected"),
+    [
+        ({"api_url": "http://example.com/v1"}, "api_url: http://example.com/v1 uses plain http://"),
+        ({"api_url": "ftp://example.com"}, "api_url: 'ftp://example.com' is not an https:// URL"),
+        (
+            {"start_date": "2024-02-01T00:00:00Z", "end_date": "2024-01-01T00:00:00Z"},
+            "end_date (2024-01-01T00:00:00Z) must be later than start_date",
+        ),
+        ({"start_date": "last tuesday"}, "start_date: 'last tuesday' is not an RFC 3339"),
+        ({"page_size": 0}, "page_size: 0 must be at least 1"),
+    ],
+)
+def test_semantic_errors(config: dict, expected: str) -> None:
+    errors = semantic_errors({"api_key": SECRET, **config})
+    assert len(errors) == 1
+    assert errors[0].startswith(expected)
+
+
+@pytest.mark.parametrize(
+    "url", ["http://127.0.0.1:8080/v1", "http://localhost/v1", "http://[::1]:9/v1", "https://x.io"]
+)
+def test_loopback_http_and_any_https_are_accepted(url: str) -> None:
+    assert semantic_errors({"api_url": url}) == []
+
+
+def test_region_and_override_choose_the_base_url() -> None:
+    assert (
+        px_base_url({"region": "eu"}) == PX_REGION_URLS["eu"] == "https://api-eu.aptrinsic.com/v1"
+    )
+    assert px_base_url({}) == "https://api.aptrinsic.com/v1"
+    assert px_base_url({"region": "eu", "api_url": "https://proxy.local/v1/"}) == (
+        "https://proxy.local/v1"
+    )
+
+
+def run_tap(config: dict, tmp_path, *args: str) -> subprocess.CompletedProcess[str]:
+    config_file = tmp_path / "config.json"
+    config_file.write_text(json.dumps(config))
+    return subprocess.run(
+        [sys.executable, "-m", "tap_gainsight", "--config", str(config_file), *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+@pytest.mark.parametrize(
+    ("config", "expected"),
+    [
+        ({"api_key": SECRET, "region": "mars"}, "'mars' is not one of ['us', 'eu', 'us2']"),
+        ({"region": "eu"}, "'api_key' is a required property"),
+        ({"api_key": SECRET, "api_url": "http://example.com"}, "use https://"),
+        (
+            {"api_key": SECRET, "start_date": "2025-01-02", "end_date": "2025-01-01"},
+            "must be later than start_date",
+        ),
+    ],
+)
+def test_bad_config_is_one_clear_line_without_traceback(tmp_path, config, expected) -> None:
+    result = run_tap(config, tmp_path)
+    output = result.stdout + result.stderr
+    assert result.returncode == 1
+    assert result.stdout == "", "nothing but Singer messages may reach stdout"
+    assert expected in output
+    assert "Traceback" not in output
+    assert SECRET not in output
+
+
+def test_about_marks_the_key_secret(tmp_path) -> None:
+    result = run_tap({"api_key": SECRET}, tmp_path, "--about", "--format", "json")
+    about = json.loads(result.stdout)
+    settings = about["settings"]["properties"]
+    assert settings["api_key"]["secret"] is True
+    assert set(settings) >= {"api_key", "region", "api_url", "start_date", "end_date", "page_size"}
+    assert SECRET not in result.stdout + result.stderr
