@@ -46,18 +46,20 @@ def meltano(*args: str, env: dict[str, str]) -> None:
 def print_row_counts() -> None:
     """Print the row count of every table the sync loaded."""
     with duckdb.connect(str(DUCKDB_FILE), read_only=True) as connection:
-        tables = [
-            row[0]
-            for row in connection.execute(
-                "select table_name from information_schema.tables "
-                "where table_schema = ? order by table_name",
-                [SCHEMA],
-            ).fetchall()
-        ]
+        tables = connection.execute(
+            "select table_catalog, table_name from information_schema.tables "
+            "where table_schema = ? order by table_name",
+            [SCHEMA],
+        ).fetchall()
         print(f"\nRows loaded into {DUCKDB_FILE.relative_to(ROOT)} (schema {SCHEMA}):")
-        for table in tables:
-            (count,) = connection.execute(f'select count(*) from {SCHEMA}."{table}"').fetchone()
+        total = 0
+        for catalog, table in tables:
+            # The file's catalog is also called gainsight: name all three parts.
+            query = f'select count(*) from "{catalog}"."{SCHEMA}"."{table}"'
+            (count,) = connection.execute(query).fetchone()
+            total += count
             print(f"  {table:<28} {count:>9,}")
+        print(f"  {'total':<28} {total:>9,}")
 
 
 def main() -> None:
@@ -71,7 +73,10 @@ def main() -> None:
     try:
         DUCKDB_FILE.parent.mkdir(exist_ok=True)
         meltano("install", env=env)
-        meltano("run", "tap-gainsight", "target-duckdb", env=env)
+        # The emulator makes its tenant anew each time, so a bookmark from an earlier demo
+        # means nothing to it; against a real tenant the run is incremental.
+        refresh = ["--full-refresh"] if emulator is not None else []
+        meltano("run", *refresh, "tap-gainsight", "target-duckdb", env=env)
     finally:
         if emulator is not None:
             emulator.terminate()

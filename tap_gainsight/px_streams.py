@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import typing as t
 from dataclasses import dataclass
 
@@ -59,12 +60,19 @@ class PageNumberStream(GainsightPXStream):
         return {"pageSize": self.page_size, "pageNumber": next_page_token or 0}
 
 
-class SingleResponseStream(GainsightPXStream):
-    """A full-table endpoint answered in one response (the attribute models)."""
+class AttributeModelStream(GainsightPXStream):
+    """An attribute model (user or account), answered whole in one response."""
 
     @override
     def get_new_paginator(self) -> None:
         return None
+
+    @override
+    def post_process(self, row: dict, context: Context | None = None) -> dict | None:
+        default = row.get("defaultValue")
+        if default is not None and not isinstance(default, str):
+            row["defaultValue"] = json.dumps(default)
+        return super().post_process(row, context)
 
 
 @dataclass(frozen=True)
@@ -104,9 +112,9 @@ PX_ENTITY_ENDPOINTS: tuple[EntityEndpoint, ...] = (
     # The attribute models answer with a bare JSON array (inferred, px-api.md section 4.8);
     # an object wrapping a single list is accepted too.
     EntityEndpoint(
-        SingleResponseStream, "user_attributes", "/admin/model/user/attributes", None, "id"
+        AttributeModelStream, "user_attributes", "/admin/model/user/attributes", None, "id"
     ),
     EntityEndpoint(
-        SingleResponseStream, "account_attributes", "/admin/model/account/attributes", None, "id"
+        AttributeModelStream, "account_attributes", "/admin/model/account/attributes", None, "id"
     ),
 )

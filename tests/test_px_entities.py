@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 
 import pytest
@@ -56,7 +57,7 @@ def test_page_size_is_clamped_to_each_endpoints_maximum(emulator) -> None:
     run_sync(px_config(emulator, page_size=5000), streams=ENTITY_STREAMS)
     for endpoint in PX_ENTITY_ENDPOINTS:
         sizes = {r.params.get("pageSize", [None])[0] for r in requests_to(emulator, endpoint.path)}
-        if endpoint.stream_class.__name__ == "SingleResponseStream":
+        if endpoint.stream_class.__name__ == "AttributeModelStream":
             continue
         assert sizes == {str(endpoint.max_page_size)}, endpoint.name
     assert all(r.status == 200 for r in emulator.requests)
@@ -125,3 +126,18 @@ def test_rejected_key_fails_with_a_message_naming_where(emulator) -> None:
     assert "refused the API key (HTTP 401)" in message
     assert emulator.base_url in message
     assert secret not in message
+
+
+def test_attribute_default_values_arrive_as_text(shared_emulator) -> None:
+    result = run_sync(px_config(shared_emulator), streams=["user_attributes"])
+    held = {
+        a["id"]: a["defaultValue"]
+        for a in shared_emulator.tenant.collections["/admin/model/user/attributes"]
+    }
+    assert any(isinstance(v, bool) for v in held.values()), "the model should hold a boolean"
+    for attribute in result.records["user_attributes"]:
+        original = held[attribute["id"]]
+        expected = (
+            original if isinstance(original, str) or original is None else json.dumps(original)
+        )
+        assert attribute["defaultValue"] == expected

@@ -7,6 +7,7 @@ SIGTERM or SIGINT and exits 0. Nothing else is written to stdout.
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import signal
 import sys
 import threading
@@ -26,7 +27,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--api-key", default="emulator-key")
     parser.add_argument("--latency-ms", type=int, default=0)
+    parser.add_argument(
+        "--now",
+        type=dt.datetime.fromisoformat,
+        default=None,
+        help="the tenant's clock (ISO 8601 with offset); default: the current time, so a "
+        "tap's default of the last 190 days always finds events",
+    )
     args = parser.parse_args(argv)
+    now = args.now or dt.datetime.now(dt.timezone.utc).replace(second=0, microsecond=0)
 
     size = TenantSize.small() if args.size == "small" else TenantSize.demo()
     stop = threading.Event()
@@ -37,7 +46,7 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
     emulator = Emulator(
-        Tenant.generate(seed=args.seed, size=size),
+        Tenant.generate(seed=args.seed, size=size, now=now),
         api_key=args.api_key,
         host=args.host,
         port=args.port,
