@@ -424,6 +424,14 @@ class _Generator:
                     "propertyKeys": rng.sample(self.property_keys, rng.randint(1, 2)),
                     "customAttributes": self.custom_attributes(models, now_ms),
                     "parentGroupId": None,
+                    # Fields filled when the subscription is linked to Gainsight CS.
+                    "gsId": f"1P02{rng.getrandbits(96):024X}" if rng.random() < 0.6 else None,
+                    "healthScore": round(rng.uniform(0, 100), 1) if rng.random() < 0.6 else None,
+                    "nps": rng.randint(-100, 100) if rng.random() < 0.4 else None,
+                    "csm": rng.choice(("Ana Ruiz", "Ben Okafor", None)),
+                    "renewalDate": now_ms + rng.randint(10, 400) * DAY_MS
+                    if rng.random() < 0.5
+                    else 0,
                     "createDate": create,
                     "lastModifiedDate": modified,
                     "lastSeenDate": seen,
@@ -488,6 +496,8 @@ class _Generator:
             "globalUnsubscribe": rng.random() < 0.03,
             "sfdcContactId": f"0035g{rng.getrandbits(40):010X}" if rng.random() < 0.4 else None,
             "lastVisitedUserAgentData": agents,
+            # Set only on workspace (multi-product) subscriptions.
+            "globalId": f"g-{rng.getrandbits(48):012x}" if rng.random() < 0.1 else None,
             "createDate": create,
             "lastModifiedDate": modified,
             "lastSeenDate": seen,
