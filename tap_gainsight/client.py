@@ -5,31 +5,51 @@ from __future__ import annotations
 import typing as t
 from functools import cached_property
 from http import HTTPStatus
+from urllib.parse import urlsplit
 
+import backoff
+import requests
 from singer_sdk import RESTStream, SchemaDirectory, StreamSchema
 from singer_sdk.authenticators import APIKeyAuthenticator
 from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
 from typing_extensions import override
 
 from tap_gainsight import schemas
+from tap_gainsight.errors import (
+    EXPLAINED_FAILURES,
+    RETRIABLE_ERRORS,
+    ScrollExpiredError,
+    end_sync,
+)
 from tap_gainsight.responses import (
     api_error_message,
     find_records,
     response_body,
 )
-from tap_gainsight.settings import px_base_url
+from tap_gainsight.retries import retry_waits
+from tap_gainsight.settings import (
+    DEFAULT_REQUEST_TIMEOUT_SECONDS,
+    DEFAULT_RETRY_MAX_TRIES,
+    DEFAULT_RETRY_MAX_WAIT_SECONDS,
+    px_base_url,
+)
 from tap_gainsight.timestamps import epoch_ms_to_rfc3339
 
 if t.TYPE_CHECKING:
-    from collections.abc import Iterable
+    from collections.abc import Callable, Iterable
 
-    import requests
     from singer_sdk.helpers.types import Context
+
+    from tap_gainsight.rate_limit import RequestLimiter
+
+    RequestFunc = Callable[[requests.PreparedRequest, t.Any], requests.Response]
 
 SCHEMAS = SchemaDirectory(schemas)
 
 #: Message the API sends when an identical request arrives too soon (px-api.md, section 1).
 DUPLICATE_REQUEST_MESSAGE = "Duplicate request blocked"
+#: Longest wait for a connection, whatever `request_timeout_seconds` says.
+CONNECT_TIMEOUT_SECONDS = 10
 
 
 class GainsightPXStream(RESTStream[t.Any]):
@@ -65,6 +85,69 @@ class GainsightPXStream(RESTStream[t.Any]):
     def http_headers(self) -> dict[str, str]:
         return {"Accept": "application/json", "User-Agent": self.user_agent}
 
+    @property
+    @override
+    def timeout(self) -> tuple[float, float]:  # type: ignore[override]
+        read = float(self.config.get("request_timeout_seconds", DEFAULT_REQUEST_TIMEOUT_SECONDS))
+        return (min(CONNECT_TIMEOUT_SECONDS, read), read)
+
+    @property
+    def request_limiter(self) -> RequestLimiter:
+        """The process-wide request pace and budget, owned by the tap."""
+        return self._tap.request_limiter  # type: ignore[attr-defined]
+
+    @override
+    def request_decorator(self, func: RequestFunc) -> RequestFunc:
+        """Pace every try through the tap's limiter and retry what is worth retrying.
+
+        Each failed try is retried after a wait (the server's `Retry-After`, else jittered
+        doubling), within `retry_max_tries` and `retry_max_wait_seconds`.
+        `request_for_retry` may replace the request a retry sends.
+        """
+        failed_before = False
+
+        def send(prepared_request: requests.PreparedRequest, context: t.Any) -> requests.Response:
+            nonlocal failed_before
+            if failed_before:
+                prepared_request = self.request_for_retry(prepared_request, context)
+            self.request_limiter.acquire()
+            try:
+                response = func(prepared_request, context)
+            except RETRIABLE_ERRORS:
+                failed_before = True
+                raise
+            failed_before = False
+            return response
+
+        retrying: RequestFunc = backoff.on_exception(
+            retry_waits,
+            RETRIABLE_ERRORS,
+            max_tries=int(self.config.get("retry_max_tries", DEFAULT_RETRY_MAX_TRIES)),
+            max_time=float(
+                self.config.get("retry_max_wait_seconds", DEFAULT_RETRY_MAX_WAIT_SECONDS)
+            ),
+            on_backoff=self.backoff_handler,
+            jitter=None,
+            logger=None,
+        )(send)
+        return retrying
+
+    def request_for_retry(
+        self, failed: requests.PreparedRequest, context: t.Any
+    ) -> requests.PreparedRequest:
+        """Return the request to send after `failed` failed: the same one, by default."""
+        del context
+        return failed
+
+    @override
+    def backoff_handler(self, details: t.Any) -> None:
+        self.logger.warning(
+            "%s; try %d failed, trying again in %.1f s.",
+            details.get("exception"),
+            details["tries"],
+            details["wait"],
+        )
+
     @cached_property
     def page_size(self) -> int:
         """The configured page size, clamped to this endpoint's maximum."""
@@ -97,6 +180,13 @@ class GainsightPXStream(RESTStream[t.Any]):
     _warned_key = False
 
     @override
+    def get_records(self, context: Context | None) -> Iterable[dict[str, t.Any]]:
+        try:
+            yield from super().get_records(context)
+        except EXPLAINED_FAILURES as failure:
+            end_sync(self._tap, failure)
+
+    @override
     def parse_response(self, response: requests.Response) -> Iterable[dict]:
         return self.records_of(response)
 
@@ -113,7 +203,15 @@ class GainsightPXStream(RESTStream[t.Any]):
             message = api_error_message(response)
             if DUPLICATE_REQUEST_MESSAGE.lower() in message.lower():
                 raise RetriableAPIError(f"{self.path}: {message}", response)
+            if "scroll" in message.lower() and "scrollId=" in (response.request.url or ""):
+                raise ScrollExpiredError(f"{self.path}: {message}", response)
             raise FatalAPIError(f"Gainsight PX rejected {self.path} (HTTP {status}): {message}")
+        if status >= HTTPStatus.MULTIPLE_CHOICES:
+            target = urlsplit(response.headers.get("Location", "")).netloc or "another address"
+            raise FatalAPIError(
+                f"{self.path} answered with a redirect (HTTP {status}) to {target}, not followed "
+                "because it would carry the API key; set region or api_url to the final address."
+            )
         try:
             response_body(response)
         except ValueError:

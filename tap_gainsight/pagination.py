@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import typing as t
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from singer_sdk.pagination import BaseAPIPaginator, PageNumberPaginator
 
+from tap_gainsight.errors import RunawayPaginationError
 from tap_gainsight.responses import response_body
 from tap_gainsight.windows import Window
 
@@ -22,22 +23,20 @@ RecordsOf = t.Callable[["requests.Response"], list]
 MAX_SCROLL_PAGES = 1_000_000
 
 
-class RunawayPaginationError(RuntimeError):
-    """A scroll kept returning full pages far beyond what the API said it holds."""
-
-
 @dataclass(frozen=True)
 class ScrollPage:
     """Token of a scroll page: the API's cursor plus our own page counter.
 
     The PX API may hand back the same `scrollId` for every page of a scroll; the counter keeps
     consecutive tokens distinct, so the SDK's "loop detected" check never fires on a cursor
-    that is legitimately repeated. `window` is set for the event endpoints.
+    that is legitimately repeated. `window` is set for the event endpoints; `since_ms` when a
+    scroll was reopened from the last key value delivered.
     """
 
     scroll_id: str | None = None
     number: int = 0
     window: Window | None = None
+    since_ms: int | None = None
 
 
 class ScrollPaginator(BaseAPIPaginator[ScrollPage]):
@@ -87,12 +86,21 @@ class ScrollPaginator(BaseAPIPaginator[ScrollPage]):
         """Forget the counts of the scroll just finished."""
         self._records_seen = self._pages_seen = 0
 
+    def reopen(self, since_ms: int | None) -> ScrollPage:
+        """Start the current scroll again, from `since_ms` on, and return the new token."""
+        current = self.current_value
+        self._value = replace(current, scroll_id=None, number=current.number + 1, since_ms=since_ms)
+        self.start_new_scroll()
+        return self.current_value
+
     def has_more(self, response: requests.Response) -> bool:  # noqa: D102
         return not self.scroll_finished(response)
 
     def get_next(self, response: requests.Response) -> ScrollPage:  # noqa: D102
         current = self.current_value
-        return ScrollPage(response_body(response)["scrollId"], current.number + 1, current.window)
+        return replace(
+            current, scroll_id=response_body(response)["scrollId"], number=current.number + 1
+        )
 
 
 class WindowedScrollPaginator(ScrollPaginator):

@@ -16,8 +16,8 @@ from functools import cached_property
 
 from typing_extensions import override
 
-from tap_gainsight.client import GainsightPXStream
 from tap_gainsight.pagination import ScrollPage, WindowedScrollPaginator
+from tap_gainsight.scrolling import ScrollingStream
 from tap_gainsight.settings import (
     DEFAULT_EVENT_WINDOW_DAYS,
     DEFAULT_HISTORY,
@@ -29,26 +29,18 @@ from tap_gainsight.windows import Window, plan_windows
 if t.TYPE_CHECKING:
     from singer_sdk import Tap
     from singer_sdk.helpers.types import Context
-    from singer_sdk.pagination import BaseAPIPaginator
 
 
-class EventsOutOfOrderError(RuntimeError):
-    """The API returned events not sorted by `date`; a bookmark could skip events."""
-
-
-class EventStream(GainsightPXStream):
+class EventStream(ScrollingStream):
     """One PX event type, incremental on `date`, read window by window."""
 
     primary_keys = ("eventId",)
     replication_key = "date"
-    is_sorted = True
     # The SDK's own sort check compares each event with the saved bookmark, which the
-    # lookback deliberately re-reads behind; `post_process` checks the order itself.
+    # lookback deliberately re-reads behind; ScrollingStream checks the order itself.
     check_sorted = False
     # Finer resume points than the SDK's default of 10,000 records; STATE lines are cheap.
     STATE_MSG_FREQUENCY = 1000
-
-    _previous_date_ms: int = -1
 
     @cached_property
     def sync_end(self) -> dt.datetime:
@@ -99,7 +91,7 @@ class EventStream(GainsightPXStream):
         yield from super().request_records(context)
 
     @override
-    def get_new_paginator(self) -> BaseAPIPaginator:
+    def new_paginator(self) -> WindowedScrollPaginator:
         return WindowedScrollPaginator(self.page_size, self.records_of, self._windows)
 
     _windows: tuple[Window, ...] = ()
@@ -108,25 +100,13 @@ class EventStream(GainsightPXStream):
     def get_url_params(self, context: Context | None, next_page_token: t.Any) -> dict[str, t.Any]:
         page: ScrollPage = next_page_token
         window = page.window or self._windows[0]
+        start_ms = max(to_epoch_ms(window.start), page.since_ms or 0)
         return {
             "pageSize": self.page_size,
-            "filter": f"date>={to_epoch_ms(window.start)};date<{to_epoch_ms(window.end)}",
+            "filter": f"date>={start_ms};date<{to_epoch_ms(window.end)}",
             "sort": "date",
             "scrollId": page.scroll_id,
         }
-
-    @override
-    def post_process(self, row: dict, context: Context | None = None) -> dict | None:
-        date_ms = row.get("date")
-        if isinstance(date_ms, int):
-            if date_ms < self._previous_date_ms:
-                msg = (
-                    f"{self.path} returned events out of date order ({date_ms} after "
-                    f"{self._previous_date_ms}); stopping before a bookmark could skip events."
-                )
-                raise EventsOutOfOrderError(msg)
-            self._previous_date_ms = date_ms
-        return super().post_process(row, context)
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ from typing_extensions import override
 
 from tap_gainsight.client import GainsightPXStream
 from tap_gainsight.pagination import PageNumberEndpointPaginator, ScrollPage, ScrollPaginator
+from tap_gainsight.scrolling import ScrollingStream
 from tap_gainsight.timestamps import to_epoch_ms
 
 if t.TYPE_CHECKING:
@@ -18,7 +19,7 @@ if t.TYPE_CHECKING:
     from singer_sdk.pagination import BaseAPIPaginator
 
 
-class ScrollStream(GainsightPXStream):
+class ScrollStream(ScrollingStream):
     """An entity read through a scroll cursor (`/users`, `/accounts`).
 
     Incremental on `lastModifiedDate`: the API is asked for
@@ -30,21 +31,20 @@ class ScrollStream(GainsightPXStream):
     bookmark.
     """
 
-    is_sorted = True
-
     @override
-    def get_new_paginator(self) -> BaseAPIPaginator:
+    def new_paginator(self) -> ScrollPaginator:
         return ScrollPaginator(self.page_size, self.records_of)
 
     @override
     def get_url_params(self, context: Context | None, next_page_token: t.Any) -> dict[str, t.Any]:
         token: ScrollPage = next_page_token or ScrollPage()
         params: dict[str, t.Any] = {"pageSize": self.page_size, "scrollId": token.scroll_id}
-        if self.replication_key:
-            params["sort"] = self.replication_key
-            since = self.get_starting_timestamp(context)
-            if since is not None:
-                params["filter"] = f"{self.replication_key}>={to_epoch_ms(since)}"
+        params["sort"] = self.replication_key
+        since_ms = token.since_ms
+        if since_ms is None and (bookmark := self.get_starting_timestamp(context)):
+            since_ms = to_epoch_ms(bookmark)
+        if since_ms is not None:
+            params["filter"] = f"{self.replication_key}>={since_ms}"
         return params
 
 

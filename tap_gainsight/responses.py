@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import typing as t
 
+from tap_gainsight.errors import UnexpectedResponseError
+
 if t.TYPE_CHECKING:
     from collections.abc import Sequence
 
@@ -13,10 +15,6 @@ if t.TYPE_CHECKING:
 GENERIC_RECORDS_KEY = "results"
 
 _BODY_ATTRIBUTE = "_tap_gainsight_body"
-
-
-class UnexpectedResponseError(Exception):
-    """The API answered 200 with a body the tap cannot find records in."""
 
 
 def response_body(response: requests.Response) -> t.Any:

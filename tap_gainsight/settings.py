@@ -30,6 +30,13 @@ DEFAULT_HISTORY = dt.timedelta(days=190)
 DEFAULT_EVENT_WINDOW_DAYS = 7
 #: Events can reach PX after their `date`; each run re-reads this much before its bookmark.
 DEFAULT_LOOKBACK_MINUTES = 60
+#: A tenth of the API's ~200 requests/s, which the subscription's other integrations share.
+DEFAULT_MAX_REQUESTS_PER_SECOND = 20
+#: A fifth of the API's ~1,000,000 requests/day.
+DEFAULT_MAX_REQUESTS_PER_DAY = 200_000
+DEFAULT_REQUEST_TIMEOUT_SECONDS = 60
+DEFAULT_RETRY_MAX_TRIES = 8
+DEFAULT_RETRY_MAX_WAIT_SECONDS = 600
 
 CONFIG_SCHEMA = th.PropertiesList(
     th.Property(
@@ -92,6 +99,50 @@ CONFIG_SCHEMA = th.PropertiesList(
             "Each incremental run re-reads this many minutes of events before its bookmark, to "
             "catch events that reached PX late. Re-read events are sent again (same eventId)."
         ),
+    ),
+    th.Property(
+        "max_requests_per_second",
+        th.IntegerType(minimum=1),
+        default=DEFAULT_MAX_REQUESTS_PER_SECOND,
+        title="Requests per second",
+        description=(
+            "Pace of all the tap's requests together. The API allows about 200/s per "
+            "subscription, shared with its other integrations."
+        ),
+    ),
+    th.Property(
+        "max_requests_per_day",
+        th.IntegerType(minimum=1),
+        default=DEFAULT_MAX_REQUESTS_PER_DAY,
+        title="Requests per run",
+        description=(
+            "Most requests one run may make (the API allows about 1,000,000 a day per "
+            "subscription). On reaching it the run stops cleanly with its state saved."
+        ),
+    ),
+    th.Property(
+        "request_timeout_seconds",
+        th.IntegerType(minimum=1),
+        default=DEFAULT_REQUEST_TIMEOUT_SECONDS,
+        title="Request timeout (seconds)",
+        description=(
+            "Read timeout of one request; connecting may take at most 10 s of it. A timed-out "
+            "request is retried."
+        ),
+    ),
+    th.Property(
+        "retry_max_tries",
+        th.IntegerType(minimum=1),
+        default=DEFAULT_RETRY_MAX_TRIES,
+        title="Tries per request",
+        description="Tries of one request (the first included) before the sync gives up.",
+    ),
+    th.Property(
+        "retry_max_wait_seconds",
+        th.IntegerType(minimum=0),
+        default=DEFAULT_RETRY_MAX_WAIT_SECONDS,
+        title="Retry time per request (seconds)",
+        description="Longest time spent retrying one request before the sync gives up.",
     ),
     th.Property(
         "page_size",

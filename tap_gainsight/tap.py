@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import typing as t
+from functools import cached_property
 
 from singer_sdk import Tap
 from singer_sdk.exceptions import ConfigValidationError
@@ -10,7 +11,13 @@ from typing_extensions import override
 
 from tap_gainsight.px_events import PX_EVENT_ENDPOINTS
 from tap_gainsight.px_streams import PX_ENTITY_ENDPOINTS
-from tap_gainsight.settings import CONFIG_SCHEMA, semantic_errors
+from tap_gainsight.rate_limit import RequestLimiter
+from tap_gainsight.settings import (
+    CONFIG_SCHEMA,
+    DEFAULT_MAX_REQUESTS_PER_DAY,
+    DEFAULT_MAX_REQUESTS_PER_SECOND,
+    semantic_errors,
+)
 
 if t.TYPE_CHECKING:
     from singer_sdk import Stream
@@ -34,6 +41,14 @@ class TapGainsight(Tap):
                     "Config validation failed", errors=errors, schema=self.config_jsonschema
                 )
         return errors
+
+    @cached_property
+    def request_limiter(self) -> RequestLimiter:
+        """The pace and budget every request of this process goes through."""
+        return RequestLimiter(
+            per_second=self.config.get("max_requests_per_second", DEFAULT_MAX_REQUESTS_PER_SECOND),
+            per_run=self.config.get("max_requests_per_day", DEFAULT_MAX_REQUESTS_PER_DAY),
+        )
 
     @override
     def discover_streams(self) -> list[Stream]:

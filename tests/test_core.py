@@ -22,7 +22,7 @@ atexit.register(_EMULATOR.stop)
 
 TestTapGainsight = get_tap_test_class(
     TapGainsight,
-    config={"api_key": API_KEY, "api_url": _EMULATOR.base_url},
+    config={"api_key": API_KEY, "api_url": _EMULATOR.base_url, "max_requests_per_second": 10_000},
     parse_env_config=False,
     suite_config=SuiteConfig(max_records_limit=250),
 )

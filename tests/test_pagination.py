@@ -7,13 +7,9 @@ import json
 import pytest
 import requests
 
-from tap_gainsight.pagination import (
-    PageNumberEndpointPaginator,
-    RunawayPaginationError,
-    ScrollPage,
-    ScrollPaginator,
-)
-from tap_gainsight.responses import UnexpectedResponseError, find_records, response_body
+from tap_gainsight.errors import RunawayPaginationError, UnexpectedResponseError
+from tap_gainsight.pagination import PageNumberEndpointPaginator, ScrollPage, ScrollPaginator
+from tap_gainsight.responses import find_records, response_body
 
 
 def page(body: object) -> requests.Response:
