@@ -136,7 +136,10 @@ def busy_emulator():
         yield emulator
 
 
-def test_sync_killed_mid_way_resumes_from_its_last_state(busy_emulator, tmp_path) -> None:
+@pytest.mark.parametrize("kill_after", [0.15, 0.5, 0.9])
+def test_sync_killed_mid_way_resumes_from_its_last_state(
+    busy_emulator, tmp_path, kill_after
+) -> None:
     emulator = busy_emulator
     config = whole_history_config(emulator, lookback_minutes=0)
     streams = ["page_view_events"]
@@ -158,7 +161,7 @@ def test_sync_killed_mid_way_resumes_from_its_last_state(busy_emulator, tmp_path
     for line in tap.stdout:
         lines.append(line)
         records += line.startswith('{"type":"RECORD"') or '"type": "RECORD"' in line
-        if records == total // 2:
+        if records == int(total * kill_after):
             os.kill(tap.pid, signal.SIGKILL)
             break
     lines += tap.stdout.readlines()  # what reached the pipe before the kill was emitted

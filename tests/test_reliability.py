@@ -1,0 +1,283 @@
+"""Reliability over a real socket: faults, pacing, budgets, clear failures, signals."""
+
+from __future__ import annotations
+
+import datetime as dt
+import http.server
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+from email.utils import format_datetime
+
+import pytest
+import requests
+
+from tap_gainsight.px_events import PX_EVENT_ENDPOINTS
+from tap_gainsight.px_streams import PX_ENTITY_ENDPOINTS
+from tap_gainsight.retries import retry_after_seconds, retry_waits
+from tests.conftest import API_KEY, px_config
+from tests.sync import SyncResult, catalog_for, run_sync
+
+ALL_ENDPOINTS = [*PX_ENTITY_ENDPOINTS, *PX_EVENT_ENDPOINTS]
+
+
+def recent_events_config(emulator, days: int = 40, **overrides) -> dict:
+    start = emulator.tenant.now - dt.timedelta(days=days)
+    return px_config(emulator, start_date=start.isoformat(), **overrides)
+
+
+def assert_exactly_once(emulator, result: SyncResult, endpoints, since_ms: int = 0) -> None:
+    """Each endpoint's records (those at or after `since_ms` where it is incremental) once."""
+    for endpoint in endpoints:
+        key = getattr(endpoint, "primary_key", "eventId")
+        bookmark_field = "date" if key == "eventId" else endpoint.replication_key
+        held = [
+            r
+            for r in emulator.tenant.collections[endpoint.path]
+            if not bookmark_field or r[bookmark_field] >= since_ms
+        ]
+        sent = [r[key] for r in result.records[endpoint.name]]
+        assert len(sent) == len(set(sent)), f"{endpoint.name} sent a record twice"
+        assert set(sent) == {r[key] for r in held}, f"{endpoint.name} lost records"
+
+
+def test_full_sync_through_every_fault_loses_nothing_and_repeats_nothing(
+    emulator, quick_retries
+) -> None:
+    faults = emulator.faults
+    faults.error_rate = faults.reset_rate = faults.truncate_rate = faults.html_rate = 0.03
+    faults.rate_limit_per_second = 40
+    faults.block_duplicates_ms = 50
+    config = recent_events_config(
+        emulator, days=120, page_size=200, event_window_days=10, retry_max_tries=20
+    )
+    result = run_sync(config, streams=[e.name for e in ALL_ENDPOINTS])
+
+    since = emulator.tenant.now_ms - 120 * 86_400_000
+    assert_exactly_once(emulator, result, ALL_ENDPOINTS, since_ms=since)
+    for fault in ("reset", "error", "html", "truncate", "rate_limit"):
+        assert faults.injected[fault] > 0, f"no {fault} fault was injected: the test proves less"
+
+
+def test_expired_scroll_reopens_the_scroll_not_the_sync(emulator, quick_retries) -> None:
+    emulator.faults.expire_scrolls = True
+    result = run_sync(px_config(emulator, page_size=100), streams=["users"])
+    assert emulator.faults.injected["expired_scroll"] == 1
+    assert_exactly_once(emulator, result, [PX_ENTITY_ENDPOINTS[0]])
+    opened = [r for r in emulator.requests if r.path == "/users" and "scrollId" not in r.params]
+    assert len(opened) == 2, "one scroll, reopened once"
+    assert opened[1].params["filter"][0].startswith("lastModifiedDate>=")
+
+
+def test_duplicate_blocking_is_waited_out(emulator, quick_retries) -> None:
+    emulator.faults.block_duplicates_ms = 60_000  # any repeat is blocked: none may happen
+    result = run_sync(recent_events_config(emulator, days=30), streams=["session_events"])
+    assert emulator.faults.injected["duplicate"] == 0
+    assert result.records["session_events"]
+
+
+@pytest.mark.parametrize(("tap_pace", "expect_429"), [(25, False), (1000, True)])
+def test_limiter_keeps_under_the_api_rate(emulator, tap_pace, expect_429) -> None:
+    emulator.faults.rate_limit_per_second = 25
+    config = recent_events_config(
+        emulator, days=30, event_window_days=1, max_requests_per_second=tap_pace
+    )
+    run_sync(config, streams=["custom_events", "identify_events"])
+    answered_429 = sum(r.status == 429 for r in emulator.requests)
+    assert len(emulator.requests) >= 60
+    if expect_429:
+        assert answered_429 > 0, "without the limiter this API answers 429: the test can fail"
+    else:
+        assert answered_429 <= 2
+
+
+def run_cli(config: dict, tmp_path, *args: str, streams=None, env=None, state=None):
+    config_file = tmp_path / "config.json"
+    config_file.write_text(json.dumps(config))
+    command = [sys.executable, "-m", "tap_gainsight", "--config", str(config_file), *args]
+    if streams is not None:
+        catalog_file = tmp_path / "catalog.json"
+        catalog_file.write_text(json.dumps(catalog_for(config, streams)))
+        command += ["--catalog", str(catalog_file)]
+    if state is not None:
+        state_file = tmp_path / "state.json"
+        state_file.write_text(json.dumps(state))
+        command += ["--state", str(state_file)]
+    return subprocess.run(
+        command,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        env={**os.environ, **(env or {})},
+    )
+
+
+def error_lines(stderr: str) -> list[str]:
+    return [line for line in stderr.splitlines() if "| ERROR" in line]
+
+
+@pytest.mark.parametrize("args", [(), ("--test",)])
+def test_rejected_key_is_one_line_naming_region_and_url(emulator, tmp_path, args) -> None:
+    secret = "wrong-key-4f9e1c2d7a"
+    config = px_config(emulator, api_key=secret)
+    result = run_cli(config, tmp_path, *args, env={"TAP_GAINSIGHT_LOGLEVEL": "DEBUG"})
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    (line,) = [line for line in error_lines(result.stderr) if "Sync failed" in line]
+    assert "refused the API key (HTTP 401)" in line
+    assert emulator.base_url in line
+    assert "Read permission" in line
+    assert secret not in result.stdout + result.stderr
+
+
+def test_other_client_errors_carry_the_apis_own_message(emulator, tmp_path) -> None:
+    base_url = emulator.base_url + "/no-such-prefix"
+    answer = requests.get(
+        f"{base_url}/segment", headers={"X-APTRINSIC-API-KEY": API_KEY}, timeout=5
+    )
+    api_message = answer.json()["externalapierror"]["message"]
+    result = run_cli(px_config(emulator, api_url=base_url), tmp_path, streams=["segments"])
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    (line,) = [line for line in error_lines(result.stderr) if "Sync failed" in line]
+    assert f"rejected /segment (HTTP 404): {api_message}" in line
+
+
+def test_read_timeouts_are_retried_then_explained(emulator, tmp_path) -> None:
+    emulator.faults.latency_ms = 1500
+    config = px_config(emulator, request_timeout_seconds=1, retry_max_tries=2)
+    result = run_cli(config, tmp_path, streams=["segments"])
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    (line,) = [line for line in error_lines(result.stderr) if "Sync failed" in line]
+    assert "after retrying" in line
+    assert "timed out" in line
+    retries = [line for line in result.stderr.splitlines() if "try 1 failed" in line]
+    assert len(retries) == 1, "one retry: retry_max_tries counts the first try"
+
+
+def test_request_budget_stops_cleanly_with_state(emulator, tmp_path) -> None:
+    config = recent_events_config(emulator, days=60, max_requests_per_day=5, event_window_days=7)
+    result = run_cli(config, tmp_path, streams=["custom_events"])
+    assert result.returncode == 0
+    assert "max_requests_per_day (5) reached" in result.stderr
+    assert len(emulator.requests) == 5
+    stopped = SyncResult.from_lines(result.stdout.splitlines())
+    assert (
+        result.stdout.splitlines()[-1].startswith('{"type":"STATE"')
+        or '"STATE"' in (result.stdout.splitlines()[-1])
+    )
+    last_date = stopped.records["custom_events"][-1]["date"]
+    assert stopped.bookmark("custom_events") == last_date
+
+    resumed = run_sync(
+        px_config(emulator, start_date=config["start_date"], lookback_minutes=0),
+        state=stopped.final_state,
+        streams=["custom_events"],
+    )
+    sent = {r["eventId"] for r in stopped.records["custom_events"]}
+    sent |= {r["eventId"] for r in resumed.records["custom_events"]}
+    since = emulator.tenant.now_ms - 60 * 86_400_000
+    held = emulator.tenant.collections["/events/custom"]
+    assert sent == {e["eventId"] for e in held if e["date"] >= since}
+
+
+class Redirecting(http.server.BaseHTTPRequestHandler):
+    """Answers every request with a redirect to another host."""
+
+    def do_GET(self) -> None:
+        self.send_response(302)
+        self.send_header("Location", "https://collector.example.net/steal")
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, *args) -> None:
+        pass
+
+
+def test_redirects_are_not_followed(tmp_path) -> None:
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Redirecting)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_port}/v1"
+        result = run_cli({"api_key": API_KEY, "api_url": url}, tmp_path, streams=["segments"])
+    finally:
+        server.shutdown()
+    assert result.returncode == 1
+    (line,) = [line for line in error_lines(result.stderr) if "Sync failed" in line]
+    assert "redirect (HTTP 302) to collector.example.net" in line
+    assert API_KEY not in result.stdout + result.stderr
+
+
+def test_sigterm_ends_with_the_latest_state(emulator, tmp_path) -> None:
+    config = recent_events_config(emulator, days=400, page_size=50, lookback_minutes=0)
+    config_file = tmp_path / "config.json"
+    config_file.write_text(json.dumps(config))
+    catalog_file = tmp_path / "catalog.json"
+    catalog_file.write_text(json.dumps(catalog_for(config, ["page_view_events"])))
+    command = [sys.executable, "-m", "tap_gainsight", "--config", str(config_file)]
+    tap = subprocess.Popen(
+        [*command, "--catalog", str(catalog_file)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    assert tap.stdout is not None
+    lines = []
+    for line in tap.stdout:
+        lines.append(line)
+        if sum('"RECORD"' in x for x in lines) == 300:
+            tap.send_signal(signal.SIGTERM)
+            break
+    lines += tap.stdout.readlines()
+    tap.wait(timeout=30)
+
+    stopped = SyncResult.from_lines(lines)
+    assert json.loads(lines[-1])["type"] == "STATE", "the last word is the state"
+    sent = stopped.records["page_view_events"]
+    assert 300 <= len(sent) < len(emulator.tenant.collections["/events/pageView"])
+    # The SDK writes a RECORD, then advances the bookmark: a signal between the two leaves
+    # the bookmark one record behind, which re-sends that record and loses nothing.
+    assert stopped.bookmark("page_view_events") in {sent[-1]["date"], sent[-2]["date"]}
+
+    resumed = run_sync(config, state=stopped.final_state, streams=["page_view_events"])
+    since = emulator.tenant.now_ms - 400 * 86_400_000
+    held = emulator.tenant.collections["/events/pageView"]
+    together = {r["eventId"] for r in sent} | {
+        r["eventId"] for r in resumed.records["page_view_events"]
+    }
+    assert together == {e["eventId"] for e in held if e["date"] >= since}
+
+
+def test_retry_after_header_forms() -> None:
+    def failure(value: str | None) -> Exception:
+        response = requests.Response()
+        if value is not None:
+            response.headers["Retry-After"] = value
+        error = Exception("x")
+        error.response = response  # type: ignore[attr-defined]
+        return error
+
+    assert retry_after_seconds(failure("7")) == 7.0
+    in_ten = format_datetime(dt.datetime.now(dt.timezone.utc) + dt.timedelta(seconds=10))
+    assert 8 <= (retry_after_seconds(failure(in_ten)) or 0) <= 10
+    assert retry_after_seconds(failure(None)) is None
+    assert retry_after_seconds(Exception("no response")) is None
+
+
+def test_retry_waits_honour_retry_after_and_otherwise_grow() -> None:
+    waits = retry_waits()
+    next(waits)
+    response = requests.Response()
+    response.headers["Retry-After"] = "5"
+    told = Exception("429")
+    told.response = response  # type: ignore[attr-defined]
+    assert waits.send(told) == 5.0
+    untold = [waits.send(Exception("503")) for _ in range(8)]
+    assert all(wait >= 1.0 for wait in untold), "never re-send without a wait"
+    assert untold[-1] > untold[0]
+    assert max(untold) <= 60.0
