@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import typing as t
 from dataclasses import dataclass
+from functools import cached_property
 
 from typing_extensions import override
 
 from tap_gainsight.client import GainsightPXStream
+from tap_gainsight.custom_attributes import AttributeModel
 from tap_gainsight.pagination import PageNumberEndpointPaginator, ScrollPage, ScrollPaginator
 from tap_gainsight.scrolling import ScrollingStream
 from tap_gainsight.timestamps import to_epoch_ms
@@ -30,6 +33,41 @@ class ScrollStream(ScrollingStream):
     ignored, the SDK's sort check stops the sync with an error rather than save a wrong
     bookmark.
     """
+
+    #: The endpoint whose attribute definitions type `customAttributes`.
+    attribute_model_endpoint: EntityEndpoint | None = None
+
+    @cached_property
+    def attribute_model(self) -> AttributeModel | None:
+        """The typed `customAttributes`, or None (untyped) when the model cannot be read."""
+        endpoint = self.attribute_model_endpoint
+        if endpoint is None:
+            return None
+        try:
+            return AttributeModel.from_definitions(endpoint.build(self._tap).request_records(None))
+        except Exception as failure:
+            self.logger.warning(
+                "Could not read the attribute model at %s (%s); customAttributes stays an "
+                "untyped object.",
+                endpoint.path,
+                failure,
+            )
+            return None
+
+    @cached_property
+    @override
+    def schema(self) -> dict:  # type: ignore[override]
+        schema = copy.deepcopy(super().schema)
+        if self.attribute_model is not None:
+            schema["properties"]["customAttributes"] = self.attribute_model.schema()
+        return schema
+
+    @override
+    def post_process(self, row: dict, context: Context | None = None) -> dict | None:
+        attributes = row.get("customAttributes")
+        if attributes and self.attribute_model is not None:
+            self.attribute_model.convert(attributes)
+        return super().post_process(row, context)
 
     @override
     def new_paginator(self) -> ScrollPaginator:
@@ -86,6 +124,7 @@ class EntityEndpoint:
     primary_key: str
     max_page_size: int = 1000
     replication_key: str | None = None
+    attribute_model: EntityEndpoint | None = None
 
     def build(self, tap: Tap) -> GainsightPXStream:
         """Instantiate the stream for a tap."""
@@ -94,27 +133,44 @@ class EntityEndpoint:
         stream.max_page_size = self.max_page_size
         stream.primary_keys = (self.primary_key,)
         stream.replication_key = self.replication_key
+        if isinstance(stream, ScrollStream):
+            stream.attribute_model_endpoint = self.attribute_model
         return stream
 
 
+# The attribute models answer with a bare JSON array (inferred, px-api.md section 4.8);
+# an object wrapping a single list is accepted too.
+USER_ATTRIBUTES = EntityEndpoint(
+    AttributeModelStream, "user_attributes", "/admin/model/user/attributes", None, "id"
+)
+ACCOUNT_ATTRIBUTES = EntityEndpoint(
+    AttributeModelStream, "account_attributes", "/admin/model/account/attributes", None, "id"
+)
+
 PX_ENTITY_ENDPOINTS: tuple[EntityEndpoint, ...] = (
     EntityEndpoint(
-        ScrollStream, "users", "/users", "users", "aptrinsicId", replication_key="lastModifiedDate"
+        ScrollStream,
+        "users",
+        "/users",
+        "users",
+        "aptrinsicId",
+        replication_key="lastModifiedDate",
+        attribute_model=USER_ATTRIBUTES,
     ),
     EntityEndpoint(
-        ScrollStream, "accounts", "/accounts", "accounts", "id", replication_key="lastModifiedDate"
+        ScrollStream,
+        "accounts",
+        "/accounts",
+        "accounts",
+        "id",
+        replication_key="lastModifiedDate",
+        attribute_model=ACCOUNT_ATTRIBUTES,
     ),
     EntityEndpoint(PageNumberStream, "features", "/feature", "features", "id", 200),
     EntityEndpoint(PageNumberStream, "segments", "/segment", "segments", "id", 200),
     EntityEndpoint(PageNumberStream, "engagements", "/engagement", "engagements", "id", 500),
     EntityEndpoint(PageNumberStream, "articles", "/articles", "articleExternalViewList", "id", 500),
     EntityEndpoint(PageNumberStream, "kc_bots", "/kcbot", "kcList", "id", 500),
-    # The attribute models answer with a bare JSON array (inferred, px-api.md section 4.8);
-    # an object wrapping a single list is accepted too.
-    EntityEndpoint(
-        AttributeModelStream, "user_attributes", "/admin/model/user/attributes", None, "id"
-    ),
-    EntityEndpoint(
-        AttributeModelStream, "account_attributes", "/admin/model/account/attributes", None, "id"
-    ),
+    USER_ATTRIBUTES,
+    ACCOUNT_ATTRIBUTES,
 )

@@ -29,6 +29,8 @@ class TapGainsight(Tap):
     name = "tap-gainsight"
     package_name = "tap-gainsight"
     config_jsonschema = CONFIG_SCHEMA
+    #: The users' and accounts' schemas depend on the tenant's attribute models.
+    dynamic_catalog = True
 
     @override
     def _validate_config(self, *, raise_errors: bool = True) -> list[str]:

@@ -60,13 +60,17 @@ def catalog_for(config: dict, streams: t.Iterable[str] | None) -> dict:
 
 
 def run_sync(
-    config: dict, *, state: dict | None = None, streams: t.Iterable[str] | None = None
+    config: dict,
+    *,
+    state: dict | None = None,
+    streams: t.Iterable[str] | None = None,
+    catalog: dict | None = None,
 ) -> SyncResult:
     """Sync the selected streams in-process and return what the tap wrote to stdout."""
     tap = TapGainsight(
         config=config,
         state=state,
-        catalog=catalog_for(config, streams),
+        catalog=catalog or catalog_for(config, streams),
         parse_env_config=False,
     )
     out = io.StringIO()
