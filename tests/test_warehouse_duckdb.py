@@ -1,0 +1,113 @@
+"""`meltano run tap-gainsight target-duckdb` from this project's meltano.yml, end to end."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import duckdb
+import pytest
+
+from tap_gainsight.px_events import PX_EVENT_ENDPOINTS
+from tap_gainsight.px_streams import PX_ENTITY_ENDPOINTS
+from tests.conftest import API_KEY, SEED
+from tests.emulator import Emulator, Tenant, TenantSize
+from tests.meltano_project import install_plugins, meltano, meltano_env
+
+HOUR_MS = 3_600_000
+SIZE = TenantSize(
+    users=300,
+    accounts=40,
+    features=230,
+    segments=210,
+    engagements=510,
+    articles=505,
+    kc_bots=12,
+    history_days=400,
+    events_per_day=2,
+)
+
+
+def table_counts(path) -> dict[str, int]:
+    with duckdb.connect(str(path), read_only=True) as connection:
+        tables = connection.execute(
+            "select table_catalog, table_name from information_schema.tables "
+            "where table_schema = 'gainsight'"
+        ).fetchall()
+        return {
+            table: connection.execute(
+                f'select count(*) from "{catalog}".gainsight."{table}"'
+            ).fetchone()[0]
+            for catalog, table in tables
+        }
+
+
+def query(path, sql: str) -> list[tuple]:
+    with duckdb.connect(str(path), read_only=True) as connection:
+        return connection.execute(sql).fetchall()
+
+
+def held_counts(tenant, since_ms: int) -> dict[str, int]:
+    """Rows the warehouse should hold: incremental streams from `start_date` on."""
+    counts = {}
+    for endpoint in (*PX_ENTITY_ENDPOINTS, *PX_EVENT_ENDPOINTS):
+        field = getattr(endpoint, "replication_key", "date")
+        held = tenant.collections[endpoint.path]
+        counts[endpoint.name] = sum(1 for r in held if not field or r[field] >= since_ms)
+    return counts
+
+
+def test_duckdb_load_then_incremental_run(tmp_path) -> None:
+    tenant = Tenant.generate(seed=SEED, size=SIZE)
+    warehouse = tmp_path / "warehouse.duckdb"
+    with Emulator(tenant, api_key=API_KEY) as emulator:
+        start = tenant.now - dt.timedelta(days=401)
+        since_ms = tenant.now_ms - 401 * 86_400_000
+        settings = {
+            "api_key": API_KEY,
+            "api_url": emulator.base_url,
+            "start_date": start.isoformat(),
+            "max_requests_per_second": 10_000,
+            "flattening_enabled": "true",
+            "flattening_max_depth": 1,
+        }
+        env = meltano_env(tmp_path, settings, TARGET_DUCKDB_FILEPATH=str(warehouse))
+        install_plugins(env, "tap-gainsight", "target-duckdb")
+
+        meltano("run", "tap-gainsight", "target-duckdb", env=env)
+        assert table_counts(warehouse) == held_counts(tenant, since_ms)
+
+        columns = dict(
+            query(
+                warehouse,
+                "select column_name, data_type from information_schema.columns "
+                "where table_schema = 'gainsight' and table_name = 'users'",
+            )
+        )
+        assert columns["lastmodifieddate"].startswith("TIMESTAMP")
+        assert columns["customattributes__trialenddate"].startswith("TIMESTAMP")
+        assert columns["customattributes__seats"] in {"DOUBLE", "BIGINT", "NUMERIC"}
+        assert columns["customattributes__betatester"] == "BOOLEAN"
+
+        first_batch = query(warehouse, "select max(_sdc_batched_at) from gainsight.users")[0][0]
+        user_bookmark = max(u["lastModifiedDate"] for u in tenant.collections["/users"])
+        event_bookmarks = {
+            e.name: max(x["date"] for x in tenant.collections[e.path]) for e in PX_EVENT_ENDPOINTS
+        }
+        tenant.advance(dt.timedelta(days=3))
+
+        meltano("run", "tap-gainsight", "target-duckdb", env=env)
+        assert table_counts(warehouse) == held_counts(tenant, since_ms)
+
+        def rewritten(table: str) -> int:
+            sql = f"select count(*) from gainsight.{table} where _sdc_batched_at > ?"
+            with duckdb.connect(str(warehouse), read_only=True) as connection:
+                return connection.execute(sql, [first_batch]).fetchone()[0]
+
+        modified = [
+            u for u in tenant.collections["/users"] if u["lastModifiedDate"] >= user_bookmark
+        ]
+        assert rewritten("users") == len(modified) < len(tenant.collections["/users"]) / 5
+        for endpoint in PX_EVENT_ENDPOINTS:
+            since = event_bookmarks[endpoint.name] - HOUR_MS  # the default lookback
+            resent = [e for e in tenant.collections[endpoint.path] if e["date"] >= since]
+            assert rewritten(endpoint.name) == len(resent), endpoint.name
