@@ -39,3 +39,11 @@ __all__ = [
     "Tenant",
     "TenantSize",
 ]
+
+# Gainsight CS (NXT) Data API emulator: see ``cs.py`` (imported from its modules, not from
+# ``cs``, so that ``python -m tests.emulator.cs`` runs without a double import).
+from .cs_quirks import CSQuirks
+from .cs_server import CSEmulator, CSRequestRecord
+from .cs_tenant import CSTenant
+
+__all__ += ["CSEmulator", "CSQuirks", "CSRequestRecord", "CSTenant"]

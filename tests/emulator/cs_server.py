@@ -1,0 +1,430 @@
+"""The HTTP side of the CS emulator: a real server on 127.0.0.1 speaking the CS Data API.
+
+``CSEmulator`` serves the tenant's domain root: ``base_url`` has no ``/v1``, paths start with
+``/v1/…`` (px-api.md §8.1). Two endpoints exist:
+
+* ``POST /v1/data/objects/query/{objectName}`` (``Company``, ``Person``; matched
+  case-insensitively) -- see ``cs_query`` for the body; answers
+  ``{"result": true, ..., "data": {"records": [...]}}`` (or ``data: [...]``, ``CSQuirks``);
+* ``POST /v1/meta/services/objects/describe`` with ``{"objectNames": [...]}`` -- answers
+  ``data: [{"objectName": ..., "fields": [{"fieldName": ..., "dataType": ...}, ...]}]``.
+
+Each request goes through, in order (first match answers):
+
+1. the body is read (always, so kept-alive connections stay in sync);
+2. auth: header ``accesskey`` (name case-insensitive) must equal the key, else 401
+   ``GS_APIG_2401`` "Invalid access key" (px-api.md §8.1);
+3. ``faults.latency_ms``;
+4. the quota: ``requests_per_minute`` in a sliding 60 s window, else 429 with ``Retry-After``
+   (``cs_ratelimit``);
+5. the PX ``Faults`` that fit a gateway: ``rate_limit_per_second`` (429 ``Retry-After: 1``),
+   ``reset_rate``, ``error_rate`` (500/502/503, JSON body in the CS envelope or an nginx HTML
+   page), ``html_rate`` (200 ``text/html``). ``block_duplicates_ms`` and ``expire_scrolls`` do
+   not apply to CS and are ignored;
+6. routing: unknown path 404, wrong method 405, unknown object 400 ``GSOBJ_1002``;
+7. the endpoint; then ``truncate_rate`` may cut a 200 JSON body in half (honest
+   ``Content-Length``, connection closed).
+
+Every answer is in the CS envelope (``cs_errors``) with a ``requestId`` UUID drawn from an RNG
+seeded by the tenant's seed. Every request is logged as a ``CSRequestRecord`` before its answer
+is written.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import random
+import re
+import socket
+import struct
+import threading
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import TracebackType
+from typing import Any
+from urllib.parse import urlsplit
+
+from .cs_errors import (
+    INVALID_ACCESS_KEY,
+    NO_ENTITY,
+    NO_ENTITY_DESC,
+    RATE_LIMITED,
+    UNKNOWN_OBJECT,
+    CSError,
+    bad_query,
+    envelope,
+)
+from .cs_query import parse_query
+from .cs_quirks import CSQuirks
+from .cs_ratelimit import RateLimiter
+from .cs_tenant import OBJECT_FIELDS, CSTenant
+from .faults import Faults
+
+JSON_TYPE = "application/json;charset=UTF-8"
+ACCESS_KEY_HEADER = "accesskey"
+QUERY_PATH = re.compile(r"/v1/data/objects/query/([^/]+)")
+DESCRIBE_PATH = "/v1/meta/services/objects/describe"
+
+#: What a proxy / maintenance page returns with a 200 (``faults.html_rate``).
+CS_HTML_PAGE = (
+    "<!DOCTYPE html><html><head><title>Service temporarily unavailable</title></head>"
+    "<body><h1>We'll be right back</h1><p>Gainsight is undergoing scheduled maintenance."
+    "</p></body></html>"
+)
+
+
+@dataclass(frozen=True)
+class CSRequestRecord:
+    """One request as the emulator saw it. ``path`` includes ``/v1``; ``body`` is the parsed
+    JSON (None if absent or not JSON); ``status`` is 0 when the connection was reset."""
+
+    method: str
+    path: str
+    body: Any
+    status: int
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "CS-Emulator/1.0"
+    sys_version = ""
+    timeout = 30  # idle keep-alive connections are closed after 30 s
+    server: _HttpServer
+
+    def setup(self) -> None:
+        super().setup()
+        # Headers and body are two writes: without NODELAY, Nagle + delayed ACK add ~40 ms.
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """Quiet: no per-request logging."""
+
+    def do_POST(self) -> None:
+        self.server.emulator._serve(self)
+
+    do_GET = do_PUT = do_DELETE = do_PATCH = do_HEAD = do_POST
+
+    def read_body(self) -> bytes:
+        """The request body (``Content-Length`` or chunked)."""
+        if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
+            chunks = []
+            while True:
+                size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
+                if size == 0:
+                    while self.rfile.readline() not in (b"\r\n", b"\n", b""):
+                        pass  # trailers
+                    return b"".join(chunks)
+                chunks.append(self.rfile.read(size))
+                self.rfile.readline()
+        length = int(self.headers.get("Content-Length") or 0)
+        return self.rfile.read(length) if length > 0 else b""
+
+
+class _HttpServer(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def __init__(self, address: tuple[str, int], emulator: CSEmulator) -> None:
+        self.emulator = emulator
+        self.connections: set[socket.socket] = set()
+        self.connections_lock = threading.Lock()
+        super().__init__(address, _Handler)
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        with self.connections_lock:
+            self.connections.add(request)
+        super().process_request(request, client_address)
+
+    def shutdown_request(self, request: Any) -> None:
+        with self.connections_lock:
+            self.connections.discard(request)
+        super().shutdown_request(request)
+
+    def close_connections(self) -> None:
+        """Cut kept-alive connections so that their handler threads end."""
+        with self.connections_lock:
+            conns = list(self.connections)
+        for conn in conns:
+            with contextlib.suppress(OSError):
+                conn.shutdown(socket.SHUT_RDWR)
+
+
+class CSEmulator:
+    """A running (once ``start()``-ed) Gainsight CS Data API for one tenant."""
+
+    def __init__(
+        self,
+        tenant: CSTenant | None = None,
+        *,
+        access_key: str = "cs-emulator-key",
+        host: str = "127.0.0.1",
+        port: int = 0,
+        requests_per_minute: int | None = 100,
+        faults: Faults | None = None,
+        quirks: CSQuirks | None = None,
+    ) -> None:
+        self._tenant = tenant if tenant is not None else CSTenant.generate()
+        self._access_key = access_key
+        self._address = (host, port)
+        self._faults = faults if faults is not None else Faults()
+        self._quirks = quirks if quirks is not None else CSQuirks()
+        self._limiter = RateLimiter(requests_per_minute)
+        self._ids = random.Random(self._tenant.seed)
+        self._ids_lock = threading.Lock()
+        self._requests: list[CSRequestRecord] = []
+        self._requests_lock = threading.Lock()
+        self._server: _HttpServer | None = None
+        self._thread: threading.Thread | None = None
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    def start(self) -> CSEmulator:
+        """Bind and serve in a daemon thread; returns self."""
+        if self._server is not None:
+            return self
+        self._server = _HttpServer(self._address, self)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            name="cs-emulator",
+            daemon=True,
+        )
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop serving and close every connection."""
+        server, self._server = self._server, None
+        if server is None:
+            return
+        server.shutdown()
+        server.close_connections()
+        server.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+
+    def __enter__(self) -> CSEmulator:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    # -- properties ------------------------------------------------------------------------
+
+    @property
+    def base_url(self) -> str:
+        """``http://127.0.0.1:PORT``, the tenant's domain (no ``/v1``; only once started)."""
+        if self._server is None:
+            raise RuntimeError("CSEmulator is not started")
+        host, port = self._server.server_address[:2]
+        return f"http://{host!s}:{port}"
+
+    @property
+    def tenant(self) -> CSTenant:
+        """The data being served (mutable: ``tenant.advance()``, ``tenant.touch()``)."""
+        return self._tenant
+
+    @property
+    def access_key(self) -> str:
+        """The only accepted ``accesskey`` header value."""
+        return self._access_key
+
+    @property
+    def faults(self) -> Faults:
+        """Fault switches, mutable while serving."""
+        return self._faults
+
+    @property
+    def quirks(self) -> CSQuirks:
+        """Quirk switches, mutable while serving."""
+        return self._quirks
+
+    @property
+    def rate_limiter(self) -> RateLimiter:
+        """The per-minute quota (``per_minute`` is mutable; ``refused`` counts 429s)."""
+        return self._limiter
+
+    @property
+    def requests(self) -> list[CSRequestRecord]:
+        """A copy of the request log, oldest first."""
+        with self._requests_lock:
+            return list(self._requests)
+
+    def reset_log(self) -> None:
+        """Clear the request log."""
+        with self._requests_lock:
+            self._requests.clear()
+
+    # -- request pipeline ------------------------------------------------------------------
+
+    def _request_id(self) -> str:
+        with self._ids_lock:
+            h = f"{self._ids.getrandbits(128):032x}"
+        return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{h[16:20]}-{h[20:]}"
+
+    def _serve(self, h: _Handler) -> None:  # noqa: PLR0911 - one return per pipeline exit
+        try:
+            raw_body = h.read_body()
+        except (OSError, ValueError):
+            h.close_connection = True
+            return None
+        try:
+            body = json.loads(raw_body) if raw_body else None
+        except ValueError:
+            body = None
+        path = urlsplit(h.path).path
+        reply = _Reply(self, h, path, body, self._request_id())
+
+        if h.headers.get(ACCESS_KEY_HEADER) != self._access_key:
+            return reply.error(CSError(401, INVALID_ACCESS_KEY, "Invalid access key"))
+
+        f = self._faults
+        f.delay()
+        wait = self._limiter.acquire()
+        if wait is not None:
+            error = CSError(429, RATE_LIMITED, "Rate limit exceeded: too many requests per minute")
+            return reply.error(error, headers={"Retry-After": str(wait)})
+        if f.rate_limited():
+            error = CSError(429, RATE_LIMITED, "Rate limit exceeded, please retry later")
+            return reply.error(error, headers={"Retry-After": "1"})
+        if f.roll("reset", f.reset_rate):
+            return reply.reset()
+        if f.roll("error", f.error_rate):
+            status, content_type, raw = f.error_response()
+            if content_type.startswith("application/json"):
+                desc = "An unexpected error occurred, please try again later"
+                return reply.error(CSError(status, None, desc))
+            return reply.send(status, raw, content_type)
+        if f.roll("html", f.html_rate):
+            return reply.send(200, CS_HTML_PAGE.encode(), "text/html;charset=UTF-8")
+
+        try:
+            status, data = self._route(h.command, path, raw_body, body, reply.request_id)
+        except CSError as error:
+            return reply.error(error)
+        raw = _encode(data)
+        if status == 200 and f.roll("truncate", f.truncate_rate):
+            return reply.send(200, raw[: len(raw) // 2], JSON_TYPE, close=True)
+        return reply.send(status, raw, JSON_TYPE)
+
+    def _route(
+        self, method: str, path: str, raw_body: bytes, body: Any, request_id: str
+    ) -> tuple[int, Any]:
+        match = QUERY_PATH.fullmatch(path)
+        if match is None and path != DESCRIBE_PATH:
+            raise CSError(404, None, f"No handler found for {method} {path}")
+        if method != "POST":
+            raise CSError(405, None, f"Request method '{method}' not supported")
+        if path == DESCRIBE_PATH and self._quirks.describe_unavailable:
+            raise CSError(404, None, f"No handler found for {method} {path}")
+        if raw_body and body is None:
+            raise bad_query("Malformed JSON request body")
+        if match is not None:
+            return self._query(_object_name(match.group(1)), body, request_id)
+        return 200, envelope(request_id, data=_describe(body))
+
+    def _query(self, object_name: str, body: Any, request_id: str) -> tuple[int, Any]:
+        """``POST /v1/data/objects/query/{objectName}`` (px-api.md §8.2)."""
+        query = parse_query(body, OBJECT_FIELDS[object_name])
+        with self._tenant.lock:
+            records = query.run(self._tenant.collections[object_name])
+        if not records:
+            if self._quirks.empty_as_http_400:
+                raise CSError(400, NO_ENTITY, NO_ENTITY_DESC)
+            return 200, envelope(request_id, error_code=NO_ENTITY, error_desc=NO_ENTITY_DESC)
+        data: Any = records if self._quirks.data_as_list else {"records": records}
+        return 200, envelope(request_id, data=data)
+
+    def _log(self, record: CSRequestRecord) -> None:
+        with self._requests_lock:
+            self._requests.append(record)
+
+
+def _object_name(name: str) -> str:
+    """The canonical object name (case-insensitive match), else 400 ``GSOBJ_1002``."""
+    for known in OBJECT_FIELDS:
+        if known.lower() == name.lower():
+            return known
+    raise CSError(400, UNKNOWN_OBJECT, f"Invalid object name: {name}")
+
+
+def _describe(body: Any) -> list[dict[str, Any]]:
+    """``POST /v1/meta/services/objects/describe``: every field of each requested object."""
+    names = body.get("objectNames") if isinstance(body, dict) else None
+    if not isinstance(names, list) or not names or not all(isinstance(n, str) for n in names):
+        raise bad_query("'objectNames' must be a non-empty list of object names")
+    return [
+        {
+            "objectName": canonical,
+            "fields": [
+                {"fieldName": field, "dataType": dtype}
+                for field, dtype in OBJECT_FIELDS[canonical].items()
+            ],
+        }
+        for canonical in map(_object_name, names)
+    ]
+
+
+def _encode(body: Any) -> bytes:
+    return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+class _Reply:
+    """Writes one answer (or none) and logs it first."""
+
+    def __init__(
+        self, emulator: CSEmulator, h: _Handler, path: str, body: Any, request_id: str
+    ) -> None:
+        self.emulator, self.h, self.path, self.body = emulator, h, path, body
+        self.request_id = request_id
+
+    def _log(self, status: int) -> None:
+        record = CSRequestRecord(self.h.command, self.path, self.body, status)
+        self.emulator._log(record)
+
+    def error(self, error: CSError, headers: dict[str, str] | None = None) -> None:
+        raw = _encode(error.body(self.request_id))
+        self.send(error.status, raw, JSON_TYPE, headers=headers)
+
+    def send(
+        self,
+        status: int,
+        raw: bytes,
+        content_type: str,
+        *,
+        headers: dict[str, str] | None = None,
+        close: bool = False,
+    ) -> None:
+        self._log(status)
+        h = self.h
+        try:
+            h.send_response(status)
+            h.send_header("Content-Type", content_type)
+            h.send_header("Content-Length", str(len(raw)))
+            for name, value in (headers or {}).items():
+                h.send_header(name, value)
+            if close:
+                h.send_header("Connection", "close")
+                h.close_connection = True
+            h.end_headers()
+            if h.command != "HEAD":
+                h.wfile.write(raw)
+        except OSError:  # the client went away
+            h.close_connection = True
+
+    def reset(self) -> None:
+        """Close the socket with an RST and no answer at all."""
+        self._log(0)
+        h = self.h
+        h.close_connection = True
+        try:
+            h.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            h.connection.close()
+        except OSError:
+            pass
