@@ -21,6 +21,7 @@ from tap_gainsight.errors import (
     ScrollExpiredError,
     end_sync,
 )
+from tap_gainsight.progress import StreamProgress
 from tap_gainsight.responses import (
     api_error_message,
     find_records,
@@ -111,6 +112,7 @@ class GainsightPXStream(RESTStream[t.Any]):
             if failed_before:
                 prepared_request = self.request_for_retry(prepared_request, context)
             self.request_limiter.acquire()
+            self.progress.requests += 1
             try:
                 response = func(prepared_request, context)
             except RETRIABLE_ERRORS:
@@ -181,10 +183,19 @@ class GainsightPXStream(RESTStream[t.Any]):
 
     @override
     def get_records(self, context: Context | None) -> Iterable[dict[str, t.Any]]:
+        self.progress = StreamProgress(self.logger, self.progress_position)
         try:
-            yield from super().get_records(context)
+            for record in super().get_records(context):
+                self.progress.record()
+                yield record
         except EXPLAINED_FAILURES as failure:
             end_sync(self._tap, failure)
+        self.logger.info("Done: %s.", self.progress.summary())
+        self._tap.sync_totals.stream_done(self.progress)  # type: ignore[attr-defined]
+
+    def progress_position(self) -> str:
+        """Where the stream is, for progress lines (e.g. "window 3 of 58, ")."""
+        return ""
 
     @override
     def parse_response(self, response: requests.Response) -> Iterable[dict]:
@@ -220,16 +231,34 @@ class GainsightPXStream(RESTStream[t.Any]):
                 f"{self.path} answered HTTP {status} with a body that is not JSON", response
             ) from None
 
-    def _auth_failure_message(self, status: int) -> str:
-        where = (
-            f"api_url {self.url_base}"
-            if self.config.get("api_url")
-            else f"region {self.config.get('region', 'us')} ({self.url_base})"
+    def probe(self) -> None:
+        """Send one cheap request (a page of one record) and validate its answer.
+
+        Raises:
+            FatalAPIError: If the key or address is refused.
+        """
+        request = self.build_prepared_request(
+            method="GET",
+            url=self.get_url(None),
+            params={"pageSize": 1},
+            headers=self.http_headers,
         )
+        response = self.requests_session.send(
+            self.authenticator(request), timeout=self.timeout, allow_redirects=False
+        )
+        self.validate_response(response)
+
+    def where(self) -> str:
+        """The region and base URL in use, as a user would check them."""
+        if self.config.get("api_url"):
+            return f"api_url {self.url_base}"
+        return f"region {self.config.get('region', 'us')} ({self.url_base})"
+
+    def _auth_failure_message(self, status: int) -> str:
         return (
-            f"Gainsight PX refused the API key (HTTP {status}) at {where}. Check that api_key "
-            "is a current PX REST API key with Read permission and that region matches the "
-            "subscription's data centre."
+            f"Gainsight PX refused the API key (HTTP {status}) at {self.where()}. Check that "
+            "api_key is a current PX REST API key with Read permission and that region matches "
+            "the subscription's data centre."
         )
 
     @override

@@ -91,6 +91,12 @@ class EventStream(ScrollingStream):
         yield from super().request_records(context)
 
     @override
+    def progress_position(self) -> str:
+        window = self._paginator.current_value.window
+        number = self._windows.index(window) + 1 if window in self._windows else len(self._windows)
+        return f"window {number} of {len(self._windows)}, "
+
+    @override
     def new_paginator(self) -> WindowedScrollPaginator:
         return WindowedScrollPaginator(self.page_size, self.records_of, self._windows)
 

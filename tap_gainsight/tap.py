@@ -5,10 +5,15 @@ from __future__ import annotations
 import typing as t
 from functools import cached_property
 
+import click
 from singer_sdk import Tap
 from singer_sdk.exceptions import ConfigValidationError
+from singer_sdk.tap_base import CliTestOptionValue
 from typing_extensions import override
 
+from tap_gainsight.client import GainsightPXStream
+from tap_gainsight.errors import EXPLAINED_FAILURES
+from tap_gainsight.progress import SyncTotals
 from tap_gainsight.px_events import PX_EVENT_ENDPOINTS
 from tap_gainsight.px_streams import PX_ENTITY_ENDPOINTS
 from tap_gainsight.rate_limit import RequestLimiter
@@ -51,6 +56,37 @@ class TapGainsight(Tap):
             per_second=self.config.get("max_requests_per_second", DEFAULT_MAX_REQUESTS_PER_SECOND),
             per_run=self.config.get("max_requests_per_day", DEFAULT_MAX_REQUESTS_PER_DAY),
         )
+
+    @classmethod
+    @override
+    def cb_test(cls, ctx: click.Context, param: click.Option, value: str) -> None:
+        """`--test`: one cheap request that says whether the key works where it was sent.
+
+        `--test=schema` keeps the SDK's meaning (write the schemas, send nothing).
+        """
+        if value != CliTestOptionValue.All.value:
+            super().cb_test(ctx, param, value)
+            return
+        config = ctx.params.get("config")
+        tap = cls(
+            config=config.config if config else None,
+            parse_env_config=bool(config and config.parse_env),
+            validate_config=True,
+        )
+        accounts = tap.streams["accounts"]
+        assert isinstance(accounts, GainsightPXStream)
+        try:
+            accounts.probe()
+        except EXPLAINED_FAILURES as failure:
+            tap.logger.error("Connection test failed: %s", failure)
+            ctx.exit(1)
+        tap.logger.info("Connection test passed: the API key is accepted at %s.", accounts.where())
+        ctx.exit()
+
+    @cached_property
+    def sync_totals(self) -> SyncTotals:
+        """Totals of this sync, logged once its last selected stream is done."""
+        return SyncTotals(self.logger, sum(1 for s in self.streams.values() if s.selected))
 
     @override
     def discover_streams(self) -> list[Stream]:

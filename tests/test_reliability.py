@@ -120,18 +120,28 @@ def error_lines(stderr: str) -> list[str]:
     return [line for line in stderr.splitlines() if "| ERROR" in line]
 
 
-@pytest.mark.parametrize("args", [(), ("--test",)])
-def test_rejected_key_is_one_line_naming_region_and_url(emulator, tmp_path, args) -> None:
+@pytest.mark.parametrize(("args", "failed"), [((), "Sync failed"), (("--test",), "test failed")])
+def test_rejected_key_is_one_line_naming_region_and_url(emulator, tmp_path, args, failed) -> None:
     secret = "wrong-key-4f9e1c2d7a"
     config = px_config(emulator, api_key=secret)
     result = run_cli(config, tmp_path, *args, env={"TAP_GAINSIGHT_LOGLEVEL": "DEBUG"})
     assert result.returncode == 1
     assert "Traceback" not in result.stderr
-    (line,) = [line for line in error_lines(result.stderr) if "Sync failed" in line]
+    (line,) = [line for line in error_lines(result.stderr) if failed in line]
     assert "refused the API key (HTTP 401)" in line
     assert emulator.base_url in line
     assert "Read permission" in line
     assert secret not in result.stdout + result.stderr
+
+
+def test_connection_test_is_one_request_that_says_where(emulator, tmp_path) -> None:
+    result = run_cli(px_config(emulator), tmp_path, "--test")
+    assert result.returncode == 0
+    assert f"Connection test passed: the API key is accepted at api_url {emulator.base_url}" in (
+        result.stderr
+    )
+    assert [(r.path, r.params) for r in emulator.requests] == [("/accounts", {"pageSize": ["1"]})]
+    assert result.stdout == ""
 
 
 def test_other_client_errors_carry_the_apis_own_message(emulator, tmp_path) -> None:

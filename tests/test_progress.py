@@ -1,0 +1,37 @@
+"""What a person watching the logs sees: plan, progress, a summary per stream, a total."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+from tests.conftest import px_config
+from tests.sync import run_sync
+
+
+def messages(caplog, pattern: str) -> list[str]:
+    return [r.getMessage() for r in caplog.records if re.search(pattern, r.getMessage())]
+
+
+def test_plan_progress_and_summaries(shared_emulator, caplog, monkeypatch) -> None:
+    monkeypatch.setattr("tap_gainsight.progress.REPORT_EVERY_SECONDS", 0.0)
+    start = shared_emulator.tenant.now - dt.timedelta(days=400)
+    config = px_config(shared_emulator, start_date=start.isoformat(), page_size=100)
+    result = run_sync(config, streams=["page_view_events", "features"])
+
+    (plan,) = messages(caplog, r"^Reading events dated")
+    windows = int(re.search(r"in (\d+) window\(s\) of at most 7 day\(s\)", plan).group(1))
+    assert windows >= 58, "400 days and more in 7-day windows"
+
+    progress = messages(caplog, rf"^Progress: window \d+ of {windows}, [\d,]+ records so far")
+    assert progress, "progress lines name the window and the records so far"
+
+    summaries = messages(caplog, r"^Done: ")
+    assert len(summaries) == 2
+    for stream in ("page_view_events", "features"):
+        records = len(result.records[stream])
+        assert any(f"Done: {records:,} records" in line for line in summaries), stream
+
+    (total,) = messages(caplog, r"^Sync complete: ")
+    everything = len(result.records["page_view_events"]) + len(result.records["features"])
+    assert total.startswith(f"Sync complete: {everything:,} records")
