@@ -17,6 +17,11 @@ ROOT = Path(__file__).resolve().parent.parent
 DUCKDB_FILE = ROOT / "output" / "gainsight.duckdb"
 SCHEMA = "gainsight"
 EMULATOR_KEY = "demo-key"
+SAMPLE = """\
+  select a.name, count(*) as page_views
+  from page_view_events as e join accounts as a on a.id = e.accountid
+  where e.date >= (select max(date) from page_view_events) - interval 30 days
+  group by a.name order by page_views desc limit 5"""
 
 
 def start_emulator() -> tuple[subprocess.Popen[str], str]:
@@ -60,6 +65,11 @@ def print_row_counts() -> None:
             total += count
             print(f"  {table:<28} {count:>9,}")
         print(f"  {'total':<28} {total:>9,}")
+        # The file's catalog is named like the schema: make the schema the default.
+        connection.execute(f"use gainsight.{SCHEMA}")
+        print(f"\nSample query, the accounts with most page views in their last 30 days:\n{SAMPLE}")
+        for name, views in connection.execute(SAMPLE).fetchall():
+            print(f"  {name or '(unnamed)':<40} {views:>7,}")
 
 
 def main() -> None:
