@@ -17,7 +17,7 @@ import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tap_gainsight.tap import TapGainsight  # noqa: E402
+from tap_gainsight.tap import TapGainsight
 
 #: SDK settings worth listing on the Hub page (the rest stay documented by the SDK).
 SDK_SETTINGS = ("stream_maps", "flattening_enabled", "flattening_max_depth")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import typing as t
 
+import msgspec
+
 from tap_gainsight.errors import UnexpectedResponseError
 
 if t.TYPE_CHECKING:
@@ -29,7 +31,8 @@ def response_body(response: requests.Response) -> t.Any:
     try:
         return getattr(response, _BODY_ATTRIBUTE)
     except AttributeError:
-        body = response.json()
+        # msgspec decodes a page several times faster than requests' json().
+        body = msgspec.json.decode(response.content)
         setattr(response, _BODY_ATTRIBUTE, body)
         return body
 

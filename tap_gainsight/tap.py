@@ -13,6 +13,7 @@ from typing_extensions import override
 
 from tap_gainsight.client import GainsightPXStream
 from tap_gainsight.errors import EXPLAINED_FAILURES
+from tap_gainsight.output import SingerOutput
 from tap_gainsight.progress import SyncTotals
 from tap_gainsight.px_events import PX_EVENT_ENDPOINTS
 from tap_gainsight.px_streams import PX_ENTITY_ENDPOINTS
@@ -36,6 +37,7 @@ class TapGainsight(Tap):
     config_jsonschema = CONFIG_SCHEMA
     #: The users' and accounts' schemas depend on the tenant's attribute models.
     dynamic_catalog = True
+    message_writer_class = SingerOutput
 
     @override
     def _validate_config(self, *, raise_errors: bool = True) -> list[str]:
@@ -72,6 +74,7 @@ class TapGainsight(Tap):
             config=config.config if config else None,
             parse_env_config=bool(config and config.parse_env),
             validate_config=True,
+            setup_mapper=False,  # no catalog, so no schema, so no attribute-model requests
         )
         accounts = tap.streams["accounts"]
         assert isinstance(accounts, GainsightPXStream)

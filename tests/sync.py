@@ -73,7 +73,9 @@ def run_sync(
         catalog=catalog or catalog_for(config, streams),
         parse_env_config=False,
     )
-    out = io.StringIO()
+    # A byte buffer underneath, as on a real stdout: the tap writes encoded lines to it.
+    out = io.TextIOWrapper(io.BytesIO(), encoding="utf-8")
     with contextlib.redirect_stdout(out):
         tap.sync_all()
-    return SyncResult.from_lines(out.getvalue().splitlines())
+    out.flush()
+    return SyncResult.from_lines(out.buffer.getvalue().decode().splitlines())

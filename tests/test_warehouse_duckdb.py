@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 
 import duckdb
-import pytest
 
 from tap_gainsight.px_events import PX_EVENT_ENDPOINTS
 from tap_gainsight.px_streams import PX_ENTITY_ENDPOINTS

@@ -1,0 +1,124 @@
+"""`meltano run tap-gainsight target-postgres` into a throwaway PostgreSQL server, end to end."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+
+from tap_gainsight.px_events import PX_EVENT_ENDPOINTS
+from tests.conftest import API_KEY, SEED
+from tests.emulator import Emulator, Tenant
+from tests.meltano_project import install_plugins, meltano, meltano_env
+from tests.postgres_server import PostgresServer, postgres_server  # noqa: F401 (fixture)
+from tests.test_warehouse_duckdb import HOUR_MS, SIZE, held_counts
+
+
+def table_counts(db: PostgresServer) -> dict[str, int]:
+    tables = db.psql(
+        "select table_name from information_schema.tables where table_schema = 'gainsight'"
+    )
+    return {
+        table: int(db.psql(f'select count(*) from gainsight."{table}"')[0][0])
+        for (table,) in tables
+    }
+
+
+def loaded_users(db: PostgresServer) -> dict[str, tuple]:
+    """Typed values of users as loaded: dates as epoch ms (read as UTC), seats, betaTester."""
+    rows = db.psql(
+        'select "aptrinsicId",'
+        ' (extract(epoch from "lastModifiedDate") * 1000)::bigint,'
+        ' (extract(epoch from "customAttributes__trialEndDate") * 1000)::bigint,'
+        ' "customAttributes__seats", "customAttributes__betaTester" from gainsight.users'
+    )
+    return {row[0]: tuple(value or None for value in row[1:]) for row in rows}
+
+
+def expected_users(tenant, since_ms: int) -> dict[str, tuple]:
+    """The same values of the users held, in psql's text forms (NULL as None)."""
+
+    def text(value) -> str | None:
+        if value is None:
+            return None
+        if isinstance(value, bool):
+            return "t" if value else "f"
+        return str(value)
+
+    return {
+        user["aptrinsicId"]: (
+            text(user["lastModifiedDate"]),
+            *(
+                text((user["customAttributes"] or {}).get(name))
+                for name in ("trialEndDate", "seats", "betaTester")
+            ),
+        )
+        for user in tenant.collections["/users"]
+        if user["lastModifiedDate"] >= since_ms
+    }
+
+
+def test_postgres_load_then_incremental_run(tmp_path, postgres_server: PostgresServer) -> None:  # noqa: F811
+    db = dataclasses.replace(postgres_server, database="warehouse_incremental")
+    postgres_server.psql(f"create database {db.database}")
+    tenant = Tenant.generate(seed=SEED, size=SIZE)
+    with Emulator(tenant, api_key=API_KEY) as emulator:
+        start = tenant.now - dt.timedelta(days=401)
+        since_ms = tenant.now_ms - 401 * 86_400_000
+        settings = {
+            "api_key": API_KEY,
+            "api_url": emulator.base_url,
+            "start_date": start.isoformat(),
+            "max_requests_per_second": 10_000,
+            "flattening_enabled": "true",
+            "flattening_max_depth": 1,
+        }
+        env = meltano_env(
+            tmp_path,
+            settings,
+            TARGET_POSTGRES_HOST=db.host,
+            TARGET_POSTGRES_PORT=str(db.port),
+            TARGET_POSTGRES_USER=db.user,
+            TARGET_POSTGRES_PASSWORD="unused-trust-auth",
+            TARGET_POSTGRES_DATABASE=db.database,
+        )
+        install_plugins(env, "tap-gainsight", "target-postgres")
+
+        meltano("run", "tap-gainsight", "target-postgres", env=env)
+        assert table_counts(db) == held_counts(tenant, since_ms)
+
+        columns = dict(
+            db.psql(
+                "select column_name, data_type from information_schema.columns "
+                "where table_schema = 'gainsight' and table_name = 'users'"
+            )
+        )
+        # The target quotes names, so they keep the tap's case; date-times lose their zone.
+        assert columns["lastModifiedDate"] == "timestamp without time zone"
+        assert columns["customAttributes__trialEndDate"] == "timestamp without time zone"
+        assert columns["customAttributes__seats"] == "numeric"
+        assert columns["customAttributes__betaTester"] == "boolean"
+        assert loaded_users(db) == expected_users(tenant, since_ms)
+
+        first_batch = db.psql("select max(_sdc_batched_at) from gainsight.users")[0][0]
+        user_bookmark = max(u["lastModifiedDate"] for u in tenant.collections["/users"])
+        event_bookmarks = {
+            e.name: max(x["date"] for x in tenant.collections[e.path]) for e in PX_EVENT_ENDPOINTS
+        }
+        tenant.advance(dt.timedelta(days=3))
+
+        meltano("run", "tap-gainsight", "target-postgres", env=env)
+        assert table_counts(db) == held_counts(tenant, since_ms)
+        assert loaded_users(db) == expected_users(tenant, since_ms)  # modified users upserted
+
+        def rewritten(table: str) -> int:
+            sql = f"select count(*) from gainsight.{table} where _sdc_batched_at > '{first_batch}'"
+            return int(db.psql(sql)[0][0])
+
+        modified = [
+            u for u in tenant.collections["/users"] if u["lastModifiedDate"] >= user_bookmark
+        ]
+        assert rewritten("users") == len(modified) < len(tenant.collections["/users"]) / 5
+        for endpoint in PX_EVENT_ENDPOINTS:
+            since = event_bookmarks[endpoint.name] - HOUR_MS  # the default lookback
+            resent = [e for e in tenant.collections[endpoint.path] if e["date"] >= since]
+            assert rewritten(endpoint.name) == len(resent), endpoint.name
