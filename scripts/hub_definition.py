@@ -17,6 +17,7 @@ import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from tap_gainsight.settings import OWN_SETTINGS
 from tap_gainsight.tap import TapGainsight
 
 #: SDK settings worth listing on the Hub page (the rest stay documented by the SDK).
@@ -56,7 +57,7 @@ def hub_setting(name: str, schema: dict[str, t.Any]) -> dict[str, t.Any]:
 
 def definition() -> dict[str, t.Any]:
     """The Hub definition, as a mapping."""
-    own = list(TapGainsight.config_jsonschema["properties"])
+    own = list(OWN_SETTINGS)
     full = copy.deepcopy(TapGainsight.config_jsonschema)
     TapGainsight.append_builtin_config(full)
     about = TapGainsight.__doc__ or ""

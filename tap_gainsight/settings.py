@@ -157,6 +157,11 @@ CONFIG_SCHEMA = th.PropertiesList(
 ).to_dict()
 
 
+#: The tap's own settings, named before the SDK appends its built-in ones to the schema
+#: (it does so in place, on the first config validation).
+OWN_SETTINGS: tuple[str, ...] = tuple(CONFIG_SCHEMA["properties"])
+
+
 def px_base_url(config: Mapping[str, t.Any]) -> str:
     """Return the PX base URL the tap talks to: `api_url` if set, else the region's."""
     override = config.get("api_url")
