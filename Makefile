@@ -8,13 +8,16 @@ VENV := .venv
 SYNCED := $(VENV)/.synced
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: demo test lint typecheck check clean
+.PHONY: demo test bench lint typecheck check clean
 
 demo: $(SYNCED) ## Sync the demo tenant into output/gainsight.duckdb through Meltano
 	$(VENV)/bin/python scripts/demo.py
 
 test: $(SYNCED) ## Run the whole test suite
 	$(VENV)/bin/python -m pytest
+
+bench: $(SYNCED) ## Tap vs raw-client throughput over 1M+ emulated events (docs/benchmarks.md)
+	$(VENV)/bin/python scripts/bench.py
 
 lint: $(SYNCED) ## Ruff lint and format check
 	$(VENV)/bin/ruff check .

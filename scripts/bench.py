@@ -1,10 +1,14 @@
-"""Time a sync of the event history against the local emulator.
+"""Benchmark: the tap against a raw floor, over the same emulated event history.
 
-    .venv/bin/python scripts/bench.py [--events-per-day N] [--days D] [--latency-ms L]
+    make bench                                   # 1M+ events, 0 ms and 50 ms latency
+    .venv/bin/python scripts/bench.py [--events-per-day N] [--days D] [--latency-ms L ...]
 
-Starts the emulator in this process with a generated tenant, runs `tap-gainsight` in a
-child process over every event stream with its output sent to /dev/null, and prints the
-wall time, records, records per second, requests made and the tap's peak RSS.
+The emulator runs in a process of its own with a generated tenant. For each latency it
+times, one after the other:
+  (a) `tap-gainsight` over every event stream, RECORD lines to /dev/null;
+  (b) the raw floor: the same requests (same windows, same scroll pages) with plain
+      `requests`, the same RECORD lines (dates converted, msgspec-encoded) to /dev/null.
+It prints records/s of each, their ratio, the tap's peak RSS and the requests made.
 """
 
 from __future__ import annotations
@@ -12,68 +16,132 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
-import resource
+import os
+import re
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
+import msgspec
+import requests
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from tap_gainsight.px_events import PX_EVENT_ENDPOINTS  # noqa: E402
-from tests.emulator import Emulator, Faults, Tenant, TenantSize  # noqa: E402
+from tap_gainsight.timestamps import epoch_ms_to_rfc3339  # noqa: E402
+from tap_gainsight.windows import plan_windows  # noqa: E402
 from tests.sync import catalog_for  # noqa: E402
+
+API_KEY = "bench-key"
+NOW = dt.datetime(2026, 11, 20, 12, tzinfo=dt.timezone.utc)
+PAGE_SIZE = 1000
+WINDOW_DAYS = 7
+
+
+def start_emulator(events_per_day: int, days: int, latency_ms: int) -> tuple[subprocess.Popen, str]:
+    """The emulator in its own process; returns it and its base URL."""
+    command = [
+        sys.executable, "-m", "tests.emulator", "--api-key", API_KEY, "--now", NOW.isoformat(),
+        "--events-per-day", str(events_per_day), "--history-days", str(days),
+        "--users", "300", "--accounts", "30", "--latency-ms", str(latency_ms),
+    ]  # fmt: skip
+    process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    line = process.stdout.readline().strip() if process.stdout else ""
+    if not line.startswith("EMULATOR_URL="):
+        process.kill()
+        sys.exit(f"bench: the emulator did not start ({line!r})")
+    return process, line.removeprefix("EMULATOR_URL=")
+
+
+def run_tap(url: str, start: dt.datetime, end: dt.datetime) -> dict:
+    """Time the tap over every event stream; its peak RSS comes from wait4 on it alone."""
+    config = {
+        "api_key": API_KEY, "api_url": url, "start_date": start.isoformat(),
+        "end_date": end.isoformat(), "max_requests_per_second": 100_000,
+        "event_window_days": WINDOW_DAYS, "page_size": PAGE_SIZE,
+    }  # fmt: skip
+    with tempfile.TemporaryDirectory() as tmp:
+        Path(tmp, "config.json").write_text(json.dumps(config))
+        catalog = catalog_for(config, [e.name for e in PX_EVENT_ENDPOINTS])
+        Path(tmp, "catalog.json").write_text(json.dumps(catalog))
+        command = [sys.executable, "-m", "tap_gainsight", "--config", f"{tmp}/config.json",
+                   "--catalog", f"{tmp}/catalog.json"]  # fmt: skip
+        log = Path(tmp, "stderr.log")
+        with open(os.devnull, "wb") as sink, log.open("wb") as errors:
+            began = time.perf_counter()
+            tap = subprocess.Popen(command, stdout=sink, stderr=errors)
+            _, status, usage = os.wait4(tap.pid, 0)
+            seconds = time.perf_counter() - began
+        if status != 0:
+            sys.exit(f"bench: the tap failed:\n{log.read_text()[-2000:]}")
+        total = re.search(r"Sync complete: ([\d,]+) records, ([\d,]+) requests", log.read_text())
+    assert total, "the tap's summary line is missing"
+    records, requests_made = (int(group.replace(",", "")) for group in total.groups())
+    return {"records": records, "requests": requests_made, "seconds": seconds,
+            "peak_rss_mb": usage.ru_maxrss / 1024}  # fmt: skip
+
+
+def run_raw_floor(url: str, start: dt.datetime, end: dt.datetime) -> dict:
+    """The same requests and RECORD lines with nothing but requests and msgspec."""
+    session = requests.Session()
+    session.headers["X-APTRINSIC-API-KEY"] = API_KEY
+    encoder = msgspec.json.Encoder()
+    records = requests_made = 0
+    began = time.perf_counter()
+    with open(os.devnull, "wb") as sink:
+        for endpoint in PX_EVENT_ENDPOINTS:
+            for window in plan_windows(start, end, WINDOW_DAYS):
+                start_ms = int(window.start.timestamp() * 1000)
+                end_ms = int(window.end.timestamp() * 1000)
+                params = {"pageSize": PAGE_SIZE, "filter": f"date>={start_ms};date<{end_ms}",
+                          "sort": "date"}  # fmt: skip
+                while True:
+                    body = msgspec.json.decode(
+                        session.get(url + endpoint.path, params=params).content
+                    )
+                    requests_made += 1
+                    page = next(v for k, v in body.items() if isinstance(v, list))
+                    for record in page:
+                        record["date"] = epoch_ms_to_rfc3339(record["date"])
+                        line = {"type": "RECORD", "stream": endpoint.name, "record": record}
+                        sink.write(encoder.encode(line) + b"\n")
+                    records += len(page)
+                    if len(page) < PAGE_SIZE or not body.get("scrollId"):
+                        break
+                    params["scrollId"] = body["scrollId"]
+    seconds = time.perf_counter() - began
+    return {"records": records, "requests": requests_made, "seconds": seconds}
 
 
 def main() -> None:
-    """Generate, sync, report."""
+    """Generate once per latency, run both clients, print the comparison."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--events-per-day", type=int, default=20, help="per event type")
+    parser.add_argument("--events-per-day", type=int, default=230, help="per event type")
     parser.add_argument("--days", type=int, default=400, help="days of history")
-    parser.add_argument("--latency-ms", type=int, default=0, help="added to every request")
+    parser.add_argument("--latency-ms", type=int, nargs="+", default=[0, 50])
     args = parser.parse_args()
+    start, end = NOW - dt.timedelta(days=args.days + 1), NOW + dt.timedelta(minutes=1)
 
-    started = time.perf_counter()
-    size = TenantSize(
-        users=500, accounts=50, history_days=args.days, events_per_day=args.events_per_day
-    )
-    tenant = Tenant.generate(seed=1, size=size)
-    events = sum(len(tenant.collections[e.path]) for e in PX_EVENT_ENDPOINTS)
-    print(
-        f"tenant: {events:,} events over {args.days} days ({time.perf_counter() - started:.1f} s)"
-    )
-
-    with (
-        Emulator(tenant, faults=Faults(latency_ms=args.latency_ms)) as emulator,
-        tempfile.TemporaryDirectory() as tmp,
-    ):
-        start = (tenant.now - dt.timedelta(days=args.days + 2)).isoformat()
-        config = {"api_key": emulator.api_key, "api_url": emulator.base_url, "start_date": start}
-        streams = [e.name for e in PX_EVENT_ENDPOINTS]
-        (Path(tmp) / "config.json").write_text(json.dumps(config))
-        (Path(tmp) / "catalog.json").write_text(json.dumps(catalog_for(config, streams)))
-        command = [
-            sys.executable,
-            "-m",
-            "tap_gainsight",
-            "--config",
-            f"{tmp}/config.json",
-            "--catalog",
-            f"{tmp}/catalog.json",
-        ]
+    for latency in args.latency_ms:
         began = time.perf_counter()
-        subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
-        elapsed = time.perf_counter() - began
-        requests = len(emulator.requests)
-
-    peak_rss_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    print(
-        f"tap: {events:,} records in {elapsed:.1f} s = {events / elapsed:,.0f} records/s, "
-        f"{requests:,} requests, peak RSS {peak_rss_mb:.0f} MB "
-        f"(latency {args.latency_ms} ms per request)"
-    )
+        emulator, url = start_emulator(args.events_per_day, args.days, latency)
+        print(f"latency {latency} ms: emulator ready in {time.perf_counter() - began:.0f} s")
+        try:
+            tap = run_tap(url, start, end)
+            raw = run_raw_floor(url, start, end)
+        finally:
+            emulator.terminate()
+            emulator.wait(timeout=30)
+        tap_rate, raw_rate = tap["records"] / tap["seconds"], raw["records"] / raw["seconds"]
+        print(f"  tap:        {tap['records']:>9,} records in {tap['seconds']:6.1f} s = "
+              f"{tap_rate:>8,.0f} records/s, {tap['requests']:,} requests, "
+              f"peak RSS {tap['peak_rss_mb']:.0f} MB")  # fmt: skip
+        print(f"  raw floor:  {raw['records']:>9,} records in {raw['seconds']:6.1f} s = "
+              f"{raw_rate:>8,.0f} records/s, {raw['requests']:,} requests")  # fmt: skip
+        print(f"  tap / raw floor: {tap_rate / raw_rate:.2f}")
 
 
 if __name__ == "__main__":
