@@ -23,7 +23,10 @@ from tests.emulator import (
     Tenant,
     TenantSize,
 )
-from tests.emulator.tenant import DAY_MS, EVENT_PATHS
+from tests.emulator.endpoints import PxApi
+from tests.emulator.quirks import Quirks
+from tests.emulator.scrolls import ScrollStore
+from tests.emulator.tenant import DAY_MS, EVENT_PATHS, Collection, event_sort_key
 
 ROOT = Path(__file__).resolve().parent.parent
 TINY = TenantSize(
@@ -487,6 +490,165 @@ def test_main_prints_url_and_exits_0_on_sigterm():
         url = line.split("=", 1)[1]
         r = requests.get(f"{url}/segment", headers={"X-APTRINSIC-API-KEY": "k"})
         assert r.status_code == 200
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=5) == 0
+        assert proc.stdout.read() == ""
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+
+
+# -- the event date index (index.py) -------------------------------------------------------------
+
+
+def _hits(api, path, params):
+    snapshot = api.search(path, {k: v if isinstance(v, list) else [v] for k, v in params.items()})
+    return list(snapshot.records[snapshot.start : snapshot.stop])
+
+
+def _apis(tenant):
+    """(an API answering through the date index, one always taking the general path)."""
+    indexed = PxApi(tenant, Quirks(), ScrollStore())
+    general = PxApi(tenant, Quirks(), ScrollStore())
+    general.search_index = lambda *args: None
+    return indexed, general
+
+
+def _same_hits(indexed, general, path, params):
+    got, want = _hits(indexed, path, params), _hits(general, path, params)
+    assert len(got) == len(want), params
+    # The same records (not copies), in the same order.
+    assert all(a is b for a, b in zip(got, want, strict=True)), params
+    return got
+
+
+def _index_queries(events):
+    dates = [e["date"] for e in events]
+    shared = next(d for d in dates if dates.count(d) >= 2)
+    lo, hi = dates[len(dates) // 3], dates[len(dates) // 2]
+    window = f"date>={lo};date<{hi}"
+    return [
+        {"filter": window, "sort": "date"},
+        {"filter": f"date>{lo};date<={hi}", "sort": "date"},
+        {"filter": f"date>={iso(lo)};date<{iso(hi)}", "sort": "+date"},
+        {"filter": f"date=={shared}", "sort": "date"},
+        {"filter": f"date>={shared};date<={shared}"},
+        {"filter": f"date>={hi};date<{lo}", "sort": "date"},  # empty
+        {"filter": f"{window};identifyId~u-00*", "sort": "date"},
+        {"filter": f"{window};date!={shared};userType!=LEAD", "sort": "date"},
+        {"filter": window},  # eventId order
+        {"filter": window, "sort": "-date"},
+        {"filter": window, "sort": "identifyId,-date"},
+        {"filter": [window, f"date>={shared};date<={shared}"], "sort": "date"},  # OR
+        {"sort": "date"},  # the last day
+        {},
+    ]
+
+
+def test_event_index_gives_the_general_paths_hits(emu):
+    indexed, general = _apis(emu.tenant)
+    for path in ("/events/pageView", "/events/email", "/survey/responses"):
+        events = emu.tenant.collections[path]
+        assert events == sorted(events, key=event_sort_key)
+        sizes = [len(_same_hits(indexed, general, path, q)) for q in _index_queries(events)]
+        assert sizes[0] > 100
+        assert sizes[3] >= 2
+        assert sizes[5] == 0
+    assert indexed.indexes.get("/events/pageView") is not None
+
+
+def test_event_index_follows_changes_to_the_collection():
+    tenant = Tenant.generate(seed=3, size=TINY)
+    indexed, general = _apis(tenant)
+    path = "/events/custom"
+    events = tenant.collections[path]
+
+    def check():
+        for query in _index_queries(events):
+            _same_hits(indexed, general, path, query)
+
+    check()
+    old_index = indexed.indexes.get(path)
+    tenant.advance(timedelta(days=1))
+    assert events == sorted(events, key=event_sort_key)
+    check()
+    assert indexed.indexes.get(path) is not old_index
+    # Changes made by hand, in place: an old event appended (out of order), removals...
+    events.append({**events[5], "eventId": "0-appended"})
+    check()
+    assert indexed.indexes.get(path).reordered
+    del events[:3]
+    events[10] = {**events[10], "date": events[0]["date"]}
+    check()
+    events.pop()
+    check()
+    # ... a plain list instead of the collection (no index: the general path) ...
+    tenant.collections[path] = list(events)
+    assert indexed.indexes.get(path) is None
+    check()
+    tenant.collections[path].clear()
+    assert _hits(indexed, path, {"sort": "date"}) == []
+    # ... and a record without a date.
+    tenant.collections[path] = Collection([*events[:4], {"eventId": "no-date"}])
+    assert indexed.indexes.get(path) is None
+    check()
+
+
+def test_collection_counts_every_change():
+    records = Collection([{"n": i} for i in range(10)])
+    changes = [
+        lambda c: c.append({}),
+        lambda c: c.extend([{}]),
+        lambda c: c.insert(0, {}),
+        lambda c: c.pop(),
+        lambda c: c.remove(c[0]),
+        lambda c: c.sort(key=lambda r: r.get("n", 0)),
+        lambda c: c.reverse(),
+        lambda c: c.__setitem__(0, {}),
+        lambda c: c.__delitem__(0),
+        lambda c: c.__iadd__([{}]),
+        lambda c: c.__imul__(1),
+        lambda c: c.clear(),
+    ]
+    for change in changes:
+        before = records.version
+        change(records)
+        assert records.version > before
+
+
+def test_indexed_scroll_pages_are_the_json_of_their_body(emu, http):
+    path = "/events/session"
+    events = emu.tenant.collections[path]
+    window = f"date>={events[0]['date']};date<{events[0]['date'] + 150 * DAY_MS}"
+    params = {"filter": [window], "sort": ["date"], "pageSize": ["300"]}
+    response = emu._api.handle(path, params)
+    assert response.records_json is not None
+    assert len(response.body["sessionInitializedEvents"]) == 300
+    expected = json.dumps(response.body, ensure_ascii=False, separators=(",", ":")).encode()
+    assert response.encode() == expected
+    # Over HTTP: every page, including the encoded-on-first-use ones, is valid and complete.
+    got, _ = scroll_all(http, f"{emu.base_url}{path}", {"filter": window, "sort": "date"})
+    assert got == [e for e in events if e["date"] < events[0]["date"] + 150 * DAY_MS]
+
+
+def test_main_size_options():
+    proc = subprocess.Popen(
+        [
+            *(sys.executable, "-m", "tests.emulator", "--size", "small", "--api-key", "k"),
+            *("--users", "40", "--accounts", "4", "--history-days", "5", "--events-per-day", "2"),
+        ],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    try:
+        url = proc.stdout.readline().strip().split("=", 1)[1]
+        session = requests.Session()
+        session.headers["X-APTRINSIC-API-KEY"] = "k"
+        for path, total in (("/users", 40), ("/accounts", 4)):
+            assert session.get(f"{url}{path}").json()["totalHits"] == total
+        assert session.get(f"{url}/feature", params={"pageSize": 200}).json()["isLastPage"] is False
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=5) == 0
         assert proc.stdout.read() == ""

@@ -10,7 +10,9 @@ Modules, one concern each:
 * ``tenant``    -- the data (``Tenant``, ``TenantSize``), clock and mutations;
 * ``filters``   -- the ``filter``/``sort`` query syntax;
 * ``endpoints`` -- every endpoint family (scroll, event windows, page-number, attributes);
+* ``index``     -- the date index of each event collection (the fast path of event reads);
 * ``scrolls``   -- server-side scroll cursors;
+* ``encoding``  -- JSON encoding (msgspec or orjson if installed, else the standard library);
 * ``quirks``    -- real-API behaviours as flags (``Quirks``);
 * ``faults``    -- injected failures (``Faults``) and their order;
 * ``errors``    -- the ``externalapierror`` envelope;

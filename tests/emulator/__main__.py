@@ -1,21 +1,40 @@
 """Run the emulator as a process: ``python -m tests.emulator [options]`` (from the repo root).
 
 Prints exactly one line, ``EMULATOR_URL=http://127.0.0.1:PORT/v1``, to stdout, then serves until
-SIGTERM or SIGINT and exits 0. Nothing else is written to stdout.
+SIGTERM or SIGINT and exits 0. Nothing else is written to stdout. The line comes once the tenant
+is generated, its events indexed and encoded (``Emulator.warm_up``) and the server listening.
+
+``--size`` picks a preset; ``--users``, ``--accounts``, ``--history-days`` and
+``--events-per-day`` override parts of it, e.g. a throughput benchmark's million events::
+
+    python -m tests.emulator --history-days 400 --events-per-day 230
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import datetime as dt
+import gc
 import signal
 import sys
 import threading
+from collections.abc import Callable
 from types import FrameType
 
 from .faults import Faults
 from .server import Emulator
 from .tenant import Tenant, TenantSize
+
+
+def _at_least(minimum: float, kind: type[int] | type[float]) -> Callable[[str], float]:
+    def parse(text: str) -> float:
+        value = kind(text)
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"must be >= {minimum}, got {text}")
+        return value
+
+    return parse
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -24,6 +43,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=0, help="0 picks a free port")
     parser.add_argument("--size", choices=("small", "demo"), default="demo")
+    count = _at_least(1, int)
+    parser.add_argument("--users", type=count, help="users (overrides the --size preset)")
+    parser.add_argument("--accounts", type=count, help="accounts (overrides the --size preset)")
+    parser.add_argument(
+        "--history-days", type=count, help="days of event history (overrides the --size preset)"
+    )
+    parser.add_argument(
+        "--events-per-day",
+        type=_at_least(0, float),
+        help="mean events per type per day (overrides the --size preset; 11 types)",
+    )
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--api-key", default="emulator-key")
     parser.add_argument("--latency-ms", type=int, default=0)
@@ -38,6 +68,12 @@ def main(argv: list[str] | None = None) -> int:
     now = args.now or dt.datetime.now(dt.timezone.utc).replace(second=0, microsecond=0)
 
     size = TenantSize.small() if args.size == "small" else TenantSize.demo()
+    overrides = {
+        name: getattr(args, name)
+        for name in ("users", "accounts", "history_days", "events_per_day")
+        if getattr(args, name) is not None
+    }
+    size = dataclasses.replace(size, **overrides)
     stop = threading.Event()
 
     def on_signal(signum: int, frame: FrameType | None) -> None:
@@ -51,7 +87,13 @@ def main(argv: list[str] | None = None) -> int:
         host=args.host,
         port=args.port,
         faults=Faults(latency_ms=args.latency_ms),
+        warm=False,  # done here, before the freeze
     )
+    emulator.warm_up()
+    # The tenant lives as long as the process: keep the cyclic GC from rescanning its millions
+    # of objects while serving.
+    gc.collect()
+    gc.freeze()
     with emulator:
         print(f"EMULATOR_URL={emulator.base_url}", flush=True)
         while not stop.wait(0.5):

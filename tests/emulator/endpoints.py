@@ -16,6 +16,12 @@ returns an ``ApiResponse`` (status + JSON-able body). Families:
 * **Single records** (px-api.md §4.1, §4.2): ``/users/{identifyId}``, ``/accounts/{id}`` return
   the bare object or a 404 ``externalapierror``.
 
+Event searches go through the collection's date index (``index.py``) whenever they can: the
+``date`` range of a single filter branch is two ``bisect`` calls, any other condition is only
+tested on the records in that range, and ``sort=date`` needs no sort at all. Everything else
+(OR'ed filters, an unindexable collection) takes the general path: filter every record, sort
+the hits. Both give the same records in the same order.
+
 Parameter names are case-sensitive (``scrollID`` is not ``scrollId``: px-api.md §1, S2) and
 unknown parameters are ignored, so a miscased ``scrollID`` silently restarts the scroll.
 """
@@ -26,11 +32,21 @@ from collections.abc import Hashable
 from dataclasses import dataclass
 from typing import Any
 
+from .encoding import encode
 from .errors import ApiError, bad_request
-from .filters import Condition, FilterError, matches, parse_filters, parse_sort, sort_records
+from .filters import (
+    Condition,
+    FilterError,
+    SortKey,
+    matches,
+    parse_filters,
+    parse_sort,
+    sort_records,
+)
 from .filters import parse_timestamp as _parse_timestamp
+from .index import EventIndexes
 from .quirks import Quirks
-from .scrolls import ScrollCursor, ScrollStore
+from .scrolls import ScrollCursor, ScrollStore, Snapshot
 from .tenant import ATTRIBUTE_PATHS, DAY_MS, EVENT_PATHS, Tenant
 
 Params = dict[str, list[str]]
@@ -79,6 +95,7 @@ PRIMARY_KEYS: dict[str, str] = {
 DEFAULT_PAGE_SIZE = 25  # px-api.md §2a (D1, D2)
 MAX_EVENT_RANGE_DAYS = 190  # px-api.md §3
 DEFAULT_EVENT_WINDOW_MS = DAY_MS  # px-api.md §3: no range -> the last day only
+_DATE_ASCENDING = [SortKey("date")]
 
 
 @dataclass
@@ -88,6 +105,24 @@ class ApiResponse:
     status: int
     body: Any
     cursor: ScrollCursor | None = None
+    records_json: list[bytes] | None = None
+    """The JSON of each record of a scroll page, when known: the body's list, pre-encoded."""
+
+    def encode(self) -> bytes:
+        """The body as compact UTF-8 JSON (``encoding.encode``), reusing ``records_json``."""
+        if self.records_json is None or not isinstance(self.body, dict):
+            return encode(self.body)
+        parts = [b"{"]
+        for key, value in self.body.items():
+            if len(parts) > 1:
+                parts.append(b",")
+            parts += (encode(key), b":")
+            if isinstance(value, list):  # the records: the only list of a scroll page
+                parts += (b"[", b",".join(self.records_json), b"]")
+            else:
+                parts.append(encode(value))
+        parts.append(b"}")
+        return b"".join(parts)
 
 
 def _one(params: Params, name: str) -> str | None:
@@ -113,6 +148,7 @@ class PxApi:
         self.tenant = tenant
         self.quirks = quirks
         self.scrolls = scrolls
+        self.indexes = EventIndexes(tenant)
 
     # -- dispatch --------------------------------------------------------------------------
 
@@ -175,14 +211,21 @@ class PxApi:
             # filter/sort repeated on a continuation are ignored: the snapshot is fixed.
             size = self.page_size(path, params, default=cursor.page_size)
             new_id = not self.quirks.constant_scroll_id
-        page = self.scrolls.next_page(cursor, size, new_id=new_id)
+        start, stop = self.scrolls.next_page(cursor, size, new_id=new_id)
+        snapshot = cursor.snapshot
+        page = snapshot.records[start:stop]
+        if not isinstance(page, list):
+            page = list(page)
+        records_json = None
+        if snapshot.index is not None:
+            records_json = snapshot.index.encoded_range(start, stop)
         # The scrollId stays set on the last page and on empty pages after it (§2a).
         body: dict[str, Any] = {RECORDS_KEYS[path]: page, "scrollId": cursor.scroll_id}
         if not self.quirks.omit_total_hits:
             body["totalHits"] = cursor.total_hits
-        return ApiResponse(200, body, cursor)
+        return ApiResponse(200, body, cursor, records_json)
 
-    def search(self, path: str, params: Params) -> list[dict[str, Any]]:
+    def search(self, path: str, params: Params) -> Snapshot:
         """Filter and sort a snapshot of the collection (the hits of a new scroll)."""
         try:
             branches = parse_filters(params.get("filter", []))
@@ -191,11 +234,43 @@ class PxApi:
             raise bad_request(str(e)) from None
         if path in EVENT_PATHS:
             branches = self.event_window(branches)
+            found = self.search_index(path, branches, keys)
+            if found is not None:
+                return found
         with self.tenant.lock:
             records = list(self.tenant.collections[path])
         hits = [r for r in records if matches(r, branches)]
         # Without sort: primary-key order, i.e. NOT date order for events (quirks.py).
-        return sort_records(hits, keys, PRIMARY_KEYS[path])
+        return Snapshot.of(sort_records(hits, keys, PRIMARY_KEYS[path]))
+
+    def search_index(
+        self, path: str, branches: list[list[Condition]], keys: list[SortKey]
+    ) -> Snapshot | None:
+        """The hits of an event search found through the date index; None: not possible.
+
+        Only for one filter branch (no OR). Its date range conditions bound a range of the
+        index; the other conditions are tested on that range only. The index is in
+        ``(date, eventId)`` order, which is exactly what ``sort=date`` asks for (ties broken by
+        the primary key); any other sort sorts the hits like the general path, which gives the
+        same order as long as the index kept the collection's own order (``reordered``).
+        """
+        if len(branches) != 1:
+            return None
+        index = self.indexes.get(path)
+        if index is None:
+            return None
+        start, stop, rest = index.bounds(branches[0])
+        by_date = keys == _DATE_ASCENDING
+        if not by_date and index.reordered:
+            return None
+        if by_date and not rest:
+            return Snapshot(index.records, start, stop, index)
+        hits = index.records[start:stop]
+        if rest:
+            hits = [r for r in hits if all(c.matches(r) for c in rest)]
+        if not by_date:
+            hits = sort_records(hits, keys, PRIMARY_KEYS[path])
+        return Snapshot.of(hits)
 
     # -- event date windows (px-api.md §3) -------------------------------------------------
 

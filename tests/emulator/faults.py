@@ -99,6 +99,7 @@ class Faults:
         self._lock = threading.Lock()
         self._served: deque[float] = deque()
         self._answered: dict[Hashable, float] = {}
+        self._answered_limit = 10_000
 
     def clear(self) -> None:
         """Turn every fault off (counters are kept)."""
@@ -176,9 +177,11 @@ class Faults:
         with self._lock:
             now = time.monotonic()
             self._answered[key] = now
-            if len(self._answered) > 10_000:  # forget answers older than any sane window
-                horizon = now - max(self.block_duplicates_ms or 0, 60_000) / 1000
+            if len(self._answered) > self._answered_limit:  # forget answers older than any
+                horizon = now - max(self.block_duplicates_ms or 0, 60_000) / 1000  # sane window
                 self._answered = {k: t for k, t in self._answered.items() if t >= horizon}
+                # Next time only once as many again came in: O(1) per request on average.
+                self._answered_limit = max(10_000, 2 * len(self._answered))
 
     def take_expired_scroll(self) -> bool:
         """Step 7: consume ``expire_scrolls`` (True once, then the flag is False again)."""

@@ -6,6 +6,10 @@ continuation (``scrollId=<id>``) returns the next ``pageSize`` records of the sn
 moves the cursor, whatever ``filter``/``sort`` it repeats. Past the end, pages are empty and
 the ``scrollId`` is still returned (px-api.md §2a "Last page").
 
+A snapshot (``Snapshot``) is a range of a list nobody changes any more: the hits of a general
+search, or, for an event date range, a range of the collection's date index (``index.py``): no
+copy at all, and pages whose records are already JSON-encoded.
+
 A continuation with an unknown (or expired) id is a 400 ``externalapierror``. The lifetime of a
 real scroll is undocumented; here a scroll lives until the emulator stops, except that only the
 ``MAX_OPEN_SCROLLS`` most recently used are kept.
@@ -17,10 +21,30 @@ import base64
 import random
 import threading
 from collections import OrderedDict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
+
+from .index import SortedEvents
 
 MAX_OPEN_SCROLLS = 20_000
+
+Record = dict[str, Any]
+
+
+class Snapshot(NamedTuple):
+    """The hits of a scroll: ``records[start:stop]``; ``records`` is never changed afterwards."""
+
+    records: Sequence[Record]
+    start: int
+    stop: int
+    index: SortedEvents | None = None
+    """Set when ``records`` is ``index.records``: pages can use ``index.encoded_range``."""
+
+    @classmethod
+    def of(cls, hits: Sequence[Record]) -> Snapshot:
+        """All of ``hits``."""
+        return cls(hits, 0, len(hits))
 
 
 @dataclass
@@ -29,7 +53,7 @@ class ScrollCursor:
 
     scroll_id: str
     path: str
-    records: list[dict[str, Any]]
+    snapshot: Snapshot
     page_size: int
     position: int = 0
     _undo: tuple[str, int] | None = field(default=None, repr=False)
@@ -37,7 +61,13 @@ class ScrollCursor:
     @property
     def total_hits(self) -> int:
         """``totalHits``: the size of the snapshot."""
-        return len(self.records)
+        return self.snapshot.stop - self.snapshot.start
+
+    @property
+    def records(self) -> Sequence[Record]:
+        """The hits, in order (a new list)."""
+        records, start, stop, _ = self.snapshot
+        return records[start:stop]
 
 
 class ScrollStore:
@@ -53,10 +83,10 @@ class ScrollStore:
         raw = self._rng.getrandbits(256).to_bytes(32, "big")
         return "DXF1ZXJ5QW5kRmV0Y2gB" + base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
-    def open(self, path: str, records: list[dict[str, Any]], page_size: int) -> ScrollCursor:
+    def open(self, path: str, snapshot: Snapshot, page_size: int) -> ScrollCursor:
         """Start a scroll over a filtered, sorted snapshot."""
         with self._lock:
-            cursor = ScrollCursor(self._new_id(), path, records, page_size)
+            cursor = ScrollCursor(self._new_id(), path, snapshot, page_size)
             self._open[cursor.scroll_id] = cursor
             while len(self._open) > MAX_OPEN_SCROLLS:
                 self._open.popitem(last=False)
@@ -81,19 +111,22 @@ class ScrollStore:
         with self._lock:
             self._open.pop(scroll_id, None)
 
-    def next_page(
-        self, cursor: ScrollCursor, page_size: int, *, new_id: bool
-    ) -> list[dict[str, Any]]:
-        """Return the next page and advance; with ``new_id`` re-key the cursor under a new id."""
+    def next_page(self, cursor: ScrollCursor, page_size: int, *, new_id: bool) -> tuple[int, int]:
+        """Advance over the next page and return where it is: ``snapshot.records[start:stop]``.
+
+        With ``new_id`` the cursor is re-keyed under a new id.
+        """
         with self._lock:
-            page = cursor.records[cursor.position : cursor.position + page_size]
+            snapshot = cursor.snapshot
+            start = min(snapshot.start + cursor.position, snapshot.stop)
+            stop = min(start + page_size, snapshot.stop)
             cursor._undo = (cursor.scroll_id, cursor.position)
-            cursor.position += len(page)
+            cursor.position += stop - start
             if new_id:
                 self._open.pop(cursor.scroll_id, None)
                 cursor.scroll_id = self._new_id()
                 self._open[cursor.scroll_id] = cursor
-            return page
+            return start, stop
 
     def rewind(self, cursor: ScrollCursor) -> None:
         """Undo the last ``next_page`` (position and id), as if it had never been served."""

@@ -17,7 +17,6 @@ before its answer is written, so a client that has its response can already see 
 from __future__ import annotations
 
 import contextlib
-import json
 import socket
 import struct
 import threading
@@ -27,6 +26,7 @@ from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from .encoding import encode
 from .endpoints import PxApi
 from .errors import error_body
 from .faults import DUPLICATE_MESSAGE, PROXY_HTML_PAGE, Faults
@@ -99,7 +99,10 @@ class _HttpServer(ThreadingHTTPServer):
 
 
 class Emulator:
-    """A running (once ``start()``-ed) Gainsight PX API for one tenant."""
+    """A running (once ``start()``-ed) Gainsight PX API for one tenant.
+
+    With ``warm`` (the default) ``start()`` first calls ``warm_up()``.
+    """
 
     def __init__(
         self,
@@ -110,8 +113,10 @@ class Emulator:
         port: int = 0,
         faults: Faults | None = None,
         quirks: Quirks | None = None,
+        warm: bool = True,
     ) -> None:
         self._tenant = tenant if tenant is not None else Tenant.generate()
+        self._warm = warm
         self._api_key = api_key
         self._address = (host, port)
         self._faults = faults if faults is not None else Faults()
@@ -128,6 +133,8 @@ class Emulator:
         """Bind and serve in a daemon thread; returns self."""
         if self._server is not None:
             return self
+        if self._warm:
+            self.warm_up()
         self._server = _HttpServer(self._address, self)
         self._thread = threading.Thread(
             target=self._server.serve_forever,
@@ -196,6 +203,16 @@ class Emulator:
         with self._requests_lock:
             return list(self._requests)
 
+    def warm_up(self) -> int:
+        """Index every event collection and JSON-encode all its records now, not on first read.
+
+        Then even the first read of an event costs no encoding (``index.py``). ``start()`` does
+        it unless the emulator was made with ``warm=False``; it takes about 0.25 s per 100,000
+        events with msgspec, 1 s with the standard library's encoder. Later changes to the
+        tenant are indexed and encoded on use. Returns how many events.
+        """
+        return self._api.indexes.warm()
+
     def reset_log(self) -> None:
         """Clear the request log."""
         with self._requests_lock:
@@ -241,7 +258,7 @@ class Emulator:
 
         response = self._api.handle(path, params)
         f.mark_answered(key)
-        raw = _encode(response.body)
+        raw = response.encode()
         if response.status == 200 and f.roll("truncate", f.truncate_rate):
             if response.cursor is not None and not self._quirks.truncated_page_consumes_cursor:
                 self._api.scrolls.rewind(response.cursor)
@@ -251,10 +268,6 @@ class Emulator:
     def _log(self, record: RequestRecord) -> None:
         with self._requests_lock:
             self._requests.append(record)
-
-
-def _encode(body: Any) -> bytes:
-    return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
 
 
 class _Reply:
@@ -269,7 +282,7 @@ class _Reply:
         self.emulator._log(RequestRecord(self.h.command, self.path, self.params, status))
 
     def json(self, status: int, body: Any, headers: dict[str, str] | None = None) -> None:
-        self.send(status, _encode(body), JSON_TYPE, headers=headers)
+        self.send(status, encode(body), JSON_TYPE, headers=headers)
 
     def send(
         self,
