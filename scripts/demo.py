@@ -1,7 +1,8 @@
 """`make demo`: a Meltano sync of Gainsight into DuckDB, then a row count per table.
 
-Without TAP_GAINSIGHT_API_KEY in the environment the sync reads the local PX emulator
-(tests/emulator) with its demo tenant; with it, the real tenant that key belongs to.
+With no Gainsight credentials in the environment the sync reads the local emulators
+(tests/emulator: PX with its demo tenant, and CS); with TAP_GAINSIGHT_API_KEY and/or
+TAP_GAINSIGHT_CS_API_URL + TAP_GAINSIGHT_CS_ACCESS_KEY, the real tenants they belong to.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ ROOT = Path(__file__).resolve().parent.parent
 DUCKDB_FILE = ROOT / "output" / "gainsight.duckdb"
 SCHEMA = "gainsight"
 EMULATOR_KEY = "demo-key"
+CS_EMULATOR_KEY = "cs-demo-key"
 SAMPLE = """\
   select a.name, count(*) as page_views
   from page_view_events as e join accounts as a on a.id = e.accountid
@@ -24,20 +26,17 @@ SAMPLE = """\
   group by a.name order by page_views desc limit 5"""
 
 
-def start_emulator() -> tuple[subprocess.Popen[str], str]:
-    """Start the PX emulator with its demo tenant and return it with its base URL."""
+def start_emulator(module: str, *args: str) -> tuple[subprocess.Popen[str], str]:
+    """Start an emulator (`python -m <module>`) and return it with its base URL."""
     process = subprocess.Popen(
-        [sys.executable, "-m", "tests.emulator", "--size", "demo", "--api-key", EMULATOR_KEY],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        text=True,
+        [sys.executable, "-m", module, *args], cwd=ROOT, stdout=subprocess.PIPE, text=True
     )
     assert process.stdout is not None
-    line = process.stdout.readline().strip()
-    if not line.startswith("EMULATOR_URL="):
+    name, _, url = process.stdout.readline().strip().partition("=")
+    if not name.endswith("EMULATOR_URL") or not url:
         process.kill()
-        sys.exit(f"demo: the emulator did not start (it printed {line!r})")
-    return process, line.removeprefix("EMULATOR_URL=")
+        sys.exit(f"demo: {module} did not start")
+    return process, url
 
 
 def meltano(*args: str, env: dict[str, str]) -> None:
@@ -75,20 +74,29 @@ def print_row_counts() -> None:
 def main() -> None:
     """Sync, then report."""
     env = dict(os.environ)
-    emulator = None
-    if not env.get("TAP_GAINSIGHT_API_KEY"):
-        emulator, url = start_emulator()
-        env |= {"TAP_GAINSIGHT_API_KEY": EMULATOR_KEY, "TAP_GAINSIGHT_API_URL": url}
-        print(f"demo: no TAP_GAINSIGHT_API_KEY set, reading the local emulator at {url}")
+    emulators = []
+    if not env.get("TAP_GAINSIGHT_API_KEY") and not env.get("TAP_GAINSIGHT_CS_ACCESS_KEY"):
+        px, px_url = start_emulator("tests.emulator", "--size", "demo", "--api-key", EMULATOR_KEY)
+        cs, cs_url = start_emulator("tests.emulator.cs", "--api-key", CS_EMULATOR_KEY)
+        emulators = [px, cs]
+        env |= {
+            "TAP_GAINSIGHT_API_KEY": EMULATOR_KEY,
+            "TAP_GAINSIGHT_API_URL": px_url,
+            "TAP_GAINSIGHT_CS_API_URL": cs_url,
+            "TAP_GAINSIGHT_CS_ACCESS_KEY": CS_EMULATOR_KEY,
+        }
+        print(
+            f"demo: no Gainsight credentials set, reading the local emulators ({px_url}, {cs_url})"
+        )
     try:
         DUCKDB_FILE.parent.mkdir(exist_ok=True)
         meltano("install", env=env)
         # The emulator makes its tenant anew each time, so a bookmark from an earlier demo
         # means nothing to it; against a real tenant the run is incremental.
-        refresh = ["--full-refresh"] if emulator is not None else []
+        refresh = ["--full-refresh"] if emulators else []
         meltano("run", *refresh, "tap-gainsight", "target-duckdb", env=env)
     finally:
-        if emulator is not None:
+        for emulator in emulators:
             emulator.terminate()
             emulator.wait(timeout=10)
     print_row_counts()

@@ -37,15 +37,23 @@ DEFAULT_MAX_REQUESTS_PER_DAY = 200_000
 DEFAULT_REQUEST_TIMEOUT_SECONDS = 60
 DEFAULT_RETRY_MAX_TRIES = 8
 DEFAULT_RETRY_MAX_WAIT_SECONDS = 600
+#: Under a third of the CS Data API's 100 calls/min, which every integration of the tenant
+#: shares (px-api.md, section 8.1).
+DEFAULT_CS_REQUESTS_PER_MINUTE = 30
+#: The time zone of CS filter values is undocumented: re-reading a day before the bookmark
+#: covers any offset from UTC (px-api.md, section 8.3).
+DEFAULT_CS_LOOKBACK_HOURS = 24
 
 CONFIG_SCHEMA = th.PropertiesList(
     th.Property(
         "api_key",
         th.StringType,
-        required=True,
         secret=True,
         title="PX API key",
-        description="Gainsight PX REST API key with Read permission, sent as X-APTRINSIC-API-KEY.",
+        description=(
+            "Gainsight PX REST API key with Read permission, sent as X-APTRINSIC-API-KEY. "
+            "Needed for the PX streams; give it, the CS settings, or both."
+        ),
     ),
     th.Property(
         "region",
@@ -70,7 +78,7 @@ CONFIG_SCHEMA = th.PropertiesList(
         title="Start date",
         description=(
             "Earliest data to read (RFC 3339). Events default to 190 days before the run; "
-            "users and accounts default to their whole history."
+            "users, accounts, companies and people default to their whole history."
         ),
     ),
     th.Property(
@@ -154,6 +162,44 @@ CONFIG_SCHEMA = th.PropertiesList(
             "(1000 scroll endpoints, 500 engagements/articles/kc_bots, 200 features/segments)."
         ),
     ),
+    th.Property(
+        "cs_api_url",
+        th.StringType,
+        title="CS tenant URL",
+        description=(
+            "The Gainsight CS tenant's domain, e.g. https://acme.gainsightcloud.com (the API "
+            "paths start with /v1 under it). Must be https:// (plain http:// is accepted only "
+            "for loopback hosts). Needed, with cs_access_key, for the CS streams."
+        ),
+    ),
+    th.Property(
+        "cs_access_key",
+        th.StringType,
+        secret=True,
+        title="CS access key",
+        description="Gainsight CS REST API access key, sent as the accesskey header.",
+    ),
+    th.Property(
+        "cs_requests_per_minute",
+        th.IntegerType(minimum=1),
+        default=DEFAULT_CS_REQUESTS_PER_MINUTE,
+        title="CS requests per minute",
+        description=(
+            "Pace of all the tap's CS requests together. The Data API allows 100 calls a "
+            "minute per tenant, shared with its other integrations."
+        ),
+    ),
+    th.Property(
+        "cs_lookback_hours",
+        th.IntegerType(minimum=0),
+        default=DEFAULT_CS_LOOKBACK_HOURS,
+        title="CS lookback (hours)",
+        description=(
+            "Each incremental CS run re-reads records modified this many hours before its "
+            "bookmark: the API's time zone for date filters is undocumented. Re-read records "
+            "are sent again (same Gsid)."
+        ),
+    ),
 ).to_dict()
 
 
@@ -168,6 +214,21 @@ def px_base_url(config: Mapping[str, t.Any]) -> str:
     if override:
         return str(override).rstrip("/")
     return PX_REGION_URLS[config.get("region") or DEFAULT_REGION]
+
+
+def cs_base_url(config: Mapping[str, t.Any]) -> str:
+    """Return the CS tenant's domain the tap talks to, without a trailing `/` or `/v1`."""
+    return str(config["cs_api_url"]).rstrip("/").removesuffix("/v1")
+
+
+def has_px_credentials(config: Mapping[str, t.Any]) -> bool:
+    """Tell whether the config can read Gainsight PX."""
+    return bool(config.get("api_key"))
+
+
+def has_cs_credentials(config: Mapping[str, t.Any]) -> bool:
+    """Tell whether the config can read Gainsight CS."""
+    return bool(config.get("cs_api_url")) and bool(config.get("cs_access_key"))
 
 
 def is_loopback_host(host: str | None) -> bool:
@@ -198,15 +259,27 @@ def url_setting_error(setting: str, value: str) -> str | None:
 
 
 def semantic_errors(config: Mapping[str, t.Any]) -> list[str]:
-    """Check what the JSON schema cannot: URL safety, date order, ranges.
+    """Check what the JSON schema cannot: credentials, URL safety, date order, ranges.
 
     Each error is one line naming the setting and what to do.
     """
     errors: list[str] = []
-    if config.get("api_url"):
-        error = url_setting_error("api_url", str(config["api_url"]))
-        if error:
-            errors.append(error)
+    cs_url, cs_key = bool(config.get("cs_api_url")), bool(config.get("cs_access_key"))
+    if not has_px_credentials(config) and not cs_url and not cs_key:
+        errors.append(
+            "No credentials: set api_key (Gainsight PX), or cs_api_url and cs_access_key "
+            "(Gainsight CS), or both."
+        )
+    elif cs_url != cs_key:
+        given, missing = (
+            ("cs_api_url", "cs_access_key") if cs_url else ("cs_access_key", "cs_api_url")
+        )
+        errors.append(f"{given} is set but {missing} is not: Gainsight CS needs both.")
+    for setting in ("api_url", "cs_api_url"):
+        if config.get(setting):
+            error = url_setting_error(setting, str(config[setting]))
+            if error:
+                errors.append(error)
 
     dates: dict[str, dt.datetime] = {}
     for setting in ("start_date", "end_date"):

@@ -11,7 +11,9 @@ from singer_sdk.exceptions import ConfigValidationError
 from singer_sdk.tap_base import CliTestOptionValue
 from typing_extensions import override
 
+from tap_gainsight import cs_client
 from tap_gainsight.client import GainsightPXStream
+from tap_gainsight.cs_streams import discover_cs_streams
 from tap_gainsight.errors import EXPLAINED_FAILURES
 from tap_gainsight.output import SingerOutput
 from tap_gainsight.progress import SyncTotals
@@ -20,8 +22,11 @@ from tap_gainsight.px_streams import PX_ENTITY_ENDPOINTS
 from tap_gainsight.rate_limit import RequestLimiter
 from tap_gainsight.settings import (
     CONFIG_SCHEMA,
+    DEFAULT_CS_REQUESTS_PER_MINUTE,
     DEFAULT_MAX_REQUESTS_PER_DAY,
     DEFAULT_MAX_REQUESTS_PER_SECOND,
+    has_cs_credentials,
+    has_px_credentials,
     semantic_errors,
 )
 
@@ -30,7 +35,7 @@ if t.TYPE_CHECKING:
 
 
 class TapGainsight(Tap):
-    """Singer tap for Gainsight PX (and, where configured, Gainsight CS)."""
+    """Singer tap for Gainsight PX and Gainsight CS, either or both."""
 
     name = "tap-gainsight"
     package_name = "tap-gainsight"
@@ -55,14 +60,26 @@ class TapGainsight(Tap):
     def request_limiter(self) -> RequestLimiter:
         """The pace and budget every request of this process goes through."""
         return RequestLimiter(
-            per_second=self.config.get("max_requests_per_second", DEFAULT_MAX_REQUESTS_PER_SECOND),
+            self.config.get("max_requests_per_second", DEFAULT_MAX_REQUESTS_PER_SECOND),
             per_run=self.config.get("max_requests_per_day", DEFAULT_MAX_REQUESTS_PER_DAY),
+        )
+
+    @cached_property
+    def cs_request_limiter(self) -> RequestLimiter:
+        """The pace every Gainsight CS request of this process goes through.
+
+        No per-run budget: at the default pace a run cannot reach the API's 50,000 calls a
+        day in less than a day.
+        """
+        return RequestLimiter(
+            self.config.get("cs_requests_per_minute", DEFAULT_CS_REQUESTS_PER_MINUTE),
+            window_ms=cs_client.CS_RATE_WINDOW_MS,
         )
 
     @classmethod
     @override
     def cb_test(cls, ctx: click.Context, param: click.Option, value: str) -> None:
-        """`--test`: one cheap request that says whether the key works where it was sent.
+        """`--test`: one cheap request per configured product, saying where it was sent.
 
         `--test=schema` keeps the SDK's meaning (write the schemas, send nothing).
         """
@@ -76,15 +93,23 @@ class TapGainsight(Tap):
             validate_config=True,
             setup_mapper=False,  # no catalog, so no schema, so no attribute-model requests
         )
-        accounts = tap.streams["accounts"]
-        assert isinstance(accounts, GainsightPXStream)
-        try:
-            accounts.probe()
-        except EXPLAINED_FAILURES as failure:
-            tap.logger.error("Connection test failed: %s", failure)
-            ctx.exit(1)
-        tap.logger.info("Connection test passed: the API key is accepted at %s.", accounts.where())
-        ctx.exit()
+        probes = [("API key", "accounts")] if has_px_credentials(tap.config) else []
+        if has_cs_credentials(tap.config):
+            probes.append(("CS access key", "companies"))
+        failed = False
+        for key, stream_name in probes:
+            stream = tap.streams[stream_name]
+            assert isinstance(stream, GainsightPXStream)
+            try:
+                stream.probe()
+            except EXPLAINED_FAILURES as failure:
+                tap.logger.error("Connection test failed: %s", failure)
+                failed = True
+            else:
+                tap.logger.info(
+                    "Connection test passed: the %s is accepted at %s.", key, stream.where()
+                )
+        ctx.exit(1 if failed else 0)
 
     @cached_property
     def sync_totals(self) -> SyncTotals:
@@ -93,8 +118,13 @@ class TapGainsight(Tap):
 
     @override
     def discover_streams(self) -> list[Stream]:
-        streams: list[Stream] = [endpoint.build(self) for endpoint in PX_ENTITY_ENDPOINTS]
-        streams += [endpoint.build(self) for endpoint in PX_EVENT_ENDPOINTS]
+        """The streams of each product the config has credentials for."""
+        streams: list[Stream] = []
+        if has_px_credentials(self.config):
+            streams += [endpoint.build(self) for endpoint in PX_ENTITY_ENDPOINTS]
+            streams += [endpoint.build(self) for endpoint in PX_EVENT_ENDPOINTS]
+        if has_cs_credentials(self.config):
+            streams += discover_cs_streams(self)
         return streams
 
 

@@ -1,4 +1,4 @@
-"""Shared fixtures: PX emulators on 127.0.0.1 and tap configs pointing at them."""
+"""Shared fixtures: PX and CS emulators on 127.0.0.1 and tap configs pointing at them."""
 
 from __future__ import annotations
 
@@ -8,8 +8,10 @@ import typing as t
 import pytest
 
 from tests.emulator import Emulator, Tenant, TenantSize
+from tests.emulator.cs import CSEmulator, CSTenant
 
 API_KEY = "test-key-d0c4f3b2a1"
+CS_ACCESS_KEY = "cs-test-key-7e6d5c4b3a"
 SEED = 7
 
 
@@ -21,6 +23,24 @@ def px_config(emulator: Emulator, **overrides: t.Any) -> dict[str, t.Any]:
         "max_requests_per_second": 10_000,
         **overrides,
     }
+
+
+def cs_config(emulator: CSEmulator, **overrides: t.Any) -> dict[str, t.Any]:
+    """A tap config that reads the given CS emulator (and no PX), unpaced unless told."""
+    return {
+        "cs_api_url": emulator.base_url,
+        "cs_access_key": emulator.access_key,
+        "cs_requests_per_minute": 100_000,
+        **overrides,
+    }
+
+
+@pytest.fixture
+def cs_emulator() -> t.Iterator[CSEmulator]:
+    """A CS emulator of its own (700 companies, 2,600 people), without its per-minute quota."""
+    tenant = CSTenant.generate(seed=SEED)
+    with CSEmulator(tenant, access_key=CS_ACCESS_KEY, requests_per_minute=None) as emulator:
+        yield emulator
 
 
 @pytest.fixture(scope="session")
@@ -39,12 +59,13 @@ def emulator() -> t.Iterator[Emulator]:
 
 @pytest.fixture(autouse=True)
 def api_key_never_in_output(caplog, capsys) -> t.Iterator[None]:
-    """Every test, at every log level: the API key appears in no log line and no output."""
+    """Every test, at every log level: no key appears in any log line or output."""
     caplog.set_level(logging.DEBUG)
     yield
     out, err = capsys.readouterr()
-    assert API_KEY not in caplog.text
-    assert API_KEY not in out + err
+    for key in (API_KEY, CS_ACCESS_KEY):
+        assert key not in caplog.text
+        assert key not in out + err
 
 
 @pytest.fixture

@@ -24,6 +24,11 @@ SECRET = "sk-live-never-print-me-0123456789"
         ),
         ({"start_date": "last tuesday"}, "start_date: 'last tuesday' is not an RFC 3339"),
         ({"page_size": 0}, "page_size: 0 must be at least 1"),
+        (
+            {"cs_api_url": "http://example.com", "cs_access_key": "k"},
+            "cs_api_url: http://example.com uses plain http://",
+        ),
+        ({"cs_access_key": "k"}, "cs_access_key is set but cs_api_url is not"),
     ],
 )
 def test_semantic_errors(config: dict, expected: str) -> None:
@@ -36,7 +41,8 @@ def test_semantic_errors(config: dict, expected: str) -> None:
     "url", ["http://127.0.0.1:8080/v1", "http://localhost/v1", "http://[::1]:9/v1", "https://x.io"]
 )
 def test_loopback_http_and_any_https_are_accepted(url: str) -> None:
-    assert semantic_errors({"api_url": url}) == []
+    assert semantic_errors({"api_key": SECRET, "api_url": url}) == []
+    assert semantic_errors({"cs_api_url": url, "cs_access_key": SECRET}) == []
 
 
 def test_region_and_override_choose_the_base_url() -> None:
@@ -65,7 +71,7 @@ def run_tap(config: dict, tmp_path, *args: str) -> subprocess.CompletedProcess[s
     ("config", "expected"),
     [
         ({"api_key": SECRET, "region": "mars"}, "'mars' is not one of ['us', 'eu', 'us2']"),
-        ({"region": "eu"}, "'api_key' is a required property"),
+        ({"region": "eu"}, "No credentials: set api_key (Gainsight PX), or cs_api_url and"),
         ({"api_key": SECRET, "api_url": "http://example.com"}, "use https://"),
         (
             {"api_key": SECRET, "start_date": "2025-01-02", "end_date": "2025-01-01"},
@@ -88,5 +94,12 @@ def test_about_marks_the_key_secret(tmp_path) -> None:
     about = json.loads(result.stdout)
     settings = about["settings"]["properties"]
     assert settings["api_key"]["secret"] is True
+    assert settings["cs_access_key"]["secret"] is True
     assert set(settings) >= {"api_key", "region", "api_url", "start_date", "end_date", "page_size"}
+    assert set(settings) >= {
+        "cs_api_url",
+        "cs_access_key",
+        "cs_requests_per_minute",
+        "cs_lookback_hours",
+    }
     assert SECRET not in result.stdout + result.stderr

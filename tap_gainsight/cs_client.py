@@ -1,0 +1,172 @@
+"""The Gainsight CS (NXT) Data API base stream: tenant URL, access key, pace and envelope.
+
+Everything else a request needs (timeouts, retries with `Retry-After`, progress lines, a sync
+that ends in one line with its state) is the PX base stream's, inherited unchanged.
+"""
+
+from __future__ import annotations
+
+import typing as t
+from functools import cached_property
+from http import HTTPStatus
+from urllib.parse import urlsplit
+
+from pyrate_limiter import Duration
+from singer_sdk.authenticators import APIKeyAuthenticator
+from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
+from typing_extensions import override
+
+from tap_gainsight.client import GainsightPXStream
+from tap_gainsight.errors import UnexpectedResponseError
+from tap_gainsight.responses import response_body
+from tap_gainsight.settings import cs_base_url
+
+if t.TYPE_CHECKING:
+    import requests
+
+    from tap_gainsight.rate_limit import RequestLimiter
+
+#: The Data API's largest `limit` (px-api.md, section 8.2; above it: 400 GSOBJ_1015).
+CS_MAX_LIMIT = 5000
+#: Window of `cs_requests_per_minute` (a module constant so that tests can shrink it).
+CS_RATE_WINDOW_MS: int = int(Duration.MINUTE)
+#: Error codes that mean the access key was refused, whatever the HTTP status (px-api.md 8.1).
+CS_AUTH_ERROR_CODES = frozenset({"GS_APIG_2401", "GSOBJ_1024"})
+#: "No entity matches the given criteria": an empty result, sent as HTTP 400 or 200.
+CS_NO_DATA_CODE = "GSOBJ_1011"
+#: Descriptions of an empty result ("No data found for given criteria", px-api.md 8.2).
+CS_NO_DATA_TEXTS = ("no data found", "no entity matches")
+
+
+def cs_error(body: t.Any) -> tuple[str | None, str]:
+    """Return the envelope's `errorCode` and a one-line description of it."""
+    if not isinstance(body, dict):
+        return None, "no message"
+    code = body.get("errorCode")
+    desc = body.get("errorDesc") or body.get("message") or "no message"
+    return (str(code) if code else None), str(desc)
+
+
+def is_no_data(body: t.Any) -> bool:
+    """Tell whether a body is the API's "nothing matches" answer (an empty page)."""
+    if not isinstance(body, dict) or body.get("result") is not False or body.get("data"):
+        return False
+    code, desc = cs_error(body)
+    return code == CS_NO_DATA_CODE or any(text in desc.lower() for text in CS_NO_DATA_TEXTS)
+
+
+class GainsightCSStream(GainsightPXStream):
+    """Base of the CS streams: `POST`s to the tenant's domain with its `accesskey`.
+
+    Subclassing the PX base keeps one implementation of retries, timeouts, progress and the
+    one-line failure; what differs is here: the base URL, the key header, the per-minute
+    limiter, the `{"result", "errorCode", "errorDesc", "data"}` envelope and its errors.
+    """
+
+    http_method = "POST"
+
+    @property
+    @override
+    def url_base(self) -> str:
+        return cs_base_url(self.config)
+
+    @cached_property
+    @override
+    def authenticator(self) -> APIKeyAuthenticator:
+        return APIKeyAuthenticator(
+            key="accesskey", value=self.config["cs_access_key"], location="header"
+        )
+
+    @property
+    @override
+    def request_limiter(self) -> RequestLimiter:
+        """The process-wide CS pace, owned by the tap."""
+        return self._tap.cs_request_limiter  # type: ignore[attr-defined]
+
+    @override
+    def where(self) -> str:
+        return f"cs_api_url {self.url_base}"
+
+    @override
+    def _auth_failure_message(self, status: int, code: str | None = None) -> str:
+        why = f"HTTP {status}, {code}" if code else f"HTTP {status}"
+        return (
+            f"Gainsight CS refused the access key ({why}) at {self.where()}. Check that "
+            "cs_access_key is a current access key of that tenant (Administration > "
+            "Connectors 2.0 > Gainsight API) and that cs_api_url is the tenant's own domain."
+        )
+
+    @override
+    def validate_response(self, response: requests.Response) -> None:
+        status = response.status_code
+        path = urlsplit(response.url).path or self.path
+        try:
+            body = response_body(response)
+        except ValueError:
+            body = None
+        code, desc = cs_error(body)
+        if status in (HTTPStatus.UNAUTHORIZED, HTTPStatus.FORBIDDEN) or code in CS_AUTH_ERROR_CODES:
+            raise FatalAPIError(self._auth_failure_message(status, code))
+        if status == HTTPStatus.TOO_MANY_REQUESTS or status >= HTTPStatus.INTERNAL_SERVER_ERROR:
+            raise RetriableAPIError(f"{path} answered HTTP {status}: {desc}", response)
+        if is_no_data(body):
+            return  # an empty page, whether sent as HTTP 400 or 200
+        if status >= HTTPStatus.BAD_REQUEST:
+            reason = f"{code}: {desc}" if code else desc
+            if body is None:
+                reason = response.reason or "no message"
+            raise FatalAPIError(f"Gainsight CS rejected {path} (HTTP {status}): {reason}")
+        if status >= HTTPStatus.MULTIPLE_CHOICES:
+            target = urlsplit(response.headers.get("Location", "")).netloc or "another address"
+            raise FatalAPIError(
+                f"{path} answered with a redirect (HTTP {status}) to {target}, not followed "
+                "because it would carry the access key; set cs_api_url to the final address."
+            )
+        if body is None:
+            # A maintenance page or a body cut short: the same request may well succeed.
+            raise RetriableAPIError(
+                f"{path} answered HTTP {status} with a body that is not JSON", response
+            )
+        if isinstance(body, dict) and body.get("result") is False:
+            raise FatalAPIError(f"Gainsight CS answered {path} with an error: {code}: {desc}")
+
+    @override
+    def records_of(self, response: requests.Response) -> list[dict]:
+        """Return a page's records: `data` as a list, or `data.records` (px-api.md 8.2).
+
+        Raises:
+            UnexpectedResponseError: If the body holds neither.
+        """
+        body = response_body(response)
+        if is_no_data(body):
+            return []
+        data = body.get("data") if isinstance(body, dict) else None
+        if isinstance(data, dict):
+            data = data.get("records")
+        if isinstance(data, list):
+            return data
+        keys = ", ".join(sorted(body)) if isinstance(body, dict) else type(body).__name__
+        msg = f"{self.path} answered without data records (got {keys})."
+        raise UnexpectedResponseError(msg)
+
+    def post(self, path: str, body: dict[str, t.Any]) -> requests.Response:
+        """Send one `POST` (paced, retried, validated) outside the paging loop."""
+        prepared = self.build_prepared_request(
+            method="POST", url=f"{self.url_base}{path}", json=body, headers=self.http_headers
+        )
+        return self.request_decorator(self._request)(prepared, None)
+
+    @override
+    def probe(self) -> None:
+        """Ask for one record's Gsid: one cheap request that checks the key and the URL."""
+        self.request_limiter.acquire()
+        prepared = self.build_prepared_request(
+            method="POST",
+            url=self.get_url(None),
+            json={"select": ["Gsid"], "limit": 1},
+            headers=self.http_headers,
+        )
+        response = self.requests_session.send(
+            self.authenticator(prepared), timeout=self.timeout, allow_redirects=False
+        )
+        self.validate_response(response)
