@@ -32,7 +32,6 @@ is written.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import random
 import re
@@ -40,8 +39,7 @@ import socket
 import struct
 import threading
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -60,6 +58,7 @@ from .cs_quirks import CSQuirks
 from .cs_ratelimit import RateLimiter
 from .cs_tenant import OBJECT_FIELDS, CSTenant
 from .faults import Faults
+from .serving import LoopbackServer, ServedInBackground
 
 JSON_TYPE = "application/json;charset=UTF-8"
 ACCESS_KEY_HEADER = "accesskey"
@@ -90,7 +89,7 @@ class _Handler(BaseHTTPRequestHandler):
     server_version = "CS-Emulator/1.0"
     sys_version = ""
     timeout = 30  # idle keep-alive connections are closed after 30 s
-    server: _HttpServer
+    server: LoopbackServer
 
     def setup(self) -> None:
         super().setup()
@@ -121,36 +120,7 @@ class _Handler(BaseHTTPRequestHandler):
         return self.rfile.read(length) if length > 0 else b""
 
 
-class _HttpServer(ThreadingHTTPServer):
-    daemon_threads = True
-    allow_reuse_address = True
-
-    def __init__(self, address: tuple[str, int], emulator: CSEmulator) -> None:
-        self.emulator = emulator
-        self.connections: set[socket.socket] = set()
-        self.connections_lock = threading.Lock()
-        super().__init__(address, _Handler)
-
-    def process_request(self, request: Any, client_address: Any) -> None:
-        with self.connections_lock:
-            self.connections.add(request)
-        super().process_request(request, client_address)
-
-    def shutdown_request(self, request: Any) -> None:
-        with self.connections_lock:
-            self.connections.discard(request)
-        super().shutdown_request(request)
-
-    def close_connections(self) -> None:
-        """Cut kept-alive connections so that their handler threads end."""
-        with self.connections_lock:
-            conns = list(self.connections)
-        for conn in conns:
-            with contextlib.suppress(OSError):
-                conn.shutdown(socket.SHUT_RDWR)
-
-
-class CSEmulator:
+class CSEmulator(ServedInBackground):
     """A running (once ``start()``-ed) Gainsight CS Data API for one tenant."""
 
     def __init__(
@@ -166,7 +136,7 @@ class CSEmulator:
     ) -> None:
         self._tenant = tenant if tenant is not None else CSTenant.generate()
         self._access_key = access_key
-        self._address = (host, port)
+        super().__init__(host, port)
         self._faults = faults if faults is not None else Faults()
         self._quirks = quirks if quirks is not None else CSQuirks()
         self._limiter = RateLimiter(requests_per_minute)
@@ -174,56 +144,19 @@ class CSEmulator:
         self._ids_lock = threading.Lock()
         self._requests: list[CSRequestRecord] = []
         self._requests_lock = threading.Lock()
-        self._server: _HttpServer | None = None
-        self._thread: threading.Thread | None = None
 
     # -- lifecycle -------------------------------------------------------------------------
 
-    def start(self) -> CSEmulator:
-        """Bind and serve in a daemon thread; returns self."""
-        if self._server is not None:
-            return self
-        self._server = _HttpServer(self._address, self)
-        self._thread = threading.Thread(
-            target=self._server.serve_forever,
-            kwargs={"poll_interval": 0.05},
-            name="cs-emulator",
-            daemon=True,
-        )
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        """Stop serving and close every connection."""
-        server, self._server = self._server, None
-        if server is None:
-            return
-        server.shutdown()
-        server.close_connections()
-        server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-
-    def __enter__(self) -> CSEmulator:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
+    handler = _Handler
+    thread_name = "cs-emulator"
 
     # -- properties ------------------------------------------------------------------------
 
     @property
     def base_url(self) -> str:
         """``http://127.0.0.1:PORT``, the tenant's domain (no ``/v1``; only once started)."""
-        if self._server is None:
-            raise RuntimeError("CSEmulator is not started")
-        host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}"
+        host, port = self.bound_address()
+        return f"http://{host}:{port}"
 
     @property
     def tenant(self) -> CSTenant:

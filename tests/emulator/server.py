@@ -16,13 +16,11 @@ before its answer is written, so a client that has its response can already see 
 
 from __future__ import annotations
 
-import contextlib
 import socket
 import struct
 import threading
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -32,6 +30,7 @@ from .errors import error_body
 from .faults import DUPLICATE_MESSAGE, PROXY_HTML_PAGE, Faults
 from .quirks import Quirks
 from .scrolls import ScrollStore
+from .serving import LoopbackServer, ServedInBackground
 from .tenant import Tenant
 
 JSON_TYPE = "application/json;charset=UTF-8"
@@ -53,7 +52,7 @@ class _Handler(BaseHTTPRequestHandler):
     server_version = "PX-Emulator/1.0"
     sys_version = ""
     timeout = 30  # idle keep-alive connections are closed after 30 s
-    server: _HttpServer
+    server: LoopbackServer
 
     def setup(self) -> None:
         super().setup()
@@ -69,36 +68,7 @@ class _Handler(BaseHTTPRequestHandler):
     do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = do_GET
 
 
-class _HttpServer(ThreadingHTTPServer):
-    daemon_threads = True
-    allow_reuse_address = True
-
-    def __init__(self, address: tuple[str, int], emulator: Emulator) -> None:
-        self.emulator = emulator
-        self.connections: set[socket.socket] = set()
-        self.connections_lock = threading.Lock()
-        super().__init__(address, _Handler)
-
-    def process_request(self, request: Any, client_address: Any) -> None:
-        with self.connections_lock:
-            self.connections.add(request)
-        super().process_request(request, client_address)
-
-    def shutdown_request(self, request: Any) -> None:
-        with self.connections_lock:
-            self.connections.discard(request)
-        super().shutdown_request(request)
-
-    def close_connections(self) -> None:
-        """Cut kept-alive connections so that their handler threads end."""
-        with self.connections_lock:
-            conns = list(self.connections)
-        for conn in conns:
-            with contextlib.suppress(OSError):
-                conn.shutdown(socket.SHUT_RDWR)
-
-
-class Emulator:
+class Emulator(ServedInBackground):
     """A running (once ``start()``-ed) Gainsight PX API for one tenant.
 
     With ``warm`` (the default) ``start()`` first calls ``warm_up()``.
@@ -118,64 +88,30 @@ class Emulator:
         self._tenant = tenant if tenant is not None else Tenant.generate()
         self._warm = warm
         self._api_key = api_key
-        self._address = (host, port)
+        super().__init__(host, port)
         self._faults = faults if faults is not None else Faults()
         self._quirks = quirks if quirks is not None else Quirks()
         self._api = PxApi(self._tenant, self._quirks, ScrollStore(self._tenant.seed))
         self._requests: list[RequestRecord] = []
         self._requests_lock = threading.Lock()
-        self._server: _HttpServer | None = None
-        self._thread: threading.Thread | None = None
 
     # -- lifecycle -------------------------------------------------------------------------
 
-    def start(self) -> Emulator:
-        """Bind and serve in a daemon thread; returns self."""
-        if self._server is not None:
-            return self
+    handler = _Handler
+    thread_name = "px-emulator"
+
+    def before_start(self) -> None:
+        """Warm up first unless made with ``warm=False``."""
         if self._warm:
             self.warm_up()
-        self._server = _HttpServer(self._address, self)
-        self._thread = threading.Thread(
-            target=self._server.serve_forever,
-            kwargs={"poll_interval": 0.05},
-            name="px-emulator",
-            daemon=True,
-        )
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        """Stop serving and close every connection."""
-        server, self._server = self._server, None
-        if server is None:
-            return
-        server.shutdown()
-        server.close_connections()
-        server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-
-    def __enter__(self) -> Emulator:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
 
     # -- properties ------------------------------------------------------------------------
 
     @property
     def base_url(self) -> str:
         """``http://127.0.0.1:PORT/v1`` (only once started)."""
-        if self._server is None:
-            raise RuntimeError("Emulator is not started")
-        host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}/v1"
+        host, port = self.bound_address()
+        return f"http://{host}:{port}/v1"
 
     @property
     def tenant(self) -> Tenant:

@@ -1,0 +1,113 @@
+"""What both emulators share: a threaded loopback HTTP server, run and stopped cleanly."""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import TracebackType
+from typing import Any
+
+from typing_extensions import Self
+
+
+class LoopbackServer(ThreadingHTTPServer):
+    """A threaded HTTP server that knows its open connections, so it can cut them on stop.
+
+    Clients keep connections alive (HTTP/1.1); without cutting them, their handler threads
+    would outlive the server. Handlers reach the emulator as ``self.server.emulator``.
+    """
+
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def __init__(
+        self, address: tuple[str, int], handler: type[BaseHTTPRequestHandler], emulator: Any
+    ) -> None:
+        self.emulator = emulator
+        self.connections: set[socket.socket] = set()
+        self.connections_lock = threading.Lock()
+        super().__init__(address, handler)
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        with self.connections_lock:
+            self.connections.add(request)
+        super().process_request(request, client_address)
+
+    def shutdown_request(self, request: Any) -> None:
+        with self.connections_lock:
+            self.connections.discard(request)
+        super().shutdown_request(request)
+
+    def close_connections(self) -> None:
+        """Cut kept-alive connections so that their handler threads end."""
+        with self.connections_lock:
+            conns = list(self.connections)
+        for conn in conns:
+            with contextlib.suppress(OSError):
+                conn.shutdown(socket.SHUT_RDWR)
+
+
+class ServedInBackground:
+    """``start()``, ``stop()`` and ``with`` for an emulator served from a daemon thread.
+
+    A subclass names its request handler and thread, and may prepare itself in
+    ``before_start()``.
+    """
+
+    handler: type[BaseHTTPRequestHandler]
+    thread_name = "emulator"
+
+    def __init__(self, host: str, port: int) -> None:
+        self._address = (host, port)
+        self._server: LoopbackServer | None = None
+        self._thread: threading.Thread | None = None
+
+    def before_start(self) -> None:
+        """Called by ``start()`` before the server binds."""
+
+    def start(self) -> Self:
+        """Bind and serve in a daemon thread; returns self."""
+        if self._server is not None:
+            return self
+        self.before_start()
+        self._server = LoopbackServer(self._address, self.handler, self)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            name=self.thread_name,
+            daemon=True,
+        )
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop serving and close every connection."""
+        server, self._server = self._server, None
+        if server is None:
+            return
+        server.shutdown()
+        server.close_connections()
+        server.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    def bound_address(self) -> tuple[str, int]:
+        """Host and port served on (only once started)."""
+        if self._server is None:
+            msg = f"{type(self).__name__} is not started"
+            raise RuntimeError(msg)
+        host, port = self._server.server_address[:2]
+        return str(host), int(port)
