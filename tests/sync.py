@@ -5,9 +5,13 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import os
+import subprocess
+import sys
 import typing as t
 from collections import defaultdict
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from tap_gainsight.tap import TapGainsight
 
@@ -79,3 +83,38 @@ def run_sync(
         tap.sync_all()
     out.flush()
     return SyncResult.from_lines(out.buffer.getvalue().decode().splitlines())
+
+
+def run_cli(
+    config: dict,
+    tmp_path: Path,
+    *args: str,
+    streams: t.Iterable[str] | None = None,
+    env: dict[str, str] | None = None,
+    state: dict | None = None,
+) -> subprocess.CompletedProcess[str]:
+    """Run `python -m tap_gainsight` as a user would, with config (and catalog, state) files."""
+    config_file = tmp_path / "config.json"
+    config_file.write_text(json.dumps(config))
+    command = [sys.executable, "-m", "tap_gainsight", "--config", str(config_file), *args]
+    if streams is not None:
+        catalog_file = tmp_path / "catalog.json"
+        catalog_file.write_text(json.dumps(catalog_for(config, streams)))
+        command += ["--catalog", str(catalog_file)]
+    if state is not None:
+        state_file = tmp_path / "state.json"
+        state_file.write_text(json.dumps(state))
+        command += ["--state", str(state_file)]
+    return subprocess.run(
+        command,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        env={**os.environ, **(env or {})},
+    )
+
+
+def error_lines(stderr: str) -> list[str]:
+    """The ERROR lines of the tap's log."""
+    return [line for line in stderr.splitlines() if "| ERROR" in line]

@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 import logging
-import subprocess
-import sys
 
 import pytest
 
@@ -16,7 +13,7 @@ from tap_gainsight.px_streams import PX_ENTITY_ENDPOINTS
 from tap_gainsight.tap import TapGainsight
 from tap_gainsight.timestamps import epoch_ms_to_rfc3339, parse_setting_datetime, to_epoch_ms
 from tests.conftest import cs_config, px_config
-from tests.sync import catalog_for, run_sync
+from tests.sync import catalog_for, error_lines, run_cli, run_sync
 
 STREAMS = {"companies": "Company", "people": "Person"}
 QUERY = "/v1/data/objects/query/"
@@ -223,22 +220,6 @@ def test_limiter_keeps_under_the_tenant_quota(
         assert refused > 0, "without the limiter this tenant answers 429: the test can fail"
     else:
         assert refused == 0
-
-
-def run_cli(config: dict, tmp_path, *args: str) -> subprocess.CompletedProcess[str]:
-    config_file = tmp_path / "config.json"
-    config_file.write_text(json.dumps(config))
-    return subprocess.run(
-        [sys.executable, "-m", "tap_gainsight", "--config", str(config_file), *args],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-
-
-def error_lines(stderr: str) -> list[str]:
-    return [line for line in stderr.splitlines() if "| ERROR" in line]
 
 
 @pytest.mark.parametrize(("args", "failed"), [((), "Sync failed"), (("--test",), "test failed")])

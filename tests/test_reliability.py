@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import http.server
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -19,7 +18,7 @@ from tap_gainsight.px_events import PX_EVENT_ENDPOINTS
 from tap_gainsight.px_streams import PX_ENTITY_ENDPOINTS
 from tap_gainsight.retries import retry_after_seconds, retry_waits
 from tests.conftest import API_KEY, px_config
-from tests.sync import SyncResult, catalog_for, run_sync
+from tests.sync import SyncResult, catalog_for, error_lines, run_cli, run_sync
 
 ALL_ENDPOINTS = [*PX_ENTITY_ENDPOINTS, *PX_EVENT_ENDPOINTS]
 
@@ -92,32 +91,6 @@ def test_limiter_keeps_under_the_api_rate(emulator, tap_pace, expect_429) -> Non
         assert answered_429 > 0, "without the limiter this API answers 429: the test can fail"
     else:
         assert answered_429 <= 2
-
-
-def run_cli(config: dict, tmp_path, *args: str, streams=None, env=None, state=None):
-    config_file = tmp_path / "config.json"
-    config_file.write_text(json.dumps(config))
-    command = [sys.executable, "-m", "tap_gainsight", "--config", str(config_file), *args]
-    if streams is not None:
-        catalog_file = tmp_path / "catalog.json"
-        catalog_file.write_text(json.dumps(catalog_for(config, streams)))
-        command += ["--catalog", str(catalog_file)]
-    if state is not None:
-        state_file = tmp_path / "state.json"
-        state_file.write_text(json.dumps(state))
-        command += ["--state", str(state_file)]
-    return subprocess.run(
-        command,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-        env={**os.environ, **(env or {})},
-    )
-
-
-def error_lines(stderr: str) -> list[str]:
-    return [line for line in stderr.splitlines() if "| ERROR" in line]
 
 
 @pytest.mark.parametrize(("args", "failed"), [((), "Sync failed"), (("--test",), "test failed")])

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 
 import pytest
 
 from tap_gainsight.settings import PX_REGION_URLS, px_base_url, semantic_errors
+from tests.sync import run_cli
 
 SECRET = "sk-live-never-print-me-0123456789"
 
@@ -55,18 +54,6 @@ def test_region_and_override_choose_the_base_url() -> None:
     )
 
 
-def run_tap(config: dict, tmp_path, *args: str) -> subprocess.CompletedProcess[str]:
-    config_file = tmp_path / "config.json"
-    config_file.write_text(json.dumps(config))
-    return subprocess.run(
-        [sys.executable, "-m", "tap_gainsight", "--config", str(config_file), *args],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-
-
 @pytest.mark.parametrize(
     ("config", "expected"),
     [
@@ -80,7 +67,7 @@ def run_tap(config: dict, tmp_path, *args: str) -> subprocess.CompletedProcess[s
     ],
 )
 def test_bad_config_is_one_clear_line_without_traceback(tmp_path, config, expected) -> None:
-    result = run_tap(config, tmp_path)
+    result = run_cli(config, tmp_path)
     output = result.stdout + result.stderr
     assert result.returncode == 1
     assert result.stdout == "", "nothing but Singer messages may reach stdout"
@@ -90,7 +77,7 @@ def test_bad_config_is_one_clear_line_without_traceback(tmp_path, config, expect
 
 
 def test_about_marks_the_key_secret(tmp_path) -> None:
-    result = run_tap({"api_key": SECRET}, tmp_path, "--about", "--format", "json")
+    result = run_cli({"api_key": SECRET}, tmp_path, "--about", "--format", "json")
     about = json.loads(result.stdout)
     settings = about["settings"]["properties"]
     assert settings["api_key"]["secret"] is True

@@ -45,6 +45,20 @@ def query(path, sql: str) -> list[tuple]:
         return connection.execute(sql).fetchall()
 
 
+def load_settings(emulator) -> tuple[dict, int]:
+    """Tap settings for a warehouse load of 401 days, flattened; and that start in epoch ms."""
+    tenant = emulator.tenant
+    settings = {
+        "api_key": API_KEY,
+        "api_url": emulator.base_url,
+        "start_date": (tenant.now - dt.timedelta(days=401)).isoformat(),
+        "max_requests_per_second": 10_000,
+        "flattening_enabled": "true",
+        "flattening_max_depth": 1,
+    }
+    return settings, tenant.now_ms - 401 * 86_400_000
+
+
 def held_counts(tenant, since_ms: int) -> dict[str, int]:
     """Rows the warehouse should hold: incremental streams from `start_date` on."""
     counts = {}
@@ -59,16 +73,7 @@ def test_duckdb_load_then_incremental_run(tmp_path) -> None:
     tenant = Tenant.generate(seed=SEED, size=SIZE)
     warehouse = tmp_path / "warehouse.duckdb"
     with Emulator(tenant, api_key=API_KEY) as emulator:
-        start = tenant.now - dt.timedelta(days=401)
-        since_ms = tenant.now_ms - 401 * 86_400_000
-        settings = {
-            "api_key": API_KEY,
-            "api_url": emulator.base_url,
-            "start_date": start.isoformat(),
-            "max_requests_per_second": 10_000,
-            "flattening_enabled": "true",
-            "flattening_max_depth": 1,
-        }
+        settings, since_ms = load_settings(emulator)
         env = meltano_env(tmp_path, settings, TARGET_DUCKDB_FILEPATH=str(warehouse))
         install_plugins(env, "tap-gainsight", "target-duckdb")
 

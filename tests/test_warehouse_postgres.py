@@ -10,7 +10,7 @@ from tests.conftest import API_KEY, SEED
 from tests.emulator import Emulator, Tenant
 from tests.meltano_project import install_plugins, meltano, meltano_env
 from tests.postgres_server import PostgresServer, postgres_server  # noqa: F401 (fixture)
-from tests.test_warehouse_duckdb import HOUR_MS, SIZE, held_counts
+from tests.test_warehouse_duckdb import HOUR_MS, SIZE, held_counts, load_settings
 
 
 def table_counts(db: PostgresServer) -> dict[str, int]:
@@ -62,16 +62,7 @@ def test_postgres_load_then_incremental_run(tmp_path, postgres_server: PostgresS
     postgres_server.psql(f"create database {db.database}")
     tenant = Tenant.generate(seed=SEED, size=SIZE)
     with Emulator(tenant, api_key=API_KEY) as emulator:
-        start = tenant.now - dt.timedelta(days=401)
-        since_ms = tenant.now_ms - 401 * 86_400_000
-        settings = {
-            "api_key": API_KEY,
-            "api_url": emulator.base_url,
-            "start_date": start.isoformat(),
-            "max_requests_per_second": 10_000,
-            "flattening_enabled": "true",
-            "flattening_max_depth": 1,
-        }
+        settings, since_ms = load_settings(emulator)
         env = meltano_env(
             tmp_path,
             settings,

@@ -16,14 +16,12 @@ import argparse
 import dataclasses
 import datetime as dt
 import gc
-import signal
 import sys
-import threading
 from collections.abc import Callable
-from types import FrameType
 
 from .faults import Faults
 from .server import Emulator
+from .serving import serve_until_signalled
 from .tenant import Tenant, TenantSize
 
 
@@ -74,13 +72,6 @@ def main(argv: list[str] | None = None) -> int:
         if getattr(args, name) is not None
     }
     size = dataclasses.replace(size, **overrides)
-    stop = threading.Event()
-
-    def on_signal(signum: int, frame: FrameType | None) -> None:
-        stop.set()
-
-    signal.signal(signal.SIGTERM, on_signal)
-    signal.signal(signal.SIGINT, on_signal)
     emulator = Emulator(
         Tenant.generate(seed=args.seed, size=size, now=now),
         api_key=args.api_key,
@@ -94,11 +85,7 @@ def main(argv: list[str] | None = None) -> int:
     # of objects while serving.
     gc.collect()
     gc.freeze()
-    with emulator:
-        print(f"EMULATOR_URL={emulator.base_url}", flush=True)
-        while not stop.wait(0.5):
-            pass
-    return 0
+    return serve_until_signalled(emulator, "EMULATOR_URL={url}")
 
 
 if __name__ == "__main__":

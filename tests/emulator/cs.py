@@ -37,10 +37,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import signal
 import sys
-import threading
-from types import FrameType
 
 from .cs_errors import CSError
 from .cs_query import DEFAULT_LIMIT, MAX_LIMIT, OPERATORS
@@ -49,6 +46,7 @@ from .cs_ratelimit import RateLimiter
 from .cs_server import CSEmulator, CSRequestRecord
 from .cs_tenant import OBJECT_FIELDS, CSTenant
 from .faults import Faults
+from .serving import serve_until_signalled
 
 __all__ = [
     "DEFAULT_LIMIT",
@@ -86,13 +84,6 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
 
-    stop = threading.Event()
-
-    def on_signal(signum: int, frame: FrameType | None) -> None:
-        stop.set()
-
-    signal.signal(signal.SIGTERM, on_signal)
-    signal.signal(signal.SIGINT, on_signal)
     emulator = CSEmulator(
         CSTenant.generate(
             seed=args.seed, companies=args.companies, people=args.people, now=args.now
@@ -103,11 +94,7 @@ def main(argv: list[str] | None = None) -> int:
         requests_per_minute=args.requests_per_minute or None,
         faults=Faults(latency_ms=args.latency_ms),
     )
-    with emulator:
-        print(f"CS_EMULATOR_URL={emulator.base_url}", flush=True)
-        while not stop.wait(0.5):
-            pass
-    return 0
+    return serve_until_signalled(emulator, "CS_EMULATOR_URL={url}")
 
 
 if __name__ == "__main__":

@@ -120,7 +120,7 @@ class _Handler(BaseHTTPRequestHandler):
         return self.rfile.read(length) if length > 0 else b""
 
 
-class CSEmulator(ServedInBackground):
+class CSEmulator(ServedInBackground[CSRequestRecord]):
     """A running (once ``start()``-ed) Gainsight CS Data API for one tenant."""
 
     def __init__(
@@ -142,8 +142,6 @@ class CSEmulator(ServedInBackground):
         self._limiter = RateLimiter(requests_per_minute)
         self._ids = random.Random(self._tenant.seed)
         self._ids_lock = threading.Lock()
-        self._requests: list[CSRequestRecord] = []
-        self._requests_lock = threading.Lock()
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -182,17 +180,6 @@ class CSEmulator(ServedInBackground):
     def rate_limiter(self) -> RateLimiter:
         """The per-minute quota (``per_minute`` is mutable; ``refused`` counts 429s)."""
         return self._limiter
-
-    @property
-    def requests(self) -> list[CSRequestRecord]:
-        """A copy of the request log, oldest first."""
-        with self._requests_lock:
-            return list(self._requests)
-
-    def reset_log(self) -> None:
-        """Clear the request log."""
-        with self._requests_lock:
-            self._requests.clear()
 
     # -- request pipeline ------------------------------------------------------------------
 
@@ -273,10 +260,6 @@ class CSEmulator(ServedInBackground):
             return 200, envelope(request_id, error_code=NO_ENTITY, error_desc=NO_ENTITY_DESC)
         data: Any = records if self._quirks.data_as_list else {"records": records}
         return 200, envelope(request_id, data=data)
-
-    def _log(self, record: CSRequestRecord) -> None:
-        with self._requests_lock:
-            self._requests.append(record)
 
 
 def _object_name(name: str) -> str:

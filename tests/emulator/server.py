@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import socket
 import struct
-import threading
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler
 from typing import Any
@@ -68,7 +67,7 @@ class _Handler(BaseHTTPRequestHandler):
     do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = do_GET
 
 
-class Emulator(ServedInBackground):
+class Emulator(ServedInBackground[RequestRecord]):
     """A running (once ``start()``-ed) Gainsight PX API for one tenant.
 
     With ``warm`` (the default) ``start()`` first calls ``warm_up()``.
@@ -92,8 +91,6 @@ class Emulator(ServedInBackground):
         self._faults = faults if faults is not None else Faults()
         self._quirks = quirks if quirks is not None else Quirks()
         self._api = PxApi(self._tenant, self._quirks, ScrollStore(self._tenant.seed))
-        self._requests: list[RequestRecord] = []
-        self._requests_lock = threading.Lock()
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -133,12 +130,6 @@ class Emulator(ServedInBackground):
         """The only accepted ``X-APTRINSIC-API-KEY``."""
         return self._api_key
 
-    @property
-    def requests(self) -> list[RequestRecord]:
-        """A copy of the request log, oldest first."""
-        with self._requests_lock:
-            return list(self._requests)
-
     def warm_up(self) -> int:
         """Index every event collection and JSON-encode all its records now, not on first read.
 
@@ -148,11 +139,6 @@ class Emulator(ServedInBackground):
         tenant are indexed and encoded on use. Returns how many events.
         """
         return self._api.indexes.warm()
-
-    def reset_log(self) -> None:
-        """Clear the request log."""
-        with self._requests_lock:
-            self._requests.clear()
 
     # -- request pipeline ------------------------------------------------------------------
 
@@ -200,10 +186,6 @@ class Emulator(ServedInBackground):
                 self._api.scrolls.rewind(response.cursor)
             return reply.send(200, raw[: len(raw) // 2], JSON_TYPE, close=True)
         return reply.send(response.status, raw, JSON_TYPE)
-
-    def _log(self, record: RequestRecord) -> None:
-        with self._requests_lock:
-            self._requests.append(record)
 
 
 class _Reply:

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import contextlib
+import signal
 import socket
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from typing_extensions import Self
+
+RecordT = TypeVar("RecordT")
 
 
 class LoopbackServer(ThreadingHTTPServer):
@@ -49,8 +52,9 @@ class LoopbackServer(ThreadingHTTPServer):
                 conn.shutdown(socket.SHUT_RDWR)
 
 
-class ServedInBackground:
-    """``start()``, ``stop()`` and ``with`` for an emulator served from a daemon thread.
+class ServedInBackground(Generic[RecordT]):
+    """``start()``, ``stop()``, ``with`` and a request log for an emulator served from a daemon
+    thread.
 
     A subclass names its request handler and thread, and may prepare itself in
     ``before_start()``.
@@ -63,6 +67,28 @@ class ServedInBackground:
         self._address = (host, port)
         self._server: LoopbackServer | None = None
         self._thread: threading.Thread | None = None
+        self._requests: list[RecordT] = []
+        self._requests_lock = threading.Lock()
+
+    @property
+    def requests(self) -> list[RecordT]:
+        """A copy of the request log, oldest first."""
+        with self._requests_lock:
+            return list(self._requests)
+
+    def reset_log(self) -> None:
+        """Clear the request log."""
+        with self._requests_lock:
+            self._requests.clear()
+
+    def _log(self, record: RecordT) -> None:
+        with self._requests_lock:
+            self._requests.append(record)
+
+    @property
+    def base_url(self) -> str:
+        """Where clients send requests (only once started)."""
+        raise NotImplementedError
 
     def before_start(self) -> None:
         """Called by ``start()`` before the server binds."""
@@ -111,3 +137,18 @@ class ServedInBackground:
             raise RuntimeError(msg)
         host, port = self._server.server_address[:2]
         return str(host), int(port)
+
+
+def serve_until_signalled(emulator: ServedInBackground[Any], announce: str) -> int:
+    """Serve, print ``announce`` (the URL line) once listening, stop on SIGTERM or SIGINT.
+
+    Returns the process exit code (0).
+    """
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    with emulator:
+        print(announce.format(url=emulator.base_url), flush=True)
+        while not stop.wait(0.5):
+            pass
+    return 0
