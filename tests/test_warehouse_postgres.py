@@ -5,12 +5,17 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 
-from tap_gainsight.px_events import PX_EVENT_ENDPOINTS
 from tests.conftest import API_KEY, SEED
 from tests.emulator import Emulator, Tenant
 from tests.meltano_project import install_plugins, meltano, meltano_env
 from tests.postgres_server import PostgresServer, postgres_server  # noqa: F401 (fixture)
-from tests.test_warehouse_duckdb import HOUR_MS, SIZE, held_counts, load_settings
+from tests.test_warehouse_duckdb import (
+    SIZE,
+    held_counts,
+    incremental_bookmarks,
+    load_settings,
+    resent_counts,
+)
 
 
 def table_counts(db: PostgresServer) -> dict[str, int]:
@@ -91,10 +96,7 @@ def test_postgres_load_then_incremental_run(tmp_path, postgres_server: PostgresS
         assert loaded_users(db) == expected_users(tenant, since_ms)
 
         first_batch = db.psql("select max(_sdc_batched_at) from gainsight.users")[0][0]
-        user_bookmark = max(u["lastModifiedDate"] for u in tenant.collections["/users"])
-        event_bookmarks = {
-            e.name: max(x["date"] for x in tenant.collections[e.path]) for e in PX_EVENT_ENDPOINTS
-        }
+        bookmarks = incremental_bookmarks(tenant)
         tenant.advance(dt.timedelta(days=3))
 
         meltano("run", "tap-gainsight", "target-postgres", env=env)
@@ -105,11 +107,6 @@ def test_postgres_load_then_incremental_run(tmp_path, postgres_server: PostgresS
             sql = f"select count(*) from gainsight.{table} where _sdc_batched_at > '{first_batch}'"
             return int(db.psql(sql)[0][0])
 
-        modified = [
-            u for u in tenant.collections["/users"] if u["lastModifiedDate"] >= user_bookmark
-        ]
-        assert rewritten("users") == len(modified) < len(tenant.collections["/users"]) / 5
-        for endpoint in PX_EVENT_ENDPOINTS:
-            since = event_bookmarks[endpoint.name] - HOUR_MS  # the default lookback
-            resent = [e for e in tenant.collections[endpoint.path] if e["date"] >= since]
-            assert rewritten(endpoint.name) == len(resent), endpoint.name
+        resent = resent_counts(tenant, bookmarks)
+        assert resent["users"] < len(tenant.collections["/users"]) / 5
+        assert {table: rewritten(table) for table in resent} == resent
