@@ -243,20 +243,24 @@ class GainsightPXStream(RESTStream[t.Any]):
                 f"{self.path} answered HTTP {status} with a body that is not JSON", response
             ) from None
 
-    def probe(self) -> None:
-        """Send one cheap request (a page of one record) and validate its answer.
-
-        Raises:
-            FatalAPIError: If the key or address is refused.
-        """
-        request = self.build_prepared_request(
+    def probe_request(self) -> requests.PreparedRequest:
+        """The cheap request `--test` sends: a page of one record."""
+        return self.build_prepared_request(
             method="GET",
             url=self.get_url(None),
             params={"pageSize": 1},
             headers=self.http_headers,
         )
+
+    def probe(self) -> None:
+        """Send the probe request once, paced but not retried, and validate its answer.
+
+        Raises:
+            FatalAPIError: If the key or address is refused.
+        """
+        self.request_limiter.acquire()
         response = self.requests_session.send(
-            self.authenticator(request), timeout=self.timeout, allow_redirects=False
+            self.authenticator(self.probe_request()), timeout=self.timeout, allow_redirects=False
         )
         self.validate_response(response)
 

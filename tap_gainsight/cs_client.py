@@ -157,16 +157,11 @@ class GainsightCSStream(GainsightPXStream):
         return self.request_decorator(self._request)(prepared, None)
 
     @override
-    def probe(self) -> None:
+    def probe_request(self) -> requests.PreparedRequest:
         """Ask for one record's Gsid: one cheap request that checks the key and the URL."""
-        self.request_limiter.acquire()
-        prepared = self.build_prepared_request(
+        return self.build_prepared_request(
             method="POST",
             url=self.get_url(None),
             json={"select": ["Gsid"], "limit": 1},
             headers=self.http_headers,
         )
-        response = self.requests_session.send(
-            self.authenticator(prepared), timeout=self.timeout, allow_redirects=False
-        )
-        self.validate_response(response)
