@@ -229,16 +229,31 @@ class GainsightPXStream(RESTStream[t.Any]):
             if "scroll" in message.lower() and "scrollId=" in (response.request.url or ""):
                 raise ScrollExpiredError(f"{self.path}: {message}", response)
             raise FatalAPIError(f"Gainsight PX rejected {self.path} (HTTP {status}): {message}")
+        self.check_delivered(response)
+
+    #: What the tap sends to authenticate and which settings say where, for messages.
+    credential_name = "API key"
+    address_settings = "region or api_url"
+
+    def check_delivered(self, response: requests.Response) -> None:
+        """Refuse a redirect, and retry a 2xx whose body is not JSON.
+
+        Raises:
+            FatalAPIError: On a redirect: following it would carry the credential elsewhere.
+            RetriableAPIError: On a body that is not JSON (a proxy's page, a body cut short).
+        """
+        status = response.status_code
         if status >= HTTPStatus.MULTIPLE_CHOICES:
             target = urlsplit(response.headers.get("Location", "")).netloc or "another address"
             raise FatalAPIError(
                 f"{self.path} answered with a redirect (HTTP {status}) to {target}, not followed "
-                "because it would carry the API key; set region or api_url to the final address."
+                f"because it would carry the {self.credential_name}; set "
+                f"{self.address_settings} to the final address."
             )
         try:
             response_body(response)
         except ValueError:
-            # A proxy's HTML page or a body cut short: the same request may well succeed.
+            # The same request may well succeed.
             raise RetriableAPIError(
                 f"{self.path} answered HTTP {status} with a body that is not JSON", response
             ) from None

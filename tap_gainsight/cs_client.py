@@ -63,6 +63,9 @@ class GainsightCSStream(GainsightPXStream):
     limiter, the `{"result", "errorCode", "errorDesc", "data"}` envelope and its errors.
     """
 
+    credential_name = "access key"
+    address_settings = "cs_api_url"
+
     http_method = "POST"
 
     @property
@@ -116,17 +119,7 @@ class GainsightCSStream(GainsightPXStream):
             if body is None:
                 reason = response.reason or "no message"
             raise FatalAPIError(f"Gainsight CS rejected {path} (HTTP {status}): {reason}")
-        if status >= HTTPStatus.MULTIPLE_CHOICES:
-            target = urlsplit(response.headers.get("Location", "")).netloc or "another address"
-            raise FatalAPIError(
-                f"{path} answered with a redirect (HTTP {status}) to {target}, not followed "
-                "because it would carry the access key; set cs_api_url to the final address."
-            )
-        if body is None:
-            # A maintenance page or a body cut short: the same request may well succeed.
-            raise RetriableAPIError(
-                f"{path} answered HTTP {status} with a body that is not JSON", response
-            )
+        self.check_delivered(response)
         if isinstance(body, dict) and body.get("result") is False:
             raise FatalAPIError(f"Gainsight CS answered {path} with an error: {code}: {desc}")
 
