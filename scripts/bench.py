@@ -2,6 +2,7 @@
 
     make bench                                   # 1M+ events, 0 ms and 50 ms latency
     .venv/bin/python scripts/bench.py [--events-per-day N] [--days D] [--latency-ms L ...]
+                                      [--max-concurrency C]
 
 The emulator runs in a process of its own with a generated tenant. For each latency it
 times, one after the other:
@@ -31,6 +32,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from tap_gainsight.px_events import PX_EVENT_ENDPOINTS  # noqa: E402
+from tap_gainsight.settings import DEFAULT_MAX_CONCURRENCY  # noqa: E402
 from tap_gainsight.timestamps import epoch_ms_to_rfc3339  # noqa: E402
 from tap_gainsight.windows import plan_windows  # noqa: E402
 from tests.sync import catalog_for  # noqa: E402
@@ -56,12 +58,13 @@ def start_emulator(events_per_day: int, days: int, latency_ms: int) -> tuple[sub
     return process, line.removeprefix("EMULATOR_URL=")
 
 
-def run_tap(url: str, start: dt.datetime, end: dt.datetime) -> dict:
+def run_tap(url: str, start: dt.datetime, end: dt.datetime, concurrency: int) -> dict:
     """Time the tap over every event stream; its peak RSS comes from wait4 on it alone."""
     config = {
         "api_key": API_KEY, "api_url": url, "start_date": start.isoformat(),
         "end_date": end.isoformat(), "max_requests_per_second": 100_000,
         "event_window_days": WINDOW_DAYS, "page_size": PAGE_SIZE,
+        "max_concurrency": concurrency,
     }  # fmt: skip
     with tempfile.TemporaryDirectory() as tmp:
         Path(tmp, "config.json").write_text(json.dumps(config))
@@ -122,6 +125,9 @@ def main() -> None:
     parser.add_argument("--events-per-day", type=int, default=230, help="per event type")
     parser.add_argument("--days", type=int, default=400, help="days of history")
     parser.add_argument("--latency-ms", type=int, nargs="+", default=[0, 50])
+    parser.add_argument(
+        "--max-concurrency", type=int, default=DEFAULT_MAX_CONCURRENCY, help="the tap's setting"
+    )
     args = parser.parse_args()
     start, end = NOW - dt.timedelta(days=args.days + 1), NOW + dt.timedelta(minutes=1)
 
@@ -130,7 +136,7 @@ def main() -> None:
         emulator, url = start_emulator(args.events_per_day, args.days, latency)
         print(f"latency {latency} ms: emulator ready in {time.perf_counter() - began:.0f} s")
         try:
-            tap = run_tap(url, start, end)
+            tap = run_tap(url, start, end, args.max_concurrency)
             raw = run_raw_floor(url, start, end)
         finally:
             emulator.terminate()
@@ -138,7 +144,8 @@ def main() -> None:
         tap_rate, raw_rate = tap["records"] / tap["seconds"], raw["records"] / raw["seconds"]
         print(f"  tap:        {tap['records']:>9,} records in {tap['seconds']:6.1f} s = "
               f"{tap_rate:>8,.0f} records/s, {tap['requests']:,} requests, "
-              f"peak RSS {tap['peak_rss_mb']:.0f} MB")  # fmt: skip
+              f"peak RSS {tap['peak_rss_mb']:.0f} MB, max_concurrency "
+              f"{args.max_concurrency}")  # fmt: skip
         print(f"  raw floor:  {raw['records']:>9,} records in {raw['seconds']:6.1f} s = "
               f"{raw_rate:>8,.0f} records/s, {raw['requests']:,} requests")  # fmt: skip
         print(f"  tap / raw floor: {tap_rate / raw_rate:.2f}")

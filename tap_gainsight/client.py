@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import typing as t
 from functools import cached_property
 from http import HTTPStatus
@@ -13,6 +14,7 @@ from singer_sdk import RESTStream, SchemaDirectory, StreamSchema
 from singer_sdk.authenticators import APIKeyAuthenticator
 from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
 from singer_sdk.helpers.conform import TypeConformanceLevel
+from singer_sdk.streams.rest import PageContext
 from typing_extensions import override
 
 from tap_gainsight import schemas
@@ -26,6 +28,7 @@ from tap_gainsight.progress import StreamProgress
 from tap_gainsight.responses import (
     api_error_message,
     find_records,
+    read_whole_body,
     response_body,
 )
 from tap_gainsight.retries import retry_waits
@@ -45,6 +48,7 @@ if t.TYPE_CHECKING:
     from tap_gainsight.rate_limit import RequestLimiter
 
     RequestFunc = Callable[[requests.PreparedRequest, t.Any], requests.Response]
+    RetryRequestFunc = Callable[[requests.PreparedRequest, t.Any], requests.PreparedRequest]
 
 SCHEMAS = SchemaDirectory(schemas)
 
@@ -72,6 +76,7 @@ class GainsightPXStream(RESTStream[t.Any]):
     allow_redirects = False
 
     def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
+        self._sessions = threading.local()
         super().__init__(*args, **kwargs)
         self.progress = StreamProgress(self.logger, self.progress_position)
 
@@ -107,20 +112,25 @@ class GainsightPXStream(RESTStream[t.Any]):
 
     @override
     def request_decorator(self, func: RequestFunc) -> RequestFunc:
-        """Pace every try through the tap's limiter and retry what is worth retrying.
+        return self.retrying(func)
+
+    def retrying(
+        self, func: RequestFunc, request_for_retry: RetryRequestFunc | None = None
+    ) -> RequestFunc:
+        """Pace every try of `func` through the tap's limiter and retry what is worth retrying.
 
         Each failed try is retried after a wait (the server's `Retry-After`, else jittered
         doubling), within `retry_max_tries` and `retry_max_wait_seconds`.
-        `request_for_retry` may replace the request a retry sends.
+        `request_for_retry`, if given, may replace the request a retry sends.
         """
         failed_before = False
 
         def send(prepared_request: requests.PreparedRequest, context: t.Any) -> requests.Response:
             nonlocal failed_before
-            if failed_before:
-                prepared_request = self.request_for_retry(prepared_request, context)
+            if failed_before and request_for_retry is not None:
+                prepared_request = request_for_retry(prepared_request, context)
             self.request_limiter.acquire()
-            self.progress.requests += 1
+            self.progress.count_request()
             try:
                 response = func(prepared_request, context)
             except RETRIABLE_ERRORS:
@@ -142,12 +152,39 @@ class GainsightPXStream(RESTStream[t.Any]):
         )(send)
         return retrying
 
-    def request_for_retry(
-        self, failed: requests.PreparedRequest, context: t.Any
-    ) -> requests.PreparedRequest:
-        """Return the request to send after `failed` failed: the same one, by default."""
+    @property
+    @override
+    def requests_session(self) -> requests.Session:
+        """A session per thread: each prefetching thread keeps its own connection alive."""
+        session: requests.Session | None = getattr(self._sessions, "session", None)
+        if session is None:
+            session = self._sessions.session = requests.Session()
+        return session
+
+    def prepared_request(self, context: Context | None, token: t.Any) -> requests.PreparedRequest:
+        """The request for one page, authenticated, built from the SDK's public hooks."""
+        request = self.get_http_request(page=PageContext(context, token))
+        return self.build_prepared_request(
+            method=request.method,
+            url=request.url,
+            params=request.encode_params(),
+            headers=request.headers,
+        )
+
+    def send_request(
+        self, prepared_request: requests.PreparedRequest, context: Context | None
+    ) -> requests.Response:
+        """Send one request (on this thread's session) and validate the answer."""
         del context
-        return failed
+        response = self.requests_session.send(
+            prepared_request,
+            timeout=self.timeout,
+            allow_redirects=self.allow_redirects,
+            stream=True,
+        )
+        read_whole_body(response)
+        self.validate_response(response)
+        return response
 
     @override
     def backoff_handler(self, details: t.Any) -> None:
@@ -274,10 +311,7 @@ class GainsightPXStream(RESTStream[t.Any]):
             FatalAPIError: If the key or address is refused.
         """
         self.request_limiter.acquire()
-        response = self.requests_session.send(
-            self.authenticator(self.probe_request()), timeout=self.timeout, allow_redirects=False
-        )
-        self.validate_response(response)
+        self.send_request(self.probe_request(), None)
 
     def where(self) -> str:
         """The region and base URL in use, as a user would check them."""

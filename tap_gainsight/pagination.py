@@ -12,7 +12,7 @@ from tap_gainsight.responses import response_body
 from tap_gainsight.windows import Window
 
 if t.TYPE_CHECKING:
-    from collections.abc import Callable, Sequence
+    from collections.abc import Callable
 
     import requests
 
@@ -101,42 +101,6 @@ class ScrollPaginator(BaseAPIPaginator[ScrollPage]):
         return replace(
             current, scroll_id=response_body(response)["scrollId"], number=current.number + 1
         )
-
-
-class WindowedScrollPaginator(ScrollPaginator):
-    """Scrolls through consecutive date windows, one scroll per window (the event endpoints).
-
-    An empty window (a quiet weekend) moves on to the next window instead of ending the
-    stream, which is what the SDK does with an empty page unless told otherwise.
-    """
-
-    def __init__(
-        self, page_size: int, records_of: RecordsOf, windows: Sequence[Window], **kwargs: t.Any
-    ) -> None:
-        if not windows:
-            msg = "a windowed scroll needs at least one window"
-            raise ValueError(msg)
-        super().__init__(page_size, records_of, start_value=ScrollPage(window=windows[0]), **kwargs)
-        self._later_windows = list(windows[1:])
-        self._window_done = False
-
-    @property
-    def has_later_windows(self) -> bool:
-        """Whether windows remain after the current one."""
-        return bool(self._later_windows)
-
-    def continue_if_empty(self, response: requests.Response) -> bool:  # noqa: D102
-        return self.has_later_windows
-
-    def has_more(self, response: requests.Response) -> bool:  # noqa: D102
-        self._window_done = self.scroll_finished(response)
-        return not self._window_done or self.has_later_windows
-
-    def get_next(self, response: requests.Response) -> ScrollPage:  # noqa: D102
-        if not self._window_done:
-            return super().get_next(response)
-        self.start_new_scroll()
-        return ScrollPage(window=self._later_windows.pop(0))
 
 
 class PageNumberEndpointPaginator(PageNumberPaginator):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 import typing as t
 
@@ -23,6 +24,7 @@ class StreamProgress:
         self._where = where
         self.records = 0
         self.requests = 0
+        self._requests_lock = threading.Lock()
         self.started = time.monotonic()
         self._next_report = self.started + REPORT_EVERY_SECONDS
 
@@ -42,6 +44,11 @@ class StreamProgress:
                 f"{self.records:,}",
                 f"{self.records / max(self.elapsed, 1e-9):,.0f}",
             )
+
+    def count_request(self) -> None:
+        """Count one request sent (from any thread)."""
+        with self._requests_lock:
+            self.requests += 1
 
     def summary(self) -> str:
         """One line: records, requests, time and rate."""

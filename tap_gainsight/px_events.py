@@ -16,7 +16,7 @@ from functools import cached_property
 
 from typing_extensions import override
 
-from tap_gainsight.pagination import ScrollPage, WindowedScrollPaginator
+from tap_gainsight.pagination import ScrollPage, ScrollPaginator
 from tap_gainsight.scrolling import ScrollingStream
 from tap_gainsight.settings import (
     DEFAULT_EVENT_WINDOW_DAYS,
@@ -92,13 +92,15 @@ class EventStream(ScrollingStream):
 
     @override
     def progress_position(self) -> str:
-        window = self._paginator.current_value.window
-        number = self._windows.index(window) + 1 if window in self._windows else len(self._windows)
-        return f"window {number} of {len(self._windows)}, "
+        return f"window {self.scroll_number + 1} of {len(self._windows)}, "
 
     @override
-    def new_paginator(self) -> WindowedScrollPaginator:
-        return WindowedScrollPaginator(self.page_size, self.records_of, self._windows)
+    def scrolls(self, context: Context | None) -> list[ScrollPaginator]:
+        # One scroll per window: windows are independent, so several can be read at once.
+        return [
+            ScrollPaginator(self.page_size, self.records_of, start_value=ScrollPage(window=window))
+            for window in self._windows
+        ]
 
     _windows: tuple[Window, ...] = ()
 

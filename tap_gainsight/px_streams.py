@@ -70,8 +70,8 @@ class ScrollStream(ScrollingStream):
         return super().post_process(row, context)
 
     @override
-    def new_paginator(self) -> ScrollPaginator:
-        return ScrollPaginator(self.page_size, self.records_of)
+    def scrolls(self, context: Context | None) -> tuple[ScrollPaginator]:
+        return (ScrollPaginator(self.page_size, self.records_of),)
 
     @override
     def get_url_params(self, context: Context | None, next_page_token: t.Any) -> dict[str, t.Any]:

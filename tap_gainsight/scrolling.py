@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import typing as t
+from contextlib import closing
 from functools import cached_property
 
-from singer_sdk.streams.rest import PageContext
 from typing_extensions import override
 
 from tap_gainsight.client import GainsightPXStream
 from tap_gainsight.errors import RecordsOutOfOrderError
+from tap_gainsight.prefetch import prefetch_in_order
+from tap_gainsight.settings import DEFAULT_MAX_CONCURRENCY
 
 if t.TYPE_CHECKING:
+    from collections.abc import Iterable, Iterator, Sequence
+
     import requests
     from singer_sdk.helpers.types import Context
 
@@ -19,80 +23,125 @@ if t.TYPE_CHECKING:
 
 
 class ScrollPosition:
-    """The last key value delivered, and which records were delivered at exactly that value."""
+    """The last key value handed on, and which records were handed on at exactly that value."""
 
-    def __init__(self) -> None:
+    def __init__(self, value_field: str, key_field: str) -> None:
+        self._value_field = value_field
+        self._key_field = key_field
         self.value_ms: int | None = None
         self._keys_at_value: set[t.Any] = set()
 
-    def admit(self, value_ms: int, key: t.Any) -> bool:
-        """Note a record about to be delivered; False if it was delivered already.
+    def admit(self, records: list[dict]) -> list[dict]:
+        """Return the records of a page not handed on before, and note them as handed on.
+
+        Only a reopened scroll starts at or before the last value handed on, so only there
+        are records dropped: those of that value already handed on.
 
         Raises:
-            RecordsOutOfOrderError: If the value goes backwards.
+            RecordsOutOfOrderError: If a value goes backwards.
         """
-        if self.value_ms is None or value_ms > self.value_ms:
-            self.value_ms = value_ms
-            self._keys_at_value = {key}
-            return True
-        if value_ms < self.value_ms:
-            msg = f"records out of order ({value_ms} after {self.value_ms})"
-            raise RecordsOutOfOrderError(msg)
-        if key in self._keys_at_value:
-            return False
-        self._keys_at_value.add(key)
-        return True
+        value_field, key_field = self._value_field, self._key_field
+        before_ms, before_keys = self.value_ms, self._keys_at_value
+        last_ms, keys_at_last = before_ms, before_keys
+        admitted: list[dict] = []
+        for record in records:
+            value = record.get(value_field)
+            if type(value) is int:
+                if last_ms is None or value > last_ms:
+                    last_ms, keys_at_last = value, set()
+                elif value < last_ms:
+                    msg = f"records out of order ({value} after {last_ms})"
+                    raise RecordsOutOfOrderError(msg)
+                key = record.get(key_field)
+                if value == before_ms and key in before_keys:
+                    continue
+                keys_at_last.add(key)
+            admitted.append(record)
+        self.value_ms, self._keys_at_value = last_ms, keys_at_last
+        return admitted
+
+
+class ScrollReader:
+    """One scroll of a stream: its pages in order, each record handed on once.
+
+    A scroll cursor lives on the server, and a page whose answer was lost may still have moved
+    it on (or the cursor may have expired). So a failed page is never asked for again as it
+    was: the scroll is reopened from the last key value handed on (`>=`), and the records of
+    that value already handed on are dropped, so nothing is lost and nothing sent twice.
+    Everything a reader knows is its own, so several can run at once on threads.
+    """
+
+    def __init__(
+        self, stream: ScrollingStream, paginator: ScrollPaginator, context: Context | None
+    ) -> None:
+        self.stream = stream
+        self.paginator = paginator
+        self._context = context
+        self._position = ScrollPosition(stream.replication_key or "", stream.key_field)
+
+    def pages(self) -> Iterator[list[dict]]:
+        """Request the scroll's pages and yield their new records, page by page."""
+        stream, context = self.stream, self._context
+        send = stream.retrying(stream.send_request, self._request_for_retry)
+        while not self.paginator.finished:
+            request = stream.prepared_request(context, self.paginator.current_value)
+            response = send(request, context)
+            try:
+                records = self._position.admit(stream.records_of(response))
+            except RecordsOutOfOrderError as error:
+                msg = f"{stream.path} returned {error}; stopping before a bookmark skips any."
+                raise RecordsOutOfOrderError(msg) from None
+            self.paginator.advance(response)
+            yield records
+
+    def _request_for_retry(
+        self, failed: requests.PreparedRequest, context: Context | None
+    ) -> requests.PreparedRequest:
+        if "scrollId=" not in (failed.url or ""):
+            return failed  # opening a scroll is safe to repeat
+        token = self.paginator.reopen(self._position.value_ms)
+        self.stream.logger.warning(
+            "%s: reopening the scroll from %s.", self.stream.path, token.since_ms
+        )
+        return self.stream.prepared_request(context, token)
 
 
 class ScrollingStream(GainsightPXStream):
     """A stream sorted ascending on its epoch-ms replication key and read by scroll cursors.
 
-    A scroll cursor lives on the server, and a page whose answer was lost may still have moved
-    it on (or the cursor may have expired). So a failed page is never asked for again as it
-    was: the scroll is reopened from the last key value delivered (`>=`), and the records of
-    that value already delivered are dropped, so nothing is lost and nothing sent twice.
+    A stream is one scroll or a row of them (the event windows); with `max_concurrency`
+    above 1 the next scrolls are read on threads while the current one is emitted.
     """
 
     is_sorted = True
 
-    def new_paginator(self) -> ScrollPaginator:
-        """Build the paginator of one sync."""
+    def scrolls(self, context: Context | None) -> Sequence[ScrollPaginator]:
+        """The scrolls of one sync, in the order their records are emitted."""
         raise NotImplementedError
 
-    @override
-    def get_new_paginator(self) -> ScrollPaginator:
-        self._position = ScrollPosition()
-        self._paginator = self.new_paginator()
-        return self._paginator
-
     @cached_property
-    def _key_field(self) -> str:
+    def key_field(self) -> str:
+        """The field that tells two records apart."""
         return self.primary_keys[0]
 
-    @override
-    def request_for_retry(
-        self, failed: requests.PreparedRequest, context: Context | None
-    ) -> requests.PreparedRequest:
-        if "scrollId=" not in (failed.url or ""):
-            return failed  # opening a scroll is safe to repeat
-        token = self._paginator.reopen(self._position.value_ms)
-        self.logger.warning("%s: reopening the scroll from %s.", self.path, token.since_ms)
-        request = self.get_http_request(page=PageContext(context, token))
-        return self.build_prepared_request(
-            method=request.method,
-            url=request.url,
-            params=request.encode_params(),
-            headers=request.headers,
-        )
+    @cached_property
+    def max_concurrency(self) -> int:
+        """Requests this stream may have in flight at once."""
+        return int(self.config.get("max_concurrency", DEFAULT_MAX_CONCURRENCY))
+
+    #: Number (from 0) of the scroll being emitted, for progress lines.
+    scroll_number = 0
 
     @override
-    def post_process(self, row: dict, context: Context | None = None) -> dict | None:
-        value = row.get(self.replication_key or "")
-        if isinstance(value, int):
-            try:
-                if not self._position.admit(value, row.get(self._key_field)):
-                    return None
-            except RecordsOutOfOrderError as error:
-                msg = f"{self.path} returned {error}; stopping before a bookmark skips any."
-                raise RecordsOutOfOrderError(msg) from None
-        return super().post_process(row, context)
+    def request_records(self, context: Context | None) -> Iterable[dict]:
+        readers = [ScrollReader(self, paginator, context) for paginator in self.scrolls(context)]
+        pages_of_each = prefetch_in_order(
+            [reader.pages for reader in readers], workers=self.max_concurrency
+        )
+        # Closing stops the workers at once, whether the sync ends, fails or is cut short.
+        with closing(pages_of_each), self.get_http_request_counter() as request_counter:
+            request_counter.with_context(context)
+            for self.scroll_number, pages in enumerate(pages_of_each):
+                for page in pages:
+                    request_counter.increment()
+                    yield from page

@@ -32,6 +32,9 @@ DEFAULT_EVENT_WINDOW_DAYS = 7
 DEFAULT_LOOKBACK_MINUTES = 60
 #: A tenth of the API's ~200 requests/s, which the subscription's other integrations share.
 DEFAULT_MAX_REQUESTS_PER_SECOND = 20
+#: Event windows read at once: enough to hide a round trip behind the records being emitted.
+DEFAULT_MAX_CONCURRENCY = 4
+MAX_CONCURRENCY = 16
 #: A fifth of the API's ~1,000,000 requests/day.
 DEFAULT_MAX_REQUESTS_PER_DAY = 200_000
 DEFAULT_REQUEST_TIMEOUT_SECONDS = 60
@@ -116,6 +119,18 @@ CONFIG_SCHEMA = th.PropertiesList(
         description=(
             "Pace of all the tap's requests together. The API allows about 200/s per "
             "subscription, shared with its other integrations."
+        ),
+    ),
+    th.Property(
+        "max_concurrency",
+        th.IntegerType(minimum=1, maximum=MAX_CONCURRENCY),
+        default=DEFAULT_MAX_CONCURRENCY,
+        title="Concurrent requests",
+        description=(
+            f"Requests a stream may have in flight at once, 1 to {MAX_CONCURRENCY}: the next "
+            "event windows are read while the current one is emitted, and users/accounts read "
+            "their next page. Records are still emitted in order, every request within "
+            "max_requests_per_second. 1 reads one page at a time."
         ),
     ),
     th.Property(

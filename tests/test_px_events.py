@@ -179,6 +179,26 @@ def test_sync_killed_mid_way_resumes_from_its_last_state(
     assert resent <= EventStream.STATE_MSG_FREQUENCY + 10, f"{resent} events sent twice"
 
 
+def test_concurrent_windows_emit_exactly_what_a_serial_read_emits(emulator) -> None:
+    emulator.faults.latency_ms = 20  # so that reading ahead has a wait to hide
+    start = emulator.tenant.now - dt.timedelta(days=60)
+    config = px_config(emulator, start_date=start.isoformat(), event_window_days=2, page_size=5)
+    streams = ["custom_events", "page_view_events"]
+
+    serial = run_sync({**config, "max_concurrency": 1}, streams=streams)
+    serial_requests, serial_in_flight = len(emulator.requests), emulator.most_in_flight
+    emulator.reset_log()
+    concurrent = run_sync({**config, "max_concurrency": 4}, streams=streams)
+
+    assert serial_in_flight == 1
+    assert 2 <= emulator.most_in_flight <= 4, "windows were not read at once, or too many were"
+    assert len(emulator.requests) == serial_requests, "reading ahead must not add requests"
+    for stream in streams:
+        assert concurrent.records[stream] == serial.records[stream], f"{stream}: order differs"
+        assert len(serial.records[stream]) > 200
+    assert concurrent.states == serial.states, "every STATE, in place, as a serial read"
+
+
 def stream_of(config: dict, state: dict | None = None) -> EventStream:
     # No catalog, so no schemas are read: nothing is requested (there is no emulator here).
     tap = TapGainsight(config=config, state=state, parse_env_config=False, setup_mapper=False)

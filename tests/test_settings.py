@@ -61,6 +61,14 @@ def test_region_and_override_choose_the_base_url() -> None:
         ({"region": "eu"}, "No credentials: set api_key (Gainsight PX), or cs_api_url and"),
         ({"api_key": SECRET, "api_url": "http://example.com"}, "use https://"),
         (
+            {"api_key": SECRET, "max_concurrency": 0},
+            "0 is less than the minimum of 1 in config['max_concurrency']",
+        ),
+        (
+            {"api_key": SECRET, "max_concurrency": 17},
+            "17 is greater than the maximum of 16 in config['max_concurrency']",
+        ),
+        (
             {"api_key": SECRET, "start_date": "2025-01-02", "end_date": "2025-01-01"},
             "must be later than start_date",
         ),

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import socket
 import struct
+import threading
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler
 from typing import Any
@@ -91,6 +92,8 @@ class Emulator(ServedInBackground[RequestRecord]):
         self._faults = faults if faults is not None else Faults()
         self._quirks = quirks if quirks is not None else Quirks()
         self._api = PxApi(self._tenant, self._quirks, ScrollStore(self._tenant.seed))
+        self._in_flight_lock = threading.Lock()
+        self._in_flight = self._most_in_flight = 0
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -142,7 +145,27 @@ class Emulator(ServedInBackground[RequestRecord]):
 
     # -- request pipeline ------------------------------------------------------------------
 
-    def _serve(self, h: _Handler) -> None:  # noqa: PLR0911 - one return per pipeline exit
+    @property
+    def most_in_flight(self) -> int:
+        """The most requests being answered at one time since the start (or ``reset_log()``)."""
+        return self._most_in_flight
+
+    def reset_log(self) -> None:
+        """Clear the request log and the in-flight high-water mark."""
+        super().reset_log()
+        self._most_in_flight = 0
+
+    def _serve(self, h: _Handler) -> None:
+        with self._in_flight_lock:
+            self._in_flight += 1
+            self._most_in_flight = max(self._most_in_flight, self._in_flight)
+        try:
+            self._answer(h)
+        finally:
+            with self._in_flight_lock:
+                self._in_flight -= 1
+
+    def _answer(self, h: _Handler) -> None:  # noqa: PLR0911 - one return per pipeline exit
         url = urlsplit(h.path)
         params = parse_qs(url.query, keep_blank_values=True)
         in_api = url.path.startswith("/v1/")
