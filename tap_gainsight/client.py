@@ -327,9 +327,18 @@ class GainsightPXStream(RESTStream[t.Any]):
         )
 
     @override
+    def generate_child_contexts(
+        self, record: dict, context: Context | None
+    ) -> Iterable[Context | None]:
+        # No stream here has children; the SDK's default builds a child context for every
+        # record and hands it to an empty list of children.
+        return ()
+
+    @override
     def post_process(self, row: dict, context: Context | None = None) -> dict | None:
-        for unknown in row.keys() - self._schema_properties:
-            del row[unknown]
+        if not self._schema_properties.issuperset(row):
+            for unknown in row.keys() - self._schema_properties:
+                del row[unknown]
         for field in self._epoch_ms_fields:
             value = row.get(field)
             if isinstance(value, int) and not isinstance(value, bool):
