@@ -37,51 +37,61 @@ def prefetch_in_order(
 ) -> Generator[Iterator[T], None, None]:
     """Yield, for each source in turn, an iterator over its items.
 
-    Up to `workers` sources are read at once on threads, each at most `items_ahead` items
-    ahead of the reader, so memory stays bounded whatever the volume. A source's exception
-    is raised where its next item would have been: everything before it is handed on first.
-    Each yielded iterator must be exhausted before the next is asked for. When the reader
-    stops early (an exception, or closing this generator) the workers stop too; a request
-    already in flight is finished and its answer dropped.
+    Up to `workers` sources are read at once on threads. A worker that has read a whole
+    source moves on to the next unclaimed one, up to `2 * workers` sources ahead of the
+    reader; within a source it runs at most `items_ahead` items ahead. So memory is bounded
+    (at most `2 * workers * items_ahead` items wait) whatever the volume, and a short
+    source never holds its worker until the reader gets to it.
+    A source's exception is raised where its next item would have been: everything before it
+    is handed on first. Each yielded iterator must be exhausted before the next is asked for.
+    When the reader stops early (an exception, or closing this generator) the workers stop
+    too; a request already in flight is finished and its answer dropped.
     """
-    channels: list[queue.Queue[t.Any]] = [queue.Queue(maxsize=items_ahead) for _ in sources]
-    claimed = iter(range(len(sources)))
-    claim_lock = threading.Lock()
+    channels: list[queue.Queue[t.Any]] = [queue.Queue() for _ in sources]
+    # Items, not the end marker, take room: finishing a source never waits for the reader.
+    rooms = [threading.Semaphore(items_ahead) for _ in sources]
+    sources_ahead = 2 * workers
+    claims = threading.Condition()
+    next_unclaimed = reader_at = 0
     reader_gone = threading.Event()
 
-    def put(channel: queue.Queue[t.Any], item: object) -> bool:
+    def claim() -> int | None:
+        nonlocal next_unclaimed
+        with claims:
+            # Sources are claimed in order, and the one the reader waits on always can be.
+            while next_unclaimed >= reader_at + sources_ahead and not reader_gone.is_set():
+                claims.wait(_POLL_SECONDS)
+            if next_unclaimed >= len(sources) or reader_gone.is_set():
+                return None
+            next_unclaimed += 1
+            return next_unclaimed - 1
+
+    def put(index: int, item: object) -> bool:
         while not reader_gone.is_set():
-            try:
-                channel.put(item, timeout=_POLL_SECONDS)
-            except queue.Full:
-                continue
-            return True
+            if rooms[index].acquire(timeout=_POLL_SECONDS):
+                channels[index].put(item)
+                return True
         return False
 
     def work() -> None:
-        # Sources are claimed in order, so the one the reader waits on is always claimed.
-        while not reader_gone.is_set():
-            with claim_lock:
-                index = next(claimed, None)
-            if index is None:
-                return
-            channel = channels[index]
+        while (index := claim()) is not None:
             try:
                 for item in sources[index]():
-                    if not put(channel, item):
+                    if not put(index, item):
                         return
             except BaseException as error:  # handed to the reader, who raises it
-                put(channel, _Failure(error))
+                channels[index].put(_Failure(error))
                 return
-            put(channel, _End())
+            channels[index].put(_End())
 
-    def drain(channel: queue.Queue[t.Any]) -> Iterator[T]:
+    def drain(index: int) -> Iterator[T]:
         while True:
-            item = channel.get()
+            item = channels[index].get()
             if isinstance(item, _End):
                 return
             if isinstance(item, _Failure):
                 raise item.error
+            rooms[index].release()
             yield item
 
     threads = [
@@ -91,7 +101,10 @@ def prefetch_in_order(
     for thread in threads:
         thread.start()
     try:
-        for channel in channels:
-            yield drain(channel)
+        for index in range(len(sources)):
+            with claims:
+                reader_at = index
+                claims.notify_all()
+            yield drain(index)
     finally:
         reader_gone.set()

@@ -72,6 +72,18 @@ def test_a_source_runs_only_a_few_items_ahead_of_the_reader() -> None:
     prefetched.close()
 
 
+def test_finished_sources_free_their_worker_up_to_twice_the_workers_ahead() -> None:
+    tracker = Tracker()
+    sources = [tracker.source(str(n), 1) for n in range(12)]
+    prefetched = prefetch_in_order(sources, workers=2)
+    first = next(prefetched)
+    time.sleep(0.3)  # the reader has not taken an item yet
+    # Two workers read four short sources (not two: done ones do not wait), and no more.
+    assert tracker.produced == 4
+    assert list(first) == ["00"]
+    assert read_all(prefetched) == [f"{n}0" for n in range(1, 12)]
+
+
 def test_a_failure_is_raised_after_everything_before_it() -> None:
     tracker = Tracker()
 
