@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 import os
 import signal
 import subprocess
@@ -197,6 +198,24 @@ def test_concurrent_windows_emit_exactly_what_a_serial_read_emits(emulator) -> N
         assert concurrent.records[stream] == serial.records[stream], f"{stream}: order differs"
         assert len(serial.records[stream]) > 200
     assert concurrent.states == serial.states, "every STATE, in place, as a serial read"
+
+
+def test_every_request_is_timed_in_the_sdk_metrics(emulator, caplog) -> None:
+    start = emulator.tenant.now - dt.timedelta(days=30)
+    config = px_config(emulator, start_date=start.isoformat(), page_size=20)
+    with caplog.at_level(logging.INFO, logger="singer_sdk.metrics"):
+        run_sync(config, streams=["custom_events"])
+    points = [
+        json.loads(record.getMessage().removeprefix("METRIC: "))
+        for record in caplog.records
+        if "http_request_duration" in record.getMessage()
+    ]
+    timed = [point for point in points if point["tags"]["stream"] == "custom_events"]
+    sent = [r for r in emulator.requests if r.path == "/events/custom"]
+    assert len(sent) > 3
+    assert len(timed) == len(sent)
+    assert {point["tags"]["endpoint"] for point in timed} == {"/events/custom"}
+    assert all(point["tags"]["status"] == "succeeded" for point in timed)
 
 
 def stream_of(config: dict, state: dict | None = None) -> EventStream:
