@@ -147,7 +147,7 @@ class GainsightCSStream(GainsightPXStream):
         prepared = self.build_prepared_request(
             method="POST", url=f"{self.url_base}{path}", json=body, headers=self.http_headers
         )
-        return self.request_decorator(self._request)(prepared, None)
+        return self.retrying(self.send_request)(prepared, None)
 
     @override
     def probe_request(self) -> requests.PreparedRequest:
