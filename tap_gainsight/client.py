@@ -14,6 +14,7 @@ from singer_sdk import RESTStream, SchemaDirectory, StreamSchema, metrics
 from singer_sdk.authenticators import APIKeyAuthenticator
 from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
 from singer_sdk.helpers.conform import TypeConformanceLevel
+from singer_sdk.singerlib.catalog import REPLICATION_FULL_TABLE
 from singer_sdk.streams.rest import PageContext
 from typing_extensions import override
 
@@ -38,9 +39,10 @@ from tap_gainsight.settings import (
     DEFAULT_RETRY_MAX_WAIT_SECONDS,
     px_base_url,
 )
-from tap_gainsight.timestamps import epoch_ms_to_rfc3339
+from tap_gainsight.timestamps import epoch_ms_to_rfc3339, parse_setting_datetime
 
 if t.TYPE_CHECKING:
+    import datetime as dt
     from collections.abc import Callable, Iterable
 
     from singer_sdk.helpers.types import Context
@@ -262,6 +264,17 @@ class GainsightPXStream(RESTStream[t.Any]):
             end_sync(self._tap, failure)
         self.logger.info("Done: %s.", self.progress.summary())
         self._tap.sync_totals.stream_done(self.progress)  # type: ignore[attr-defined]
+
+    def bookmark(self, context: Context | None) -> dt.datetime | None:
+        """The replication key value saved by an earlier run (None: a first or full run).
+
+        Unlike the SDK's `get_starting_timestamp`, `start_date` plays no part: each stream
+        says itself whether `start_date` bounds it (only the event history does).
+        """
+        if self.replication_method == REPLICATION_FULL_TABLE:
+            return None  # forced full table (e.g. by catalog metadata): read everything
+        value = self.get_context_state(context).get("replication_key_value")
+        return parse_setting_datetime(value) if value else None
 
     def progress_position(self) -> str:
         """Where the stream is, for progress lines (e.g. "window 3 of 58, ")."""

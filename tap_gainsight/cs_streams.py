@@ -1,7 +1,7 @@
 """Gainsight CS streams: `companies` (Company) and `people` (Person), incremental on ModifiedDate.
 
 Each run reads `POST /v1/data/objects/query/{object}` sorted on `(ModifiedDate, Gsid)`, from
-the bookmark less `cs_lookback_hours` (else `start_date`, else the beginning), then the
+the bookmark less `cs_lookback_hours` (a first run reads everything), then the
 records whose `ModifiedDate` is null in a last pass (px-api.md, section 8.3).
 """
 
@@ -21,7 +21,6 @@ from tap_gainsight.cs_client import CS_MAX_LIMIT, GainsightCSStream
 from tap_gainsight.errors import EXPLAINED_FAILURES, RecordsOutOfOrderError, UnexpectedResponseError
 from tap_gainsight.responses import response_body
 from tap_gainsight.settings import DEFAULT_CS_LOOKBACK_HOURS
-from tap_gainsight.timestamps import parse_setting_datetime
 
 if t.TYPE_CHECKING:
     from collections.abc import Callable, Iterable
@@ -298,18 +297,16 @@ class CSObjectStream(GainsightCSStream):
         return self.described[1] if self.described is not None else frozenset()
 
     def history_start(self, context: Context | None) -> dt.datetime | None:
-        """Where this run starts: the bookmark less the lookback, else `start_date`, else None.
+        """Where this run starts: the bookmark less the lookback, else None (the whole object).
 
-        A `start_date` later than the bookmark less the lookback wins, as in any SDK tap.
+        `start_date` plays no part: it bounds event history, and a company untouched for
+        years is still a company.
         """
-        start_date = self.config.get("start_date")
-        floor = parse_setting_datetime(start_date) if start_date else None
-        bookmark = self.get_context_state(context).get("replication_key_value")
-        if not bookmark:
-            return floor
+        bookmark = self.bookmark(context)
+        if bookmark is None:
+            return None
         hours = self.config.get("cs_lookback_hours", DEFAULT_CS_LOOKBACK_HOURS)
-        resume_from = parse_setting_datetime(bookmark) - dt.timedelta(hours=hours)
-        return max(resume_from, floor) if floor else resume_from
+        return bookmark - dt.timedelta(hours=hours)
 
     @override
     def request_records(self, context: Context | None) -> Iterable[dict]:

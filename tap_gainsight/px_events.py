@@ -59,13 +59,13 @@ class EventStream(ScrollingStream):
         floor = (
             parse_setting_datetime(start_date) if start_date else self.sync_end - DEFAULT_HISTORY
         )
-        bookmark = self.get_context_state(context).get("replication_key_value")
-        if not bookmark:
+        bookmark = self.bookmark(context)
+        if bookmark is None:
             return floor
         lookback = dt.timedelta(
             minutes=self.config.get("lookback_minutes", DEFAULT_LOOKBACK_MINUTES)
         )
-        resume_from = parse_setting_datetime(bookmark) - lookback
+        resume_from = bookmark - lookback
         return max(resume_from, floor) if start_date else resume_from
 
     def plan(self, context: Context | None) -> tuple[Window, ...]:

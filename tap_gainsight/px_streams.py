@@ -25,13 +25,14 @@ if t.TYPE_CHECKING:
 class ScrollStream(ScrollingStream):
     """An entity read through a scroll cursor (`/users`, `/accounts`).
 
-    Incremental on `lastModifiedDate`: the API is asked for
-    `filter=lastModifiedDate>=<bookmark>` sorted ascending, so the bookmark advances with
-    every record and an interrupted sync resumes where it stopped. The filter's support on
-    these endpoints is inferred from the PX docs' filter grammar (px-api.md, section 4.1);
-    were it ignored the stream would re-read everything, still correct. Were the sort
-    ignored, the SDK's sort check stops the sync with an error rather than save a wrong
-    bookmark.
+    Incremental on `lastModifiedDate`: a run without a bookmark reads the whole table
+    (`start_date` bounds event history, not entities: a user untouched for a year is still a
+    user). Later runs ask for `filter=lastModifiedDate>=<bookmark>` sorted ascending, so the
+    bookmark advances with every record and an interrupted sync resumes where it stopped.
+    The filter's support on these endpoints is inferred from the PX docs' filter grammar
+    (px-api.md, section 4.1); were it ignored the stream would re-read everything, still
+    correct. Were the sort ignored, the SDK's sort check stops the sync with an error
+    rather than save a wrong bookmark.
     """
 
     #: The endpoint whose attribute definitions type `customAttributes`.
@@ -79,7 +80,7 @@ class ScrollStream(ScrollingStream):
         params: dict[str, t.Any] = {"pageSize": self.page_size, "scrollId": token.scroll_id}
         params["sort"] = self.replication_key
         since_ms = token.since_ms
-        if since_ms is None and (bookmark := self.get_starting_timestamp(context)):
+        if since_ms is None and (bookmark := self.bookmark(context)):
             since_ms = to_epoch_ms(bookmark)
         if since_ms is not None:
             params["filter"] = f"{self.replication_key}>={since_ms}"

@@ -80,8 +80,10 @@ CONFIG_SCHEMA = th.PropertiesList(
         th.DateTimeType,
         title="Start date",
         description=(
-            "Earliest data to read (RFC 3339). Events default to 190 days before the run; "
-            "users, accounts, companies and people default to their whole history."
+            "Earliest event to read (RFC 3339), on a first run: it bounds only history, the "
+            "event streams and survey_responses, which without it start 190 days before the "
+            "run. Entities (users, accounts, companies, people) are read whole on a first run "
+            "whatever it says; every later run reads what changed since its bookmark."
         ),
     ),
     th.Property(

@@ -139,12 +139,30 @@ def test_incremental_run_reads_since_bookmark_less_lookback(cs_emulator) -> None
         assert second.bookmark(stream) == epoch_ms_to_rfc3339(newest)
 
 
-def test_first_run_starts_at_start_date(cs_emulator) -> None:
+def test_start_date_does_not_bound_objects_first_or_incremental_runs(cs_emulator) -> None:
     start = cs_emulator.tenant.now - dt.timedelta(days=30)
-    result = run_sync(cs_config(cs_emulator, start_date=start.isoformat()), streams=["people"])
-    assert_exactly_once(result, cs_emulator, "people", since_ms=to_epoch_ms(start))
+    config = cs_config(cs_emulator, start_date=start.isoformat())
+    for stream in STREAMS:
+        older = [
+            r for r in held(cs_emulator, stream) if (r["ModifiedDate"] or 0) < to_epoch_ms(start)
+        ]
+        assert len(older) > 10, f"{stream}: the tenant should hold records older than start_date"
+
+    first = run_sync(config)
+    for stream in STREAMS:
+        assert_exactly_once(first, cs_emulator, stream)  # all, whatever start_date says
     (condition,) = queries(cs_emulator, "people")[0].body["where"]["conditions"]
-    assert condition["value"] == [start.strftime("%Y-%m-%d %H:%M:%S")]
+    assert condition["operator"] == "IS_NOT_NULL"
+
+    cs_emulator.tenant.advance(dt.timedelta(days=3))
+    cs_emulator.reset_log()
+    second = run_sync(config, state=first.final_state)
+    for stream in STREAMS:
+        since = parse_setting_datetime(first.bookmark(stream)) - dt.timedelta(hours=24)
+        assert_exactly_once(
+            second, cs_emulator, stream, since_ms=to_epoch_ms(since.replace(microsecond=0))
+        )
+        assert 0 < len(second.records[stream]) < len(held(cs_emulator, stream)) / 4
 
 
 @pytest.mark.parametrize("data_as_list", [True, False], ids=["data-list", "data-records"])

@@ -117,6 +117,37 @@ def test_run_with_state_reads_only_records_modified_since_bookmark(
     assert second.bookmark(stream) == epoch_ms_to_rfc3339(newest)
 
 
+@pytest.mark.parametrize(
+    ("stream", "path", "key"),
+    [
+        ("users", "/users", "aptrinsicId"),
+        ("accounts", "/accounts", "id"),
+    ],
+)
+def test_start_date_does_not_bound_entities_first_or_incremental_runs(
+    emulator, stream, path, key
+) -> None:
+    start = emulator.tenant.now - dt.timedelta(days=60)
+    held = emulator.tenant.collections[path]
+    older = [r for r in held if r["lastModifiedDate"] < to_epoch_ms(start)]
+    assert len(older) > 5, "the tenant should hold entities untouched since before start_date"
+    config = px_config(emulator, start_date=start.isoformat())
+
+    first = run_sync(config, streams=[stream])
+    sent = [r[key] for r in first.records[stream]]
+    assert len(sent) == len(set(sent)), f"{stream} sent a record twice"
+    assert set(sent) == {r[key] for r in held}
+    assert "filter" not in requests_to(emulator, path)[0].params
+
+    emulator.tenant.advance(dt.timedelta(days=2))
+    emulator.reset_log()
+    second = run_sync(config, state=first.final_state, streams=[stream])
+    since = to_epoch_ms(parse_setting_datetime(first.bookmark(stream)))
+    expected = {r[key] for r in emulator.tenant.collections[path] if r["lastModifiedDate"] >= since}
+    assert sorted(r[key] for r in second.records[stream]) == sorted(expected)
+    assert 0 < len(expected) < len(held) / 10
+
+
 def test_attribute_default_values_arrive_as_text(shared_emulator) -> None:
     result = run_sync(px_config(shared_emulator), streams=["user_attributes"])
     held = {

@@ -84,12 +84,11 @@ def resent_counts(tenant, bookmarks: dict[str, int]) -> dict[str, int]:
 
 
 def held_counts(tenant, since_ms: int) -> dict[str, int]:
-    """Rows the warehouse should hold: incremental streams from `start_date` on."""
-    counts = {}
-    for endpoint in (*PX_ENTITY_ENDPOINTS, *PX_EVENT_ENDPOINTS):
-        field = getattr(endpoint, "replication_key", "date")
+    """Rows the warehouse should hold: every entity, and the events from `start_date` on."""
+    counts = {e.name: len(tenant.collections[e.path]) for e in PX_ENTITY_ENDPOINTS}
+    for endpoint in PX_EVENT_ENDPOINTS:
         held = tenant.collections[endpoint.path]
-        counts[endpoint.name] = sum(1 for r in held if not field or r[field] >= since_ms)
+        counts[endpoint.name] = sum(1 for r in held if r["date"] >= since_ms)
     return counts
 
 
