@@ -25,11 +25,13 @@ def meltano_env(tmp_path: Path, tap_settings: dict[str, t.Any], **extra: str) ->
     return env | extra
 
 
-def meltano(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    """Run a Meltano command in the project root; fail the test with its log if it fails."""
+def meltano(
+    *args: str, env: dict[str, str], project: Path = ROOT
+) -> subprocess.CompletedProcess[str]:
+    """Run a Meltano command in a project (this one); fail the test with its log if it fails."""
     result = subprocess.run(
         [str(MELTANO), *args],
-        cwd=ROOT,
+        cwd=project,
         env=env,
         capture_output=True,
         text=True,
