@@ -25,6 +25,7 @@ from tap_gainsight.errors import (
     ScrollExpiredError,
     end_sync,
 )
+from tap_gainsight.new_fields import NewFields
 from tap_gainsight.progress import StreamProgress
 from tap_gainsight.responses import (
     api_error_message,
@@ -46,6 +47,7 @@ if t.TYPE_CHECKING:
     from collections.abc import Callable, Iterable
 
     from singer_sdk.helpers.types import Context
+    from singer_sdk.mapper import StreamMap
 
     from tap_gainsight.rate_limit import RequestLimiter
 
@@ -67,8 +69,8 @@ class GainsightPXStream(RESTStream[t.Any]):
     """
 
     schema = StreamSchema(SCHEMAS)
-    #: Records are JSON already; `post_process` converts the dates and drops keys the schema
-    #: lacks, which is all the SDK's per-record conformance did here, at a fraction of its cost.
+    #: Records are JSON already; `post_process` converts the dates and adds the fields the
+    #: schema lacks to it, where the SDK's per-record conformance would drop them.
     TYPE_CONFORMANCE_LEVEL = TypeConformanceLevel.NONE
     #: Documented records key(s) of the endpoint, preferred first.
     records_keys: tuple[str, ...] = ()
@@ -226,10 +228,6 @@ class GainsightPXStream(RESTStream[t.Any]):
         )
 
     @cached_property
-    def _schema_properties(self) -> frozenset[str]:
-        return frozenset(self.schema["properties"])
-
-    @cached_property
     def _epoch_ms_fields(self) -> tuple[str, ...]:
         """Top-level fields the API sends as epoch ms and the schema declares date-time."""
         return tuple(
@@ -368,11 +366,25 @@ class GainsightPXStream(RESTStream[t.Any]):
         # record and hands it to an empty list of children.
         return ()
 
+    @cached_property
+    def new_fields(self) -> NewFields:
+        """The watch for fields the API sends that the emitted schema lacks."""
+        return NewFields(self)
+
+    @property
+    @override
+    def stream_maps(self) -> list[StreamMap]:
+        # Always the mapper's current maps: `NewFields` registers a grown schema there, and
+        # the SDK's own property would keep the maps it saw first.
+        return self._tap.mapper.stream_maps[self.name]
+
     @override
     def post_process(self, row: dict, context: Context | None = None) -> dict | None:
-        if not self._schema_properties.issuperset(row):
-            for unknown in row.keys() - self._schema_properties:
-                del row[unknown]
+        new_fields = self.new_fields
+        if not new_fields.known.issuperset(row):
+            new_fields.admit(row)
+        if new_fields.inferred:
+            new_fields.check_types(row)
         for field in self._epoch_ms_fields:
             value = row.get(field)
             if isinstance(value, int) and not isinstance(value, bool):

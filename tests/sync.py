@@ -23,6 +23,8 @@ class SyncResult:
     records: dict[str, list[dict]] = field(default_factory=lambda: defaultdict(list))
     schemas: dict[str, dict] = field(default_factory=dict)
     states: list[dict] = field(default_factory=list)
+    #: Every message, in the order written.
+    messages: list[dict] = field(default_factory=list)
 
     @property
     def final_state(self) -> dict:
@@ -41,6 +43,7 @@ class SyncResult:
             if not line.strip():
                 continue
             message = json.loads(line)
+            result.messages.append(message)
             if message["type"] == "RECORD":
                 result.records[message["stream"]].append(message["record"])
             elif message["type"] == "SCHEMA":

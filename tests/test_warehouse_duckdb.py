@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import typing as t
 
 import duckdb
 
@@ -92,6 +93,23 @@ def held_counts(tenant, since_ms: int) -> dict[str, int]:
     return counts
 
 
+#: Fields the emulator starts to send between the two runs: (table, path, key, field).
+NEW_FIELDS = (
+    ("users", "/users", "aptrinsicId", "lifecycleStage"),
+    ("page_view_events", "/events/pageView", "eventId", "scrollDepth"),
+)
+
+
+def start_sending_new_fields(tenant) -> None:
+    """A release of the API: a text field on every user, a number on every page view."""
+    tenant.add_field("/users", "lifecycleStage", lambda u: f"stage-{u['score'] % 3}")
+    tenant.add_field("/events/pageView", "scrollDepth", lambda e: e["date"] % 97)
+
+
+def new_field_values(tenant, path: str, key: str, field: str) -> dict[str, t.Any]:
+    return {r[key]: r[field] for r in tenant.collections[path]}
+
+
 def test_duckdb_load_then_incremental_run(tmp_path) -> None:
     tenant = Tenant.generate(seed=SEED, size=SIZE)
     warehouse = tmp_path / "warehouse.duckdb"
@@ -118,6 +136,7 @@ def test_duckdb_load_then_incremental_run(tmp_path) -> None:
         first_batch = query(warehouse, "select max(_sdc_batched_at) from gainsight.users")[0][0]
         bookmarks = incremental_bookmarks(tenant)
         tenant.advance(dt.timedelta(days=3))
+        start_sending_new_fields(tenant)
 
         meltano("run", "tap-gainsight", "target-duckdb", env=env)
         assert table_counts(warehouse) == held_counts(tenant, since_ms)
@@ -130,3 +149,16 @@ def test_duckdb_load_then_incremental_run(tmp_path) -> None:
         resent = resent_counts(tenant, bookmarks)
         assert resent["users"] < len(tenant.collections["/users"]) / 5
         assert {table: rewritten(table) for table in resent} == resent
+
+        # The new fields are columns, holding the values of the rows this run wrote.
+        for table, path, key, field in NEW_FIELDS:
+            loaded = dict(
+                query(
+                    warehouse,
+                    f"select {key.lower()}, {field.lower()} from gainsight.{table} "
+                    f"where {field.lower()} is not null",
+                )
+            )
+            values = new_field_values(tenant, path, key, field)
+            assert loaded == {k: values[k] for k in loaded}, table
+            assert len(loaded) == resent[table] > 0, table

@@ -10,11 +10,14 @@ from tests.emulator import Emulator, Tenant
 from tests.meltano_project import install_plugins, meltano, meltano_env
 from tests.postgres_server import PostgresServer, postgres_server  # noqa: F401 (fixture)
 from tests.test_warehouse_duckdb import (
+    NEW_FIELDS,
     SIZE,
     held_counts,
     incremental_bookmarks,
     load_settings,
+    new_field_values,
     resent_counts,
+    start_sending_new_fields,
 )
 
 
@@ -97,6 +100,7 @@ def test_postgres_load_then_incremental_run(tmp_path, postgres_server: PostgresS
         first_batch = db.psql("select max(_sdc_batched_at) from gainsight.users")[0][0]
         bookmarks = incremental_bookmarks(tenant)
         tenant.advance(dt.timedelta(days=3))
+        start_sending_new_fields(tenant)
 
         meltano("run", "tap-gainsight", "target-postgres", env=env)
         assert table_counts(db) == held_counts(tenant, since_ms)
@@ -109,3 +113,13 @@ def test_postgres_load_then_incremental_run(tmp_path, postgres_server: PostgresS
         resent = resent_counts(tenant, bookmarks)
         assert resent["users"] < len(tenant.collections["/users"]) / 5
         assert {table: rewritten(table) for table in resent} == resent
+
+        # The new fields are columns, holding the values of the rows this run wrote.
+        for table, path, key, field in NEW_FIELDS:
+            rows = db.psql(
+                f'select "{key}", "{field}" from gainsight.{table} where "{field}" is not null'
+            )
+            loaded = dict(rows)
+            values = {k: str(v) for k, v in new_field_values(tenant, path, key, field).items()}
+            assert loaded == {k: values[k] for k in loaded}, table
+            assert len(loaded) == resent[table] > 0, table

@@ -1135,6 +1135,22 @@ class Tenant:
         with self.lock:
             return [self._modify(path, i, self.now_ms) for i in self._pick(path, n)]
 
+    def add_field(self, path: str, name: str, value_of: Callable[[Record], Any]) -> None:
+        """Start sending a new top-level field on every record of a collection, as an API
+        release would: ``value_of(record)`` gives each record's value."""
+        with self.lock:
+            records = self.collections[path]
+            records[:] = [{**record, name: value_of(record)} for record in records]
+
+    def remove(self, path: str, n: int) -> list[Record]:
+        """Delete ``n`` records of a collection, as an admin would; return them."""
+        with self.lock:
+            records = self.collections[path]
+            doomed = set(self._pick(path, n))
+            removed = [records[i] for i in sorted(doomed)]
+            records[:] = [r for i, r in enumerate(records) if i not in doomed]
+            return removed
+
     def _pick(self, path: str, n: int) -> list[int]:
         return self._gen.rng.sample(range(len(self.collections[path])), n)
 
