@@ -180,6 +180,19 @@ CONFIG_SCHEMA = th.PropertiesList(
         ),
     ),
     th.Property(
+        "emit_activate_version_messages",
+        th.BooleanType,
+        default=False,
+        title="Emit ACTIVATE_VERSION messages",
+        description=(
+            "Start each full-table stream (features, segments, engagements, articles, kc_bots, "
+            "user_attributes, account_attributes, and any stream the catalog forces to "
+            "FULL_TABLE) with an ACTIVATE_VERSION message, so that a loader that honours it "
+            "(target-postgres with activate_version on) removes or soft-deletes the rows "
+            "deleted in Gainsight."
+        ),
+    ),
+    th.Property(
         "cs_api_url",
         th.StringType,
         title="CS tenant URL",
