@@ -14,6 +14,11 @@ from tests.conftest import px_config
 from tests.sync import run_sync
 
 ENTITY_STREAMS = [endpoint.name for endpoint in PX_ENTITY_ENDPOINTS]
+#: The incremental entity streams: (stream, path, key).
+SCROLL_ENTITIES = pytest.mark.parametrize(
+    ("stream", "path", "key"),
+    [("users", "/users", "aptrinsicId"), ("accounts", "/accounts", "id")],
+)
 RFC3339_MS = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
 
 
@@ -85,13 +90,7 @@ def test_empty_endpoints_give_no_records_and_no_error(emulator) -> None:
     assert len(requests_to(emulator, "/segment")) == 1
 
 
-@pytest.mark.parametrize(
-    ("stream", "path", "key"),
-    [
-        ("users", "/users", "aptrinsicId"),
-        ("accounts", "/accounts", "id"),
-    ],
-)
+@SCROLL_ENTITIES
 def test_run_with_state_reads_only_records_modified_since_bookmark(
     emulator, stream, path, key
 ) -> None:
@@ -117,13 +116,7 @@ def test_run_with_state_reads_only_records_modified_since_bookmark(
     assert second.bookmark(stream) == epoch_ms_to_rfc3339(newest)
 
 
-@pytest.mark.parametrize(
-    ("stream", "path", "key"),
-    [
-        ("users", "/users", "aptrinsicId"),
-        ("accounts", "/accounts", "id"),
-    ],
-)
+@SCROLL_ENTITIES
 def test_start_date_does_not_bound_entities_first_or_incremental_runs(
     emulator, stream, path, key
 ) -> None:
