@@ -32,7 +32,7 @@ import requests
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tap_gainsight.px_events import PX_EVENT_ENDPOINTS, EventStream  # noqa: E402
+from tap_gainsight.px.events import PX_EVENT_ENDPOINTS, EventStream  # noqa: E402
 from tap_gainsight.settings import DEFAULT_MAX_CONCURRENCY  # noqa: E402
 from tap_gainsight.tap import TapGainsight  # noqa: E402
 from tap_gainsight.timestamps import epoch_ms_to_rfc3339, to_epoch_ms  # noqa: E402

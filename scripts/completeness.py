@@ -20,9 +20,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tap_gainsight.cs_streams import CS_OBJECTS  # noqa: E402
-from tap_gainsight.px_events import PX_EVENT_ENDPOINTS  # noqa: E402
-from tap_gainsight.px_streams import PX_ENTITY_ENDPOINTS  # noqa: E402
+from tap_gainsight.cs.objects import CS_OBJECTS  # noqa: E402
+from tap_gainsight.px.entities import PX_ENTITY_ENDPOINTS  # noqa: E402
+from tap_gainsight.px.events import PX_EVENT_ENDPOINTS  # noqa: E402
 from tap_gainsight.timestamps import to_epoch_ms  # noqa: E402
 from tests.emulator import Emulator, Tenant  # noqa: E402
 from tests.emulator.cs import CSEmulator, CSTenant  # noqa: E402

@@ -1,4 +1,4 @@
-"""The PX base stream: every HTTP concern of the PX REST API lives here."""
+"""The HTTP base of every stream: what PX and CS requests have in common."""
 
 from __future__ import annotations
 
@@ -11,7 +11,6 @@ from urllib.parse import urlsplit
 import backoff
 import requests
 from singer_sdk import RESTStream, SchemaDirectory, StreamSchema, metrics
-from singer_sdk.authenticators import APIKeyAuthenticator
 from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
 from singer_sdk.helpers.conform import TypeConformanceLevel
 from singer_sdk.singerlib.catalog import REPLICATION_FULL_TABLE
@@ -22,14 +21,11 @@ from tap_gainsight import schemas
 from tap_gainsight.errors import (
     EXPLAINED_FAILURES,
     RETRIABLE_ERRORS,
-    ScrollExpiredError,
     end_sync,
 )
 from tap_gainsight.new_fields import NewFields
 from tap_gainsight.progress import StreamProgress
 from tap_gainsight.responses import (
-    api_error_message,
-    find_records,
     read_whole_body,
     response_body,
 )
@@ -38,7 +34,6 @@ from tap_gainsight.settings import (
     DEFAULT_REQUEST_TIMEOUT_SECONDS,
     DEFAULT_RETRY_MAX_TRIES,
     DEFAULT_RETRY_MAX_WAIT_SECONDS,
-    px_base_url,
 )
 from tap_gainsight.timestamps import epoch_ms_to_rfc3339, parse_setting_datetime
 
@@ -56,47 +51,35 @@ if t.TYPE_CHECKING:
 
 SCHEMAS = SchemaDirectory(schemas)
 
-#: Message the API sends when an identical request arrives too soon (px-api.md, section 1).
-DUPLICATE_REQUEST_MESSAGE = "Duplicate request blocked"
 #: Longest wait for a connection, whatever `request_timeout_seconds` says.
 CONNECT_TIMEOUT_SECONDS = 10
 
 
-class GainsightPXStream(RESTStream[t.Any]):
-    """Base of every PX stream: base URL, API key, error handling, records, timestamps.
+class GainsightStream(RESTStream[t.Any]):
+    """The HTTP base of every stream, PX and CS.
 
-    Subclasses say only how an endpoint pages; `records_keys` says where its records are.
+    It owns sessions, pacing, retries, the checks of what arrived, progress, and record
+    shaping (dates, new fields). Each product's base (`px.client.PXStream`,
+    `cs.client.CSStream`) says where requests go, how they authenticate, which limiter paces
+    them, how its errors read and where a page keeps its records.
     """
 
     schema = StreamSchema(SCHEMAS)
     #: Records are JSON already; `post_process` converts the dates and adds the fields the
     #: schema lacks to it, where the SDK's per-record conformance would drop them.
     TYPE_CONFORMANCE_LEVEL = TypeConformanceLevel.NONE
-    #: Documented records key(s) of the endpoint, preferred first.
-    records_keys: tuple[str, ...] = ()
-    #: The endpoint's largest accepted `pageSize` (the API answers 400 above it).
+    #: The endpoint's largest accepted page size (the API answers 400 above it).
     max_page_size: int = 1000
-    #: A redirect to another host would carry the API key there.
+    #: A redirect to another host would carry the credential there.
     allow_redirects = False
+    #: What the stream sends to authenticate and which settings say where, for messages.
+    credential_name = "credential"
+    address_settings = "base URL"
 
     def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
         self._sessions = threading.local()
         super().__init__(*args, **kwargs)
         self.progress = StreamProgress(self.logger, self.progress_position)
-
-    @property
-    @override
-    def url_base(self) -> str:
-        return px_base_url(self.config)
-
-    @cached_property
-    @override
-    def authenticator(self) -> APIKeyAuthenticator:
-        return APIKeyAuthenticator(
-            key="X-APTRINSIC-API-KEY",
-            value=self.config["api_key"],
-            location="header",
-        )
 
     @property
     @override
@@ -111,8 +94,8 @@ class GainsightPXStream(RESTStream[t.Any]):
 
     @property
     def request_limiter(self) -> RequestLimiter:
-        """The process-wide request pace and budget, owned by the tap."""
-        return self._tap.request_limiter  # type: ignore[attr-defined]
+        """The process-wide pace (and budget) this product's requests go through."""
+        raise NotImplementedError
 
     @override
     def request_decorator(self, func: RequestFunc) -> RequestFunc:
@@ -238,18 +221,7 @@ class GainsightPXStream(RESTStream[t.Any]):
 
     def records_of(self, response: requests.Response) -> list[dict]:
         """Return the records of one page (parsed once, shared with the paginator)."""
-        records, key = find_records(response_body(response), self.records_keys, self.path)
-        if key not in (*self.records_keys, "<root>", "<empty>") and not self._warned_key:
-            self._warned_key = True
-            self.logger.warning(
-                "%s: records found under %r, not the documented %s.",
-                self.path,
-                key,
-                " or ".join(self.records_keys),
-            )
-        return records
-
-    _warned_key = False
+        raise NotImplementedError
 
     @override
     def get_records(self, context: Context | None) -> Iterable[dict[str, t.Any]]:
@@ -282,28 +254,6 @@ class GainsightPXStream(RESTStream[t.Any]):
     def parse_response(self, response: requests.Response) -> Iterable[dict]:
         return self.records_of(response)
 
-    @override
-    def validate_response(self, response: requests.Response) -> None:
-        status = response.status_code
-        if status in (HTTPStatus.UNAUTHORIZED, HTTPStatus.FORBIDDEN):
-            raise FatalAPIError(self._auth_failure_message(status))
-        if status == HTTPStatus.TOO_MANY_REQUESTS or status >= HTTPStatus.INTERNAL_SERVER_ERROR:
-            raise RetriableAPIError(
-                f"{self.path} answered HTTP {status}: {api_error_message(response)}", response
-            )
-        if status >= HTTPStatus.BAD_REQUEST:
-            message = api_error_message(response)
-            if DUPLICATE_REQUEST_MESSAGE.lower() in message.lower():
-                raise RetriableAPIError(f"{self.path}: {message}", response)
-            if "scroll" in message.lower() and "scrollId=" in (response.request.url or ""):
-                raise ScrollExpiredError(f"{self.path}: {message}", response)
-            raise FatalAPIError(f"Gainsight PX rejected {self.path} (HTTP {status}): {message}")
-        self.check_delivered(response)
-
-    #: What the tap sends to authenticate and which settings say where, for messages.
-    credential_name = "API key"
-    address_settings = "region or api_url"
-
     def check_delivered(self, response: requests.Response) -> None:
         """Refuse a redirect, and retry a 2xx whose body is not JSON.
 
@@ -328,13 +278,8 @@ class GainsightPXStream(RESTStream[t.Any]):
             ) from None
 
     def probe_request(self) -> requests.PreparedRequest:
-        """The cheap request `--test` sends: a page of one record."""
-        return self.build_prepared_request(
-            method="GET",
-            url=self.get_url(None),
-            params={"pageSize": 1},
-            headers=self.http_headers,
-        )
+        """The cheap request `--test` sends."""
+        raise NotImplementedError
 
     def probe(self) -> None:
         """Send the probe request once, paced but not retried, and validate its answer.
@@ -346,17 +291,8 @@ class GainsightPXStream(RESTStream[t.Any]):
         self.send_request(self.probe_request(), None)
 
     def where(self) -> str:
-        """The region and base URL in use, as a user would check them."""
-        if self.config.get("api_url"):
-            return f"api_url {self.url_base}"
-        return f"region {self.config.get('region', 'us')} ({self.url_base})"
-
-    def _auth_failure_message(self, status: int) -> str:
-        return (
-            f"Gainsight PX refused the API key (HTTP {status}) at {self.where()}. Check that "
-            "api_key is a current PX REST API key with Read permission and that region matches "
-            "the subscription's data centre."
-        )
+        """Where requests go, as a user would check it in the settings."""
+        raise NotImplementedError
 
     @override
     def generate_child_contexts(

@@ -11,14 +11,14 @@ from singer_sdk.exceptions import ConfigValidationError
 from singer_sdk.tap_base import CliTestOptionValue
 from typing_extensions import override
 
-from tap_gainsight import cs_client
-from tap_gainsight.client import GainsightPXStream
-from tap_gainsight.cs_streams import discover_cs_streams
+from tap_gainsight.client import GainsightStream
+from tap_gainsight.cs import client as cs_client
+from tap_gainsight.cs.objects import discover_cs_streams
 from tap_gainsight.errors import EXPLAINED_FAILURES
 from tap_gainsight.output import SingerOutput
 from tap_gainsight.progress import SyncTotals
-from tap_gainsight.px_events import PX_EVENT_ENDPOINTS
-from tap_gainsight.px_streams import PX_ENTITY_ENDPOINTS
+from tap_gainsight.px.entities import PX_ENTITY_ENDPOINTS
+from tap_gainsight.px.events import PX_EVENT_ENDPOINTS
 from tap_gainsight.rate_limit import RequestLimiter
 from tap_gainsight.settings import (
     CONFIG_SCHEMA,
@@ -99,7 +99,7 @@ class TapGainsight(Tap):
         failed = False
         for key, stream_name in probes:
             stream = tap.streams[stream_name]
-            assert isinstance(stream, GainsightPXStream)
+            assert isinstance(stream, GainsightStream)
             try:
                 stream.probe()
             except EXPLAINED_FAILURES as failure:

@@ -7,9 +7,9 @@ import logging
 
 import pytest
 
-from tap_gainsight.cs_streams import CSObjectStream
-from tap_gainsight.px_events import PX_EVENT_ENDPOINTS
-from tap_gainsight.px_streams import PX_ENTITY_ENDPOINTS
+from tap_gainsight.cs.objects import CSObjectStream
+from tap_gainsight.px.entities import PX_ENTITY_ENDPOINTS
+from tap_gainsight.px.events import PX_EVENT_ENDPOINTS
 from tap_gainsight.tap import TapGainsight
 from tap_gainsight.timestamps import epoch_ms_to_rfc3339, parse_setting_datetime, to_epoch_ms
 from tests.conftest import cs_config, px_config
@@ -222,7 +222,7 @@ def test_limiter_keeps_under_the_tenant_quota(
 ) -> None:
     """20 requests per window on both sides, the window shrunk from 60 s to 1 s."""
     monkeypatch.setattr("tests.emulator.cs_ratelimit.WINDOW_SECONDS", 1.0)
-    monkeypatch.setattr("tap_gainsight.cs_client.CS_RATE_WINDOW_MS", 1000)
+    monkeypatch.setattr("tap_gainsight.cs.client.CS_RATE_WINDOW_MS", 1000)
     monkeypatch.setattr(CSObjectStream, "page_limit", 20)
     config = cs_config(cs_emulator, cs_requests_per_minute=tap_pace)
     catalog = catalog_for(config, ["companies"])

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tap_gainsight.custom_attributes import ATTRIBUTE_SCHEMAS
+from tap_gainsight.px.custom_attributes import ATTRIBUTE_SCHEMAS
 from tap_gainsight.tap import TapGainsight
 from tap_gainsight.timestamps import epoch_ms_to_rfc3339
 from tests.conftest import px_config

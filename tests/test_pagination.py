@@ -8,7 +8,7 @@ import pytest
 import requests
 
 from tap_gainsight.errors import RunawayPaginationError, UnexpectedResponseError
-from tap_gainsight.pagination import PageNumberEndpointPaginator, ScrollPage, ScrollPaginator
+from tap_gainsight.px.pagination import PageNumberEndpointPaginator, ScrollPage, ScrollPaginator
 from tap_gainsight.responses import find_records, response_body
 
 

@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from tap_gainsight.px_streams import PX_ENTITY_ENDPOINTS
+from tap_gainsight.px.entities import PX_ENTITY_ENDPOINTS
 from tap_gainsight.timestamps import epoch_ms_to_rfc3339, parse_setting_datetime, to_epoch_ms
 from tests.conftest import px_config
 from tests.sync import run_sync

@@ -13,7 +13,7 @@ from collections import Counter
 
 import pytest
 
-from tap_gainsight.px_events import PX_EVENT_ENDPOINTS, EventStream
+from tap_gainsight.px.events import PX_EVENT_ENDPOINTS, EventStream
 from tap_gainsight.tap import TapGainsight
 from tap_gainsight.timestamps import epoch_ms_to_rfc3339, parse_setting_datetime, to_epoch_ms
 from tests.conftest import API_KEY, SEED, px_config

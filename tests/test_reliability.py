@@ -15,8 +15,8 @@ from email.utils import format_datetime
 import pytest
 import requests
 
-from tap_gainsight.px_events import PX_EVENT_ENDPOINTS
-from tap_gainsight.px_streams import PX_ENTITY_ENDPOINTS
+from tap_gainsight.px.entities import PX_ENTITY_ENDPOINTS
+from tap_gainsight.px.events import PX_EVENT_ENDPOINTS
 from tap_gainsight.rate_limit import RequestLimiter
 from tap_gainsight.retries import retry_after_seconds, retry_waits
 from tests.conftest import API_KEY, px_config

@@ -7,8 +7,8 @@ import typing as t
 
 import duckdb
 
-from tap_gainsight.px_events import PX_EVENT_ENDPOINTS
-from tap_gainsight.px_streams import PX_ENTITY_ENDPOINTS
+from tap_gainsight.px.entities import PX_ENTITY_ENDPOINTS
+from tap_gainsight.px.events import PX_EVENT_ENDPOINTS
 from tests.conftest import API_KEY, SEED
 from tests.emulator import Emulator, Tenant, TenantSize
 from tests.meltano_project import install_plugins, meltano, meltano_env

@@ -16,8 +16,8 @@ from functools import cached_property
 
 from typing_extensions import override
 
-from tap_gainsight.pagination import ScrollPage, ScrollPaginator
-from tap_gainsight.scrolling import ScrollingStream
+from tap_gainsight.px.pagination import ScrollPage, ScrollPaginator
+from tap_gainsight.px.scrolling import ScrollingStream
 from tap_gainsight.settings import (
     DEFAULT_EVENT_WINDOW_DAYS,
     DEFAULT_HISTORY,

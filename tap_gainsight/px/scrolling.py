@@ -8,9 +8,9 @@ from functools import cached_property
 
 from typing_extensions import override
 
-from tap_gainsight.client import GainsightPXStream
 from tap_gainsight.errors import RecordsOutOfOrderError
 from tap_gainsight.prefetch import prefetch_in_order
+from tap_gainsight.px.client import PXStream
 from tap_gainsight.settings import DEFAULT_MAX_CONCURRENCY
 
 if t.TYPE_CHECKING:
@@ -19,7 +19,7 @@ if t.TYPE_CHECKING:
     import requests
     from singer_sdk.helpers.types import Context
 
-    from tap_gainsight.pagination import ScrollPaginator
+    from tap_gainsight.px.pagination import ScrollPaginator
 
 
 class ScrollPosition:
@@ -106,7 +106,7 @@ class ScrollReader:
         return self.stream.prepared_request(context, token)
 
 
-class ScrollingStream(GainsightPXStream):
+class ScrollingStream(PXStream):
     """A stream sorted ascending on its epoch-ms replication key and read by scroll cursors.
 
     A stream is one scroll or a row of them (the event windows); with `max_concurrency`

@@ -17,7 +17,7 @@ from functools import cached_property
 from singer_sdk.pagination import BaseAPIPaginator
 from typing_extensions import override
 
-from tap_gainsight.cs_client import CS_MAX_LIMIT, GainsightCSStream
+from tap_gainsight.cs.client import CS_MAX_LIMIT, CSStream
 from tap_gainsight.errors import EXPLAINED_FAILURES, RecordsOutOfOrderError, UnexpectedResponseError
 from tap_gainsight.responses import response_body
 from tap_gainsight.settings import DEFAULT_CS_LOOKBACK_HOURS
@@ -78,7 +78,7 @@ class CSObjectModel:
         self._object_names = list(object_names)
         self._fields: dict[str, dict[str, str]] | None = None
 
-    def fields_of(self, stream: GainsightCSStream, object_name: str) -> dict[str, str] | None:
+    def fields_of(self, stream: CSStream, object_name: str) -> dict[str, str] | None:
         """Return `{field: dataType}` of an object, or None if describe did not answer.
 
         The first call asks the describe API about every object in one request; when it
@@ -99,9 +99,7 @@ class CSObjectModel:
         return self._fields.get(object_name.lower())
 
 
-def described_fields(
-    stream: GainsightCSStream, object_names: list[str]
-) -> dict[str, dict[str, str]]:
+def described_fields(stream: CSStream, object_names: list[str]) -> dict[str, dict[str, str]]:
     """Ask the describe API for the objects' fields; `{object (lower case): {field: type}}`.
 
     Raises:
@@ -259,7 +257,7 @@ def where_clause(page: KeysetPage, since: dt.datetime | None) -> dict[str, t.Any
     return {"conditions": [lower], "expression": "A"}
 
 
-class CSObjectStream(GainsightCSStream):
+class CSObjectStream(CSStream):
     """One CS object, read in `(ModifiedDate, Gsid)` order, incremental on `ModifiedDate`."""
 
     object_name: str = ""

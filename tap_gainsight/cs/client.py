@@ -1,7 +1,7 @@
 """The Gainsight CS (NXT) Data API base stream: tenant URL, access key, pace and envelope.
 
 Everything else a request needs (timeouts, retries with `Retry-After`, progress lines, a sync
-that ends in one line with its state) is the PX base stream's, inherited unchanged.
+that ends in one line with its state) is the shared HTTP base's, inherited unchanged.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from singer_sdk.authenticators import APIKeyAuthenticator
 from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
 from typing_extensions import override
 
-from tap_gainsight.client import GainsightPXStream
+from tap_gainsight.client import GainsightStream
 from tap_gainsight.errors import UnexpectedResponseError
 from tap_gainsight.responses import response_body
 from tap_gainsight.settings import cs_base_url
@@ -55,11 +55,11 @@ def is_no_data(body: t.Any) -> bool:
     return code == CS_NO_DATA_CODE or any(text in desc.lower() for text in CS_NO_DATA_TEXTS)
 
 
-class GainsightCSStream(GainsightPXStream):
+class CSStream(GainsightStream):
     """Base of the CS streams: `POST`s to the tenant's domain with its `accesskey`.
 
-    Subclassing the PX base keeps one implementation of retries, timeouts, progress and the
-    one-line failure; what differs is here: the base URL, the key header, the per-minute
+    The shared HTTP base holds retries, timeouts, progress and the one-line failure; what
+    differs is here: the base URL, the key header, the per-minute
     limiter, the `{"result", "errorCode", "errorDesc", "data"}` envelope and its errors.
     """
 
@@ -90,7 +90,6 @@ class GainsightCSStream(GainsightPXStream):
     def where(self) -> str:
         return f"cs_api_url {self.url_base}"
 
-    @override
     def _auth_failure_message(self, status: int, code: str | None = None) -> str:
         why = f"HTTP {status}, {code}" if code else f"HTTP {status}"
         return (

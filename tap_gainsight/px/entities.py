@@ -10,10 +10,10 @@ from functools import cached_property
 
 from typing_extensions import override
 
-from tap_gainsight.client import GainsightPXStream
-from tap_gainsight.custom_attributes import AttributeModel
-from tap_gainsight.pagination import PageNumberEndpointPaginator, ScrollPage, ScrollPaginator
-from tap_gainsight.scrolling import ScrollingStream
+from tap_gainsight.px.client import PXStream
+from tap_gainsight.px.custom_attributes import AttributeModel
+from tap_gainsight.px.pagination import PageNumberEndpointPaginator, ScrollPage, ScrollPaginator
+from tap_gainsight.px.scrolling import ScrollingStream
 from tap_gainsight.timestamps import to_epoch_ms
 
 if t.TYPE_CHECKING:
@@ -87,7 +87,7 @@ class ScrollStream(ScrollingStream):
         return params
 
 
-class PageNumberStream(GainsightPXStream):
+class PageNumberStream(PXStream):
     """A full-table entity read page by page (`pageNumber` from 0)."""
 
     @override
@@ -99,7 +99,7 @@ class PageNumberStream(GainsightPXStream):
         return {"pageSize": self.page_size, "pageNumber": next_page_token or 0}
 
 
-class AttributeModelStream(GainsightPXStream):
+class AttributeModelStream(PXStream):
     """An attribute model (user or account), answered whole in one response."""
 
     @override
@@ -118,7 +118,7 @@ class AttributeModelStream(GainsightPXStream):
 class EntityEndpoint:
     """How one PX entity endpoint is read (px-api.md, sections 0 and 4)."""
 
-    stream_class: type[GainsightPXStream]
+    stream_class: type[PXStream]
     name: str
     path: str
     records_key: str | None
@@ -127,7 +127,7 @@ class EntityEndpoint:
     replication_key: str | None = None
     attribute_model: EntityEndpoint | None = None
 
-    def build(self, tap: Tap) -> GainsightPXStream:
+    def build(self, tap: Tap) -> PXStream:
         """Instantiate the stream for a tap."""
         stream = self.stream_class(tap, name=self.name, path=self.path)
         stream.records_keys = (self.records_key,) if self.records_key else ()

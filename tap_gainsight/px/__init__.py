@@ -1,0 +1,1 @@
+"""Gainsight PX: the REST API v1 streams (entities, attribute models, events)."""
