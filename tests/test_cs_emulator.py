@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -14,8 +15,8 @@ import pytest
 import requests
 
 from tests.emulator import CSEmulator, CSQuirks, CSRequestRecord, CSTenant, Faults
-from tests.emulator.cs_ratelimit import RateLimiter
-from tests.emulator.cs_tenant import OBJECT_FIELDS
+from tests.emulator.cs.objects import OBJECT_FIELDS
+from tests.emulator.cs.ratelimit import RateLimiter
 
 ROOT = Path(__file__).resolve().parent.parent
 QUERY = "/v1/data/objects/query"
@@ -330,7 +331,7 @@ def test_describe_lists_every_field_and_can_be_unavailable(small):
 
     bad = http.post(f"{emu.base_url}{DESCRIBE}", json={"objectNames": ["Widget"]})
     assert bad.status_code == 400
-    assert bad.json()["errorCode"] == "GSOBJ_1002"
+    assert bad.json()["title"] == "OBJECT_NOT_FOUND"  # the documented answer, no errorCode
     emu.quirks.describe_unavailable = True
     gone = http.post(f"{emu.base_url}{DESCRIBE}", json={"objectNames": ["Company"]})
     assert gone.status_code == 404
@@ -416,8 +417,8 @@ def test_advance_modifies_records_inside_the_new_period(small):
     old = {p["Gsid"]: p["ModifiedDate"] for p in tenant.collections["Person"]}
     changed = tenant.advance(timedelta(hours=6), touch=7, new=3)
     assert tenant.now_ms == before_ms + 6 * 3_600_000
-    assert {k: len(v) for k, v in changed.items()} == {"Company": 10, "Person": 10}
-    for recs in changed.values():
+    assert {k: len(changed[k]) for k in ("Company", "Person")} == {"Company": 10, "Person": 10}
+    for recs in (changed["Company"], changed["Person"]):
         assert all(before_ms < r["ModifiedDate"] <= tenant.now_ms for r in recs)
     new_people = [p for p in changed["Person"] if p["Gsid"] not in old]
     assert len(new_people) == 3
@@ -463,6 +464,601 @@ def test_generated_data_has_the_documented_shape():
     assert {p["CompanyId"] for p in people} - {None} <= company_ids
     assert all(isinstance(c["Employees"], int) for c in companies)
     assert all(isinstance(c["IsActive"], bool) for c in companies)
+
+
+# -- the objects list ---------------------------------------------------------------------------
+
+LIST = "/v1/meta/services/objects/list"
+LIST_KEYS = {"objectName", "label", "objectType", "keyPrefix", "transactional",
+             "multiCurrencySupported", "readable", "createable", "schemaUpdateable"}  # fmt: skip
+ISO_SECONDS = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z")
+
+
+def dated_objects(tenant):
+    return {o.name: o.modified_field for o in tenant.objects if o.modified_field is not None}
+
+
+def test_objects_list_is_lower_case_typed_and_lacks_person(emu, http):
+    r = http.get(f"{emu.base_url}{LIST}?po=company&em=false")
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert set(body) == {"requestId", "result", "data"}
+    assert body["result"] is True
+    entries = {e["objectName"]: e for e in body["data"]}
+    assert all(name == name.lower() for name in entries)
+    assert "company" in entries
+    assert "Company" not in entries
+    assert "person" not in entries  # the documented gap
+    assert entries["company"]["keyPrefix"] == "1P02C503CKNHR9B14K"
+    assert entries["gsuser"]["label"] == "User"
+    expected = {
+        "company_person", "relationship", "gsuser", "activity_timeline", "call_to_action",
+        "cs_task", "cta_group", "da_picklist", "renewal_forecast__gc", "product_usage__gc",
+        "email_raw_events", "internal_notes__gc",
+    }  # fmt: skip
+    assert expected <= set(entries)
+    assert {e["objectType"] for e in entries.values()} == {"STANDARD", "CUSTOM", "SYSTEM"}
+    custom = {n for n, e in entries.items() if e["objectType"] == "CUSTOM"}
+    assert custom == {n for n in entries if n.endswith("__gc")}
+    assert {"renewal_forecast__gc", "product_usage__gc"} <= custom
+    system = entries["email_raw_events"]
+    assert system["objectType"] == "SYSTEM"
+    assert "keyPrefix" not in system
+    assert set(system) == LIST_KEYS - {"keyPrefix"}
+    assert all(set(e) == LIST_KEYS for n, e in entries.items() if n != "email_raw_events")
+    unreadable = {n for n, e in entries.items() if e["readable"] is False}
+    assert unreadable == {"internal_notes__gc"}
+    assert all(isinstance(e[k], bool) for e in entries.values() for k in ("createable",
+               "transactional", "multiCurrencySupported", "schemaUpdateable"))  # fmt: skip
+    (logged,) = [q for q in emu.requests if q.path == LIST][-1:]
+    assert (logged.method, logged.query, logged.body) == ("GET", "po=company&em=false", None)
+    assert http.post(f"{emu.base_url}{LIST}", json={}).status_code == 405
+
+
+def test_objects_list_quirks(small):
+    emu, http = small
+    emu.quirks.person_missing_from_list = False
+    names = [e["objectName"] for e in http.get(f"{emu.base_url}{LIST}").json()["data"]]
+    assert "person" in names
+    assert names.index("company") < names.index("person")
+    emu.quirks.list_unavailable = True
+    assert http.get(f"{emu.base_url}{LIST}").status_code == 404
+    # The describe is a flag of its own.
+    described = http.post(f"{emu.base_url}{DESCRIBE}", json={"objectNames": ["gsuser"]})
+    assert described.status_code == 200
+
+
+def test_unreadable_and_system_objects_answer_when_asked_by_name(emu, http):
+    for name in ("internal_notes__gc", "email_raw_events"):
+        got = records(query(http, emu.base_url, name, {"select": ["Gsid"], "limit": 5000}))
+        assert [r["Gsid"] for r in got] == [r["Gsid"] for r in emu.tenant.collections[name]]
+        described = http.post(f"{emu.base_url}{DESCRIBE}", json={"objectNames": [name]}).json()
+        (entry,) = described["data"]
+        assert entry["objectName"] == name
+    assert entry["objectType"] == "SYSTEM"
+    assert "keyPrefix" not in entry
+
+
+# -- describe -----------------------------------------------------------------------------------
+
+DESCRIBE_FLAGS = {"includeChilds": "true", "childLevels": "0", "populatePickListOptions": "true",
+                  "useCollectionId": "false", "removeDeleted": "false", "host": "MDA"}  # fmt: skip
+
+
+def describe(http, emu, *names):
+    r = http.post(f"{emu.base_url}{DESCRIBE}", json={"objectNames": list(names), **DESCRIBE_FLAGS})
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert set(body) == {"requestId", "result", "data"}
+    return {d["objectName"]: d for d in body["data"]}
+
+
+def all_rows(http, emu, obj, select):
+    return records(query(http, emu.base_url, obj, {"select": select, "limit": 5000}))
+
+
+def test_describe_batch_matches_names_case_insensitively_and_skips_unknown(emu, http):
+    r = http.post(
+        f"{emu.base_url}{DESCRIBE}",
+        json={
+            "objectNames": ["Company_Person", "Nope__gc", "renewal_forecast__gc",
+                            "ACTIVITY_TIMELINE", "company_person"],
+            **DESCRIBE_FLAGS,
+        },
+    )  # fmt: skip
+    data = r.json()["data"]
+    assert [d["objectName"] for d in data] == [
+        "company_person",
+        "renewal_forecast__gc",
+        "activity_timeline",
+    ]
+    for entry in data:
+        assert {"label", "objectType", "labelPlural", "keyPrefix", "fields"} <= set(entry)
+        assert all(f["objectName"] == entry["objectName"] for f in entry["fields"])
+        names = [f["fieldName"] for f in entry["fields"]]
+        assert names == list(emu.tenant.collections[entry["objectName"]][0])
+    timeline = {f["fieldName"]: f for f in data[2]["fields"]}
+    assert "ModifiedDate" not in timeline
+    assert timeline["LastModifiedDate"]["dataType"] == "DATETIME"
+    assert timeline["Ant__Sentiment__c"]["meta"]["fieldGroupType"] == "CUSTOM"
+    assert timeline["Gsid"]["meta"]["fieldGroupType"] == "SYSTEM"
+    forecast = {f["fieldName"]: f for f in data[1]["fields"]}
+    assert data[1]["objectType"] == "CUSTOM"
+    custom_types = {
+        f["dataType"] for f in forecast.values() if f["meta"]["fieldGroupType"] == "CUSTOM"
+    }
+    assert custom_types >= {"NUMBER", "CURRENCY", "BOOLEAN", "DATE", "DATETIME", "PICKLIST",
+                            "MULTISELECTDROPDOWNLIST", "LOOKUP"}  # fmt: skip
+    # Company and Person answer as before, capitalised, with the tap's fields.
+    both = describe(http, emu, "company", "PERSON")
+    assert list(both) == ["Company", "Person"]
+    assert {f["fieldName"]: f["dataType"] for f in both["Company"]["fields"]} == (
+        OBJECT_FIELDS["Company"]
+    )
+
+
+def test_describe_of_unknown_names_only_is_object_not_found(emu, http):
+    r = http.post(f"{emu.base_url}{DESCRIBE}", json={"objectNames": ["Widget", "nope__gc"]})
+    assert r.status_code == 400
+    body = r.json()
+    assert set(body) == {"requestId", "result", "instance", "title", "detail", "errorDesc"}
+    assert body["result"] is False
+    assert body["title"] == "OBJECT_NOT_FOUND"
+    assert body["detail"] == body["errorDesc"] == "Requested object not found."
+    assert body["instance"] == "2026-11-20 12:00:00 UTC"
+    for bad in ({"objectNames": []}, {"objectNames": "Company"}, {}):
+        r = http.post(f"{emu.base_url}{DESCRIBE}", json=bad)
+        assert r.status_code == 400
+        assert r.json()["errorCode"] == "GSOBJ_1000"
+
+
+def test_picklist_options_are_da_picklist_items(emu, http):
+    names = [o.name for o in emu.tenant.objects]
+    described = describe(http, emu, *names)
+    assert list(described) == names
+    items = {
+        r["Gsid"]: r
+        for r in all_rows(http, emu, "da_picklist", ["Gsid", "Name", "CategoryId", "IsActive"])
+    }
+    picklist_fields = [
+        f
+        for entry in described.values()
+        for f in entry["fields"]
+        if f["dataType"] in ("PICKLIST", "MULTISELECTDROPDOWNLIST")
+    ]
+    assert len(picklist_fields) > 10
+    inactive = 0
+    for field in picklist_fields:
+        props = field["meta"]["properties"]
+        category_items = [
+            g for g, r in items.items() if r["CategoryId"] == props["PICKLIST_CATEGORY_ID"]
+        ]
+        assert category_items, props
+        assert props["PICKLIST_CATEGORY"]
+        if field["fieldName"] == "Tags__gc":
+            assert field["options"] == []  # resolve through the category instead
+            continue
+        options = field["options"]
+        assert {o["value"] for o in options} == set(category_items)
+        assert [o["displayOrder"] for o in options] == sorted(o["displayOrder"] for o in options)
+        for option in options:
+            item = items[option["value"]]
+            assert option["label"] == item["Name"]
+            assert option["active"] is item["IsActive"]
+            assert option["groupId"] == props["PICKLIST_CATEGORY_ID"]
+            inactive += not option["active"]
+    assert inactive > 0
+    non_picklists = [f for e in described.values() for f in e["fields"] if f not in picklist_fields]
+    assert not any("options" in f for f in non_picklists)
+
+
+def test_lookups_are_described_with_their_target(emu, http):
+    described = describe(http, emu, "renewal_forecast__gc", "Person", "cs_task", "Company")
+    lookups = {
+        (entry["objectName"], f["fieldName"]): f["meta"]
+        for entry in described.values()
+        for f in entry["fields"]
+        if f["dataType"] == "LOOKUP"
+    }
+    targets = {
+        key: meta["lookupDetail"]["lookupObjects"][0]["objectName"] for key, meta in lookups.items()
+    }
+    assert targets[("renewal_forecast__gc", "Company_ID__gc")] == "company"
+    assert targets[("renewal_forecast__gc", "CreatedBy")] == "gsuser"
+    assert targets[("Person", "CompanyId")] == "company"
+    assert targets[("Company", "Csm")] == "gsuser"
+    assert targets[("cs_task", "CtaId")] == "call_to_action"
+    for (obj_name, field), meta in lookups.items():
+        assert meta["hasLookup"] is True
+        assert meta["lookupDetail"]["lookupName"] == f"{field}__gr"
+        assert meta["lookupDetail"]["fieldName"] == "Gsid"
+        assert meta["properties"]["autoSuggestDetails"]["object"] == targets[(obj_name, field)]
+    plain = [
+        f["meta"] for e in described.values() for f in e["fields"] if f["dataType"] != "LOOKUP"
+    ]
+    assert all(m["hasLookup"] is False and "lookupDetail" not in m for m in plain)
+    # Lookup values are Gsids of the target's records.
+    users = {u["Gsid"] for u in emu.tenant.collections["gsuser"]}
+    assert {c["Csm"] for c in emu.tenant.collections["Company"]} - {None} <= users
+    companies = {c["Gsid"] for c in emu.tenant.collections["Company"]}
+    forecasts = all_rows(http, emu, "renewal_forecast__gc", ["Company_ID__gc", "Owner__gc"])
+    assert {f["Company_ID__gc"] for f in forecasts} - {None} <= companies
+    assert {f["Owner__gc"] for f in forecasts} - {None} <= users
+
+
+# -- the other objects --------------------------------------------------------------------------
+
+
+NAME_VARIANTS = (
+    ("Company", "company", "COMPANY"),
+    ("Company_Person", "company_person"),
+    ("GsUser", "gsuser"),
+    ("Renewal_Forecast__GC", "renewal_forecast__gc"),
+)
+
+
+def test_object_names_match_case_insensitively(emu, http):
+    for variants in NAME_VARIANTS:
+        answers = [
+            records(query(http, emu.base_url, name, {"select": ["Gsid"], "limit": 30}))
+            for name in variants
+        ]
+        assert all(a == answers[0] for a in answers), variants
+        assert len(answers[0]) == 30
+
+
+def test_query_a_custom_object(emu, http):
+    tenant = emu.tenant
+    forecasts = tenant.collections["renewal_forecast__gc"]
+    commit = next(i.gsid for i in tenant.picklists["Forecast Stage"].items if i.name == "Commit")
+    body = {
+        "select": ["Gsid", "Name__gc", "Forecast_ARR__gc", "Risk_Factors__gc", "ModifiedDate"],
+        "where": {
+            "conditions": [
+                cond("Forecast_Stage__gc", "EQ", commit, alias="A"),
+                cond("Committed__gc", "EQ", "true", alias="B"),
+                cond("Forecast_ARR__gc", "GT", "10000", alias="C"),
+            ],
+            "expression": "A AND (B OR C)",
+        },
+        "orderBy": {"ModifiedDate": "desc", "Gsid": "asc"},
+        "limit": 5000,
+    }
+    got = records(query(http, emu.base_url, "renewal_forecast__gc", body))
+    wanted = [
+        f
+        for f in forecasts
+        if f["Forecast_Stage__gc"] == commit
+        and (f["Committed__gc"] or f["Forecast_ARR__gc"] > 10000)
+    ]
+    wanted.sort(key=lambda f: f["Gsid"])
+    wanted.sort(key=lambda f: (f["ModifiedDate"] is not None, f["ModifiedDate"] or 0), reverse=True)
+    assert 10 < len(got) < len(forecasts)
+    assert [g["Gsid"] for g in got] == [w["Gsid"] for w in wanted]
+    assert list(got[0]) == body["select"]
+    # Multi-select values are ;-joined item Gsids of da_picklist.
+    items = {r["Gsid"] for r in tenant.collections["da_picklist"]}
+    multi = [f["Risk_Factors__gc"] for f in forecasts if f["Risk_Factors__gc"]]
+    assert any(";" in m for m in multi)
+    assert {part for m in multi for part in m.split(";")} <= items
+    contains = records(
+        query(
+            http,
+            emu.base_url,
+            "renewal_forecast__gc",
+            {"select": ["Gsid"], "where": {"conditions": [
+                cond("Risk_Factors__gc", "CONTAINS", multi[0].split(";")[0])]}, "limit": 5000},
+        )
+    )  # fmt: skip
+    assert {r["Gsid"] for r in contains} == {
+        f["Gsid"] for f in forecasts if multi[0].split(";")[0] in (f["Risk_Factors__gc"] or "")
+    }
+
+
+def test_activity_timeline_replicates_on_last_modified_date(emu, http):
+    timeline = emu.tenant.collections["activity_timeline"]
+    assert all("ModifiedDate" not in t for t in timeline)
+    r = query(http, emu.base_url, "activity_timeline", {"select": ["Gsid", "ModifiedDate"]})
+    assert r.status_code == 400
+    assert "ModifiedDate" in r.json()["errorDesc"]
+    # Keyset pages of 40 over (LastModifiedDate, Gsid), as a tap would read them.
+    seen, where = [], {"conditions": [cond("LastModifiedDate", "IS_NOT_NULL")]}
+    while True:
+        body = {
+            "select": ["Gsid", "LastModifiedDate"],
+            "where": where,
+            "orderBy": {"LastModifiedDate": "asc", "Gsid": "asc"},
+            "limit": 40,
+        }
+        r = query(http, emu.base_url, "activity_timeline", body)
+        if r.status_code == 400:
+            assert r.json()["errorCode"] == "GSOBJ_1011"
+            break
+        page = records(r)
+        seen += page
+        last = page[-1]
+        where = {
+            "conditions": [
+                cond("LastModifiedDate", "EQ", last["LastModifiedDate"], alias="A"),
+                cond("Gsid", "GT", last["Gsid"], alias="B"),
+                cond("LastModifiedDate", "GT", last["LastModifiedDate"], alias="C"),
+            ],
+            "expression": "(A AND B) OR C",
+        }
+    expected = sorted(
+        (
+            {"Gsid": t["Gsid"], "LastModifiedDate": t["LastModifiedDate"]}
+            for t in timeline
+            if t["LastModifiedDate"] is not None
+        ),
+        key=lambda t: (t["LastModifiedDate"], t["Gsid"]),
+    )
+    assert len(expected) > 400  # eleven pages
+    assert seen == expected
+    # A group sharing one millisecond on a whole second: "GTE that second" starts with it.
+    counts = Counter(t["LastModifiedDate"] for t in expected)
+    boundary = next(ms for ms, n in counts.items() if n > 1 and ms % 1000 == 0)
+    body = {
+        "select": ["Gsid", "LastModifiedDate"],
+        "where": {"conditions": [cond("LastModifiedDate", "GTE", fmt(boundary))]},
+        "orderBy": {"LastModifiedDate": "asc", "Gsid": "asc"},
+        "limit": 5000,
+    }
+    got = records(query(http, emu.base_url, "activity_timeline", body))
+    assert got == [t for t in expected if t["LastModifiedDate"] >= boundary]
+    assert got[0]["LastModifiedDate"] == got[1]["LastModifiedDate"] == boundary
+    nulls = {t["Gsid"] for t in timeline if t["LastModifiedDate"] is None}
+    body = {"select": ["Gsid"], "where": {"conditions": [cond("LastModifiedDate", "IS_NULL")]}}
+    assert {r["Gsid"] for r in records(query(http, emu.base_url, "activity_timeline", body))} == (
+        nulls
+    )
+
+
+def test_da_picklist_has_no_date_field_at_all(emu, http):
+    (entry,) = describe(http, emu, "da_picklist").values()
+    types = {f["fieldName"]: f["dataType"] for f in entry["fields"]}
+    assert not {"DATE", "DATETIME"} & set(types.values())
+    assert {"Gsid", "Name", "Category", "IsActive", "Deleted", "CtaType", "SpType"} <= set(types)
+    for field in ("ModifiedDate", "LastModifiedDate", "CreatedDate"):
+        r = query(http, emu.base_url, "da_picklist", {"select": ["Gsid", field]})
+        assert r.status_code == 400, field
+    rows = all_rows(http, emu, "da_picklist", list(types))
+    categories = emu.tenant.picklists
+    assert len(rows) == sum(len(c.items) for c in categories.values())
+    assert {r["Category"] for r in rows} == set(categories)
+    assert any(r["Deleted"] for r in rows)
+    assert any(not r["IsActive"] for r in rows)
+    with pytest.raises(ValueError, match="no modified-date field"):
+        emu.tenant.touch("da_picklist", 1)
+
+
+def test_every_dated_object_has_the_data_traps():
+    tenant = CSTenant.generate(seed=9)
+    picklist_items = {r["Gsid"] for r in tenant.collections["da_picklist"]}
+    every_gsid = [r["Gsid"] for o in tenant.objects for r in tenant.collections[o.name]]
+    assert len(every_gsid) == len(set(every_gsid))
+    for obj in tenant.objects:
+        rows = tenant.collections[obj.name]
+        assert rows, obj.name
+        assert all(list(r) == list(obj.field_types) for r in rows), obj.name
+        for field, dtype in obj.field_types.items():
+            values = {r[field] for r in rows} - {None}
+            if dtype == "PICKLIST":
+                assert values <= picklist_items, (obj.name, field)
+            elif dtype == "MULTISELECTDROPDOWNLIST":
+                assert {v for m in values for v in m.split(";")} <= picklist_items
+        if obj.modified_field is None:
+            continue
+        modified = [r[obj.modified_field] for r in rows]
+        assert None in modified, obj.name
+        dated = [m for m in modified if m is not None]
+        assert max(dated) < tenant.now_ms
+        counts = Counter(dated)
+        assert any(n > 1 and ms % 1000 == 0 for ms, n in counts.items()), obj.name
+        assert all(r["CreatedDate"] <= r[obj.modified_field] for r in rows if r[obj.modified_field])
+    assert {r["Gsid"] for r in tenant.collections["gsuser"]} >= {
+        c["Csm"] for c in tenant.collections["Company"] if c["Csm"]
+    }
+    links = tenant.collections["company_person"]
+    assert {c["Person_ID"] for c in links} <= {p["Gsid"] for p in tenant.collections["Person"]}
+    closed = {i.gsid for i in tenant.picklists["CTA Status"].items if i.name.startswith("Closed")}
+    assert all(
+        c["IsClosed"] == (c["StatusId"] in closed) for c in tenant.collections["call_to_action"]
+    )
+    with pytest.raises(ValueError, match="unknown object"):
+        CSTenant.generate(seed=9, sizes={"opportunity": 3})
+    assert len(CSTenant.generate(seed=9, companies=5, people=5, sizes={"gsuser": 3}).collections[
+        "gsuser"]) == 3  # fmt: skip
+
+
+# -- delete logs ---------------------------------------------------------------------------------
+
+DELETE_LOG = "record_delete_log"
+HIGH_VOLUME = "record_delete_log_high_volume"
+LOG_SELECT = ["RecordId", "DeletedOn", "ObjectName"]
+
+
+def instant(iso):
+    return datetime.strptime(iso, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
+
+
+def read_log(http, emu, log=DELETE_LOG, *conditions, limit=5000, offset=0):
+    body = {
+        "select": LOG_SELECT,
+        "where": {"conditions": list(conditions)},
+        "orderBy": {"DeletedOn": "asc", "RecordId": "asc"},
+        "limit": limit,
+        "offset": offset,
+    }
+    r = query(http, emu.base_url, log, body)
+    if r.status_code == 400 and r.json().get("errorCode") == "GSOBJ_1011":
+        return []
+    return records(r)
+
+
+def test_delete_log_has_iso_dates_over_twenty_days(small):
+    emu, http = small
+    emu.quirks.data_as_list = True  # the delete log keeps data.records
+    r = query(http, emu.base_url, DELETE_LOG, {"select": LOG_SELECT, "limit": 5000})
+    body = r.json()
+    assert {"localizedErrorDesc", "localizedMessage"} <= set(body)
+    entries = body["data"]["records"]
+    assert len(entries) == 30
+    assert entries == emu.tenant.collections[DELETE_LOG]
+    assert all(set(e) == set(LOG_SELECT) for e in entries)
+    assert all(ISO_SECONDS.fullmatch(e["DeletedOn"]) for e in entries)
+    ages = [emu.tenant.now - instant(e["DeletedOn"]) for e in entries]
+    assert max(ages) > timedelta(days=15)  # older than the API's retention
+    assert max(ages) <= timedelta(days=20)
+    assert min(ages) > timedelta(0)
+    names = {e["ObjectName"] for e in entries}
+    assert {"Company", "Person", "activity_timeline"} <= names
+    assert all(n in emu.tenant.collections for n in names)
+    everything = {r["Gsid"] for o in emu.tenant.objects for r in emu.tenant.collections[o.name]}
+    assert not {e["RecordId"] for e in entries} & everything  # deleted records are gone
+    seconds = Counter(e["DeletedOn"] for e in entries)
+    assert max(seconds.values()) > 1  # bulk deletes share a second
+
+
+def test_delete_log_filters_in_both_formats_and_pages(small):
+    emu, http = small
+    log = sorted(emu.tenant.collections[DELETE_LOG], key=lambda e: (e["DeletedOn"], e["RecordId"]))
+    shared = max(s for s, n in Counter(e["DeletedOn"] for e in log).items() if n > 1)
+    at = instant(shared)
+    after = [e for e in log if instant(e["DeletedOn"]) >= at]
+    assert 1 < len(after) < len(log)
+    for value in (
+        at.strftime("%Y-%m-%d %H:%M:%S"),  # the documented form
+        at.isoformat(),  # 2026-11-05T10:00:00+00:00, what ES sends
+        shared,  # ...Z
+        at.astimezone(timezone(timedelta(hours=2))).isoformat(),  # same instant, +02:00
+        int(at.timestamp() * 1000),
+    ):
+        assert read_log(http, emu, DELETE_LOG, cond("DeletedOn", "GTE", value)) == after, value
+    strictly = read_log(http, emu, DELETE_LOG, cond("DeletedOn", "GT", shared))
+    assert strictly == [e for e in log if instant(e["DeletedOn"]) > at]
+    before = read_log(
+        http, emu, DELETE_LOG, cond("DeletedOn", "LT", at.strftime("%Y-%m-%d %H:%M:%S"))
+    )
+    assert before == [e for e in log if instant(e["DeletedOn"]) < at]
+    exact = read_log(http, emu, DELETE_LOG, cond("DeletedOn", "EQ", shared))
+    assert len(exact) == Counter(e["DeletedOn"] for e in log)[shared] > 1
+    companies = read_log(
+        http, emu, DELETE_LOG, cond("ObjectName", "EQ", "Company"), cond("DeletedOn", "GTE", 0)
+    )
+    assert companies == [e for e in log if e["ObjectName"] == "Company"]
+    assert companies
+    one = read_log(http, emu, DELETE_LOG, cond("RecordId", "EQ", log[3]["RecordId"]))
+    assert one == [log[3]]
+    pages, offset = [], 0
+    while page := read_log(http, emu, DELETE_LOG, limit=7, offset=offset):
+        pages.append(page)
+        offset += 7
+    assert [len(p) for p in pages] == [7, 7, 7, 7, 2]
+    assert [e for p in pages for e in p] == log
+    r = query(
+        http,
+        emu.base_url,
+        DELETE_LOG,
+        {"select": LOG_SELECT, "where": {"conditions": [cond("DeletedOn", "GT", "yesterday")]}},
+    )
+    assert r.status_code == 400
+    assert query(http, emu.base_url, DELETE_LOG, {"select": ["Gsid"]}).status_code == 400
+
+
+def test_tenant_without_the_high_volume_log(small):
+    emu, http = small
+    assert emu.tenant.high_volume_log is False
+    for name in (HIGH_VOLUME, "Record_Delete_Log_High_Volume"):
+        r = query(http, emu.base_url, name, {"select": LOG_SELECT})
+        assert r.status_code == 400
+        assert r.json()["title"] == "OBJECT_NOT_FOUND"
+        assert r.json()["result"] is False
+        assert "errorCode" not in r.json()
+    removed = emu.tenant.delete("activity_timeline", 2)
+    logged = read_log(http, emu, DELETE_LOG, cond("ObjectName", "EQ", "activity_timeline"))
+    assert {r["Gsid"] for r in removed} <= {e["RecordId"] for e in logged}
+
+
+def test_tenant_with_the_high_volume_log():
+    tenant = CSTenant.generate(seed=4, companies=30, people=30, high_volume_log=True)
+    with CSEmulator(tenant, requests_per_minute=None) as emu:
+        http = requests.Session()
+        http.headers["accesskey"] = emu.access_key
+        high = read_log(http, emu, HIGH_VOLUME)
+        low = read_log(http, emu, DELETE_LOG)
+        assert high
+        assert {e["ObjectName"] for e in high} == {"activity_timeline"}
+        assert "activity_timeline" not in {e["ObjectName"] for e in low}
+        assert len(high) + len(low) == 30
+        removed = tenant.delete("activity_timeline", 3)
+        tenant.delete("Company", 1)
+        now = read_log(http, emu, HIGH_VOLUME, cond("DeletedOn", "EQ", "2026-11-20 12:00:00"))
+        assert {e["RecordId"] for e in now} == {r["Gsid"] for r in removed}
+        assert len(read_log(http, emu, HIGH_VOLUME)) == len(high) + 3
+        assert len(read_log(http, emu, DELETE_LOG)) == len(low) + 1
+        http.close()
+
+
+def test_delete_removes_records_and_logs_them(small):
+    emu, http = small
+    tenant = emu.tenant
+    ctas_before = list(tenant.collections["call_to_action"])
+    at = datetime(2026, 11, 20, 9, 30, 15, 750_000, tzinfo=timezone.utc)
+    removed = tenant.delete("Call_To_Action", 3, at=at)
+    assert len(removed) == 3
+    gone = {r["Gsid"] for r in removed}
+    assert len(tenant.collections["call_to_action"]) == len(ctas_before) - 3
+    assert gone <= {c["Gsid"] for c in ctas_before}
+    left = {r["Gsid"] for r in all_rows(http, emu, "call_to_action", ["Gsid"])}
+    assert not gone & left
+    logged = read_log(http, emu, DELETE_LOG, cond("RecordId", "IN", *gone))
+    assert {e["RecordId"] for e in logged} == gone
+    assert {(e["DeletedOn"], e["ObjectName"]) for e in logged} == {
+        ("2026-11-20T09:30:15Z", "call_to_action")
+    }
+    (company,) = tenant.delete("company", 1)  # at the tenant clock
+    (entry,) = read_log(http, emu, DELETE_LOG, cond("RecordId", "EQ", company["Gsid"]))
+    assert entry == {
+        "RecordId": company["Gsid"],
+        "DeletedOn": "2026-11-20T12:00:00Z",
+        "ObjectName": "Company",
+    }
+    twin = CSTenant.generate(seed=3, companies=40, people=60)
+    assert {r["Gsid"] for r in twin.delete("call_to_action", 3, at=at)} == gone  # deterministic
+    with pytest.raises(ValueError, match="da_picklist"):
+        tenant.delete("da_picklist", 1)
+    with pytest.raises(KeyError):
+        tenant.delete("opportunity", 1)
+
+
+def test_advance_lives_through_every_dated_object(small):
+    emu, http = small
+    tenant = emu.tenant
+    old_ms = tenant.now_ms
+    sizes = {name: len(rows) for name, rows in tenant.collections.items()}
+    changed = tenant.advance(timedelta(hours=6), touch=4, new=2)
+    dated = dated_objects(tenant)
+    assert set(changed) == set(dated)
+    assert "da_picklist" not in changed
+    assert "activity_timeline" in changed
+    for name, field in dated.items():
+        assert len(changed[name]) == 6, name
+        assert all(old_ms < r[field] <= tenant.now_ms for r in changed[name]), name
+        assert len(tenant.collections[name]) == sizes[name] + 2
+    assert len(tenant.collections["da_picklist"]) == sizes["da_picklist"]
+    assert len(tenant.collections[DELETE_LOG]) == sizes[DELETE_LOG]  # advance deletes nothing
+    for name in ("activity_timeline", "renewal_forecast__gc", "cs_task"):
+        field = dated[name]
+        body = {
+            "select": ["Gsid", field],
+            "where": {"conditions": [cond(field, "GT", fmt(old_ms))]},
+            "limit": 5000,
+        }
+        got = {r["Gsid"]: r[field] for r in records(query(http, emu.base_url, name, body))}
+        assert got == {r["Gsid"]: r[field] for r in changed[name]}
+    picklist_items = {r["Gsid"] for r in tenant.collections["da_picklist"]}
+    assert {c["StatusId"] for c in changed["call_to_action"]} <= picklist_items
 
 
 # -- process ------------------------------------------------------------------------------------

@@ -17,7 +17,8 @@ Modules, one concern each:
 * ``faults``    -- injected failures (``Faults``) and their order;
 * ``errors``    -- the ``externalapierror`` envelope;
 * ``server``    -- HTTP plumbing (``Emulator``, ``RequestRecord``);
-* ``__main__``  -- ``python -m tests.emulator`` for demos.
+* ``__main__``  -- ``python -m tests.emulator`` for demos;
+* ``cs``        -- the Gainsight CS (NXT) Data API emulator, a package of its own.
 
 Example::
 
@@ -42,10 +43,7 @@ __all__ = [
     "TenantSize",
 ]
 
-# Gainsight CS (NXT) Data API emulator: see ``cs.py`` (imported from its modules, not from
-# ``cs``, so that ``python -m tests.emulator.cs`` runs without a double import).
-from .cs_quirks import CSQuirks
-from .cs_server import CSEmulator, CSRequestRecord
-from .cs_tenant import CSTenant
+# Gainsight CS (NXT) Data API emulator: the package ``cs`` (see its docstring).
+from .cs import CSEmulator, CSQuirks, CSRequestRecord, CSTenant
 
 __all__ += ["CSEmulator", "CSQuirks", "CSRequestRecord", "CSTenant"]

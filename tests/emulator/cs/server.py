@@ -1,13 +1,15 @@
 """The HTTP side of the CS emulator: a real server on 127.0.0.1 speaking the CS Data API.
 
 ``CSEmulator`` serves the tenant's domain root: ``base_url`` has no ``/v1``, paths start with
-``/v1/…`` (px-api.md §8.1). Two endpoints exist:
+``/v1/…`` (px-api.md §8.1). Endpoints:
 
-* ``POST /v1/data/objects/query/{objectName}`` (``Company``, ``Person``; matched
-  case-insensitively) -- see ``cs_query`` for the body; answers
-  ``{"result": true, ..., "data": {"records": [...]}}`` (or ``data: [...]``, ``CSQuirks``);
-* ``POST /v1/meta/services/objects/describe`` with ``{"objectNames": [...]}`` -- answers
-  ``data: [{"objectName": ..., "fields": [{"fieldName": ..., "dataType": ...}, ...]}]``.
+* ``GET /v1/meta/services/objects/list`` -- the objects list (``metadata``);
+* ``POST /v1/meta/services/objects/describe`` with ``{"objectNames": [...]}`` -- fields,
+  types, lookups and picklist options of each named object (``metadata``);
+* ``POST /v1/data/objects/query/{objectName}`` -- any object of ``objects`` (name matched
+  case-insensitively) or a delete log (``deletes``); see ``query`` for the body. Answers
+  ``{"result": true, ..., "data": {"records": [...]}}`` (or ``data: [...]``, ``CSQuirks``;
+  the delete logs always ``data.records``).
 
 Each request goes through, in order (first match answers):
 
@@ -16,18 +18,21 @@ Each request goes through, in order (first match answers):
    ``GS_APIG_2401`` "Invalid access key" (px-api.md §8.1);
 3. ``faults.latency_ms``;
 4. the quota: ``requests_per_minute`` in a sliding 60 s window, else 429 with ``Retry-After``
-   (``cs_ratelimit``);
+   (``ratelimit``);
 5. the PX ``Faults`` that fit a gateway: ``rate_limit_per_second`` (429 ``Retry-After: 1``),
    ``reset_rate``, ``error_rate`` (500/502/503, JSON body in the CS envelope or an nginx HTML
    page), ``html_rate`` (200 ``text/html``). ``block_duplicates_ms`` and ``expire_scrolls`` do
    not apply to CS and are ignored;
-6. routing: unknown path 404, wrong method 405, unknown object 400 ``GSOBJ_1002``;
+6. routing: unknown path 404, wrong method 405 (the list is GET, the rest POST), describe or
+   list 404 under ``CSQuirks.describe_unavailable`` / ``list_unavailable``, malformed JSON
+   400, query of an unknown object 400 ``GSOBJ_1002``, of a missing high-volume log
+   ``OBJECT_NOT_FOUND``;
 7. the endpoint; then ``truncate_rate`` may cut a 200 JSON body in half (honest
    ``Content-Length``, connection closed).
 
-Every answer is in the CS envelope (``cs_errors``) with a ``requestId`` UUID drawn from an RNG
-seeded by the tenant's seed. Every request is logged as a ``CSRequestRecord`` before its answer
-is written.
+Steps 2-7 apply to every endpoint alike. Every answer carries a ``requestId`` UUID drawn from
+an RNG seeded by the tenant's seed. Every request is logged as a ``CSRequestRecord`` before
+its answer is written.
 """
 
 from __future__ import annotations
@@ -43,27 +48,33 @@ from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import urlsplit
 
-from .cs_errors import (
+from tests.emulator.faults import Faults
+from tests.emulator.serving import LoopbackServer, ServedInBackground
+
+from .deletes import DELETE_LOG_FIELDS, DELETE_LOGS, HIGH_VOLUME_LOG
+from .errors import (
     INVALID_ACCESS_KEY,
     NO_ENTITY,
     NO_ENTITY_DESC,
     RATE_LIMITED,
     UNKNOWN_OBJECT,
     CSError,
+    ObjectNotFound,
     bad_query,
     envelope,
 )
-from .cs_query import parse_query
-from .cs_quirks import CSQuirks
-from .cs_ratelimit import RateLimiter
-from .cs_tenant import OBJECT_FIELDS, CSTenant
-from .faults import Faults
-from .serving import LoopbackServer, ServedInBackground
+from .metadata import describe, object_list
+from .objects import find_object
+from .query import parse_query
+from .quirks import CSQuirks
+from .ratelimit import RateLimiter
+from .tenant import CSTenant
 
 JSON_TYPE = "application/json;charset=UTF-8"
 ACCESS_KEY_HEADER = "accesskey"
 QUERY_PATH = re.compile(r"/v1/data/objects/query/([^/]+)")
 DESCRIBE_PATH = "/v1/meta/services/objects/describe"
+LIST_PATH = "/v1/meta/services/objects/list"
 
 #: What a proxy / maintenance page returns with a 200 (``faults.html_rate``).
 CS_HTML_PAGE = (
@@ -75,13 +86,15 @@ CS_HTML_PAGE = (
 
 @dataclass(frozen=True)
 class CSRequestRecord:
-    """One request as the emulator saw it. ``path`` includes ``/v1``; ``body`` is the parsed
-    JSON (None if absent or not JSON); ``status`` is 0 when the connection was reset."""
+    """One request as the emulator saw it. ``path`` includes ``/v1`` and no query string,
+    which is ``query`` (``"po=company&em=false"``); ``body`` is the parsed JSON (None if absent
+    or not JSON); ``status`` is 0 when the connection was reset."""
 
     method: str
     path: str
     body: Any
     status: int
+    query: str = ""
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -158,7 +171,7 @@ class CSEmulator(ServedInBackground[CSRequestRecord]):
 
     @property
     def tenant(self) -> CSTenant:
-        """The data being served (mutable: ``tenant.advance()``, ``tenant.touch()``)."""
+        """The data being served (mutable: ``advance()``, ``touch()``, ``delete()``)."""
         return self._tenant
 
     @property
@@ -198,8 +211,9 @@ class CSEmulator(ServedInBackground[CSRequestRecord]):
             body = json.loads(raw_body) if raw_body else None
         except ValueError:
             body = None
-        path = urlsplit(h.path).path
-        reply = _Reply(self, h, path, body, self._request_id())
+        url = urlsplit(h.path)
+        path = url.path
+        reply = _Reply(self, h, path, body, self._request_id(), query=url.query)
 
         if h.headers.get(ACCESS_KEY_HEADER) != self._access_key:
             return reply.error(CSError(401, INVALID_ACCESS_KEY, "Invalid access key"))
@@ -237,54 +251,58 @@ class CSEmulator(ServedInBackground[CSRequestRecord]):
         self, method: str, path: str, raw_body: bytes, body: Any, request_id: str
     ) -> tuple[int, Any]:
         match = QUERY_PATH.fullmatch(path)
-        if match is None and path != DESCRIBE_PATH:
+        if match is not None or path == DESCRIBE_PATH:
+            allowed = "POST"
+        elif path == LIST_PATH:
+            allowed = "GET"
+        else:
             raise CSError(404, None, f"No handler found for {method} {path}")
-        if method != "POST":
+        if method != allowed:
             raise CSError(405, None, f"Request method '{method}' not supported")
-        if path == DESCRIBE_PATH and self._quirks.describe_unavailable:
+        if (path == DESCRIBE_PATH and self._quirks.describe_unavailable) or (
+            path == LIST_PATH and self._quirks.list_unavailable
+        ):
             raise CSError(404, None, f"No handler found for {method} {path}")
-        if raw_body and body is None:
+        if allowed == "POST" and raw_body and body is None:
             raise bad_query("Malformed JSON request body")
         if match is not None:
-            return self._query(_object_name(match.group(1)), body, request_id)
-        return 200, envelope(request_id, data=_describe(body))
+            return self._query(match.group(1), body, request_id)
+        if path == LIST_PATH:
+            data = object_list(
+                self._tenant.objects, person_missing=self._quirks.person_missing_from_list
+            )
+        else:
+            data = describe(body, self._tenant.picklists, self._instance())
+        return 200, {"requestId": request_id, "result": True, "data": data}
 
-    def _query(self, object_name: str, body: Any, request_id: str) -> tuple[int, Any]:
-        """``POST /v1/data/objects/query/{objectName}`` (px-api.md §8.2)."""
-        query = parse_query(body, OBJECT_FIELDS[object_name])
+    def _instance(self) -> str:
+        """The ``instance`` of an OBJECT_NOT_FOUND answer: the tenant clock."""
+        return self._tenant.now.strftime("%Y-%m-%d %H:%M:%S UTC")
+
+    def _query(self, name: str, body: Any, request_id: str) -> tuple[int, Any]:
+        """``POST /v1/data/objects/query/{objectName}`` (px-api.md §8.2, coverage.md A4)."""
+        log = name.lower() if name.lower() in DELETE_LOGS else None
+        if log == HIGH_VOLUME_LOG and not self._tenant.high_volume_log:
+            raise ObjectNotFound(self._instance())
+        if log is not None:
+            key, fields = log, DELETE_LOG_FIELDS
+        else:
+            obj = find_object(name)
+            if obj is None:
+                raise CSError(400, UNKNOWN_OBJECT, f"Invalid object name: {name}")
+            key, fields = obj.name, obj.field_types
+        query = parse_query(body, fields)
         with self._tenant.lock:
-            records = query.run(self._tenant.collections[object_name])
+            records = query.run(self._tenant.collections[key])
         if not records:
             if self._quirks.empty_as_http_400:
                 raise CSError(400, NO_ENTITY, NO_ENTITY_DESC)
             return 200, envelope(request_id, error_code=NO_ENTITY, error_desc=NO_ENTITY_DESC)
+        if log is not None:  # the delete-log sample: data.records, plus two localized keys
+            answer = envelope(request_id, data={"records": records})
+            return 200, {**answer, "localizedErrorDesc": None, "localizedMessage": None}
         data: Any = records if self._quirks.data_as_list else {"records": records}
         return 200, envelope(request_id, data=data)
-
-
-def _object_name(name: str) -> str:
-    """The canonical object name (case-insensitive match), else 400 ``GSOBJ_1002``."""
-    for known in OBJECT_FIELDS:
-        if known.lower() == name.lower():
-            return known
-    raise CSError(400, UNKNOWN_OBJECT, f"Invalid object name: {name}")
-
-
-def _describe(body: Any) -> list[dict[str, Any]]:
-    """``POST /v1/meta/services/objects/describe``: every field of each requested object."""
-    names = body.get("objectNames") if isinstance(body, dict) else None
-    if not isinstance(names, list) or not names or not all(isinstance(n, str) for n in names):
-        raise bad_query("'objectNames' must be a non-empty list of object names")
-    return [
-        {
-            "objectName": canonical,
-            "fields": [
-                {"fieldName": field, "dataType": dtype}
-                for field, dtype in OBJECT_FIELDS[canonical].items()
-            ],
-        }
-        for canonical in map(_object_name, names)
-    ]
 
 
 def _encode(body: Any) -> bytes:
@@ -295,13 +313,20 @@ class _Reply:
     """Writes one answer (or none) and logs it first."""
 
     def __init__(
-        self, emulator: CSEmulator, h: _Handler, path: str, body: Any, request_id: str
+        self,
+        emulator: CSEmulator,
+        h: _Handler,
+        path: str,
+        body: Any,
+        request_id: str,
+        *,
+        query: str = "",
     ) -> None:
         self.emulator, self.h, self.path, self.body = emulator, h, path, body
-        self.request_id = request_id
+        self.request_id, self.query = request_id, query
 
     def _log(self, status: int) -> None:
-        record = CSRequestRecord(self.h.command, self.path, self.body, status)
+        record = CSRequestRecord(self.h.command, self.path, self.body, status, self.query)
         self.emulator._log(record)
 
     def error(self, error: CSError, headers: dict[str, str] | None = None) -> None:

@@ -10,7 +10,11 @@ Always-on behaviours that are not flags (they are how the emulator specifies the
 * a page with no records (filter matches nothing, OR ``offset`` past the last match) is the
   "no entity" answer below, never an empty list;
 * without ``orderBy`` records come in storage (insertion) order, and ties of an ``orderBy`` keep
-  storage order: the real order of ties is undocumented, so paginate on a unique key (``Gsid``).
+  storage order: the real order of ties is undocumented, so paginate on a unique key (``Gsid``);
+* object names: the list gives them in lower case, describe and the delete log name Company
+  and Person with a capital (``objects``), the query path takes any casing;
+* delete-log answers are always ``data.records`` (``deletes``), whatever ``data_as_list`` says;
+* objects with ``readable: false`` in the list can still be described and queried by name.
 """
 
 from __future__ import annotations
@@ -35,3 +39,13 @@ class CSQuirks:
     """``POST /v1/meta/services/objects/describe`` answers 404 (a tenant or key without the
     Data Management APIs), so a client's fallback schema can be tested (px-api.md §8.2
     "Schema discovery" is documented only via C5)."""
+
+    list_unavailable: bool = False
+    """``GET /v1/meta/services/objects/list`` answers 404, likewise (switch both flags for a
+    tenant without any metadata endpoint)."""
+
+    person_missing_from_list: bool = True
+    """``GET /v1/meta/services/objects/list`` leaves ``person`` out, the gap ST's README warns
+    of (coverage.md A1, "may leave out objects such as Person"): a client that discovers
+    objects only through the list never sees Person. Describe and query still know it. Off:
+    Person is listed like any other object."""

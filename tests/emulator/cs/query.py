@@ -16,7 +16,8 @@ What the emulator does, and where it had to choose (real behaviour unknown -> st
 client that passes here sends only well-formed queries):
 
 * ``select``: non-empty list of the object's field names; any other name is a 400. Lookup dot
-  paths (``Csm__gr.Email``, px-api.md §8.2) are not emulated: also a 400.
+  paths (``Csm__gr.Email``, px-api.md §8.2) are not emulated: also a 400. The order of the
+  keys in each answered record is the order of ``select``.
 * ``where`` is optional. Each condition needs a known ``name`` and an operator from
   ``OPERATORS``; ``value`` is a list (EQ/NE/GT/GTE/LT/LTE/CONTAINS: 1 item, BTW: 2, IN: >= 1,
   IS_NULL/IS_NOT_NULL: ignored).
@@ -26,14 +27,20 @@ client that passes here sends only well-formed queries):
 * Values are read per data type: DATETIME ``"yyyy-MM-dd HH:mm:ss"`` taken as **UTC** (the real
   API's filter time zone is undocumented, px-api.md §8.2: hence the tap's 24 h lookback) or an
   epoch-ms number; DATE ``"MM-dd-yyyy"`` (the C1 sample), ``"yyyy-MM-dd"`` or epoch ms (UTC
-  midnight); NUMBER/CURRENCY numbers or numeric strings; BOOLEAN ``true``/``false`` or
-  ``"true"``/``"false"``; the rest strings. A seconds-precision DATETIME compares with the
-  stored millisecond exactly: ``GT "… 10:00:00"`` includes 10:00:00.500.
+  midnight); NUMBER/CURRENCY/PERCENTAGE numbers or numeric strings; BOOLEAN ``true``/``false``
+  or ``"true"``/``"false"``; the rest strings. A seconds-precision DATETIME compares with the
+  stored millisecond exactly: ``GT "… 10:00:00"`` includes 10:00:00.500. An ISO-8601 value
+  (``2026-01-01T00:00:00Z``) is a 400 for a DATETIME field: only the delete logs' ``DeletedOn``
+  (type ``ISO_DATETIME``, ``deletes``) takes it, besides the documented form and epoch ms.
+* PICKLIST values are item Gsids, compared as strings. MULTISELECTDROPDOWNLIST values are
+  ``;``-joined Gsids, compared as one string: ``EQ`` needs the whole value, ``CONTAINS`` finds
+  one item (the real API's multi-select operators are undocumented: not emulated).
 * A null field value matches only IS_NULL (SQL semantics: ``NE x`` does not match null).
   String EQ/NE/IN are exact and case-sensitive, CONTAINS is a case-insensitive substring test,
   BTW is inclusive at both ends, GT/LT on strings (e.g. ``Gsid``) compare code points.
 * ``orderBy``: keys applied in the given order, ``asc``/``desc`` (case-insensitive); nulls sort
-  FIRST ascending (so last descending); ties keep storage order.
+  FIRST ascending (so last descending); ties keep storage order. ``DeletedOn`` sorts as its
+  text, which for its one fixed form (``2024-02-05T07:17:16Z``) is chronological.
 * ``limit`` 1..5000, default 100 (above 5000: 400 ``GSOBJ_1015``); ``offset`` >= 0, default 0.
 """
 
@@ -45,8 +52,10 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
-from .cs_errors import LIMIT_TOO_HIGH, CSError, bad_query
-from .cs_tenant import Record, to_ms
+from .deletes import ISO_DATETIME
+from .errors import LIMIT_TOO_HIGH, CSError, bad_query
+from .objects import NUMBER_TYPES, TEXT_TYPES
+from .values import Record, parse_instant, to_ms
 
 MAX_LIMIT = 5000
 DEFAULT_LIMIT = 100
@@ -63,8 +72,6 @@ OPERATORS = (
     "IS_NULL",
     "IS_NOT_NULL",
 )
-_ONE_VALUE = {"EQ", "NE", "GT", "GTE", "LT", "LTE", "CONTAINS"}
-_STRING_TYPES = {"GSID", "STRING", "EMAIL", "LOOKUP", "DROPDOWN"}
 
 Predicate = Callable[[Record], bool]
 
@@ -192,12 +199,14 @@ def _condition(cond: Any, fields: dict[str, str]) -> tuple[Any, Predicate]:
     if (operator == "IN" and not raw) or (operator != "IN" and len(raw) != wanted):
         raise bad_query(f"condition on {name}: {operator} takes {wanted} value(s), got {len(raw)}")
     if operator == "CONTAINS":
-        if dtype not in _STRING_TYPES or not isinstance(raw[0], str):
+        if dtype not in TEXT_TYPES or not isinstance(raw[0], str):
             raise bad_query(f"condition on {name}: CONTAINS needs a text field and a string")
         needle = raw[0].lower()
         return alias, lambda r: r.get(name) is not None and needle in str(r[name]).lower()
     values = [_coerce(name, dtype, v) for v in raw]
     test = _test(operator, values)
+    if dtype == ISO_DATETIME:  # stored as an ISO string, compared as an instant
+        return alias, lambda r: r.get(name) is not None and test(parse_instant(r[name]))
     return alias, lambda r: r.get(name) is not None and test(r[name])
 
 
@@ -229,12 +238,22 @@ _DATE_FORMATS = (
 )
 
 
+#: What a condition value of each date type may be (the 400's wording).
+_DATE_VALUES = {
+    "DATETIME": "'yyyy-MM-dd HH:mm:ss' (UTC) or epoch ms",
+    "DATE": "'MM-dd-yyyy', 'yyyy-MM-dd' or epoch ms",
+    ISO_DATETIME: "'yyyy-MM-dd HH:mm:ss' (UTC), an ISO-8601 date-time or epoch ms",
+}
+
+
 def _epoch_ms(dtype: str, value: Any) -> int | None:
-    """A DATETIME/DATE condition value as epoch ms (strings read as UTC), None if invalid."""
+    """A date condition value as epoch ms (strings without offset read as UTC), else None."""
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return int(value)
     if not isinstance(value, str):
         return None
+    if dtype == ISO_DATETIME:
+        return parse_instant(value)
     formats = [(_DATETIME_RE, "%Y-%m-%d %H:%M:%S")] if dtype == "DATETIME" else _DATE_FORMATS
     for pattern, fmt in formats:
         if pattern.fullmatch(value):
@@ -253,13 +272,12 @@ def _coerce(name: str, dtype: str, value: Any) -> Any:
 
     if value is None:
         raise fail("a value (use IS_NULL / IS_NOT_NULL for nulls)")
-    if dtype in ("DATETIME", "DATE"):
+    if dtype in _DATE_VALUES:
         ms = _epoch_ms(dtype, value)
         if ms is None:
-            raise fail("'yyyy-MM-dd HH:mm:ss' (UTC) or epoch ms" if dtype == "DATETIME" else
-                       "'MM-dd-yyyy', 'yyyy-MM-dd' or epoch ms")  # fmt: skip
+            raise fail(_DATE_VALUES[dtype])
         return ms
-    if dtype in ("NUMBER", "CURRENCY"):
+    if dtype in NUMBER_TYPES:
         if isinstance(value, (int, float)) and not isinstance(value, bool):
             return value
         try:

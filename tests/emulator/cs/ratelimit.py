@@ -7,7 +7,7 @@ boundary; a sliding window never does). The daily limit is not emulated.
 
 Refused requests do not take a slot; they are counted in ``refused``. The answer to a refused
 request is a 429 whose ``Retry-After`` is the whole number of seconds until the oldest slot frees
-(at least 1); its body (``GS_APIG_429``) is the emulator's invention (see ``cs_errors``).
+(at least 1); its body (``GS_APIG_429``) is the emulator's invention (see ``errors``).
 """
 
 from __future__ import annotations

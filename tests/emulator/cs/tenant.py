@@ -1,0 +1,315 @@
+"""One emulated Gainsight CS tenant: its records, clock and mutations.
+
+``CSTenant.generate(seed)`` builds every object of ``objects.OBJECTS`` from seeded random
+streams (``generate``), so two tenants with equal arguments are equal record for record.
+``tenant.collections`` maps each object's canonical name (``"Company"``, ``"Person"``,
+``"company_person"``, ``"activity_timeline"``, ``"renewal_forecast__gc"``...) to its records,
+plain dicts of API values (``values``), in storage order; it also holds the delete logs,
+``"record_delete_log"`` and, when the tenant has it, ``"record_delete_log_high_volume"``
+(``deletes``).
+
+Defaults: 700 companies and 2,600 people (``companies``/``people``), the other objects at their
+``ObjectDef.size`` (tens to a few hundred; ``sizes={"gsuser": 5, ...}`` overrides), 30
+deletions in the log over the last 20 days. Lookups point at records of the tenant
+(``Company.Csm`` and every ``OwnerId``/``CreatedBy`` at gsusers, ``Person.CompanyId`` at a
+company...), picklist fields at ``da_picklist`` items. The data traps are ``generate``'s.
+
+The clock is fixed (2026-11-20T12:00:00Z) unless given; nothing is created or modified after
+``now`` (due, renewal and similar business dates may lie ahead).
+
+Mutations, for incremental-sync and delete tests, all under ``lock`` (the server holds it while
+it runs a query):
+
+* ``advance(delta, touch=, new=)`` moves the clock and, for every object with a modified-date
+  field, edits ``touch`` records and adds ``new`` ones, dated inside the new period;
+* ``touch(object, n)`` edits ``n`` records now (or at ``at_ms``);
+* ``delete(object, n)`` removes ``n`` records and logs them (the only way entries are added to
+  a delete log). Lookups to a deleted record are left dangling, as a client must tolerate.
+
+Edited records are replaced by modified copies (copy-on-write): a record dict a test holds
+keeps its old values.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping
+from datetime import datetime, timedelta, timezone
+
+from .deletes import DELETE_LOG, HIGH_VOLUME_LOG, initial_deletions, log_entry
+from .generate import Category, CoreGenerator, ObjectFactory, plant_traps
+from .objects import OBJECTS, ObjectDef, find_object
+from .values import DAY_MS, Record, to_ms
+
+#: The default clock: fixed so generated data is reproducible.
+DEFAULT_NOW = datetime(2026, 11, 20, 12, 0, tzinfo=timezone.utc)
+#: How far back created and modified dates go.
+HISTORY_DAYS = 730
+#: Company and Person: made by ``CoreGenerator``, from the tenant's first random stream.
+CORE_OBJECTS = ("Company", "Person")
+#: The other objects, in the order they are made (an object after those it looks up).
+MADE_IN_ORDER = (
+    "gsuser",
+    "relationship",
+    "company_person",
+    "call_to_action",
+    "cs_task",
+    "cta_group",
+    "activity_timeline",
+    "renewal_forecast__gc",
+    "product_usage__gc",
+    "email_raw_events",
+    "internal_notes__gc",
+)
+
+
+class CSTenant:
+    """One Gainsight CS tenant. Build it with ``generate()``."""
+
+    def __init__(
+        self,
+        *,
+        seed: int,
+        now: datetime,
+        collections: dict[str, list[Record]],
+        generator: CoreGenerator,
+        factory: ObjectFactory,
+        high_volume_log: bool = False,
+    ) -> None:
+        self.seed = seed
+        self._now = now
+        #: Canonical object name -> its records, in storage order; also the delete logs.
+        self.collections = collections
+        self._gen = generator
+        self._factory = factory
+        #: Whether the tenant has ``record_delete_log_high_volume`` (else OBJECT_NOT_FOUND).
+        self.high_volume_log = high_volume_log
+        #: Held by the mutations; the server holds it while it runs a query.
+        self.lock = threading.RLock()
+
+    @classmethod
+    def generate(
+        cls,
+        seed: int = 1,
+        companies: int = 700,
+        people: int = 2600,
+        now: datetime | None = None,
+        *,
+        high_volume_log: bool = False,
+        sizes: Mapping[str, int] | None = None,
+    ) -> CSTenant:
+        """Build a tenant; equal arguments give equal data.
+
+        Args:
+            seed: Seeds every random stream of the tenant.
+            companies: Company records.
+            people: Person records.
+            now: The tenant's clock, tz-aware (default ``DEFAULT_NOW``).
+            high_volume_log: Whether the tenant has ``record_delete_log_high_volume``.
+            sizes: Record counts of other objects, by canonical name, overriding their
+                ``ObjectDef.size``.
+        """
+        now = now or DEFAULT_NOW
+        if now.tzinfo is None:
+            raise ValueError("now must be timezone-aware (UTC)")
+        now = now.astimezone(timezone.utc)
+        now_ms = to_ms(now)
+        lo = now_ms - HISTORY_DAYS * DAY_MS
+        sizes = dict(sizes or {})
+        unknown = set(sizes) - {o.name for o in OBJECTS}
+        if unknown:
+            raise ValueError(f"unknown object(s) in sizes: {', '.join(sorted(unknown))}")
+
+        # Company and Person first, from the first stream, exactly as ever.
+        gen = CoreGenerator(seed)
+        company_records = [gen.company(*gen.audit(lo, now_ms), now_ms) for _ in range(companies)]
+        company_ids = [c["Gsid"] for c in company_records]
+        person_records = [gen.person(*gen.audit(lo, now_ms), company_ids) for _ in range(people)]
+        plant_traps(gen.rng, company_records, now_ms)
+        plant_traps(gen.rng, person_records, now_ms)
+
+        collections: dict[str, list[Record]] = {o.name: [] for o in OBJECTS}
+        collections["Company"] = company_records
+        collections["Person"] = person_records
+        factory = ObjectFactory(seed, gen.gsids, collections)
+        collections["da_picklist"] = factory.picklist_rows()
+        for name in MADE_IN_ORDER:
+            obj = find_object(name)
+            assert obj is not None
+            size = sizes.get(name, obj.size)
+            records = collections[name]
+            if name == "gsuser":  # the users Company.Csm points to come first
+                for gsid in gen.csm_ids[:size]:
+                    records.append(factory.new_user(gsid, *factory.audit(lo, now_ms)))
+            while len(records) < size:
+                records.append(factory.make(name, *factory.audit(lo, now_ms)))
+            assert obj.modified_field is not None
+            plant_traps(factory.rng, records, now_ms, obj.modified_field, at_least=2)
+
+        collections[DELETE_LOG] = []
+        if high_volume_log:
+            collections[HIGH_VOLUME_LOG] = []
+        tenant = cls(
+            seed=seed,
+            now=now,
+            collections=collections,
+            generator=gen,
+            factory=factory,
+            high_volume_log=high_volume_log,
+        )
+        dated = [o.name for o in OBJECTS if o.modified_field is not None]
+        for entry in initial_deletions(factory.rng, factory.gsid, now_ms, dated):
+            obj = tenant.object_def(entry["ObjectName"])
+            tenant.collections[tenant.delete_log_of(obj)].append(entry)
+        return tenant
+
+    # -- reading --------------------------------------------------------------------------
+
+    @property
+    def now(self) -> datetime:
+        """The tenant clock (tz-aware UTC)."""
+        return self._now
+
+    @property
+    def now_ms(self) -> int:
+        """The tenant clock in epoch ms."""
+        return to_ms(self._now)
+
+    @property
+    def objects(self) -> tuple[ObjectDef, ...]:
+        """Every object of the tenant, in objects-list order (the delete logs are not ones)."""
+        return OBJECTS
+
+    @property
+    def picklists(self) -> dict[str, Category]:
+        """Picklist category name -> the category (its Gsid and items)."""
+        return self._factory.categories
+
+    def object_def(self, name: str) -> ObjectDef:
+        """The object called ``name`` (case-insensitive); KeyError if there is none."""
+        obj = find_object(name)
+        if obj is None:
+            raise KeyError(name)
+        return obj
+
+    def records(self, name: str) -> list[Record]:
+        """The records of the object called ``name`` (case-insensitive), the live list."""
+        return self.collections[self.object_def(name).name]
+
+    def delete_log_of(self, obj: ObjectDef) -> str:
+        """Which log the deletions of ``obj`` go to."""
+        return HIGH_VOLUME_LOG if obj.high_volume and self.high_volume_log else DELETE_LOG
+
+    # -- mutations ------------------------------------------------------------------------
+
+    def advance(
+        self, delta: timedelta, *, touch: int = 20, new: int = 5
+    ) -> dict[str, list[Record]]:
+        """Move the clock forward by ``delta`` and let the tenant live through it.
+
+        For each object with a modified-date field (every object but ``da_picklist``),
+        ``touch`` existing records (any, including never-modified ones) are edited with a
+        modified date inside (old now, new now], and ``new`` records are appended, created
+        and modified inside that period. Returns the touched and new records per object
+        (canonical name). Nothing is deleted: see ``delete()``.
+        """
+        if delta <= timedelta(0):
+            raise ValueError("delta must be positive")
+        with self.lock:
+            gen, factory = self._gen, self._factory
+            old_ms = self.now_ms
+            self._now += delta
+            new_ms = self.now_ms
+            changed: dict[str, list[Record]] = {}
+            for name in CORE_OBJECTS:  # the draws of Company and Person are as they always were
+                changed[name] = [
+                    self._modify(name, i, gen.between(old_ms + 1, new_ms + 1))
+                    for i in self._pick(name, touch)
+                ]
+                company_ids = [c["Gsid"] for c in self.collections["Company"]]
+                for _ in range(new):
+                    at = gen.between(old_ms + 1, new_ms + 1)
+                    record = (
+                        gen.company(at, at, new_ms)
+                        if name == "Company"
+                        else gen.person(at, at, company_ids)
+                    )
+                    self.collections[name].append(record)
+                    changed[name].append(record)
+            for obj in OBJECTS:
+                if obj.name in CORE_OBJECTS or obj.modified_field is None:
+                    continue
+                changed[obj.name] = [
+                    self._modify(obj.name, i, factory.between(old_ms + 1, new_ms + 1))
+                    for i in self._pick(obj.name, touch)
+                ]
+                for _ in range(new):
+                    at = factory.between(old_ms + 1, new_ms + 1)
+                    record = factory.make(obj.name, at, at)
+                    self.collections[obj.name].append(record)
+                    changed[obj.name].append(record)
+            return changed
+
+    def touch(self, object_name: str, n: int, at_ms: int | None = None) -> list[Record]:
+        """Edit ``n`` records of an object at ``at_ms`` (default: the clock); return them.
+
+        Raises:
+            KeyError: If there is no such object.
+            ValueError: If the object has no modified-date field (``da_picklist``).
+        """
+        obj = self.object_def(object_name)
+        if obj.modified_field is None:
+            raise ValueError(f"{obj.name} has no modified-date field to touch")
+        with self.lock:
+            at = self.now_ms if at_ms is None else at_ms
+            return [self._modify(obj.name, i, at) for i in self._pick(obj.name, n)]
+
+    def delete(self, object_name: str, n: int, at: datetime | None = None) -> list[Record]:
+        """Remove ``n`` records of an object and log them as deleted at ``at``.
+
+        The records are picked deterministically (the tenant's seeded stream). Each gets a
+        delete-log entry ``{"RecordId", "DeletedOn" (``at``, default the clock, to the
+        second), "ObjectName" (canonical name)}``, in ``record_delete_log``, or in
+        ``record_delete_log_high_volume`` for a high-volume object when the tenant has that
+        log. Returns the removed records. The real API keeps entries for 15 days; the
+        emulator keeps them all.
+
+        Raises:
+            KeyError: If there is no such object.
+            ValueError: For ``da_picklist`` (its items stay, so picklist values resolve), or
+                a naive ``at``.
+        """
+        obj = self.object_def(object_name)
+        if obj.modified_field is None:
+            raise ValueError(f"{obj.name} records are not deleted by the emulator")
+        if at is not None and at.tzinfo is None:
+            raise ValueError("at must be timezone-aware (UTC)")
+        with self.lock:
+            at_ms = self.now_ms if at is None else to_ms(at)
+            records = self.collections[obj.name]
+            picks = self._factory.rng.sample(range(len(records)), min(n, len(records)))
+            removed = [records[i] for i in picks]
+            for i in sorted(picks, reverse=True):
+                del records[i]
+            log = self.collections[self.delete_log_of(obj)]
+            log.extend(log_entry(r["Gsid"], at_ms, obj.name) for r in removed)
+            return removed
+
+    def _pick(self, name: str, n: int) -> list[int]:
+        records = self.collections[name]
+        rng = self._gen.rng if name in CORE_OBJECTS else self._factory.rng
+        return rng.sample(range(len(records)), min(n, len(records)))
+
+    def _modify(self, name: str, index: int, at_ms: int) -> Record:
+        """Replace record ``index`` by an edited copy modified at ``at_ms`` (copy-on-write)."""
+        records = self.collections[name]
+        record = dict(records[index])
+        obj = self.object_def(name)
+        assert obj.modified_field is not None
+        record[obj.modified_field] = at_ms
+        if name in CORE_OBJECTS:
+            self._gen.edit(name, record)
+        else:
+            self._factory.edit(name, record, at_ms)
+        records[index] = record
+        return record

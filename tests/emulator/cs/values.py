@@ -1,0 +1,69 @@
+"""How the CS emulator holds values: records, epoch milliseconds and ISO-8601 strings.
+
+A record is a plain dict keyed by field name, holding what the API returns for that field
+(coverage.md A, "Date values"):
+
+* DATETIME and DATE as **epoch-ms ints** (Custom Object docs; DATEs at UTC midnight);
+* NUMBER, CURRENCY and PERCENTAGE as numbers, BOOLEAN as bools;
+* GSID, LOOKUP (the referenced record's Gsid), PICKLIST (the item's Gsid) and
+  MULTISELECTDROPDOWNLIST (item Gsids joined with ``;``) as strings;
+* ``None`` (JSON ``null``) for no value.
+
+The one exception is the delete log: its ``DeletedOn`` is an ISO-8601 UTC string with whole
+seconds, ``"2024-02-05T07:17:16Z"``, as in the documented sample (coverage.md A4).
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta, timezone
+from functools import lru_cache
+from typing import Any
+
+Record = dict[str, Any]
+
+DAY_MS = 86_400_000
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+
+
+def to_ms(dt: datetime) -> int:
+    """Epoch milliseconds of a tz-aware datetime."""
+    return (dt - _EPOCH) // timedelta(milliseconds=1)
+
+
+def from_ms(ms: int) -> datetime:
+    """UTC datetime of epoch milliseconds."""
+    return _EPOCH + timedelta(milliseconds=ms)
+
+
+def iso_seconds(ms: int) -> str:
+    """``yyyy-MM-ddTHH:mm:ssZ`` of epoch ms, truncated to the second (the delete log's form)."""
+    return from_ms(ms // 1000 * 1000).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+_ISO_RE = re.compile(
+    r"(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2}:\d{2})(\.\d{1,6})?(Z|[+-]\d{2}:?\d{2})?", re.IGNORECASE
+)
+
+
+@lru_cache(maxsize=4096)
+def parse_instant(text: str) -> int | None:
+    """Epoch ms of ``yyyy-MM-dd HH:mm:ss`` or an ISO-8601 date-time, else None.
+
+    Accepted: a space or ``T`` between date and time, optional fraction, and ``Z``, ``±HH:MM``
+    or ``±HHMM``; without an offset the value is UTC (the filter time zone is undocumented).
+    """
+    match = _ISO_RE.fullmatch(text.strip())
+    if match is None:
+        return None
+    date, clock, fraction, offset = match.groups()
+    try:
+        moment = datetime.fromisoformat(f"{date}T{clock}{fraction or ''}")
+    except ValueError:  # e.g. month 13
+        return None
+    tz = timezone.utc
+    if offset and offset.upper() != "Z":
+        sign = -1 if offset[0] == "-" else 1
+        digits = offset[1:].replace(":", "")
+        tz = timezone(sign * timedelta(hours=int(digits[:2]), minutes=int(digits[2:])))
+    return to_ms(moment.replace(tzinfo=tz))
