@@ -4,8 +4,9 @@
 
 Runs `meltano install` and `meltano run tap-gainsight target-duckdb` from this project
 against the PX and CS emulators (default-sized tenants), with `start_date` that many days
-before the tenants' clock, into a DuckDB file of its own. Expected: every entity and CS
-record, whatever `start_date` says, and the events dated from `start_date` on. Prints both
+before the tenants' clock, into a DuckDB file of its own. Expected: every entity, every
+record of every CS object and every deletion of its delete log, whatever `start_date` says,
+and the events dated from `start_date` on. Prints both
 per stream and exits 1 if any differs.
 """
 
@@ -20,25 +21,23 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tap_gainsight.cs.objects import CS_OBJECTS  # noqa: E402
 from tap_gainsight.px.entities import PX_ENTITY_ENDPOINTS  # noqa: E402
 from tap_gainsight.px.events import PX_EVENT_ENDPOINTS  # noqa: E402
 from tap_gainsight.timestamps import to_epoch_ms  # noqa: E402
 from tests.emulator import Emulator, Tenant  # noqa: E402
 from tests.emulator.cs import CSEmulator, CSTenant  # noqa: E402
 from tests.meltano_project import install_plugins, meltano, meltano_env  # noqa: E402
-from tests.test_warehouse_duckdb import table_counts  # noqa: E402
+from tests.test_warehouse_duckdb import cs_held_counts, table_counts  # noqa: E402
 
 PX_KEY, CS_KEY, SEED = "completeness-key", "completeness-cs-key", 11
 
 
 def expected_rows(px: Tenant, cs: CSTenant, since_ms: int) -> dict[str, int]:
-    """Every entity and CS record, and the events from `since_ms` on."""
+    """Every entity, CS record and deletion, and the events from `since_ms` on."""
     rows = {e.name: len(px.collections[e.path]) for e in PX_ENTITY_ENDPOINTS}
     for endpoint in PX_EVENT_ENDPOINTS:
         rows[endpoint.name] = sum(1 for r in px.collections[endpoint.path] if r["date"] >= since_ms)
-    rows |= {o.name: len(cs.collections[o.object_name]) for o in CS_OBJECTS}
-    return rows
+    return rows | cs_held_counts(cs)
 
 
 def main() -> int:

@@ -32,7 +32,12 @@ def setting_kind(schema: dict[str, t.Any]) -> str:
         return "options"
     if schema.get("format") == "date-time":
         return "date_iso8601"
-    for json_type, kind in (("boolean", "boolean"), ("integer", "integer"), ("object", "object")):
+    for json_type, kind in (
+        ("boolean", "boolean"),
+        ("integer", "integer"),
+        ("object", "object"),
+        ("array", "array"),
+    ):
         if json_type in types:
             return kind
     return "string"

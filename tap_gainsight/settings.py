@@ -210,6 +210,18 @@ CONFIG_SCHEMA = th.PropertiesList(
         description="Gainsight CS REST API access key, sent as the accesskey header.",
     ),
     th.Property(
+        "cs_objects",
+        th.ArrayType(th.StringType),
+        title="CS objects",
+        description=(
+            'The CS objects to read, by API name (case does not matter), e.g. ["Company", '
+            '"Person", "activity_timeline", "renewal_forecast__gc"]: exactly these, '
+            "SYSTEM or unreadable ones included if named. Default: every readable STANDARD and "
+            "CUSTOM object the objects list gives, with Company and Person always. The delete "
+            "log (deleted_records) is read in either case."
+        ),
+    ),
+    th.Property(
         "cs_requests_per_minute",
         th.IntegerType(minimum=1),
         default=DEFAULT_CS_REQUESTS_PER_MINUTE,

@@ -13,11 +13,14 @@ from typing_extensions import override
 
 from tap_gainsight.client import GainsightStream
 from tap_gainsight.cs import client as cs_client
+from tap_gainsight.cs.deletes import DeletedRecordsStream
 from tap_gainsight.cs.objects import discover_cs_streams
+from tap_gainsight.cs.objects import probe_stream as cs_probe_stream
 from tap_gainsight.errors import EXPLAINED_FAILURES
 from tap_gainsight.output import SingerOutput
 from tap_gainsight.progress import SyncTotals
 from tap_gainsight.px.entities import PX_ENTITY_ENDPOINTS
+from tap_gainsight.px.entities import probe_stream as px_probe_stream
 from tap_gainsight.px.events import PX_EVENT_ENDPOINTS
 from tap_gainsight.rate_limit import RequestLimiter
 from tap_gainsight.settings import (
@@ -93,13 +96,13 @@ class TapGainsight(Tap):
             validate_config=True,
             setup_mapper=False,  # no catalog, so no schema, so no attribute-model requests
         )
-        probes = [("API key", "accounts")] if has_px_credentials(tap.config) else []
+        probes: list[tuple[str, GainsightStream]] = []
+        if has_px_credentials(tap.config):
+            probes.append(("API key", px_probe_stream(tap)))
         if has_cs_credentials(tap.config):
-            probes.append(("CS access key", "companies"))
+            probes.append(("CS access key", cs_probe_stream(tap)))
         failed = False
-        for key, stream_name in probes:
-            stream = tap.streams[stream_name]
-            assert isinstance(stream, GainsightStream)
+        for key, stream in probes:
             try:
                 stream.probe()
             except EXPLAINED_FAILURES as failure:
@@ -124,7 +127,7 @@ class TapGainsight(Tap):
             streams += [endpoint.build(self) for endpoint in PX_ENTITY_ENDPOINTS]
             streams += [endpoint.build(self) for endpoint in PX_EVENT_ENDPOINTS]
         if has_cs_credentials(self.config):
-            streams += discover_cs_streams(self)
+            streams += [*discover_cs_streams(self), DeletedRecordsStream(self)]
         return streams
 
 

@@ -9,8 +9,9 @@ import duckdb
 
 from tap_gainsight.px.entities import PX_ENTITY_ENDPOINTS
 from tap_gainsight.px.events import PX_EVENT_ENDPOINTS
-from tests.conftest import API_KEY, SEED
+from tests.conftest import API_KEY, CS_ACCESS_KEY, SEED
 from tests.emulator import Emulator, Tenant, TenantSize
+from tests.emulator.cs import CSEmulator, CSTenant
 from tests.meltano_project import install_plugins, meltano, meltano_env
 
 HOUR_MS = 3_600_000
@@ -162,3 +163,46 @@ def test_duckdb_load_then_incremental_run(tmp_path) -> None:
             values = new_field_values(tenant, path, key, field)
             assert loaded == {k: values[k] for k in loaded}, table
             assert len(loaded) == resent[table] > 0, table
+
+
+#: CS stream names that differ from the object's.
+CS_RENAMED = {"Company": "companies", "Person": "people"}
+
+
+def cs_held_counts(tenant: CSTenant) -> dict[str, int]:
+    """Rows a CS load holds: every readable standard and custom object, and the delete log."""
+    counts = {
+        CS_RENAMED.get(o.name, o.name): len(tenant.records(o.name))
+        for o in tenant.objects
+        if o.object_type in {"STANDARD", "CUSTOM"} and o.readable
+    }
+    logs = ("record_delete_log", "record_delete_log_high_volume")
+    counts["deleted_records"] = sum(len(tenant.collections.get(log, [])) for log in logs)
+    return counts
+
+
+def test_duckdb_load_of_every_cs_object_and_the_delete_log(tmp_path) -> None:
+    tenant = CSTenant.generate(seed=SEED)
+    warehouse = tmp_path / "cs.duckdb"
+    with CSEmulator(tenant, access_key=CS_ACCESS_KEY, requests_per_minute=None) as emulator:
+        settings = {
+            "cs_api_url": emulator.base_url,
+            "cs_access_key": CS_ACCESS_KEY,
+            "cs_requests_per_minute": 100_000,
+            "flattening_enabled": "true",
+            "flattening_max_depth": 1,
+        }
+        env = meltano_env(tmp_path, settings, TARGET_DUCKDB_FILEPATH=str(warehouse))
+        install_plugins(env, "tap-gainsight", "target-duckdb")
+        meltano("run", "tap-gainsight", "target-duckdb", env=env)
+
+    assert table_counts(warehouse) == cs_held_counts(tenant)
+    columns = dict(
+        query(
+            warehouse,
+            "select column_name, data_type from information_schema.columns "
+            "where table_schema = 'gainsight' and table_name = 'renewal_forecast__gc'",
+        )
+    )
+    assert columns["renewal_date__gc"].startswith("TIMESTAMP")
+    assert columns["committed__gc"] == "BOOLEAN"

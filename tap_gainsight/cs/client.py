@@ -141,10 +141,21 @@ class CSStream(GainsightStream):
         msg = f"{self.path} answered without data records (got {keys})."
         raise UnexpectedResponseError(msg)
 
-    def post(self, path: str, body: dict[str, t.Any]) -> requests.Response:
-        """Send one `POST` (paced, retried, validated) outside the paging loop."""
+    def call(
+        self,
+        method: str,
+        path: str,
+        *,
+        body: dict[str, t.Any] | None = None,
+        params: dict[str, str] | None = None,
+    ) -> requests.Response:
+        """Send one request (paced, retried, validated) outside the paging loop."""
         prepared = self.build_prepared_request(
-            method="POST", url=f"{self.url_base}{path}", json=body, headers=self.http_headers
+            method=method,
+            url=f"{self.url_base}{path}",
+            json=body,
+            params=params,
+            headers=self.http_headers,
         )
         return self.retrying(self.send_request)(prepared, None)
 

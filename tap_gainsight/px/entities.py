@@ -175,3 +175,9 @@ PX_ENTITY_ENDPOINTS: tuple[EntityEndpoint, ...] = (
     USER_ATTRIBUTES,
     ACCOUNT_ATTRIBUTES,
 )
+
+
+def probe_stream(tap: Tap) -> PXStream:
+    """The `accounts` stream, whose one-record page is what `--test` asks for."""
+    (accounts,) = [e for e in PX_ENTITY_ENDPOINTS if e.name == "accounts"]
+    return accounts.build(tap)

@@ -1,0 +1,159 @@
+"""`deleted_records`: the CS delete log, so that a warehouse can drop what Gainsight deleted.
+
+`POST /v1/data/objects/query/record_delete_log` (and `record_delete_log_high_volume`, which
+a tenant may not have: `OBJECT_NOT_FOUND` then means an empty log) lists `{RecordId,
+DeletedOn, ObjectName}`, `DeletedOn` an ISO-8601 string unlike every other CS date
+(coverage.md, A4). Each log is a partition with a bookmark of its own, read in
+`(DeletedOn, RecordId)` keyset order from the bookmark less `cs_lookback_hours`. Gainsight
+keeps deletions 15 days: a bookmark older than that may have missed some, which the run says.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import typing as t
+from functools import cached_property
+
+from typing_extensions import override
+
+from tap_gainsight.cs.client import CS_MAX_LIMIT, CSStream
+from tap_gainsight.cs.keyset import (
+    FILTER_DATETIME_FORMAT,
+    KeysetPage,
+    KeysetPaginator,
+    KeysetPosition,
+    where_clause,
+)
+from tap_gainsight.responses import response_body
+from tap_gainsight.settings import DEFAULT_CS_LOOKBACK_HOURS
+from tap_gainsight.timestamps import parse_setting_datetime
+
+if t.TYPE_CHECKING:
+    from collections.abc import Iterable
+
+    import requests
+    from singer_sdk.helpers.types import Context
+
+DELETE_LOGS = ("record_delete_log", "record_delete_log_high_volume")
+#: How long the API keeps deletions (Retrieve Deleted Data API).
+RETENTION = dt.timedelta(days=15)
+DATE_FIELD, RECORD_ID = "DeletedOn", "RecordId"
+#: The answer of a tenant without the log asked for (coverage.md, A1 "Empty and error replies").
+NOT_FOUND = "OBJECT_NOT_FOUND"
+
+
+def delete_date_filter(value: t.Any) -> t.Any:
+    """A `DeletedOn` as the documented filter format (`yyyy-MM-dd HH:mm:ss`, whole seconds).
+
+    The log's dates are whole seconds in the documented sample, so the keyset's `EQ` on a
+    second is exact; an epoch-ms value (tolerated, in case the API sends one) is formatted
+    the same way.
+    """
+    if isinstance(value, int):
+        moment = dt.datetime.fromtimestamp(value / 1000, tz=dt.timezone.utc)
+    else:
+        moment = parse_setting_datetime(str(value))
+    return moment.strftime(FILTER_DATETIME_FORMAT)
+
+
+class DeletedRecordsStream(CSStream):
+    """Every deletion the CS delete logs hold, keyed by `(ObjectName, RecordId)`."""
+
+    name = "deleted_records"
+    path = "/v1/data/objects/query/{delete_log}"
+    primary_keys = ("ObjectName", RECORD_ID)
+    replication_key = DATE_FIELD
+    is_sorted = True
+    check_sorted = False  # the lookback re-reads behind the bookmark on purpose
+    page_limit: int = CS_MAX_LIMIT
+
+    @property
+    @override
+    def partitions(self) -> list[dict]:
+        return [{"delete_log": log} for log in DELETE_LOGS]
+
+    @cached_property
+    @override
+    def page_size(self) -> int:
+        return self.page_limit
+
+    @override
+    def request_records(self, context: Context | None) -> Iterable[dict]:
+        log = (context or {}).get("delete_log", DELETE_LOGS[0])
+        bookmark = self.bookmark(context)
+        self._since = None
+        if bookmark is not None:
+            hours = self.config.get("cs_lookback_hours", DEFAULT_CS_LOOKBACK_HOURS)
+            self._since = bookmark - dt.timedelta(hours=hours)
+            age = dt.datetime.now(dt.timezone.utc) - bookmark
+            if age > RETENTION:
+                self.logger.warning(
+                    "%s: the bookmark %s is %d days old, but Gainsight keeps deletions only "
+                    "15 days: deletions before the last 15 days may have been missed. To "
+                    "recover, run a full refresh of the CS objects concerned (e.g. "
+                    "`meltano run --full-refresh tap-gainsight <loader>` with only them "
+                    "selected) and drop the warehouse rows it no longer returns.",
+                    log,
+                    bookmark.isoformat(),
+                    age.days,
+                )
+        self._absent = False
+        self.logger.info(
+            "Reading the deletions of %s %s.",
+            log,
+            f"since {self._since.isoformat()}" if self._since else "it holds",
+        )
+        yield from super().request_records(context)
+
+    _since: dt.datetime | None = None
+    _absent = False
+
+    @override
+    def get_new_paginator(self) -> KeysetPaginator:
+        self._position = KeysetPosition(DATE_FIELD, RECORD_ID)
+        self._paginator = KeysetPaginator(
+            self.page_size,
+            self.records_of,
+            self._position,
+            dated=True,
+            null_pass=False,
+            key_field=RECORD_ID,
+        )
+        return self._paginator
+
+    @override
+    def prepare_request_payload(
+        self, context: Context | None, next_page_token: KeysetPage | None
+    ) -> dict[str, t.Any]:
+        page = next_page_token or self._paginator.current_value
+        where = where_clause(page, DATE_FIELD, self._since, delete_date_filter, RECORD_ID)
+        return {
+            "select": [RECORD_ID, DATE_FIELD, "ObjectName"],
+            **({"where": where} if where is not None else {}),
+            "orderBy": {DATE_FIELD: "asc", RECORD_ID: "asc"},
+            "limit": self.page_size,
+        }
+
+    @override
+    def validate_response(self, response: requests.Response) -> None:
+        try:
+            body = response_body(response)
+        except ValueError:
+            body = None
+        if isinstance(body, dict) and NOT_FOUND in (body.get("title"), body.get("errorCode")):
+            # The tenant has no such log (the high-volume one is not in every tenant).
+            self._absent = True
+            self.logger.info("%s: the tenant has no such log; nothing to read.", self.path)
+            return
+        super().validate_response(response)
+
+    @override
+    def records_of(self, response: requests.Response) -> list[dict]:
+        if self._absent:
+            return []
+        return super().records_of(response)
+
+    @override
+    def post_process(self, row: dict, context: Context | None = None) -> dict | None:
+        self._position.advance(row)
+        return super().post_process(row, context)
