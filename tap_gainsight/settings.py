@@ -25,9 +25,9 @@ DEFAULT_REGION = "us"
 DEFAULT_PAGE_SIZE = 1000
 #: Event history read when neither state nor `start_date` says otherwise.
 DEFAULT_HISTORY = dt.timedelta(days=190)
-#: A week per event request: a daily incremental run is one request per event type, a year of
-#: history about 53, and a scroll that has to be restarted re-reads at most a week.
-DEFAULT_EVENT_WINDOW_DAYS = 7
+#: The largest window the API accepts: the fewest requests. A big window is read as
+#: concurrent slices when its first page's `totalHits` says it is worth it (`px/events.py`).
+DEFAULT_EVENT_WINDOW_DAYS = 190
 #: Events can reach PX after their `date`; each run re-reads this much before its bookmark.
 DEFAULT_LOOKBACK_MINUTES = 60
 #: A tenth of the API's ~200 requests/s, which the subscription's other integrations share.
@@ -98,9 +98,10 @@ CONFIG_SCHEMA = th.PropertiesList(
         default=DEFAULT_EVENT_WINDOW_DAYS,
         title="Event window (days)",
         description=(
-            "Days of events asked for per request window, 1 to 190 (the API refuses longer "
-            "ranges). Shorter windows keep each scroll short; longer ones save requests on "
-            "quiet tenants."
+            "Longest window of events asked for per scroll, 1 to 190 days (the API refuses "
+            "longer ranges). The default reads each 190 days in one scroll, or, where the "
+            "first page's totalHits shows many pages, in up to max_concurrency slices read at "
+            "once; a shorter bound makes more, smaller scrolls."
         ),
     ),
     th.Property(

@@ -42,3 +42,15 @@ def plan_windows(start: dt.datetime, end: dt.datetime, days: int) -> tuple[Windo
         windows.append(Window(start, min(start + length, end)))
         start = windows[-1].end
     return tuple(windows)
+
+
+def split_window(window: Window, parts: int) -> tuple[Window, ...]:
+    """Cut a window into `parts` consecutive slices of equal length (to the millisecond).
+
+    Slices share their edges like the windows of `plan_windows`, so an event dated on an
+    edge belongs to exactly one slice.
+    """
+    step = (window.end - window.start) / max(parts, 1)
+    step = max(dt.timedelta(milliseconds=1), step - step % dt.timedelta(milliseconds=1))
+    edges = [window.start + step * n for n in range(parts) if window.start + step * n < window.end]
+    return tuple(Window(lo, hi) for lo, hi in zip(edges, [*edges[1:], window.end], strict=True))

@@ -16,7 +16,9 @@ def messages(caplog, pattern: str) -> list[str]:
 def test_plan_progress_and_summaries(shared_emulator, caplog, monkeypatch) -> None:
     monkeypatch.setattr("tap_gainsight.progress.REPORT_EVERY_SECONDS", 0.0)
     start = shared_emulator.tenant.now - dt.timedelta(days=400)
-    config = px_config(shared_emulator, start_date=start.isoformat(), page_size=100)
+    config = px_config(
+        shared_emulator, start_date=start.isoformat(), page_size=100, event_window_days=7
+    )
     result = run_sync(config, streams=["page_view_events", "features"])
 
     (plan,) = messages(caplog, r"^Reading events dated")

@@ -231,7 +231,7 @@ def test_first_run_without_start_date_reads_the_last_190_days() -> None:
     windows = stream.plan(None)
     assert windows[-1].end == stream.sync_end
     assert windows[0].start == stream.sync_end - dt.timedelta(days=190)
-    assert len(windows) == 28  # 190 days in windows of the default 7
+    assert len(windows) == 1  # 190 days: one window of the default (the largest)
 
 
 def test_bookmark_less_lookback_wins_over_start_date() -> None:
@@ -270,3 +270,39 @@ def test_event_window_outside_1_to_190_days_is_a_config_error(days: int) -> None
     with pytest.raises(ConfigValidationError) as failure:
         TapGainsight(config={"api_key": "k", "event_window_days": days}, parse_env_config=False)
     assert any("event_window_days" in error for error in failure.value.errors)
+
+
+def test_a_big_window_is_read_as_concurrent_slices_like_a_serial_read(emulator, caplog) -> None:
+    emulator.faults.latency_ms = 10
+    start = emulator.tenant.now - dt.timedelta(days=150)
+    config = px_config(emulator, start_date=start.isoformat(), page_size=20)
+    streams = ["page_view_events", "lead_events"]
+
+    serial = run_sync({**config, "max_concurrency": 1}, streams=streams)
+    serial_requests = len(emulator.requests)
+    emulator.reset_log()
+    caplog.clear()
+    sliced = run_sync({**config, "max_concurrency": 4}, streams=streams)
+
+    split = [r.getMessage() for r in caplog.records if "slices at once" in r.getMessage()]
+    assert len(split) == 2, "each 150-day window of ~600 events (30 pages) is sliced"
+    assert all("as 4 slices" in line for line in split)
+    assert 2 <= emulator.most_in_flight <= 4, "slices were not read at once, or too many were"
+    for stream in streams:
+        assert sliced.records[stream] == serial.records[stream], f"{stream}: order differs"
+    assert sliced.states == serial.states, "every STATE, in place, as a serial read"
+    # Slicing costs the dropped first page and at most one partial page per extra slice.
+    assert serial_requests < len(emulator.requests) <= serial_requests + 2 * 4
+
+
+def test_a_small_window_or_one_without_total_hits_stays_one_scroll(emulator, caplog) -> None:
+    start = emulator.tenant.now - dt.timedelta(days=150)
+    config = px_config(emulator, start_date=start.isoformat(), page_size=20, max_concurrency=4)
+    run_sync({**config, "page_size": 1000}, streams=["page_view_events"])
+    page_views = [r for r in emulator.requests if r.path == "/events/pageView"]
+    assert len(page_views) == 1, "one page of 600 events: one request"
+    emulator.quirks.omit_total_hits = True
+    emulator.reset_log()
+    run_sync(config, streams=["page_view_events"])
+    assert "slices at once" not in caplog.text
+    assert emulator.most_in_flight == 1

@@ -7,7 +7,7 @@ import itertools
 
 import pytest
 
-from tap_gainsight.windows import MAX_WINDOW_DAYS, Window, plan_windows
+from tap_gainsight.windows import MAX_WINDOW_DAYS, Window, plan_windows, split_window
 
 UTC = dt.timezone.utc
 
@@ -65,3 +65,19 @@ def test_window_prints_as_a_half_open_range() -> None:
     assert str(Window(at(2025, 1, 1), at(2025, 1, 2))) == (
         "[2025-01-01T00:00:00+00:00, 2025-01-02T00:00:00+00:00)"
     )
+
+
+@pytest.mark.parametrize("parts", [1, 2, 3, 4, 7])
+def test_split_window_covers_it_in_equal_contiguous_slices(parts) -> None:
+    window = Window(
+        dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc),
+        dt.datetime(2026, 6, 1, 0, 0, 0, 1000, tzinfo=dt.timezone.utc),
+    )
+    slices = split_window(window, parts)
+    assert len(slices) == parts
+    assert slices[0].start == window.start
+    assert slices[-1].end == window.end
+    assert all(a.end == b.start for a, b in itertools.pairwise(slices))
+    assert all(s.start.microsecond % 1000 == 0 for s in slices), "edges on whole milliseconds"
+    lengths = {s.end - s.start for s in slices[:-1]}
+    assert len(lengths) <= 1

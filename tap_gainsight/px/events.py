@@ -10,25 +10,36 @@ lose one that shares it.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import typing as t
+from contextlib import closing
 from dataclasses import dataclass
 from functools import cached_property
 
 from typing_extensions import override
 
+from tap_gainsight.prefetch import prefetch_in_order
 from tap_gainsight.px.pagination import ScrollPage, ScrollPaginator
-from tap_gainsight.px.scrolling import ScrollingStream
+from tap_gainsight.px.scrolling import ScrollingStream, ScrollReader
 from tap_gainsight.settings import (
     DEFAULT_EVENT_WINDOW_DAYS,
     DEFAULT_HISTORY,
     DEFAULT_LOOKBACK_MINUTES,
 )
 from tap_gainsight.timestamps import parse_setting_datetime, to_epoch_ms
-from tap_gainsight.windows import Window, plan_windows
+from tap_gainsight.windows import Window, plan_windows, split_window
 
 if t.TYPE_CHECKING:
+    from collections.abc import Callable, Iterable, Iterator
+
     from singer_sdk import Tap
     from singer_sdk.helpers.types import Context
+
+
+#: A window of fewer pages than this is read as one scroll: slicing it would save no time.
+MIN_PAGES_TO_SPLIT = 8
+#: Pages a slice should hold at least, so that its last, partial page costs little.
+MIN_PAGES_PER_SLICE = 4
 
 
 class EventStream(ScrollingStream):
@@ -97,10 +108,59 @@ class EventStream(ScrollingStream):
     @override
     def scrolls(self, context: Context | None) -> list[ScrollPaginator]:
         # One scroll per window: windows are independent, so several can be read at once.
-        return [
-            ScrollPaginator(self.page_size, self.records_of, start_value=ScrollPage(window=window))
-            for window in self._windows
+        return [self.window_scroll(window) for window in self._windows]
+
+    def window_scroll(self, window: Window) -> ScrollPaginator:
+        """A scroll over one window's events."""
+        return ScrollPaginator(
+            self.page_size, self.records_of, start_value=ScrollPage(window=window)
+        )
+
+    @override
+    def sources(self, context: Context | None) -> list[Callable[[], Iterable[list[dict]]]]:
+        return [functools.partial(self.window_pages, window, context) for window in self._windows]
+
+    def window_pages(self, window: Window, context: Context | None) -> Iterator[list[dict]]:
+        """The pages of one window: its own scroll, or concurrent slices if it is big.
+
+        The first page's `totalHits` says how big the window is. A window of a few pages is
+        read on as it is; a bigger one is cut into up to `max_concurrency` slices of equal
+        length read at once (the first page, one request, is then dropped: its records open
+        the first slice). The slices' pages come in date order, so records and state are
+        those of a serial read. Without `totalHits` the window is read on as it is.
+        """
+        reader = ScrollReader(self, self.window_scroll(window), context)
+        pages = reader.pages()
+        first = next(pages, [])
+        parts = self.slices_for(reader.total_hits)
+        if parts <= 1:
+            yield first
+            yield from pages
+            return
+        pages.close()
+        self.logger.info(
+            "%s window %s holds %d events: reading it as %d slices at once.",
+            self.name,
+            window,
+            reader.total_hits,
+            parts,
+        )
+        slices = [
+            ScrollReader(self, self.window_scroll(piece), context).pages
+            for piece in split_window(window, parts)
         ]
+        with closing(prefetch_in_order(slices, workers=parts)) as pages_of_each:
+            for slice_pages in pages_of_each:
+                yield from slice_pages
+
+    def slices_for(self, total_hits: int | None) -> int:
+        """How many concurrent slices a window of `total_hits` events is worth."""
+        if total_hits is None or self.max_concurrency <= 1:
+            return 1
+        pages = -(-total_hits // self.page_size)
+        if pages < MIN_PAGES_TO_SPLIT:
+            return 1
+        return min(self.max_concurrency, pages // MIN_PAGES_PER_SLICE)
 
     _windows: tuple[Window, ...] = ()
 

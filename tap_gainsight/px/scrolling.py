@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import typing as t
 from contextlib import closing
 from functools import cached_property
@@ -11,10 +12,11 @@ from typing_extensions import override
 from tap_gainsight.errors import RecordsOutOfOrderError
 from tap_gainsight.prefetch import prefetch_in_order
 from tap_gainsight.px.client import PXStream
+from tap_gainsight.responses import response_body
 from tap_gainsight.settings import DEFAULT_MAX_CONCURRENCY
 
 if t.TYPE_CHECKING:
-    from collections.abc import Iterable, Iterator, Sequence
+    from collections.abc import Callable, Generator, Iterable, Sequence
 
     import requests
     from singer_sdk.helpers.types import Context
@@ -78,14 +80,20 @@ class ScrollReader:
         self.paginator = paginator
         self._context = context
         self._position = ScrollPosition(stream.replication_key or "", stream.key_field)
+        #: The first page's `totalHits`: the scroll's size, where the API says it.
+        self.total_hits: int | None = None
 
-    def pages(self) -> Iterator[list[dict]]:
+    def pages(self) -> Generator[list[dict], None, None]:
         """Request the scroll's pages and yield their new records, page by page."""
         stream, context = self.stream, self._context
         send = stream.retrying(stream.send_request, self._request_for_retry)
         while not self.paginator.finished:
             request = stream.prepared_request(context, self.paginator.current_value)
-            response = send(request, context)
+            with stream.in_flight:
+                response = send(request, context)
+            if self.total_hits is None:
+                total_hits = response_body(response).get("totalHits")
+                self.total_hits = total_hits if isinstance(total_hits, int) else None
             try:
                 records = self._position.admit(stream.records_of(response))
             except RecordsOutOfOrderError as error:
@@ -129,15 +137,21 @@ class ScrollingStream(PXStream):
         """Requests this stream may have in flight at once."""
         return int(self.config.get("max_concurrency", DEFAULT_MAX_CONCURRENCY))
 
+    @cached_property
+    def in_flight(self) -> threading.BoundedSemaphore:
+        """Held by each request of this stream: at most `max_concurrency` at once."""
+        return threading.BoundedSemaphore(self.max_concurrency)
+
+    def sources(self, context: Context | None) -> list[Callable[[], Iterable[list[dict]]]]:
+        """The page sources of one sync, in the order their records are emitted."""
+        return [ScrollReader(self, paginator, context).pages for paginator in self.scrolls(context)]
+
     #: Number (from 0) of the scroll being emitted, for progress lines.
     scroll_number = 0
 
     @override
     def request_records(self, context: Context | None) -> Iterable[dict]:
-        readers = [ScrollReader(self, paginator, context) for paginator in self.scrolls(context)]
-        pages_of_each = prefetch_in_order(
-            [reader.pages for reader in readers], workers=self.max_concurrency
-        )
+        pages_of_each = prefetch_in_order(self.sources(context), workers=self.max_concurrency)
         # Closing stops the workers at once, whether the sync ends, fails or is cut short.
         with closing(pages_of_each), self.get_http_request_counter() as request_counter:
             request_counter.with_context(context)
