@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import threading
 import typing as t
 from functools import cached_property
@@ -13,6 +14,7 @@ import requests
 from singer_sdk import RESTStream, SchemaDirectory, StreamSchema, metrics
 from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
 from singer_sdk.helpers.conform import TypeConformanceLevel
+from singer_sdk.singerlib import RecordMessage
 from singer_sdk.singerlib.catalog import REPLICATION_FULL_TABLE
 from singer_sdk.streams.rest import PageContext
 from typing_extensions import override
@@ -38,8 +40,7 @@ from tap_gainsight.settings import (
 from tap_gainsight.timestamps import epoch_ms_to_rfc3339, parse_setting_datetime
 
 if t.TYPE_CHECKING:
-    import datetime as dt
-    from collections.abc import Callable, Iterable
+    from collections.abc import Callable, Generator, Iterable
 
     from singer_sdk.helpers.types import Context
     from singer_sdk.mapper import StreamMap
@@ -313,6 +314,30 @@ class GainsightStream(RESTStream[t.Any]):
         # Always the mapper's current maps: `NewFields` registers a grown schema there, and
         # the SDK's own property would keep the maps it saw first.
         return self._tap.mapper.stream_maps[self.name]
+
+    @cached_property
+    def _every_property_selected(self) -> bool:
+        return all(self.mask.values())
+
+    @override
+    def _generate_record_messages(self, record: dict) -> Generator[RecordMessage, None, None]:
+        # The SDK (0.54) walks each record to pop deselected properties, then conforms its
+        # types. Types are conformed in `post_process` here (TYPE_CONFORMANCE_LEVEL NONE),
+        # and when the catalog selects every property there is nothing to pop: the walk was
+        # over a quarter of the tap's time (docs/benchmarks.md). A partial selection takes
+        # the SDK's own path. tests/test_sdk_contract.py fails if the SDK's method changes.
+        if not self._every_property_selected:
+            yield from super()._generate_record_messages(record)
+            return
+        for stream_map in self.stream_maps:
+            mapped = stream_map.transform(record)
+            if mapped is not None:
+                yield RecordMessage(
+                    stream=stream_map.stream_alias,
+                    record=mapped,
+                    version=self._stream_version,
+                    time_extracted=dt.datetime.now(dt.timezone.utc),
+                )
 
     @override
     def post_process(self, row: dict, context: Context | None = None) -> dict | None:
