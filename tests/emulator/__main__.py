@@ -8,6 +8,13 @@ is generated, its events indexed and encoded (``Emulator.warm_up``) and the serv
 ``--events-per-day`` override parts of it, e.g. a throughput benchmark's million events::
 
     python -m tests.emulator --history-days 400 --events-per-day 230
+
+``--event-weights`` gives event types means of their own: each named type's mean per day is
+``--events-per-day`` times its weight (1 for a type not named). Types are named by the last
+part of their path (``pageView`` for ``/events/pageView``, ``responses`` for
+``/survey/responses``) or by the whole path; e.g. page views 20 times as frequent as leads::
+
+    python -m tests.emulator --events-per-day 100 --event-weights pageView=20,lead=1,email=0.05
 """
 
 from __future__ import annotations
@@ -16,13 +23,21 @@ import argparse
 import dataclasses
 import datetime as dt
 import gc
+import math
 import sys
 from collections.abc import Callable
 
 from .faults import Faults
 from .server import Emulator
 from .serving import serve_until_signalled
-from .tenant import Tenant, TenantSize
+from .tenant import EVENT_PATHS, Tenant, TenantSize
+
+#: ``--event-weights`` names: the last part of each event path, and the path itself.
+EVENT_NAMES: dict[str, str] = {
+    **{path.rsplit("/", 1)[-1]: path for path in EVENT_PATHS},
+    **{path: path for path in EVENT_PATHS},
+}
+_SHORT_NAMES = ", ".join(path.rsplit("/", 1)[-1] for path in EVENT_PATHS)
 
 
 def _at_least(minimum: float, kind: type[int] | type[float]) -> Callable[[str], float]:
@@ -33,6 +48,25 @@ def _at_least(minimum: float, kind: type[int] | type[float]) -> Callable[[str], 
         return value
 
     return parse
+
+
+def event_weights(text: str) -> dict[str, float]:
+    """``pageView=20,lead=0.05`` -> ``{"/events/pageView": 20.0, "/events/lead": 0.05}``."""
+    weights: dict[str, float] = {}
+    for item in filter(None, (part.strip() for part in text.split(","))):
+        name, equals, value = item.partition("=")
+        path = EVENT_NAMES.get(name.strip())
+        if path is None or not equals:
+            raise argparse.ArgumentTypeError(
+                f"{item!r}: expected NAME=WEIGHT, NAME one of {_SHORT_NAMES}"
+            )
+        try:
+            weights[path] = float(value)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{item!r}: the weight is not a number") from None
+        if not (math.isfinite(weights[path]) and weights[path] >= 0):
+            raise argparse.ArgumentTypeError(f"{item!r}: a weight must be a finite number >= 0")
+    return weights
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -52,6 +86,13 @@ def main(argv: list[str] | None = None) -> int:
         type=_at_least(0, float),
         help="mean events per type per day (overrides the --size preset; 11 types)",
     )
+    parser.add_argument(
+        "--event-weights",
+        type=event_weights,
+        metavar="NAME=W,...",
+        help="per event type, a factor on --events-per-day, e.g. pageView=20,lead=1 "
+        f"(a type not named: 1); names: {_SHORT_NAMES}",
+    )
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--api-key", default="emulator-key")
     parser.add_argument("--latency-ms", type=int, default=0)
@@ -68,7 +109,7 @@ def main(argv: list[str] | None = None) -> int:
     size = TenantSize.small() if args.size == "small" else TenantSize.demo()
     overrides = {
         name: getattr(args, name)
-        for name in ("users", "accounts", "history_days", "events_per_day")
+        for name in ("users", "accounts", "history_days", "events_per_day", "event_weights")
         if getattr(args, name) is not None
     }
     size = dataclasses.replace(size, **overrides)

@@ -36,9 +36,10 @@ import gc
 import math
 import random
 import threading
-from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
+from types import MappingProxyType
 from typing import Any, ClassVar
 
 Record = dict[str, Any]
@@ -95,7 +96,14 @@ def from_ms(ms: int) -> datetime:
 
 @dataclass(frozen=True)
 class TenantSize:
-    """How much data to generate. ``events_per_day`` is the mean per event type per day."""
+    """How much data to generate.
+
+    ``events_per_day`` is the mean per event type per day, times that type's entry in
+    ``event_weights`` (event path -> factor, 1.0 for a path not in it): e.g.
+    ``{"/events/pageView": 20, "/events/lead": 1}`` makes page views 20 times as frequent as
+    leads. The default, no weights, gives every type the same mean. The groups of events
+    sharing one millisecond (``_Generator.events``) come on top, whatever the weight.
+    """
 
     users: int = 3000
     accounts: int = 300
@@ -106,6 +114,21 @@ class TenantSize:
     kc_bots: int = 40
     history_days: int = 400
     events_per_day: float = 20
+    event_weights: Mapping[str, float] = field(default_factory=dict, hash=False)
+
+    def __post_init__(self) -> None:
+        unknown = sorted(set(self.event_weights) - set(EVENT_TYPES))
+        if unknown:
+            raise ValueError(f"event_weights: unknown event paths {unknown}; use {EVENT_PATHS}")
+        invalid = sorted(p for p, w in self.event_weights.items() if not 0 <= w < math.inf)
+        if invalid:
+            raise ValueError(f"event_weights: a weight must be finite and >= 0, not for {invalid}")
+        # A copy nobody can change behind the tenant's back.
+        object.__setattr__(self, "event_weights", MappingProxyType(dict(self.event_weights)))
+
+    def mean_events_per_day(self, path: str) -> float:
+        """The mean events per day of one event type: ``events_per_day`` x its weight."""
+        return self.events_per_day * self.event_weights.get(path, 1.0)
 
     @classmethod
     def small(cls) -> TenantSize:
@@ -897,8 +920,9 @@ class _Generator:
     ) -> dict[str, list[Record]]:
         """Events of every type dated in [lo, hi), sorted by (date, eventId).
 
-        Per UTC day the count is Poisson around ``events_per_day`` x weekday factor (weekends
-        are ~3x quieter) x per-day noise, scaled by the part of the day inside [lo, hi).
+        Per UTC day the count is Poisson around the type's mean (``events_per_day`` x its
+        weight, ``TenantSize.mean_events_per_day``) x weekday factor (weekends are ~3x quieter)
+        x per-day noise, scaled by the part of the day inside [lo, hi).
         ``quiet_days`` (day-start ms) get no events at all. Per type, groups of 2-5 events
         share one ``date``: ``midnight_groups`` exactly ON a UTC midnight,
         ``before_midnight_groups`` at midnight - 1 ms, ``inner_groups`` anywhere.
@@ -915,13 +939,14 @@ class _Generator:
         before = [d - 1 for d in days if loud(d - 1) and loud(d)]
         out: dict[str, list[Record]] = {}
         for path in EVENT_PATHS:
+            per_day = self.size.mean_events_per_day(path)  # exactly events_per_day at weight 1
             dates: list[int] = []
             for day in days:
                 if day in quiet_days:
                     continue
                 seg_lo, seg_hi = max(lo, day), min(hi, day + DAY_MS)
                 factor = 0.4 if _weekday(day) >= 5 else 1.24
-                lam = self.size.events_per_day * factor * rng.uniform(0.6, 1.4)
+                lam = per_day * factor * rng.uniform(0.6, 1.4)
                 lam *= (seg_hi - seg_lo) / DAY_MS
                 width = max(seg_hi - seg_lo, 1)  # between(seg_lo, seg_hi), inlined
                 dates.extend([seg_lo + int(random_() * width) for _ in range(_poisson(rng, lam))])
