@@ -21,23 +21,17 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tap_gainsight.px.entities import PX_ENTITY_ENDPOINTS  # noqa: E402
-from tap_gainsight.px.events import PX_EVENT_ENDPOINTS  # noqa: E402
 from tap_gainsight.timestamps import to_epoch_ms  # noqa: E402
 from tests.emulator import Emulator, Tenant  # noqa: E402
 from tests.emulator.cs import CSEmulator, CSTenant  # noqa: E402
 from tests.meltano_project import install_plugins, meltano, meltano_env  # noqa: E402
-from tests.test_warehouse_duckdb import cs_held_counts, table_counts  # noqa: E402
+from tests.test_warehouse_duckdb import (  # noqa: E402
+    cs_held_counts,
+    held_counts,
+    table_counts,
+)
 
 PX_KEY, CS_KEY, SEED = "completeness-key", "completeness-cs-key", 11
-
-
-def expected_rows(px: Tenant, cs: CSTenant, since_ms: int) -> dict[str, int]:
-    """Every entity, CS record and deletion, and the events from `since_ms` on."""
-    rows = {e.name: len(px.collections[e.path]) for e in PX_ENTITY_ENDPOINTS}
-    for endpoint in PX_EVENT_ENDPOINTS:
-        rows[endpoint.name] = sum(1 for r in px.collections[endpoint.path] if r["date"] >= since_ms)
-    return rows | cs_held_counts(cs)
 
 
 def main() -> int:
@@ -66,7 +60,8 @@ def main() -> int:
         install_plugins(env, "tap-gainsight", "target-duckdb")
         meltano("run", "tap-gainsight", "target-duckdb", env=env)
         loaded = table_counts(warehouse)
-    expected = expected_rows(px, cs, to_epoch_ms(start))
+        # Every entity, admin list, CS record and deletion; events and collisions since start.
+        expected = held_counts(px_emulator, to_epoch_ms(start)) | cs_held_counts(cs)
     print(f"start_date {start.isoformat()} ({args.start_days_ago} days before the tenant clock)")
     print(f"{'stream':<24} {'expected':>9} {'loaded':>9}")
     for stream, rows in expected.items():

@@ -226,15 +226,27 @@ class GainsightStream(RESTStream[t.Any]):
 
     @override
     def get_records(self, context: Context | None) -> Iterable[dict[str, t.Any]]:
-        self.progress = StreamProgress(self.logger, self.progress_position)
+        self.begin_progress()
         try:
             for record in super().get_records(context):
                 self.progress.record()
                 yield record
         except EXPLAINED_FAILURES as failure:
             end_sync(self._tap, failure)
-        self.logger.info("Done: %s.", self.progress.summary())
+        self.finish()
+
+    def begin_progress(self) -> None:
+        """Start counting this stream's records and requests."""
+        self.progress = StreamProgress(self.logger, self.progress_position)
+
+    def finish(self) -> None:
+        """Log the stream's summary and count it done in the sync's total."""
+        self.logger.info("Done: %s%s.", self.progress.summary(), self.summary_extra())
         self._tap.sync_totals.stream_done(self.progress)  # type: ignore[attr-defined]
+
+    def summary_extra(self) -> str:
+        """What else the summary line says, if anything (e.g. ", 3 skipped")."""
+        return ""
 
     def bookmark(self, context: Context | None) -> dt.datetime | None:
         """The replication key value saved by an earlier run (None: a first or full run).

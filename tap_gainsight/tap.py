@@ -19,9 +19,13 @@ from tap_gainsight.cs.objects import probe_stream as cs_probe_stream
 from tap_gainsight.errors import EXPLAINED_FAILURES
 from tap_gainsight.output import SingerOutput
 from tap_gainsight.progress import SyncTotals
-from tap_gainsight.px.entities import PX_ENTITY_ENDPOINTS
+from tap_gainsight.px.entities import (
+    PX_ADMIN_ENDPOINTS,
+    PX_ENTITY_ENDPOINTS,
+    UserPreferencesStream,
+)
 from tap_gainsight.px.entities import probe_stream as px_probe_stream
-from tap_gainsight.px.events import PX_EVENT_ENDPOINTS
+from tap_gainsight.px.events import PX_EVENT_ENDPOINTS, PX_MONITORING_ENDPOINTS
 from tap_gainsight.rate_limit import RequestLimiter
 from tap_gainsight.settings import (
     CONFIG_SCHEMA,
@@ -124,8 +128,15 @@ class TapGainsight(Tap):
         """The streams of each product the config has credentials for."""
         streams: list[Stream] = []
         if has_px_credentials(self.config):
-            streams += [endpoint.build(self) for endpoint in PX_ENTITY_ENDPOINTS]
-            streams += [endpoint.build(self) for endpoint in PX_EVENT_ENDPOINTS]
+            for endpoints in (
+                PX_ENTITY_ENDPOINTS,
+                PX_EVENT_ENDPOINTS,
+                PX_ADMIN_ENDPOINTS,
+                PX_MONITORING_ENDPOINTS,
+            ):
+                streams += [endpoint.build(self) for endpoint in endpoints]
+            if self.config.get("read_user_preferences"):
+                streams.append(UserPreferencesStream(self))
         if has_cs_credentials(self.config):
             streams += [*discover_cs_streams(self), DeletedRecordsStream(self)]
         return streams

@@ -8,8 +8,8 @@ import logging
 import pytest
 
 from tap_gainsight.cs.objects import CSObjectStream
-from tap_gainsight.px.entities import PX_ENTITY_ENDPOINTS
-from tap_gainsight.px.events import PX_EVENT_ENDPOINTS
+from tap_gainsight.px.entities import PX_ADMIN_ENDPOINTS, PX_ENTITY_ENDPOINTS
+from tap_gainsight.px.events import PX_EVENT_ENDPOINTS, PX_MONITORING_ENDPOINTS
 from tap_gainsight.tap import TapGainsight
 from tap_gainsight.timestamps import epoch_ms_to_rfc3339, parse_setting_datetime, to_epoch_ms
 from tests.conftest import cs_config, px_config
@@ -292,7 +292,15 @@ CS_STREAMS = {
 
 
 def test_discovery_follows_the_credentials(cs_emulator, shared_emulator) -> None:
-    px_streams = {e.name for e in (*PX_ENTITY_ENDPOINTS, *PX_EVENT_ENDPOINTS)}
+    px_streams = {
+        e.name
+        for e in (
+            *PX_ENTITY_ENDPOINTS,
+            *PX_EVENT_ENDPOINTS,
+            *PX_ADMIN_ENDPOINTS,
+            *PX_MONITORING_ENDPOINTS,
+        )
+    }
     assert stream_names(cs_config(cs_emulator)) == CS_STREAMS
     both = {**px_config(shared_emulator), **cs_config(cs_emulator)}
     assert stream_names(both) == px_streams | CS_STREAMS

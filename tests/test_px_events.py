@@ -273,7 +273,7 @@ def test_event_window_outside_1_to_190_days_is_a_config_error(days: int) -> None
 
 
 def test_a_big_window_is_read_as_concurrent_slices_like_a_serial_read(emulator, caplog) -> None:
-    emulator.faults.latency_ms = 10
+    emulator.faults.latency_ms = 30  # slower than a page is emitted: worth slicing
     start = emulator.tenant.now - dt.timedelta(days=150)
     config = px_config(emulator, start_date=start.isoformat(), page_size=20)
     streams = ["page_view_events", "lead_events"]
@@ -296,6 +296,7 @@ def test_a_big_window_is_read_as_concurrent_slices_like_a_serial_read(emulator, 
 
 
 def test_a_small_window_or_one_without_total_hits_stays_one_scroll(emulator, caplog) -> None:
+    emulator.faults.latency_ms = 30
     start = emulator.tenant.now - dt.timedelta(days=150)
     config = px_config(emulator, start_date=start.isoformat(), page_size=20, max_concurrency=4)
     run_sync({**config, "page_size": 1000}, streams=["page_view_events"])
@@ -305,4 +306,12 @@ def test_a_small_window_or_one_without_total_hits_stays_one_scroll(emulator, cap
     emulator.reset_log()
     run_sync(config, streams=["page_view_events"])
     assert "slices at once" not in caplog.text
+    assert emulator.most_in_flight == 1
+
+
+def test_a_window_from_a_fast_api_stays_one_scroll(emulator, caplog) -> None:
+    start = emulator.tenant.now - dt.timedelta(days=150)
+    config = px_config(emulator, start_date=start.isoformat(), page_size=20, max_concurrency=4)
+    run_sync(config, streams=["page_view_events"])
+    assert "slices at once" not in caplog.text, "no wait to hide: one scroll"
     assert emulator.most_in_flight == 1

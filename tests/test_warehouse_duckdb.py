@@ -85,12 +85,19 @@ def resent_counts(tenant, bookmarks: dict[str, int]) -> dict[str, int]:
     return counts
 
 
-def held_counts(tenant, since_ms: int) -> dict[str, int]:
-    """Rows the warehouse should hold: every entity, and the events from `start_date` on."""
+def held_counts(emulator, since_ms: int) -> dict[str, int]:
+    """Rows the warehouse should hold: every entity and admin list, and the events and
+    collisions from `start_date` on."""
+    tenant, admin = emulator.tenant, emulator.admin
     counts = {e.name: len(tenant.collections[e.path]) for e in PX_ENTITY_ENDPOINTS}
     for endpoint in PX_EVENT_ENDPOINTS:
         held = tenant.collections[endpoint.path]
         counts[endpoint.name] = sum(1 for r in held if r["date"] >= since_ms)
+    counts["subscription"] = 1
+    counts["integrations"] = len(admin.integrations)
+    counts["engagement_collisions"] = sum(
+        1 for c in admin.collisions if c["triggeredDate"] >= since_ms
+    )
     return counts
 
 
@@ -120,7 +127,7 @@ def test_duckdb_load_then_incremental_run(tmp_path) -> None:
         install_plugins(env, "tap-gainsight", "target-duckdb")
 
         meltano("run", "tap-gainsight", "target-duckdb", env=env)
-        assert table_counts(warehouse) == held_counts(tenant, since_ms)
+        assert table_counts(warehouse) == held_counts(emulator, since_ms)
 
         columns = dict(
             query(
@@ -140,7 +147,7 @@ def test_duckdb_load_then_incremental_run(tmp_path) -> None:
         start_sending_new_fields(tenant)
 
         meltano("run", "tap-gainsight", "target-duckdb", env=env)
-        assert table_counts(warehouse) == held_counts(tenant, since_ms)
+        assert table_counts(warehouse) == held_counts(emulator, since_ms)
 
         def rewritten(table: str) -> int:
             sql = f"select count(*) from gainsight.{table} where _sdc_batched_at > ?"

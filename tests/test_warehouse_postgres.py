@@ -82,7 +82,7 @@ def test_postgres_load_then_incremental_run(tmp_path, postgres_server: PostgresS
         install_plugins(env, "tap-gainsight", "target-postgres")
 
         meltano("run", "tap-gainsight", "target-postgres", env=env)
-        assert table_counts(db) == held_counts(tenant, since_ms)
+        assert table_counts(db) == held_counts(emulator, since_ms)
 
         columns = dict(
             db.psql(
@@ -103,7 +103,7 @@ def test_postgres_load_then_incremental_run(tmp_path, postgres_server: PostgresS
         start_sending_new_fields(tenant)
 
         meltano("run", "tap-gainsight", "target-postgres", env=env)
-        assert table_counts(db) == held_counts(tenant, since_ms)
+        assert table_counts(db) == held_counts(emulator, since_ms)
         assert loaded_users(db) == expected_users(tenant)  # modified users upserted
 
         def rewritten(table: str) -> int:

@@ -7,6 +7,7 @@ import json
 import typing as t
 from dataclasses import dataclass
 from functools import cached_property
+from http import HTTPStatus
 
 from typing_extensions import override
 
@@ -14,9 +15,14 @@ from tap_gainsight.px.client import PXStream
 from tap_gainsight.px.custom_attributes import AttributeModel
 from tap_gainsight.px.pagination import PageNumberEndpointPaginator, ScrollPage, ScrollPaginator
 from tap_gainsight.px.scrolling import ScrollingStream
+from tap_gainsight.responses import response_body
+from tap_gainsight.settings import px_v2_base_url
 from tap_gainsight.timestamps import to_epoch_ms
 
 if t.TYPE_CHECKING:
+    from collections.abc import Iterable
+
+    import requests
     from singer_sdk import Tap
     from singer_sdk.helpers.types import Context
     from singer_sdk.pagination import BaseAPIPaginator
@@ -87,8 +93,137 @@ class ScrollStream(ScrollingStream):
         return params
 
 
+class UserStream(ScrollStream):
+    """`users`, the parent of `user_preferences`: each user it delivers is a child context."""
+
+    @override
+    def generate_child_contexts(
+        self, record: dict, context: Context | None
+    ) -> Iterable[Context | None]:
+        if self.child_streams and record.get("identifyId"):
+            yield {"identifyId": record["identifyId"]}
+
+    @override
+    def finish(self) -> None:
+        super().finish()
+        for child in self.child_streams:
+            if child.selected and isinstance(child, UserPreferencesStream):
+                child.finish_run()
+
+
+class UserPreferencesStream(PXStream):
+    """`user_preferences`: one request per user that `users` delivers in this run.
+
+    So a first run asks for every user's, an incremental run for the changed users' only.
+    The answer carries no `identifyId`; the tap adds it. A 404 (the user was deleted since)
+    is counted and skipped. Full table per user, with no state of its own, and never
+    `ACTIVATE_VERSION`: a version per user would tell a loader to drop every other user's.
+    """
+
+    name = "user_preferences"
+    path = "/user/preferences/{identifyId}"
+    primary_keys = ("identifyId",)
+    parent_stream_type = UserStream
+    state_partitioning_keys: t.ClassVar[list[str]] = []  # one entry, not one per user
+    _missing = 0
+    _started = False
+
+    @property
+    @override
+    def emit_activate_version_messages(self) -> bool:
+        return False
+
+    @override
+    def get_new_paginator(self) -> None:
+        return None
+
+    @override
+    def begin_progress(self) -> None:
+        if not self._started:  # one count over every user of the run, not one per user
+            self._started = True
+            super().begin_progress()
+
+    @override
+    def finish(self) -> None:
+        """One user's read ends here: the summary waits for `users` (`finish_run`)."""
+
+    def finish_run(self) -> None:
+        """Log the summary of every user's preferences read in this run."""
+        if self._started:
+            super().finish()
+
+    @override
+    def summary_extra(self) -> str:
+        return (
+            f", {self._missing:,} users skipped (404: deleted meanwhile)" if self._missing else ""
+        )
+
+    @override
+    def validate_response(self, response: requests.Response) -> None:
+        if response.status_code == HTTPStatus.NOT_FOUND:
+            self._missing += 1
+            return
+        super().validate_response(response)
+
+    @override
+    def records_of(self, response: requests.Response) -> list[dict]:
+        if response.status_code == HTTPStatus.NOT_FOUND:
+            return []
+        body = response_body(response)
+        return [body] if isinstance(body, dict) else []
+
+    @override
+    def post_process(self, row: dict, context: Context | None = None) -> dict | None:
+        row["identifyId"] = (context or {}).get("identifyId")
+        return super().post_process(row, context)
+
+
+class RicherFormMissing(Exception):
+    """The tenant answered 404 at the richer form of an endpoint: read the plain one."""
+
+
 class PageNumberStream(PXStream):
-    """A full-table entity read page by page (`pageNumber` from 0)."""
+    """A full-table entity read page by page (`pageNumber` from 0).
+
+    `richer_path`, if set, is tried first: an endpoint with the same records and paging plus
+    more fields (`/v2/feature_ext`, `/v1/engagement/extended`). A tenant that answers 404
+    there is read at `path` instead, with one warning.
+    """
+
+    richer_path: str | None = None
+    _plain = False
+
+    @property
+    def active_path(self) -> str:
+        """The path this run reads."""
+        return self.path if self._plain or not self.richer_path else self.richer_path
+
+    @override
+    def get_url(self, context: Context | None) -> str:
+        path = self.active_path
+        if path.startswith("/v2/"):  # beside the /v1 base URL, not under it
+            return px_v2_base_url(self.url_base) + path.removeprefix("/v2")
+        return self.url_base + path
+
+    @override
+    def request_records(self, context: Context | None) -> Iterable[dict]:
+        try:
+            yield from super().request_records(context)
+        except RicherFormMissing:
+            self.logger.warning(
+                "%s answered 404 (the tenant does not have it): reading %s instead, without "
+                "the fields only the former has.",
+                self.richer_path,
+                self.path,
+            )
+            self._plain = True
+            yield from super().request_records(context)
+
+    @override
+    def validate_response(self, response: requests.Response) -> None:
+        if response.status_code == HTTPStatus.NOT_FOUND and self.active_path == self.richer_path:
+            raise RicherFormMissing
+        super().validate_response(response)
 
     @override
     def get_new_paginator(self) -> BaseAPIPaginator:
@@ -99,12 +234,25 @@ class PageNumberStream(PXStream):
         return {"pageSize": self.page_size, "pageNumber": next_page_token or 0}
 
 
-class AttributeModelStream(PXStream):
-    """An attribute model (user or account), answered whole in one response."""
+class WholeListStream(PXStream):
+    """A list answered whole in one response (no paging)."""
 
     @override
     def get_new_paginator(self) -> None:
         return None
+
+
+class SingleObjectStream(WholeListStream):
+    """An endpoint that answers one object, not a list: that object is the stream's one row."""
+
+    @override
+    def records_of(self, response: requests.Response) -> list[dict]:
+        body = response_body(response)
+        return [body] if isinstance(body, dict) and body else []
+
+
+class AttributeModelStream(WholeListStream):
+    """An attribute model (user or account), answered whole in one response."""
 
     @override
     def post_process(self, row: dict, context: Context | None = None) -> dict | None:
@@ -126,6 +274,7 @@ class EntityEndpoint:
     max_page_size: int = 1000
     replication_key: str | None = None
     attribute_model: EntityEndpoint | None = None
+    richer_path: str | None = None
 
     def build(self, tap: Tap) -> PXStream:
         """Instantiate the stream for a tap."""
@@ -136,6 +285,8 @@ class EntityEndpoint:
         stream.replication_key = self.replication_key
         if isinstance(stream, ScrollStream):
             stream.attribute_model_endpoint = self.attribute_model
+        if isinstance(stream, PageNumberStream):
+            stream.richer_path = self.richer_path
         return stream
 
 
@@ -150,7 +301,7 @@ ACCOUNT_ATTRIBUTES = EntityEndpoint(
 
 PX_ENTITY_ENDPOINTS: tuple[EntityEndpoint, ...] = (
     EntityEndpoint(
-        ScrollStream,
+        UserStream,
         "users",
         "/users",
         "users",
@@ -167,13 +318,42 @@ PX_ENTITY_ENDPOINTS: tuple[EntityEndpoint, ...] = (
         replication_key="lastModifiedDate",
         attribute_model=ACCOUNT_ATTRIBUTES,
     ),
-    EntityEndpoint(PageNumberStream, "features", "/feature", "features", "id", 200),
+    EntityEndpoint(
+        PageNumberStream,
+        "features",
+        "/feature",
+        "features",
+        "id",
+        200,
+        richer_path="/v2/feature_ext",
+    ),
     EntityEndpoint(PageNumberStream, "segments", "/segment", "segments", "id", 200),
-    EntityEndpoint(PageNumberStream, "engagements", "/engagement", "engagements", "id", 500),
+    EntityEndpoint(
+        PageNumberStream,
+        "engagements",
+        "/engagement",
+        "engagements",
+        "id",
+        500,
+        richer_path="/engagement/extended",
+    ),
     EntityEndpoint(PageNumberStream, "articles", "/articles", "articleExternalViewList", "id", 500),
     EntityEndpoint(PageNumberStream, "kc_bots", "/kcbot", "kcList", "id", 500),
     USER_ATTRIBUTES,
     ACCOUNT_ATTRIBUTES,
+)
+
+#: The admin and monitoring lists (coverage.md, section B), full table each run. The
+#: subscription is one root object; integrations are the one list of `integrationStatuses`.
+PX_ADMIN_ENDPOINTS: tuple[EntityEndpoint, ...] = (
+    EntityEndpoint(SingleObjectStream, "subscription", "/admin/subscription", None, "id"),
+    EntityEndpoint(
+        WholeListStream,
+        "integrations",
+        "/admin/monitoring/integrations",
+        "integrationStatuses",
+        "integrationSyncName",
+    ),
 )
 
 

@@ -27,7 +27,7 @@ from tap_gainsight.settings import (
     DEFAULT_LOOKBACK_MINUTES,
 )
 from tap_gainsight.timestamps import parse_setting_datetime, to_epoch_ms
-from tap_gainsight.windows import Window, plan_windows, split_window
+from tap_gainsight.windows import MAX_WINDOW_DAYS, Window, plan_windows, split_window
 
 if t.TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Iterator
@@ -36,16 +36,24 @@ if t.TYPE_CHECKING:
     from singer_sdk.helpers.types import Context
 
 
+#: The longest range the engagement-collisions endpoint accepts (coverage.md, section B).
+COLLISION_WINDOW_DAYS = 180
+#: A page answered faster than this is emitted slower than the next one arrives (about
+#: 30 ms for 1,000 events, docs/benchmarks.md): slicing would hide no wait.
+MIN_SECONDS_TO_SPLIT = 0.02
 #: A window of fewer pages than this is read as one scroll: slicing it would save no time.
 MIN_PAGES_TO_SPLIT = 8
 #: Pages a slice should hold at least, so that its last, partial page costs little.
 MIN_PAGES_PER_SLICE = 4
+#: Pages one slice may read ahead of the reader: bounds memory (4 slices of 1,000-record
+#: pages: at most 64,000 records waiting) while letting a daily run's slices overlap whole.
+SLICE_PAGES_AHEAD = 16
 
 
 class EventStream(ScrollingStream):
     """One PX event type, incremental on `date`, read window by window."""
 
-    primary_keys = ("eventId",)
+    primary_keys: tuple[str, ...] = ("eventId",)
     replication_key = "date"
     # The SDK's own sort check compares each event with the saved bookmark, which the
     # lookback deliberately re-reads behind; ScrollingStream checks the order itself.
@@ -79,10 +87,19 @@ class EventStream(ScrollingStream):
         resume_from = bookmark - lookback
         return max(resume_from, floor) if start_date else resume_from
 
+    #: The longest date range the endpoint accepts (px-api.md, section 3).
+    max_window_days = MAX_WINDOW_DAYS
+
+    @property
+    def window_days(self) -> int:
+        """The longest window this stream asks for: `event_window_days`, within the API's."""
+        return min(
+            self.config.get("event_window_days", DEFAULT_EVENT_WINDOW_DAYS), self.max_window_days
+        )
+
     def plan(self, context: Context | None) -> tuple[Window, ...]:
         """The windows this run reads, oldest first."""
-        days = self.config.get("event_window_days", DEFAULT_EVENT_WINDOW_DAYS)
-        return plan_windows(self.history_start(context), self.sync_end, days)
+        return plan_windows(self.history_start(context), self.sync_end, self.window_days)
 
     @override
     def request_records(self, context: Context | None) -> t.Iterable[dict]:
@@ -97,7 +114,7 @@ class EventStream(ScrollingStream):
             self._windows[0].start.isoformat(),
             self._windows[-1].end.isoformat(),
             len(self._windows),
-            self.config.get("event_window_days", DEFAULT_EVENT_WINDOW_DAYS),
+            self.window_days,
         )
         yield from super().request_records(context)
 
@@ -123,16 +140,17 @@ class EventStream(ScrollingStream):
     def window_pages(self, window: Window, context: Context | None) -> Iterator[list[dict]]:
         """The pages of one window: its own scroll, or concurrent slices if it is big.
 
-        The first page's `totalHits` says how big the window is. A window of a few pages is
-        read on as it is; a bigger one is cut into up to `max_concurrency` slices of equal
-        length read at once (the first page, one request, is then dropped: its records open
-        the first slice). The slices' pages come in date order, so records and state are
-        those of a serial read. Without `totalHits` the window is read on as it is.
+        The first page's `totalHits` says how big the window is. A window of a few pages, or
+        from an API that answers at once, is read on as it is; a bigger one is cut into up
+        to `max_concurrency` slices of equal length read at once (the first page, one
+        request, is then dropped: its records open the first slice). The slices' pages come
+        in date order, so records and state are those of a serial read. Without `totalHits`
+        the window is read on as it is.
         """
         reader = ScrollReader(self, self.window_scroll(window), context)
         pages = reader.pages()
         first = next(pages, [])
-        parts = self.slices_for(reader.total_hits)
+        parts = self.slices_for(reader.total_hits, reader.first_seconds)
         if parts <= 1:
             yield first
             yield from pages
@@ -149,13 +167,25 @@ class EventStream(ScrollingStream):
             ScrollReader(self, self.window_scroll(piece), context).pages
             for piece in split_window(window, parts)
         ]
-        with closing(prefetch_in_order(slices, workers=parts)) as pages_of_each:
+        # A slice is worth reading at once only if its pages can wait while the slices
+        # before it are emitted: up to a whole slice each, within SLICE_PAGES_AHEAD.
+        slice_pages_count = -(-(reader.total_hits or 0) // (self.page_size * parts))
+        ahead = max(2, min(slice_pages_count, SLICE_PAGES_AHEAD))
+        prefetched = prefetch_in_order(slices, workers=parts, items_ahead=ahead)
+        with closing(prefetched) as pages_of_each:
             for slice_pages in pages_of_each:
                 yield from slice_pages
 
-    def slices_for(self, total_hits: int | None) -> int:
-        """How many concurrent slices a window of `total_hits` events is worth."""
+    def slices_for(self, total_hits: int | None, seconds: float | None) -> int:
+        """How many concurrent slices a window of `total_hits` events is worth.
+
+        None where the API answers faster than the tap emits a page (`seconds`, the first
+        page's): there is no wait to hide, and the slices' threads would only compete with
+        the emitting one.
+        """
         if total_hits is None or self.max_concurrency <= 1:
+            return 1
+        if seconds is not None and seconds < MIN_SECONDS_TO_SPLIT:
             return 1
         pages = -(-total_hits // self.page_size)
         if pages < MIN_PAGES_TO_SPLIT:
@@ -171,10 +201,37 @@ class EventStream(ScrollingStream):
         start_ms = max(to_epoch_ms(window.start), page.since_ms or 0)
         return {
             "pageSize": self.page_size,
-            "filter": f"date>={start_ms};date<{to_epoch_ms(window.end)}",
-            "sort": "date",
+            **self.range_params(start_ms, to_epoch_ms(window.end)),
             "scrollId": page.scroll_id,
         }
+
+    def range_params(self, start_ms: int, end_ms: int) -> dict[str, t.Any]:
+        """The query parameters asking for `[start_ms, end_ms)`, sorted by date."""
+        return {"filter": f"date>={start_ms};date<{end_ms}", "sort": "date"}
+
+
+class CollisionStream(EventStream):
+    """`engagement_collisions`: when engagements competed for one user, windowed like events.
+
+    The endpoint asks for `dateRangeStart`/`dateRangeEnd` in epoch ms, at most 180 days (a
+    longer range is a 400), and pages by scroll like the events (coverage.md, section B).
+    Its order is assumed to be by `triggeredDate`, as the events' is by `date` (inferred: the
+    docs name no sort); were it not, the order check stops the sync rather than save a
+    wrong bookmark. `dateRangeEnd` is taken as exclusive (undocumented), so consecutive
+    windows share their edges; were it inclusive, an event on an edge would be read twice,
+    never lost.
+
+    A collision has no id. What tells two apart: one engagement, in one product
+    (`propertyKey`), shown to one user (`viewedByUser`) at one instant (`triggeredDate`).
+    """
+
+    replication_key = "triggeredDate"
+    primary_keys = ("engagementId", "propertyKey", "viewedByUser", "triggeredDate")
+    max_window_days = COLLISION_WINDOW_DAYS
+
+    @override
+    def range_params(self, start_ms: int, end_ms: int) -> dict[str, t.Any]:
+        return {"dateRangeStart": start_ms, "dateRangeEnd": end_ms}
 
 
 @dataclass(frozen=True)
@@ -184,10 +241,11 @@ class EventEndpoint:
     name: str
     path: str
     records_keys: tuple[str, ...]
+    stream_class: type[EventStream] = EventStream
 
     def build(self, tap: Tap) -> EventStream:
         """Instantiate the stream for a tap."""
-        stream = EventStream(tap, name=self.name, path=self.path)
+        stream = self.stream_class(tap, name=self.name, path=self.path)
         stream.records_keys = self.records_keys
         return stream
 
@@ -215,4 +273,14 @@ PX_EVENT_ENDPOINTS: tuple[EventEndpoint, ...] = (
         "session_events", "/events/session", ("sessionInitializedEvents", "sessionEvents")
     ),
     EventEndpoint("survey_responses", "/survey/responses", ("results", "surveyResponses")),
+)
+
+#: The monitoring history, windowed like the events (coverage.md, section B).
+PX_MONITORING_ENDPOINTS: tuple[EventEndpoint, ...] = (
+    EventEndpoint(
+        "engagement_collisions",
+        "/admin/monitoring/engagement_collisions",
+        ("engagementCollisions",),
+        CollisionStream,
+    ),
 )

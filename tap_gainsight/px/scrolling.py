@@ -27,9 +27,9 @@ if t.TYPE_CHECKING:
 class ScrollPosition:
     """The last key value handed on, and which records were handed on at exactly that value."""
 
-    def __init__(self, value_field: str, key_field: str) -> None:
+    def __init__(self, value_field: str, key_of: Callable[[dict], t.Hashable]) -> None:
         self._value_field = value_field
-        self._key_field = key_field
+        self._key_of = key_of
         self.value_ms: int | None = None
         self._keys_at_value: set[t.Any] = set()
 
@@ -42,7 +42,7 @@ class ScrollPosition:
         Raises:
             RecordsOutOfOrderError: If a value goes backwards.
         """
-        value_field, key_field = self._value_field, self._key_field
+        value_field, key_of = self._value_field, self._key_of
         before_ms, before_keys = self.value_ms, self._keys_at_value
         last_ms, keys_at_last = before_ms, before_keys
         admitted: list[dict] = []
@@ -54,7 +54,7 @@ class ScrollPosition:
                 elif value < last_ms:
                     msg = f"records out of order ({value} after {last_ms})"
                     raise RecordsOutOfOrderError(msg)
-                key = record.get(key_field)
+                key = key_of(record)
                 if value == before_ms and key in before_keys:
                     continue
                 keys_at_last.add(key)
@@ -79,9 +79,11 @@ class ScrollReader:
         self.stream = stream
         self.paginator = paginator
         self._context = context
-        self._position = ScrollPosition(stream.replication_key or "", stream.key_field)
-        #: The first page's `totalHits`: the scroll's size, where the API says it.
+        self._position = ScrollPosition(stream.replication_key or "", stream.record_key)
+        #: The first page's `totalHits` (the scroll's size, where the API says it) and how
+        #: long the API took to answer it.
         self.total_hits: int | None = None
+        self.first_seconds: float | None = None
 
     def pages(self) -> Generator[list[dict], None, None]:
         """Request the scroll's pages and yield their new records, page by page."""
@@ -91,7 +93,8 @@ class ScrollReader:
             request = stream.prepared_request(context, self.paginator.current_value)
             with stream.in_flight:
                 response = send(request, context)
-            if self.total_hits is None:
+            if self.first_seconds is None:
+                self.first_seconds = response.elapsed.total_seconds()
                 total_hits = response_body(response).get("totalHits")
                 self.total_hits = total_hits if isinstance(total_hits, int) else None
             try:
@@ -128,9 +131,12 @@ class ScrollingStream(PXStream):
         raise NotImplementedError
 
     @cached_property
-    def key_field(self) -> str:
-        """The field that tells two records apart."""
-        return self.primary_keys[0]
+    def record_key(self) -> Callable[[dict], t.Hashable]:
+        """What tells two records apart: the primary key's value (a tuple if composite)."""
+        if len(self.primary_keys) == 1:
+            (field,) = self.primary_keys
+            return lambda record: record.get(field)
+        return lambda record: tuple(record.get(field) for field in self.primary_keys)
 
     @cached_property
     def max_concurrency(self) -> int:

@@ -1,4 +1,5 @@
-"""An in-process emulator of the Gainsight PX REST API v1, for tests and demos.
+"""An in-process emulator of the Gainsight PX REST API (v1, and ``/v2/feature_ext``), for tests
+and demos.
 
 It embodies /work/shared/notes/px-api.md ("px-api.md" in docstrings): start it, point a client
 at ``base_url`` with header ``X-APTRINSIC-API-KEY: <api_key>``, and it serves a seeded,
@@ -10,6 +11,8 @@ Modules, one concern each:
 * ``tenant``    -- the data (``Tenant``, ``TenantSize``), clock and mutations;
 * ``filters``   -- the ``filter``/``sort`` query syntax;
 * ``endpoints`` -- every endpoint family (scroll, event windows, page-number, attributes);
+* ``admin``     -- subscription, integrations, engagement collisions, user preferences,
+  ``/v2/feature_ext`` and ``/v1/engagement/extended``, with their data (``emulator.admin``);
 * ``index``     -- the date index of each event collection (the fast path of event reads);
 * ``scrolls``   -- server-side scroll cursors;
 * ``encoding``  -- JSON encoding (msgspec or orjson if installed, else the standard library);

@@ -1,7 +1,8 @@
-"""The PX REST API v1 read endpoints, one family per section, without any HTTP plumbing.
+"""The PX REST API read endpoints, one family per section, without any HTTP plumbing.
 
-``PxApi.handle(path, params)`` takes the path below ``/v1`` and the parsed query string and
-returns an ``ApiResponse`` (status + JSON-able body). Families:
+``PxApi.handle(path, params)`` takes the path below ``/v1`` (or, for the few endpoints outside
+``/v1``, the whole path: ``/v2/feature_ext``) and the parsed query string and returns an
+``ApiResponse`` (status + JSON-able body). Families:
 
 * **Scroll endpoints** (px-api.md §2a): ``/users``, ``/accounts``, every ``/events/*`` path and
   ``/survey/responses``. Params ``pageSize`` (default 25, max 1000), ``filter``, ``sort``,
@@ -15,6 +16,10 @@ returns an ``ApiResponse`` (status + JSON-able body). Families:
 * **Attribute models** (px-api.md §4.8): the body is a bare JSON array, no paging.
 * **Single records** (px-api.md §4.1, §4.2): ``/users/{identifyId}``, ``/accounts/{id}`` return
   the bare object or a 404 ``externalapierror``.
+* **Admin, monitoring and extended endpoints** (``admin.py``): ``/admin/subscription``,
+  ``/admin/monitoring/integrations``, ``/admin/monitoring/engagement_collisions`` (a scroll of
+  its own, through ``scroll``), ``/user/preferences/{identifyId}``, ``/v2/feature_ext`` and
+  ``/engagement/extended`` (page-number endpoints, through ``paged``).
 
 Event searches go through the collection's date index (``index.py``) whenever they can: the
 ``date`` range of a single filter branch is two ``bisect`` calls, any other condition is only
@@ -28,9 +33,9 @@ unknown parameters are ignored, so a miscased ``scrollID`` silently restarts the
 
 from __future__ import annotations
 
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .encoding import encode
 from .errors import ApiError, bad_request
@@ -49,9 +54,14 @@ from .quirks import Quirks
 from .scrolls import ScrollCursor, ScrollStore, Snapshot
 from .tenant import ATTRIBUTE_PATHS, DAY_MS, EVENT_PATHS, Tenant
 
+if TYPE_CHECKING:
+    from .admin import PxAdmin
+
 Params = dict[str, list[str]]
+Record = dict[str, Any]
 
 #: Records key of every list endpoint (px-api.md §0). Attribute endpoints have none (bare array).
+#: Keyed by the path below ``/v1``, or by the whole path outside it (``/v2/feature_ext``).
 RECORDS_KEYS: dict[str, str] = {
     "/users": "users",
     "/accounts": "accounts",
@@ -71,6 +81,9 @@ RECORDS_KEYS: dict[str, str] = {
     "/engagement": "engagements",
     "/articles": "articleExternalViewList",
     "/kcbot": "kcList",
+    "/admin/monitoring/engagement_collisions": "engagementCollisions",
+    "/v2/feature_ext": "features",
+    "/engagement/extended": "engagements",
 }
 
 #: Maximum ``pageSize`` per endpoint (vendor OpenAPI maxima, px-api.md §2a, §2b).
@@ -83,6 +96,9 @@ MAX_PAGE_SIZE: dict[str, int] = {
     "/engagement": 500,
     "/articles": 500,
     "/kcbot": 500,
+    "/admin/monitoring/engagement_collisions": 1000,
+    "/v2/feature_ext": 200,
+    "/engagement/extended": 500,
 }
 
 SCROLL_PATHS = ("/users", "/accounts", *EVENT_PATHS)
@@ -131,6 +147,12 @@ def _one(params: Params, name: str) -> str | None:
     return values[0] if values and values[0] != "" else None
 
 
+def not_found(path: str) -> ApiError:
+    """The 404 of a path no endpoint serves (``path`` below ``/v1``, or a whole ``/v2`` path)."""
+    full = path if path.startswith("/v2/") else f"/v1{path}"
+    return ApiError(404, f"No handler found for GET {full}")
+
+
 def _int_param(params: Params, name: str, default: int) -> int:
     raw = _one(params, name)
     if raw is None:
@@ -144,11 +166,23 @@ def _int_param(params: Params, name: str, default: int) -> int:
 class PxApi:
     """The read API of one tenant. Thread-safe."""
 
-    def __init__(self, tenant: Tenant, quirks: Quirks, scrolls: ScrollStore) -> None:
+    def __init__(
+        self,
+        tenant: Tenant,
+        quirks: Quirks,
+        scrolls: ScrollStore,
+        admin: PxAdmin | None = None,
+    ) -> None:
         self.tenant = tenant
         self.quirks = quirks
         self.scrolls = scrolls
         self.indexes = EventIndexes(tenant)
+        if admin is None:
+            from .admin import PxAdmin  # admin.py builds on this module
+
+            admin = PxAdmin(tenant)
+        #: The data and handlers of the admin, monitoring and extended endpoints (``admin.py``).
+        self.admin = admin
 
     # -- dispatch --------------------------------------------------------------------------
 
@@ -164,13 +198,21 @@ class PxApi:
             parts = path.split("/")
             if len(parts) == 3 and parts[1] in ("users", "accounts") and parts[2]:
                 return self.single(parts[1], parts[2])
-            raise ApiError(404, f"No handler found for GET /v1{path}")
+            handler = self.admin.route(path)
+            if handler is not None:
+                return handler(self, path, params)
+            raise not_found(path)
         except ApiError as e:
             return ApiResponse(e.status, e.body)
 
+    def serves_root_path(self, path: str) -> bool:
+        """Whether ``path`` (a whole path outside ``/v1``, e.g. ``/v2/feature_ext``) is ours."""
+        return path in self.admin.root_paths
+
     def continuation_id(self, path: str, params: Params) -> str | None:
         """The ``scrollId`` if this request continues a scroll, else None."""
-        return _one(params, "scrollId") if path in SCROLL_PATHS else None
+        scrolled = path in SCROLL_PATHS or path in self.admin.scroll_paths
+        return _one(params, "scrollId") if scrolled else None
 
     def request_key(self, path: str, params: Params) -> Hashable:
         """Identity of a request for duplicate blocking: path, query, and cursor position."""
@@ -196,12 +238,21 @@ class PxApi:
 
     # -- scroll endpoints (px-api.md §2a) --------------------------------------------------
 
-    def scroll(self, path: str, params: Params) -> ApiResponse:
-        """One page of a scroll; opens the scroll when there is no ``scrollId``."""
+    def scroll(
+        self,
+        path: str,
+        params: Params,
+        search: Callable[[str, Params], Snapshot] | None = None,
+    ) -> ApiResponse:
+        """One page of a scroll; opens the scroll when there is no ``scrollId``.
+
+        ``search`` finds the hits of a new scroll (default: ``self.search``); it is not called
+        on a continuation.
+        """
         scroll_id = self.continuation_id(path, params)
         if scroll_id is None:
             size = self.page_size(path, params)
-            cursor = self.scrolls.open(path, self.search(path, params), size)
+            cursor = self.scrolls.open(path, (search or self.search)(path, params), size)
             new_id = False
         else:
             found = self.scrolls.get(scroll_id)
@@ -314,17 +365,35 @@ class PxApi:
 
     # -- page-number endpoints (px-api.md §2b) ---------------------------------------------
 
-    def paged(self, path: str, params: Params) -> ApiResponse:
-        """One page by ``pageNumber`` (0-based); a page past the end is empty and last."""
+    def paged(
+        self,
+        path: str,
+        params: Params,
+        *,
+        collection: str | None = None,
+        keep: Callable[[Record], bool] | None = None,
+        extend: Callable[[Record], Record] | None = None,
+    ) -> ApiResponse:
+        """One page by ``pageNumber`` (0-based); a page past the end is empty and last.
+
+        The records are those of ``tenant.collections[collection or path]`` that ``keep``
+        accepts (all by default), by ``id``; ``extend`` turns each record of the page into what
+        is served (default: the record itself).
+        """
         size = self.page_size(path, params)
         number = _int_param(params, "pageNumber", 0)
         if number < 0:
             raise bad_request(f"pageNumber must be >= 0, got {number}")
         with self.tenant.lock:
-            records = sorted(self.tenant.collections[path], key=lambda r: r["id"])
+            records = sorted(self.tenant.collections[collection or path], key=lambda r: r["id"])
+        if keep is not None:
+            records = [r for r in records if keep(r)]
         start = number * size
+        page = records[start : start + size]
+        if extend is not None:
+            page = [extend(r) for r in page]
         body = {
-            RECORDS_KEYS[path]: records[start : start + size],
+            RECORDS_KEYS[path]: page,
             "pageNumber": number,
             "isLastPage": start + size >= len(records),
         }

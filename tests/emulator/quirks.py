@@ -10,7 +10,8 @@ Always-on behaviours that are not flags (they are how the API is specified):
   on a short/empty page or on ``totalHits`` (px-api.md §2a, D3 "it does not be null even
   though the last page of results is returned");
 * an events request without a date range returns only the last day (px-api.md §3);
-* an events date range over 190 days is a 400 (px-api.md §3);
+* an events date range over 190 days is a 400 (px-api.md §3), an engagement collisions range
+  over 180 days too (``admin.py``);
 * a ``pageSize`` above the endpoint maximum is a 400 (px-api.md §1, §2);
 * without ``sort`` a scroll returns records in primary-key order, which for events is NOT date
   order (Elasticsearch-style index order; the tap must send ``sort=date``).
@@ -40,3 +41,13 @@ class Quirks:
     cursor has advanced: retrying the same ``scrollId`` returns the NEXT page and the cut page
     is lost. A client that must not lose data re-opens the window (px-api.md §2a
     "Resumability"). Off: the cursor is rewound, so a plain retry works."""
+
+    no_v2_feature_ext: bool = False
+    """``GET /v2/feature_ext`` answers 404 ``NOT_FOUND``, as on a tenant (or region) that does
+    not serve it; ``/v1/feature`` still works. Off by default: the Swagger (0.1.6) documents it
+    (``admin.py``)."""
+
+    no_engagement_extended: bool = False
+    """``GET /v1/engagement/extended`` answers 404 ``NOT_FOUND``, as on a tenant that does not
+    serve it; ``/v1/engagement`` still works. Off by default: the Swagger (0.1.6) documents it
+    (``admin.py``)."""

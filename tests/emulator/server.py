@@ -1,4 +1,4 @@
-"""The HTTP side of the emulator: a real server on 127.0.0.1 speaking the PX REST API v1.
+"""The HTTP side of the emulator: a real server on 127.0.0.1 speaking the PX REST API.
 
 ``Emulator`` wraps a ``ThreadingHTTPServer`` (HTTP/1.1, ``Content-Length`` on every answer, so
 clients keep connections alive). Each request goes through, in order:
@@ -6,12 +6,15 @@ clients keep connections alive). Each request goes through, in order:
 1. method: only GET exists for reads (anything else: 405 ``externalapierror``);
 2. auth: header ``X-APTRINSIC-API-KEY`` must equal the key, else 401 (px-api.md §1);
 3. faults, in the order documented in ``faults.py``;
-4. routing: everything lives under ``/v1``; an unknown path is a 404 ``NOT_FOUND``;
-5. the endpoint (``endpoints.py``).
+4. routing: almost everything lives under ``/v1``; the only path outside it is
+   ``/v2/feature_ext`` (``admin.py``); an unknown path is a 404 ``NOT_FOUND``;
+5. the endpoint (``endpoints.py``, ``admin.py``).
 
-Every request is logged as a ``RequestRecord`` (path relative to ``/v1``, e.g. ``/users``)
-before its answer is written, so a client that has its response can already see it in
-``emulator.requests``.
+Every request is logged as a ``RequestRecord`` before its answer is written, so a client that
+has its response can already see it in ``emulator.requests``. Its ``path`` is relative to
+``/v1`` for a path under ``/v1`` (``/users``, ``/user/preferences/u-00001``) and the whole path
+otherwise (``/v2/feature_ext``, ``/nope``), so ``/v2/feature_ext`` and ``/feature`` never look
+alike.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from .admin import PxAdmin
 from .encoding import encode
 from .endpoints import PxApi
 from .errors import error_body
@@ -91,7 +95,10 @@ class Emulator(ServedInBackground[RequestRecord]):
         super().__init__(host, port)
         self._faults = faults if faults is not None else Faults()
         self._quirks = quirks if quirks is not None else Quirks()
-        self._api = PxApi(self._tenant, self._quirks, ScrollStore(self._tenant.seed))
+        self._admin = PxAdmin(self._tenant)
+        self._api = PxApi(
+            self._tenant, self._quirks, ScrollStore(self._tenant.seed), admin=self._admin
+        )
         self._in_flight_lock = threading.Lock()
         self._in_flight = self._most_in_flight = 0
 
@@ -117,6 +124,12 @@ class Emulator(ServedInBackground[RequestRecord]):
     def tenant(self) -> Tenant:
         """The data being served (mutable: ``tenant.advance()``, ``tenant.touch()``)."""
         return self._tenant
+
+    @property
+    def admin(self) -> PxAdmin:
+        """The data of the admin, monitoring and extended endpoints (``admin.py``): e.g.
+        ``admin.subscription``, ``admin.collisions``, ``admin.preferences(identify_id)``."""
+        return self._admin
 
     @property
     def faults(self) -> Faults:
@@ -165,11 +178,20 @@ class Emulator(ServedInBackground[RequestRecord]):
             with self._in_flight_lock:
                 self._in_flight -= 1
 
+    def _route(self, url_path: str) -> tuple[bool, str]:
+        """(whether the API serves it, the path it is known and logged by).
+
+        Below ``/v1`` the path is relative (``/users``); outside it, whole (``/v2/feature_ext``);
+        ``/v1/v2/...`` is not ``/v2/...``: it stays a whole, unknown path.
+        """
+        if url_path.startswith("/v1/") and not url_path.startswith("/v1/v2/"):
+            return True, url_path[3:]
+        return self._api.serves_root_path(url_path), url_path
+
     def _answer(self, h: _Handler) -> None:  # noqa: PLR0911 - one return per pipeline exit
         url = urlsplit(h.path)
         params = parse_qs(url.query, keep_blank_values=True)
-        in_api = url.path.startswith("/v1/")
-        path = url.path[3:] if in_api else url.path
+        in_api, path = self._route(url.path)
         reply = _Reply(self, h, path, params)
 
         if h.command != "GET":

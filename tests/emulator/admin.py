@@ -1,0 +1,591 @@
+"""Admin, monitoring, user-preference and extended endpoints of the PX API (Swagger 0.1.6).
+
+Six more read endpoints, as the PX Swagger (version 0.1.6, coverage.md §B) describes them. All
+go through the server's usual pipeline (API key, faults, request log, ``most_in_flight``); their
+data is generated deterministically from the tenant (``tenant.seed``, the clock, and the records
+of ``tenant.collections``) and kept here, next to the tenant, in a ``PxAdmin``
+(``emulator.admin``). Marks as in coverage.md: [D] documented, [I] this emulator's reading.
+
+``GET /v1/admin/subscription``
+    The subscription, one root object (no records key, no paging)::
+
+        {"id": str, "name": str, "iconUrl": str, "timeZone": str, "website": str,
+         "description": str,
+         "products": [{"description": str, "name": str,
+                       "productKeys": [{"channel": str, "productKey": str, "url": str|null}]}]}
+
+    2-3 products of 2-3 product keys each; the first product holds every property key the
+    tenant's records use (``AP-XXXX-2``, ``AP-XXXX-2-2``...), the others keys of the same tag
+    no record uses. ``channel`` is ``WEB`` or ``MOBILE`` [I: the Swagger has no enum];
+    ``url`` is null for a mobile key [I].
+
+``GET /v1/admin/monitoring/integrations``
+    ``{"integrationStatuses": [{"integrationSyncName": str, "currentStatus": "UP"|"DOWN",
+    "lastSuccessfulDate": int, "lastError": str|null, "numberOfRecordsProcessed": int}]}``
+    [D], 5-6 integrations with distinct ``integrationSyncName``, no paging. Exactly one has
+    never succeeded: ``DOWN``, ``lastSuccessfulDate`` 0 and ``numberOfRecordsProcessed`` 0; one
+    more is ``DOWN`` after an earlier success; the ``UP`` ones have ``lastError`` null.
+
+``GET /v1/admin/monitoring/engagement_collisions``
+    Engagement collisions, a scroll like the event scrolls (``endpoints.PxApi.scroll``):
+    ``{"engagementCollisions": [...], "scrollId": str, "totalHits": int}``. Each record [D]::
+
+        {"engagementId": str, "engagementName": str, "propertyKey": str,
+         "engagementType": str, "otherQualifiedEngagementNames": [str], "views": int,
+         "priorityRule": str, "triggeredDate": int, "viewedByUser": str}
+
+    There is no id field: ``(engagementId, triggeredDate, viewedByUser)`` is unique here
+    (``collision_key``) [I], while an engagementId alone, or an engagementId and a
+    ``triggeredDate``, may repeat. The engagements are the tenant's in-app engagements
+    (``engagementType`` is the engagement's ``type``, ``propertyKey`` one of its
+    ``propertyKeys``), ``viewedByUser`` the ``identifyId`` of one of its users,
+    ``priorityRule`` one of ``PRIORITY_RULES`` [I: the Swagger gives no values].
+    Collisions are spread over the tenant's whole history (``tenant.size.history_days`` before
+    the clock when the ``PxAdmin`` was made, up to the clock, which may ``advance()``), a few a
+    day, with ties planted: groups sharing one millisecond, some exactly ON a UTC midnight and
+    some at midnight - 1 ms, and one engagement colliding for several users in the same ms.
+
+    Parameters:
+
+    * ``dateRangeStart``, ``dateRangeEnd``: epoch ms, GMT, **both required** (400 without
+      either). ``dateRangeStart`` is inclusive and ``dateRangeEnd`` exclusive: the docs do not
+      say, this is the emulator's reading [I], so consecutive windows ``[a, b)``, ``[b, c)``
+      return every collision exactly once, ties on ``b`` in the second. A range over
+      ``MAX_COLLISION_RANGE_DAYS`` (180) days is a 400 "Exceeded date range180days" (exactly
+      180 days is allowed: "less than or equal to 180 days" [D]); a start after the end is a
+      400 [I].
+    * ``propertyKey``: only collisions of that product key (optional) [D].
+    * ``pageSize``: default 25, 1-1000, else 400 [D].
+    * ``scrollId``: continues the scroll (the next page); the other params of a continuation
+      are ignored except ``pageSize``: the hits are a snapshot taken by the first page.
+    * ``pageNumber``: accepted and ignored [I]: the docs send ``pageNumber=1&scrollId=..``
+      for the second page, but only the ``scrollId`` moves the cursor.
+
+    Records come sorted by ``triggeredDate``, then ``engagementId``, then ``viewedByUser``
+    (``collision_sort_key``) [I]. As on the event scrolls, the ``scrollId`` stays set on the
+    last page and on the empty pages after it, and ``Quirks.constant_scroll_id``,
+    ``Quirks.omit_total_hits``, ``Quirks.truncated_page_consumes_cursor`` and the
+    ``expire_scrolls`` fault apply.
+
+``GET /v1/user/preferences/{identifyId}``
+    ``{"guidedTours": bool|null, "onboardingBot": bool|null, "productUpdates": bool|null,
+    "surveys": bool|null, "trackUsage": bool|null}`` [D] ("If the field is not set - return
+    null"), for every user of ``tenant.collections["/users"]`` with that (non-empty)
+    ``identifyId``, fixed per user; the answer has no ``identifyId`` [D]. An unknown
+    identifyId, or one whose user was removed from the collection, is a 404 "User was not found
+    for parameters {id=..}". The identifyId is percent-decoded.
+
+``GET /v2/feature_ext``
+    Outside ``/v1`` [D: the Swagger's paths carry the version]. The features of
+    ``tenant.collections["/feature"]`` with the paging of ``/v1/feature`` (``pageNumber`` from
+    0, ``pageSize`` default 25, 1-200; ``{"features": [...], "pageNumber": n, "isLastPage":
+    bool}``, by ``id``), each with the fields of ``/v1/feature`` plus ``mappedElements``::
+
+        {"id", "name", "type", "parentFeatureId", "propertyKey", "status",
+         "mappedElements": [{"id": str, "name": str, "eventType": str, "state": str,
+                             "type": str}],
+         "featureLabels": [{"id", "name", "color"}]}
+
+    ``eventType`` in CLICK, LINK, FORM, PAGE_VIEW, CUSTOM_EVENT, SCREEN; ``state`` in ENABLED,
+    DISABLED, DELETED; ``type`` in EVENT, TAG, URL, CUSTOM_EVENT, TEXT_ELEMENT, SCREEN [D];
+    fixed per feature id, and empty for some features. ``propertyKey`` is ignored, as on
+    ``/v1/feature``. ``Quirks.no_v2_feature_ext`` makes it a 404, as a tenant without it.
+
+``GET /v1/engagement/extended``
+    The engagements of ``tenant.collections["/engagement"]`` with the fields and paging of
+    ``/v1/engagement`` (``pageSize`` default 25 like every page-number endpoint here, though
+    the Swagger says 200; 1-500; ``{"engagements": [...], "pageNumber", "isLastPage"}``, by
+    ``id``) plus ``customEvents: [{"name": str, "properties": [str]}]`` [D], the custom
+    events of the audience rules: names and properties of the tenant's custom events, fixed
+    per engagement id, empty for some. ``contentTypes`` (repeated and/or comma-separated,
+    values of ``CONTENT_TYPES``; another value is a 400) keeps the engagements of those
+    ``type``s; ``UNRECOGNIZE`` stands for a type outside the list, i.e. ``EMAIL`` [I].
+    ``Quirks.no_engagement_extended`` makes it a 404.
+
+The request log (``emulator.requests``) names paths under ``/v1`` without the prefix
+(``/admin/subscription``, ``/user/preferences/u-00001``, ``/engagement/extended``) and the one
+outside it by its whole path, ``/v2/feature_ext``, so it never looks like ``/feature``.
+
+What ``PxAdmin`` exposes, to compute expected rows (records are shared with what is served:
+do not change them; ``subscription`` and ``integrations`` are copies):
+
+* ``subscription`` -- the subscription object;
+* ``integrations`` -- the list under ``integrationStatuses``;
+* ``collisions`` -- every collision, sorted by ``collision_sort_key``;
+  ``collisions_in(start, end, property_key=None)`` -- those a request for ``[start, end)``
+  returns, in order;
+* ``preferences(identify_id)`` -- a user's preferences, or None (the 404);
+* ``mapped_elements(feature_id)``, ``feature_ext(feature)`` -- a feature's mapped elements,
+  and the record ``/v2/feature_ext`` serves for a feature of ``/feature``;
+* ``custom_events(engagement_id)``, ``engagement_extended(engagement)`` -- the same for
+  ``/engagement/extended``.
+"""
+
+from __future__ import annotations
+
+import bisect
+import copy
+import random
+import re
+import threading
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import unquote
+
+from .endpoints import ApiResponse, Params, PxApi, _int_param, _one, not_found
+from .errors import ApiError, bad_request
+from .scrolls import Snapshot
+from .tenant import DAY_MS, HOUR_MS, Tenant
+
+Record = dict[str, Any]
+Handler = Callable[[PxApi, str, Params], ApiResponse]
+
+SUBSCRIPTION_PATH = "/admin/subscription"
+INTEGRATIONS_PATH = "/admin/monitoring/integrations"
+COLLISIONS_PATH = "/admin/monitoring/engagement_collisions"
+PREFERENCES_PREFIX = "/user/preferences/"
+FEATURE_EXT_PATH = "/v2/feature_ext"
+ENGAGEMENT_EXTENDED_PATH = "/engagement/extended"
+
+MAX_COLLISION_RANGE_DAYS = 180  # [D] "The date range must be less than or equal to 180 days"
+PREFERENCE_FIELDS = ("guidedTours", "onboardingBot", "productUpdates", "surveys", "trackUsage")
+#: ``contentTypes`` values of ``/v1/engagement/extended`` [D].
+CONTENT_TYPES = (
+    "IN_APP_DIALOG", "IN_APP_CAROUSEL", "IN_APP_GUIDE", "IN_APP_NOTIFICATION", "OUT_BOUND_EMAIL",
+    "IN_APP_NPS_SURVEY", "IN_APP_CES_SURVEY", "IN_APP_RATING_SURVEY", "IN_APP_BOOLEAN_SURVEY",
+    "IN_APP_MULTIPLE_QUESTION_SURVEY", "UNRECOGNIZE",
+)  # fmt: skip
+#: ``priorityRule`` values [I: the Swagger only says "Priority rule"].
+PRIORITY_RULES = ("ENGAGEMENT_PRIORITY", "FIRST_QUALIFIED", "LAST_PUBLISHED")
+
+# The custom events of the tenant (tenant.py's ``_CUSTOM_EVENTS``, attributes count/success/plan).
+_CUSTOM_EVENT_NAMES = (
+    "Report Exported", "Invite Sent", "Dashboard Created", "File Uploaded",
+    "Integration Connected", "Search Performed", "Checkout Completed", "Comment Added",
+)  # fmt: skip
+_CUSTOM_EVENT_PROPERTIES = ("count", "plan", "success")
+# (eventType, type) of a mapped element [D enums; the pairs are I].
+_ELEMENT_KINDS = (
+    ("CLICK", "TAG"), ("CLICK", "TEXT_ELEMENT"), ("CLICK", "EVENT"), ("LINK", "TAG"),
+    ("FORM", "TAG"), ("PAGE_VIEW", "URL"), ("CUSTOM_EVENT", "CUSTOM_EVENT"), ("SCREEN", "SCREEN"),
+)  # fmt: skip
+_ELEMENT_STATES = ("ENABLED", "DISABLED", "DELETED")
+_ELEMENT_WORDS = ("Export", "Save", "Invite", "Upload", "Search", "Share", "Delete", "Settings")
+_ELEMENT_PAGES = ("/dashboard", "/reports", "/settings/billing", "/projects/new", "/inbox")
+_INTEGRATIONS = (
+    "Salesforce Account Sync", "Salesforce Contact Sync", "Gainsight CS Company Sync",
+    "Gainsight CS Timeline Sync", "HubSpot Contacts", "Marketo Leads", "Segment Source",
+    "Zendesk Tickets", "Amazon S3 Export", "Snowflake Export",
+)  # fmt: skip
+_INTEGRATION_ERRORS = (
+    "Authentication failed: invalid OAuth token",
+    "Connection timed out after 30000 ms",
+    "Field 'Industry__c' does not exist on object Account",
+    "Rate limit exceeded by the remote API (HTTP 429)",
+)
+_COMPANIES = ("Acme", "Globex", "Initech", "Hooli", "Aperture", "Vandelay", "Wonka")
+_TIME_ZONES = ("America/Los_Angeles", "America/New_York", "Europe/Berlin", "Asia/Kolkata")
+_KEY_PATTERN = re.compile(r"^AP-([A-Z0-9]+)-\d")
+
+
+def collision_sort_key(record: Record) -> tuple[int, str, str]:
+    """The order collisions are served in: ``(triggeredDate, engagementId, viewedByUser)``."""
+    return (record["triggeredDate"], record["engagementId"], record["viewedByUser"])
+
+
+def collision_key(record: Record) -> tuple[str, int, str]:
+    """What identifies a collision (no id field): ``(engagementId, triggeredDate,
+    viewedByUser)``, unique among the emulator's collisions."""
+    return (record["engagementId"], record["triggeredDate"], record["viewedByUser"])
+
+
+def _uuid(rng: random.Random) -> str:
+    h = f"{rng.getrandbits(128):032x}"
+    return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{h[16:20]}-{h[20:]}"
+
+
+def _required_ms(params: Params, name: str) -> int:
+    if _one(params, name) is None:
+        raise bad_request(
+            f"Required request parameter '{name}' for method parameter type Long is not present"
+        )
+    return _int_param(params, name, 0)
+
+
+class PxAdmin:
+    """The data and handlers of this module's endpoints, for one tenant. Thread-safe.
+
+    Made next to the tenant (the server makes one per emulator); the clock it reads at
+    construction anchors the collision history and the integration dates.
+    """
+
+    #: Paths (below ``/v1``) that are scrolls: a ``scrollId`` continues them.
+    scroll_paths = frozenset({COLLISIONS_PATH})
+    #: Whole paths outside ``/v1`` served here.
+    root_paths = frozenset({FEATURE_EXT_PATH})
+
+    def __init__(self, tenant: Tenant) -> None:
+        self.tenant = tenant
+        self.seed = tenant.seed
+        #: The clock when made (epoch ms): integration dates are relative to it.
+        self.made_ms = tenant.now_ms
+        #: The first millisecond of the collision history.
+        self.history_start_ms = self.made_ms - tenant.size.history_days * DAY_MS
+        self._lock = threading.RLock()
+        self._subscription: Record | None = None
+        self._integrations: list[Record] | None = None
+        self._days: dict[int, list[Record]] = {}
+        self._collisions: list[Record] = []
+        self._collision_dates: list[int] = []
+        self._collisions_until: int | None = None
+        self._users_seen: tuple[int, int | None, int] | None = None
+        self._identify_ids: frozenset[str] = frozenset()
+        self._routes: dict[str, Handler] = {
+            SUBSCRIPTION_PATH: self._serve_subscription,
+            INTEGRATIONS_PATH: self._serve_integrations,
+            COLLISIONS_PATH: self._serve_collisions,
+            FEATURE_EXT_PATH: self._serve_feature_ext,
+            ENGAGEMENT_EXTENDED_PATH: self._serve_engagement_extended,
+        }
+
+    # -- routing ---------------------------------------------------------------------------
+
+    def route(self, path: str) -> Handler | None:
+        """The handler of ``path`` (below ``/v1``, or a whole ``/v2`` path), None if not ours."""
+        handler = self._routes.get(path)
+        if handler is not None:
+            return handler
+        if path.startswith(PREFERENCES_PREFIX):
+            rest = path[len(PREFERENCES_PREFIX) :]
+            if rest and "/" not in rest:
+                return self._serve_preferences
+        return None
+
+    # -- the tenant's product keys ---------------------------------------------------------
+
+    def _property_keys(self) -> list[str]:
+        """Every property key the tenant's records use, sorted."""
+        keys: set[str] = set()
+        with self.tenant.lock:
+            collections = self.tenant.collections
+            for f in collections.get("/feature", ()):
+                keys.add(f["propertyKey"])
+            for path in ("/engagement", "/accounts"):
+                for r in collections.get(path, ()):
+                    keys.update(r.get("propertyKeys") or ())
+        return sorted(k for k in keys if isinstance(k, str) and k)
+
+    # -- subscription ----------------------------------------------------------------------
+
+    @property
+    def subscription(self) -> Record:
+        """The ``GET /v1/admin/subscription`` object (a copy)."""
+        with self._lock:
+            if self._subscription is None:
+                self._subscription = self._make_subscription()
+            return copy.deepcopy(self._subscription)
+
+    def _make_subscription(self) -> Record:
+        rng = random.Random(f"px-subscription-{self.seed}")
+        own = self._property_keys() or ["AP-EMULATOR0000-2"]
+        match = _KEY_PATTERN.match(own[0])
+        tag = match.group(1) if match else "EMULATOR0000"
+        company = rng.choice(_COMPANIES)
+        host = f"{company.lower()}.example.com"
+        products = [
+            {
+                "description": f"The {company} web application",
+                "name": f"{company} Web",
+                "productKeys": [
+                    {"channel": "WEB", "productKey": key, "url": f"https://app{i or ''}.{host}"}
+                    for i, key in enumerate(own)
+                ],
+            },
+            {
+                "description": f"{company} for iOS and Android",
+                "name": f"{company} Mobile",
+                "productKeys": [
+                    {"channel": "MOBILE", "productKey": f"AP-{tag}-3", "url": None},
+                    {"channel": "MOBILE", "productKey": f"AP-{tag}-3-2", "url": None},
+                ],
+            },
+        ]
+        if rng.random() < 0.5:
+            admin, staging = f"https://admin.{host}", f"https://admin-staging.{host}"
+            products.append(
+                {
+                    "description": "",
+                    "name": f"{company} Admin Console",
+                    "productKeys": [
+                        {"channel": "WEB", "productKey": f"AP-{tag}-4", "url": admin},
+                        {"channel": "WEB", "productKey": f"AP-{tag}-4-2", "url": staging},
+                        {"channel": "MOBILE", "productKey": f"AP-{tag}-4-3", "url": None},
+                    ],
+                }
+            )
+        sub_id = _uuid(rng)
+        return {
+            "id": sub_id,
+            "name": f"{company} Inc.",
+            "iconUrl": f"https://cdn.{host}/px/icons/{sub_id}.png",
+            "timeZone": rng.choice(_TIME_ZONES),
+            "website": f"https://www.{host}",
+            "description": f"Product analytics for {company} (emulated subscription)",
+            "products": products,
+        }
+
+    # -- integrations ----------------------------------------------------------------------
+
+    @property
+    def integrations(self) -> list[Record]:
+        """The ``integrationStatuses`` of ``GET /v1/admin/monitoring/integrations`` (a copy)."""
+        with self._lock:
+            if self._integrations is None:
+                self._integrations = self._make_integrations()
+            return copy.deepcopy(self._integrations)
+
+    def _make_integrations(self) -> list[Record]:
+        rng = random.Random(f"px-integrations-{self.seed}")
+        names = rng.sample(_INTEGRATIONS, rng.randint(5, 6))
+        never, failing = rng.sample(range(len(names)), 2)
+        out = []
+        for i, name in enumerate(names):
+            if i == never:  # configured, never ran successfully
+                status, last, error, processed = "DOWN", 0, _INTEGRATION_ERRORS[0], 0
+            elif i == failing:  # worked, then broke
+                status = "DOWN"
+                last = self.made_ms - rng.randint(2 * DAY_MS, 20 * DAY_MS)
+                error = rng.choice(_INTEGRATION_ERRORS[1:])
+                processed = rng.randint(1, 50_000)
+            else:
+                status, error = "UP", None
+                last = self.made_ms - rng.randint(HOUR_MS // 60, 6 * HOUR_MS)
+                processed = rng.choice((0, rng.randint(1, 500), rng.randint(500, 2_000_000)))
+            out.append(
+                {
+                    "integrationSyncName": name,
+                    "currentStatus": status,
+                    "lastSuccessfulDate": last,
+                    "lastError": error,
+                    "numberOfRecordsProcessed": processed,
+                }
+            )
+        return out
+
+    # -- engagement collisions -------------------------------------------------------------
+
+    @property
+    def collisions(self) -> list[Record]:
+        """Every collision up to the tenant clock, sorted by ``collision_sort_key``."""
+        with self._lock:
+            self._refresh_collisions()
+            return list(self._collisions)
+
+    def collisions_in(self, start: int, end: int, property_key: str | None = None) -> list[Record]:
+        """The collisions with ``start <= triggeredDate < end`` (of ``property_key`` if given),
+        in the order served: what ``dateRangeStart=start&dateRangeEnd=end`` returns."""
+        with self._lock:
+            self._refresh_collisions()
+            dates = self._collision_dates
+            lo, hi = bisect.bisect_left(dates, start), bisect.bisect_left(dates, end)
+            hits = self._collisions[lo:hi]
+        if property_key is not None:
+            hits = [r for r in hits if r["propertyKey"] == property_key]
+        return hits
+
+    def _refresh_collisions(self) -> None:
+        """(Re)build the sorted list if the clock moved since; days already made are kept."""
+        now = self.tenant.now_ms
+        if self._collisions_until == now:
+            return
+        with self.tenant.lock:
+            engagements = [
+                e for e in self.tenant.collections.get("/engagement", ()) if "IN_APP" in e["type"]
+            ] or list(self.tenant.collections.get("/engagement", ()))
+            users = [u["identifyId"] for u in self.tenant.collections.get("/users", ())]
+        users = [u for u in users if u] or ["u-00000"]
+        first_day = self.history_start_ms // DAY_MS * DAY_MS
+        rows: list[Record] = []
+        if engagements:
+            for day in range(first_day, now + 1, DAY_MS):
+                made = self._days.get(day)
+                if made is None:
+                    made = self._days[day] = self._make_day(day, engagements, users)
+                rows.extend(r for r in made if self.history_start_ms <= r["triggeredDate"] <= now)
+        rows.sort(key=collision_sort_key)
+        self._collisions = rows
+        self._collision_dates = [r["triggeredDate"] for r in rows]
+        self._collisions_until = now
+
+    def _make_day(self, day: int, engagements: list[Record], users: list[str]) -> list[Record]:
+        """The collisions of the UTC day starting at ``day`` (fixed per seed and day)."""
+        rng = random.Random(f"px-collisions-{self.seed}-{day}")
+        weekend = (day // DAY_MS + 3) % 7 >= 5
+        n = rng.choice((0, 1, 1, 2) if weekend else (1, 2, 3, 3, 4, 5))
+
+        def one(at: int, engagement: Record | None = None, user: str | None = None) -> Record:
+            e = engagement if engagement is not None else rng.choice(engagements)
+            k = rng.randint(1, 3)
+            drawn = rng.sample(engagements, min(len(engagements), k + 1))
+            others = [o["name"] for o in drawn if o["id"] != e["id"]][:k]
+            return {
+                "engagementId": e["id"],
+                "engagementName": e["name"],
+                "propertyKey": rng.choice(e["propertyKeys"]),
+                "engagementType": e["type"],
+                "otherQualifiedEngagementNames": others,
+                "views": rng.randint(1, 40),
+                "priorityRule": rng.choice(PRIORITY_RULES),
+                "triggeredDate": at,
+                "viewedByUser": user if user is not None else rng.choice(users),
+            }
+
+        rows = [one(day + rng.randrange(DAY_MS)) for _ in range(n)]
+        if rng.random() < 0.15:  # a burst exactly ON the UTC midnight
+            rows += [one(day) for _ in range(rng.randint(2, 4))]
+        if rng.random() < 0.08:  # a burst at midnight - 1 ms (the last ms of this day)
+            rows += [one(day + DAY_MS - 1) for _ in range(rng.randint(2, 3))]
+        if rng.random() < 0.15:  # a burst inside the day
+            at = day + rng.randrange(DAY_MS)
+            rows += [one(at) for _ in range(rng.randint(2, 3))]
+        if rng.random() < 0.12:  # one engagement, one ms, several users
+            at = day + rng.randrange(DAY_MS)
+            e = rng.choice(engagements)
+            for user in rng.sample(users, min(len(users), rng.randint(2, 3))):
+                rows.append(one(at, e, user))
+        unique: dict[tuple[str, int, str], Record] = {}
+        for r in rows:
+            unique.setdefault(collision_key(r), r)
+        return list(unique.values())
+
+    def _search_collisions(self, _path: str, params: Params) -> Snapshot:
+        """The hits of a new collisions scroll (``[dateRangeStart, dateRangeEnd)``)."""
+        start = _required_ms(params, "dateRangeStart")
+        end = _required_ms(params, "dateRangeEnd")
+        if start > end:
+            raise bad_request(f"dateRangeStart ({start}) must not be after dateRangeEnd ({end})")
+        if end - start > MAX_COLLISION_RANGE_DAYS * DAY_MS:
+            raise bad_request(f"Exceeded date range{MAX_COLLISION_RANGE_DAYS}days")
+        return Snapshot.of(self.collisions_in(start, end, _one(params, "propertyKey")))
+
+    # -- user preferences ------------------------------------------------------------------
+
+    def preferences(self, identify_id: str) -> Record | None:
+        """The preferences of the user with that ``identifyId``; None if there is none."""
+        if not identify_id or identify_id not in self._known_identify_ids():
+            return None
+        rng = random.Random(f"px-preferences-{self.seed}-{identify_id}")
+        if rng.random() < 0.08:  # never set any
+            return dict.fromkeys(PREFERENCE_FIELDS)
+        return {
+            name: rng.choices((True, False, None), (60, 25, 15))[0] for name in PREFERENCE_FIELDS
+        }
+
+    def _known_identify_ids(self) -> frozenset[str]:
+        # Locks, always in this order: self._lock, then tenant.lock.
+        with self._lock, self.tenant.lock:
+            users = self.tenant.collections.get("/users", [])
+            version = getattr(users, "version", None)  # None: a plain list, always re-read
+            seen = (id(users), version, len(users))
+            if version is None or seen != self._users_seen:
+                self._identify_ids = frozenset(u.get("identifyId") or "" for u in users)
+                self._users_seen = seen
+            return self._identify_ids
+
+    # -- extended features and engagements -------------------------------------------------
+
+    def mapped_elements(self, feature_id: str) -> list[Record]:
+        """The ``mappedElements`` of a feature (fixed per feature id; some are empty)."""
+        rng = random.Random(f"px-mapped-elements-{self.seed}-{feature_id}")
+        out = []
+        for _ in range(rng.choice((0, 0, 1, 1, 2, 3, 4))):
+            event_type, kind = rng.choice(_ELEMENT_KINDS)
+            word = rng.choice(_ELEMENT_WORDS)
+            name = {
+                "CLICK": f"Click: {word} button",
+                "LINK": f"Link: {word}",
+                "FORM": f"Form: {word} form",
+                "PAGE_VIEW": f"Page: {rng.choice(_ELEMENT_PAGES)}",
+                "CUSTOM_EVENT": rng.choice(_CUSTOM_EVENT_NAMES),
+                "SCREEN": f"{word} screen",
+            }[event_type]
+            out.append(
+                {
+                    "id": _uuid(rng),
+                    "name": name,
+                    "eventType": event_type,
+                    "state": rng.choices(_ELEMENT_STATES, (85, 10, 5))[0],
+                    "type": kind,
+                }
+            )
+        return out
+
+    def feature_ext(self, feature: Record) -> Record:
+        """The ``/v2/feature_ext`` record of a ``/feature`` record: ``mappedElements`` added."""
+        out = {k: v for k, v in feature.items() if k != "featureLabels"}
+        out["mappedElements"] = self.mapped_elements(feature["id"])
+        out["featureLabels"] = feature.get("featureLabels", [])
+        return out
+
+    def custom_events(self, engagement_id: str) -> list[Record]:
+        """The ``customEvents`` of an engagement (fixed per engagement id; some are empty)."""
+        rng = random.Random(f"px-custom-events-{self.seed}-{engagement_id}")
+        if rng.random() < 0.4:
+            return []
+        names = rng.sample(_CUSTOM_EVENT_NAMES, rng.randint(1, 3))
+        return [
+            {
+                "name": name,
+                "properties": sorted(rng.sample(_CUSTOM_EVENT_PROPERTIES, rng.randint(0, 3))),
+            }
+            for name in names
+        ]
+
+    def engagement_extended(self, engagement: Record) -> Record:
+        """The ``/engagement/extended`` record of an ``/engagement`` record."""
+        return {**engagement, "customEvents": self.custom_events(engagement["id"])}
+
+    # -- handlers --------------------------------------------------------------------------
+
+    def _serve_subscription(self, _api: PxApi, _path: str, _params: Params) -> ApiResponse:
+        return ApiResponse(200, self.subscription)
+
+    def _serve_integrations(self, _api: PxApi, _path: str, _params: Params) -> ApiResponse:
+        return ApiResponse(200, {"integrationStatuses": self.integrations})
+
+    def _serve_collisions(self, api: PxApi, path: str, params: Params) -> ApiResponse:
+        return api.scroll(path, params, search=self._search_collisions)
+
+    def _serve_preferences(self, _api: PxApi, path: str, _params: Params) -> ApiResponse:
+        identify_id = unquote(path[len(PREFERENCES_PREFIX) :])
+        found = self.preferences(identify_id)
+        if found is None:
+            raise ApiError(404, f"User was not found for parameters {{id={identify_id}}}")
+        return ApiResponse(200, found)
+
+    def _serve_feature_ext(self, api: PxApi, path: str, params: Params) -> ApiResponse:
+        if api.quirks.no_v2_feature_ext:
+            raise not_found(path)
+        return api.paged(path, params, collection="/feature", extend=self.feature_ext)
+
+    def _serve_engagement_extended(self, api: PxApi, path: str, params: Params) -> ApiResponse:
+        if api.quirks.no_engagement_extended:
+            raise not_found(path)
+        wanted: set[str] = set()
+        for raw in params.get("contentTypes", []):
+            for value in filter(None, (v.strip() for v in raw.split(","))):
+                if value not in CONTENT_TYPES:
+                    raise bad_request(f"Invalid value '{value}' for parameter contentTypes")
+                wanted.add(value)
+
+        def keep(engagement: Record) -> bool:
+            kind = engagement["type"]
+            return kind in wanted or ("UNRECOGNIZE" in wanted and kind not in CONTENT_TYPES)
+
+        return api.paged(
+            path,
+            params,
+            collection="/engagement",
+            keep=keep if wanted else None,
+            extend=self.engagement_extended,
+        )
