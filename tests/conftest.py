@@ -6,6 +6,7 @@ import logging
 import typing as t
 
 import pytest
+import requests
 
 from tests.emulator import Emulator, Tenant, TenantSize
 from tests.emulator.cs import CSEmulator, CSTenant
@@ -48,6 +49,22 @@ def shared_emulator() -> t.Iterator[Emulator]:
     """One emulator for tests that only read (never change the tenant or switch faults)."""
     with Emulator(Tenant.generate(seed=SEED, size=TenantSize.small()), api_key=API_KEY) as emulator:
         yield emulator
+
+
+@pytest.fixture(scope="module")
+def emu() -> t.Iterator[Emulator]:
+    """An emulator per test module of the emulator itself (its default key), read only."""
+    with Emulator(Tenant.generate(seed=SEED, size=TenantSize.small())) as emulator:
+        yield emulator
+
+
+@pytest.fixture(scope="module")
+def http(emu) -> t.Iterator[requests.Session]:
+    """A plain `requests` session carrying `emu`'s key."""
+    session = requests.Session()
+    session.headers["X-APTRINSIC-API-KEY"] = emu.api_key
+    yield session
+    session.close()
 
 
 @pytest.fixture

@@ -42,20 +42,6 @@ TINY = TenantSize(
 )
 
 
-@pytest.fixture(scope="module")
-def emu():
-    with Emulator(Tenant.generate(seed=7, size=TenantSize.small())) as emulator:
-        yield emulator
-
-
-@pytest.fixture(scope="module")
-def http(emu):
-    session = requests.Session()
-    session.headers["X-APTRINSIC-API-KEY"] = emu.api_key
-    yield session
-    session.close()
-
-
 @pytest.fixture
 def tiny():
     """A fresh emulator with a tiny tenant, for tests that mutate data or faults."""

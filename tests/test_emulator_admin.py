@@ -49,20 +49,6 @@ LITTLE = TenantSize(
 )
 
 
-@pytest.fixture(scope="module")
-def emu():
-    with Emulator(Tenant.generate(seed=7, size=TenantSize.small())) as emulator:
-        yield emulator
-
-
-@pytest.fixture(scope="module")
-def http(emu):
-    session = requests.Session()
-    session.headers["X-APTRINSIC-API-KEY"] = emu.api_key
-    yield session
-    session.close()
-
-
 @pytest.fixture
 def little():
     """A fresh emulator of its own and a session, for tests that change faults, quirks, data."""
