@@ -77,6 +77,19 @@ class DeletedRecordsStream(CSStream):
     def page_size(self) -> int:
         return self.page_limit
 
+    _logs_done = 0
+
+    @override
+    def begin_progress(self) -> None:
+        if self._logs_done == 0:  # one count and one summary for both logs
+            super().begin_progress()
+
+    @override
+    def finish(self) -> None:
+        self._logs_done += 1
+        if self._logs_done == len(DELETE_LOGS):
+            super().finish()
+
     @override
     def request_records(self, context: Context | None) -> Iterable[dict]:
         log = (context or {}).get("delete_log", DELETE_LOGS[0])
