@@ -236,8 +236,13 @@ class GainsightStream(RESTStream[t.Any]):
         self.finish()
 
     def begin_progress(self) -> None:
-        """Start counting this stream's records and requests."""
+        """Start counting this stream's records and requests.
+
+        Requests sent before the stream's turn (its first page, read ahead) stay counted.
+        """
+        before = self.progress.requests
         self.progress = StreamProgress(self.logger, self.progress_position)
+        self.progress.requests = before
 
     def finish(self) -> None:
         """Log the stream's summary and count it done in the sync's total."""
@@ -256,7 +261,14 @@ class GainsightStream(RESTStream[t.Any]):
         """
         if self.replication_method == REPLICATION_FULL_TABLE:
             return None  # forced full table (e.g. by catalog metadata): read everything
-        value = self.get_context_state(context).get("replication_key_value")
+        # Read without writing: the SDK's accessors add an empty entry to the state, which a
+        # stream asked early (its first page read ahead) must not do before its turn.
+        state = (
+            self.get_context_state(context)
+            if context
+            else self.tap_state.get("bookmarks", {}).get(self.name, {})
+        )
+        value = state.get("replication_key_value")
         return parse_setting_datetime(value) if value else None
 
     def progress_position(self) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import typing as t
 from functools import cached_property
 
@@ -26,10 +27,12 @@ from tap_gainsight.px.entities import (
 )
 from tap_gainsight.px.entities import probe_stream as px_probe_stream
 from tap_gainsight.px.events import PX_EVENT_ENDPOINTS, PX_MONITORING_ENDPOINTS
+from tap_gainsight.px.first_pages import FirstPages
 from tap_gainsight.rate_limit import RequestLimiter
 from tap_gainsight.settings import (
     CONFIG_SCHEMA,
     DEFAULT_CS_REQUESTS_PER_MINUTE,
+    DEFAULT_MAX_CONCURRENCY,
     DEFAULT_MAX_REQUESTS_PER_DAY,
     DEFAULT_MAX_REQUESTS_PER_SECOND,
     has_cs_credentials,
@@ -117,6 +120,18 @@ class TapGainsight(Tap):
                     "Connection test passed: the %s is accepted at %s.", key, stream.where()
                 )
         ctx.exit(1 if failed else 0)
+
+    @cached_property
+    def in_flight(self) -> threading.BoundedSemaphore:
+        """Held by every PX scroll request: at most `max_concurrency` at once."""
+        return threading.BoundedSemaphore(
+            self.config.get("max_concurrency", DEFAULT_MAX_CONCURRENCY)
+        )
+
+    @cached_property
+    def first_pages(self) -> FirstPages:
+        """The first pages of event streams read ahead of their turn (`px/first_pages.py`)."""
+        return FirstPages(self.config.get("max_concurrency", DEFAULT_MAX_CONCURRENCY))
 
     @cached_property
     def sync_totals(self) -> SyncTotals:

@@ -315,3 +315,23 @@ def test_a_window_from_a_fast_api_stays_one_scroll(emulator, caplog) -> None:
     run_sync(config, streams=["page_view_events"])
     assert "slices at once" not in caplog.text, "no wait to hide: one scroll"
     assert emulator.most_in_flight == 1
+
+
+def test_next_streams_first_pages_are_read_ahead_changing_nothing_else(emulator) -> None:
+    emulator.faults.latency_ms = 30
+    start = emulator.tenant.now - dt.timedelta(days=20)
+    config = px_config(emulator, start_date=start.isoformat())
+    streams = ["custom_events", "email_events", "lead_events", "session_events"]
+
+    serial = run_sync({**config, "max_concurrency": 1}, streams=streams)
+    serial_requests = sorted(r.path for r in emulator.requests)
+    emulator.reset_log()
+    ahead = run_sync({**config, "max_concurrency": 4}, streams=streams)
+
+    assert all(len(serial.records[s]) < 1000 for s in streams), "one page per stream"
+    assert emulator.most_in_flight >= 2, "the next streams' first pages were not read ahead"
+    assert emulator.most_in_flight <= 4
+    assert sorted(r.path for r in emulator.requests) == serial_requests, "no request added"
+    for stream in streams:
+        assert ahead.records[stream] == serial.records[stream], stream
+    assert ahead.states == serial.states

@@ -32,6 +32,7 @@ from tap_gainsight.windows import MAX_WINDOW_DAYS, Window, plan_windows, split_w
 if t.TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Iterator
 
+    import requests
     from singer_sdk import Tap
     from singer_sdk.helpers.types import Context
 
@@ -116,7 +117,30 @@ class EventStream(ScrollingStream):
             len(self._windows),
             self.window_days,
         )
+        self.read_ahead_of_next_streams()
         yield from super().request_records(context)
+
+    def first_page_key(self, window: Window) -> tuple[str, Window]:
+        """What names the opening page of one of this stream's windows."""
+        return (self.name, window)
+
+    def read_ahead_of_next_streams(self) -> None:
+        """Ask now for the first page of each selected event stream synced after this one."""
+        if self.max_concurrency <= 1:
+            return
+        streams = list(self._tap.streams.values())
+        for later in streams[streams.index(self) + 1 :]:
+            if isinstance(later, EventStream) and later.selected and (plan := later.plan(None)):
+                self._tap.first_pages.ask(  # type: ignore[attr-defined]
+                    later.first_page_key(plan[0]),
+                    functools.partial(later.send_opening_page, plan[0]),
+                )
+
+    def send_opening_page(self, window: Window) -> requests.Response:
+        """Send the request for a window's first page (paced, retried, validated)."""
+        request = self.prepared_request(None, ScrollPage(window=window))
+        with self.in_flight:
+            return self.retrying(self.send_request)(request, None)
 
     @override
     def progress_position(self) -> str:
@@ -148,7 +172,7 @@ class EventStream(ScrollingStream):
         the window is read on as it is.
         """
         reader = ScrollReader(self, self.window_scroll(window), context)
-        pages = reader.pages()
+        pages = reader.pages(self._tap.first_pages.take(self.first_page_key(window)))  # type: ignore[attr-defined]
         first = next(pages, [])
         parts = self.slices_for(reader.total_hits, reader.first_seconds)
         if parts <= 1:

@@ -85,14 +85,19 @@ class ScrollReader:
         self.total_hits: int | None = None
         self.first_seconds: float | None = None
 
-    def pages(self) -> Generator[list[dict], None, None]:
-        """Request the scroll's pages and yield their new records, page by page."""
+    def pages(self, first: requests.Response | None = None) -> Generator[list[dict], None, None]:
+        """Request the scroll's pages and yield their new records, page by page.
+
+        `first`, if given, is the scroll's opening page, already read (`first_pages.py`).
+        """
         stream, context = self.stream, self._context
         send = stream.retrying(stream.send_request, self._request_for_retry)
         while not self.paginator.finished:
-            request = stream.prepared_request(context, self.paginator.current_value)
-            with stream.in_flight:
-                response = send(request, context)
+            response, first = first, None
+            if response is None:
+                request = stream.prepared_request(context, self.paginator.current_value)
+                with stream.in_flight:
+                    response = send(request, context)
             if self.first_seconds is None:
                 self.first_seconds = response.elapsed.total_seconds()
                 total_hits = response_body(response).get("totalHits")
@@ -143,10 +148,13 @@ class ScrollingStream(PXStream):
         """Requests this stream may have in flight at once."""
         return int(self.config.get("max_concurrency", DEFAULT_MAX_CONCURRENCY))
 
-    @cached_property
+    @property
     def in_flight(self) -> threading.BoundedSemaphore:
-        """Held by each request of this stream: at most `max_concurrency` at once."""
-        return threading.BoundedSemaphore(self.max_concurrency)
+        """Held by each scroll request of the tap: at most `max_concurrency` at once.
+
+        Slices and the pages read ahead of the next streams included.
+        """
+        return self._tap.in_flight  # type: ignore[attr-defined]
 
     def sources(self, context: Context | None) -> list[Callable[[], Iterable[list[dict]]]]:
         """The page sources of one sync, in the order their records are emitted."""
