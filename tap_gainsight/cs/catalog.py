@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from typing_extensions import override
 
-from tap_gainsight.cs.client import CSStream
+from tap_gainsight.cs.client import CSStream, data_list
 from tap_gainsight.cs.keyset import KEY
 from tap_gainsight.errors import EXPLAINED_FAILURES
 from tap_gainsight.responses import response_body
@@ -97,10 +97,8 @@ class CSMetadata(CSStream):
             ValueError: If the answer holds no list.
         """
         body = response_body(self.call("GET", LIST_PATH, params=LIST_PARAMS))
-        data = body.get("data") if isinstance(body, dict) else None
-        if isinstance(data, dict):  # tolerated: `data.records`, as other CS answers have
-            data = data.get("records")
-        if not isinstance(data, list):
+        data = data_list(body)
+        if data is None:
             msg = f"{LIST_PATH} answered without a list of objects"
             raise ValueError(msg)
         return [entry for entry in data if isinstance(entry, dict) and entry.get("objectName")]
@@ -111,10 +109,7 @@ class CSMetadata(CSStream):
         for start in range(0, len(object_names), DESCRIBE_BATCH):
             batch = object_names[start : start + DESCRIBE_BATCH]
             body = response_body(self.call("POST", DESCRIBE_PATH, body={"objectNames": batch}))
-            data = body.get("data") if isinstance(body, dict) else None
-            if isinstance(data, dict):
-                data = data.get("records")
-            for entry in data if isinstance(data, list) else []:
+            for entry in data_list(body) or []:
                 if isinstance(entry, dict) and isinstance(entry.get("fields"), list):
                     described[str(entry.get("objectName", "")).lower()] = {
                         str(field["fieldName"]): str(field.get("dataType") or "STRING")

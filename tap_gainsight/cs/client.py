@@ -47,6 +47,17 @@ def cs_error(body: t.Any) -> tuple[str | None, str]:
     return (str(code) if code else None), str(desc)
 
 
+def data_list(body: t.Any) -> list | None:
+    """The list an answer carries, or None if it holds none.
+
+    `data` as a list, or `data.records`: both shapes are documented (px-api.md 8.2).
+    """
+    data = body.get("data") if isinstance(body, dict) else None
+    if isinstance(data, dict):
+        data = data.get("records")
+    return data if isinstance(data, list) else None
+
+
 def is_no_data(body: t.Any) -> bool:
     """Tell whether a body is the API's "nothing matches" answer (an empty page)."""
     if not isinstance(body, dict) or body.get("result") is not False or body.get("data"):
@@ -132,10 +143,8 @@ class CSStream(GainsightStream):
         body = response_body(response)
         if is_no_data(body):
             return []
-        data = body.get("data") if isinstance(body, dict) else None
-        if isinstance(data, dict):
-            data = data.get("records")
-        if isinstance(data, list):
+        data = data_list(body)
+        if data is not None:
             return data
         keys = ", ".join(sorted(body)) if isinstance(body, dict) else type(body).__name__
         msg = f"{self.path} answered without data records (got {keys})."
