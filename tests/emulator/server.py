@@ -20,7 +20,6 @@ alike.
 from __future__ import annotations
 
 import socket
-import struct
 import threading
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler
@@ -34,7 +33,7 @@ from .errors import error_body
 from .faults import DUPLICATE_MESSAGE, PROXY_HTML_PAGE, Faults
 from .quirks import Quirks
 from .scrolls import ScrollStore
-from .serving import LoopbackServer, ServedInBackground
+from .serving import LoopbackServer, ServedInBackground, reset_connection, write_answer
 from .tenant import Tenant
 
 JSON_TYPE = "application/json;charset=UTF-8"
@@ -260,28 +259,9 @@ class _Reply:
         h = self.h
         if h.command != "GET":  # a body we did not read would corrupt the next request
             close = True
-        try:
-            h.send_response(status)
-            h.send_header("Content-Type", content_type)
-            h.send_header("Content-Length", str(len(raw)))
-            for name, value in (headers or {}).items():
-                h.send_header(name, value)
-            if close:
-                h.send_header("Connection", "close")
-                h.close_connection = True
-            h.end_headers()
-            if h.command != "HEAD":
-                h.wfile.write(raw)
-        except OSError:  # the client went away
-            h.close_connection = True
+        write_answer(h, status, raw, content_type, headers=headers, close=close)
 
     def reset(self) -> None:
         """Close the socket with an RST and no answer at all."""
         self._log(0)
-        h = self.h
-        h.close_connection = True
-        try:
-            h.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-            h.connection.close()
-        except OSError:
-            pass
+        reset_connection(self.h)

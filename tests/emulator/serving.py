@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import signal
 import socket
+import struct
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
@@ -13,6 +14,42 @@ from typing import Any, Generic, TypeVar
 from typing_extensions import Self
 
 RecordT = TypeVar("RecordT")
+
+
+def write_answer(
+    h: BaseHTTPRequestHandler,
+    status: int,
+    raw: bytes,
+    content_type: str,
+    *,
+    headers: dict[str, str] | None = None,
+    close: bool = False,
+) -> None:
+    """Write one whole answer on a handler's connection (`close`: and end the connection)."""
+    try:
+        h.send_response(status)
+        h.send_header("Content-Type", content_type)
+        h.send_header("Content-Length", str(len(raw)))
+        for name, value in (headers or {}).items():
+            h.send_header(name, value)
+        if close:
+            h.send_header("Connection", "close")
+            h.close_connection = True
+        h.end_headers()
+        if h.command != "HEAD":
+            h.wfile.write(raw)
+    except OSError:  # the client went away
+        h.close_connection = True
+
+
+def reset_connection(h: BaseHTTPRequestHandler) -> None:
+    """Close a handler's socket with an RST and no answer at all."""
+    h.close_connection = True
+    try:
+        h.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        h.connection.close()
+    except OSError:
+        pass
 
 
 class LoopbackServer(ThreadingHTTPServer):

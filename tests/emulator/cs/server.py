@@ -41,7 +41,6 @@ import json
 import random
 import re
 import socket
-import struct
 import threading
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler
@@ -49,7 +48,12 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from tests.emulator.faults import Faults
-from tests.emulator.serving import LoopbackServer, ServedInBackground
+from tests.emulator.serving import (
+    LoopbackServer,
+    ServedInBackground,
+    reset_connection,
+    write_answer,
+)
 
 from .deletes import DELETE_LOG_FIELDS, DELETE_LOGS, HIGH_VOLUME_LOG
 from .errors import (
@@ -343,29 +347,9 @@ class _Reply:
         close: bool = False,
     ) -> None:
         self._log(status)
-        h = self.h
-        try:
-            h.send_response(status)
-            h.send_header("Content-Type", content_type)
-            h.send_header("Content-Length", str(len(raw)))
-            for name, value in (headers or {}).items():
-                h.send_header(name, value)
-            if close:
-                h.send_header("Connection", "close")
-                h.close_connection = True
-            h.end_headers()
-            if h.command != "HEAD":
-                h.wfile.write(raw)
-        except OSError:  # the client went away
-            h.close_connection = True
+        write_answer(self.h, status, raw, content_type, headers=headers, close=close)
 
     def reset(self) -> None:
         """Close the socket with an RST and no answer at all."""
         self._log(0)
-        h = self.h
-        h.close_connection = True
-        try:
-            h.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-            h.connection.close()
-        except OSError:
-            pass
+        reset_connection(self.h)
