@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 import typing as t
 
-from singer_sdk.contrib.msgspec import MsgSpecWriter
+from singer_sdk.contrib.msgspec import MsgSpecWriter, encoder
 from singer_sdk.singerlib.encoding.base import SingerMessageType
 
 if t.TYPE_CHECKING:
@@ -39,3 +39,13 @@ class SingerOutput(MsgSpecWriter):
         self._block.clear()
         if not is_record:
             sys.stdout.flush()
+
+    def write_record(self, prefix: bytes, record: dict, suffix: bytes) -> None:
+        """Add one RECORD line from its record and the bytes around it (`record_path`)."""
+        block = self._block
+        block += prefix
+        encoder.encode_into(record, block, -1)
+        block += suffix
+        if len(block) >= WRITE_BLOCK_BYTES:
+            sys.stdout.buffer.write(block)
+            block.clear()
