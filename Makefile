@@ -33,7 +33,7 @@ $(UV):
 	$(TOOLS)/bin/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
 
 $(SYNCED): pyproject.toml uv.lock | $(UV)
-	$(UV) sync --locked --all-groups --python $(PYTHON)
+	$(UV) sync --locked --all-groups --compile-bytecode --python $(PYTHON)
 	touch $@
 
 clean:

@@ -229,7 +229,8 @@ class GainsightStream(RESTStream[t.Any]):
     def get_records(self, context: Context | None) -> Iterable[dict[str, t.Any]]:
         self.begin_progress()
         try:
-            for record in super().get_records(context):
+            # The SDK's `get_records` is `yield from request_records`: one generator less.
+            for record in self.request_records(context):
                 self.progress.record()
                 yield record
         except EXPLAINED_FAILURES as failure:
@@ -385,7 +386,7 @@ class GainsightStream(RESTStream[t.Any]):
             new_fields.check_types(row)
         for field in self._epoch_ms_fields:
             value = row.get(field)
-            if isinstance(value, int) and not isinstance(value, bool):
+            if type(value) is int:  # JSON gives exactly int (bool is not one here)
                 # PX reports unknown dates as 0; 1970-01-01 would be a false fact.
                 row[field] = epoch_ms_to_rfc3339(value) if value else None
         return row

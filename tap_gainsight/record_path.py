@@ -28,6 +28,7 @@ from tap_gainsight.output import SingerOutput
 if t.TYPE_CHECKING:
     from collections.abc import Callable, Generator
 
+    from singer_sdk import metrics
     from singer_sdk.helpers.types import Context
 
     from tap_gainsight.client import GainsightStream
@@ -61,18 +62,11 @@ class RecordLines:
     def __init__(self, stream_alias: str, version: int | None) -> None:
         self.prefix = b'{"type":"RECORD","stream":' + encoder.encode(stream_alias) + b',"record":'
         self._version = b"" if version is None else b',"version":' + encoder.encode(version)
-        self._millisecond = -1
-        self._suffix = b""
 
-    def suffix(self) -> bytes:
-        """`,"version":…,"time_extracted":"…"}` and the newline, for the current millisecond."""
-        now_ms = time.time_ns() // 1_000_000
-        if now_ms != self._millisecond:
-            self._millisecond = now_ms
-            extracted = dt.datetime.fromtimestamp(now_ms / 1000, tz=dt.timezone.utc)
-            extracted_json = encoder.encode(extracted)
-            self._suffix = self._version + b',"time_extracted":' + extracted_json + b"}\n"
-        return self._suffix
+    def suffix(self, now_ms: int) -> bytes:
+        """`,"version":…,"time_extracted":"…"}` and the newline, for a millisecond."""
+        extracted = dt.datetime.fromtimestamp(now_ms / 1000, tz=dt.timezone.utc)
+        return self._version + b',"time_extracted":' + encoder.encode(extracted) + b"}\n"
 
 
 def bookmark_setter(stream: GainsightStream, context: Context | None) -> Callable[[dict], None]:
@@ -120,14 +114,8 @@ def sync_records(stream: GainsightStream, context: Context | None) -> Generator[
     """The SDK's `Stream._sync_records` for a stream `takes_direct_path` accepts."""
     record_counter = stream.get_record_counter()
     timer = stream.get_sync_timer()
-    output: SingerOutput = stream._tap.message_writer  # type: ignore[assignment]
-    lines = RecordLines(stream.stream_maps[0].stream_alias, stream._stream_version)
-    state_manager = stream.state_manager
-    frequency = stream.STATE_MSG_FREQUENCY
-    has_children = bool(stream.child_streams)
-    record_index = 0
+    writer = DirectWriter(stream)
     context_list = [context] if context is not None else stream.partitions
-
     with record_counter, timer:
         for context_element in context_list or [{}]:
             record_counter.with_context(context_element)
@@ -135,42 +123,67 @@ def sync_records(stream: GainsightStream, context: Context | None) -> Generator[
             current_context = context_element or None
             partition_context = stream._get_state_partition_context(current_context)
             stream._write_starting_replication_value(current_context)
-            child_context = None if current_context is None else copy.copy(current_context)
-            partition_items = tuple((partition_context or {}).items())
-            set_bookmark = bookmark_setter(stream, current_context)
-            uncounted = 0
-            try:
-                for record in stream.get_records(current_context):
-                    record = stream.post_process(record, current_context)  # noqa: PLW2901
-                    if record is None:
-                        continue
-                    if has_children:
-                        stream._process_record(
-                            record,
-                            child_context=child_context,
-                            partition_context=partition_context,
-                        )
-                    else:
-                        for name, value in partition_items:
-                            if name not in record:
-                                record[name] = value
-                    output.write_record(lines.prefix, record, lines.suffix())
-                    state_manager.is_flushed = False
-                    set_bookmark(record)
-                    record_index += 1
-                    if record_index % frequency == 0:
-                        stream._write_state_message()
-                    uncounted += 1
-                    if uncounted == COUNT_EVERY_RECORDS:
-                        record_counter.increment(uncounted)
-                        uncounted = 0
-                    yield record
-            finally:
-                record_counter.increment(uncounted)
-
+            yield from writer.partition(current_context, partition_context, record_counter)
             if current_context == partition_context:
                 stream._finalize_state(stream.get_context_state(current_context))
 
     if not context:
         stream._finalize_state(stream.stream_state)
     stream._write_state_message()
+
+
+class DirectWriter:
+    """The records of one stream's partitions, written and counted as the SDK's loop does."""
+
+    def __init__(self, stream: GainsightStream) -> None:
+        self.stream = stream
+        self._output: SingerOutput = stream._tap.message_writer  # type: ignore[assignment]
+        self._lines = RecordLines(stream.stream_maps[0].stream_alias, stream._stream_version)
+        #: Records written over all partitions: STATE goes out every STATE_MSG_FREQUENCY.
+        self.record_index = 0
+
+    def partition(
+        self,
+        context: Context | None,
+        partition_context: Context | None,
+        record_counter: metrics.Counter,
+    ) -> Generator[dict]:
+        """Write, bookmark and yield the records of one partition (or of the whole stream)."""
+        stream, output, lines = self.stream, self._output, self._lines
+        state_manager = stream.state_manager
+        frequency = stream.STATE_MSG_FREQUENCY
+        child_context = None if context is None else copy.copy(context)
+        partition_items = tuple((partition_context or {}).items())
+        has_children = bool(stream.child_streams)
+        set_bookmark = bookmark_setter(stream, context)
+        suffix_ms, suffix = -1, b""
+        uncounted = 0
+        try:
+            for record in stream.get_records(context):
+                record = stream.post_process(record, context)  # noqa: PLW2901
+                if record is None:
+                    continue
+                if has_children:
+                    stream._process_record(
+                        record, child_context=child_context, partition_context=partition_context
+                    )
+                else:
+                    for name, value in partition_items:
+                        if name not in record:
+                            record[name] = value
+                now_ms = time.time_ns() // 1_000_000
+                if now_ms != suffix_ms:
+                    suffix_ms, suffix = now_ms, lines.suffix(now_ms)
+                output.write_record(lines.prefix, record, suffix)
+                state_manager.is_flushed = False
+                set_bookmark(record)
+                self.record_index += 1
+                if self.record_index % frequency == 0:
+                    stream._write_state_message()
+                uncounted += 1
+                if uncounted == COUNT_EVERY_RECORDS:
+                    record_counter.increment(uncounted)
+                    uncounted = 0
+                yield record
+        finally:
+            record_counter.increment(uncounted)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import functools
 
 import pendulum
 
@@ -11,13 +10,22 @@ _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
 
 
 _MS_PER_DAY = 86_400_000
+_MS_PER_MINUTE = 60_000
+#: `HH:MM:` of each minute of a day, and `SS.mmmZ` of each millisecond of a minute.
+_MINUTES_OF_DAY = tuple(f"{m // 60:02d}:{m % 60:02d}:" for m in range(24 * 60))
+_MILLISECONDS_OF_MINUTE = tuple(
+    f"{ms // 1000:02d}.{ms % 1000:03d}Z" for ms in range(_MS_PER_MINUTE)
+)
+_day_prefixes: dict[int, str] = {}
 
 
-@functools.lru_cache(maxsize=4096)
 def _day_prefix(day: int) -> str:
-    """`YYYY-MM-DDT` of a day counted from the epoch: events cluster on few days."""
+    """`YYYY-MM-DDT` of a day counted from the epoch (kept: events cluster on few days)."""
     date = _EPOCH + dt.timedelta(days=day)
-    return f"{date.year:04d}-{date.month:02d}-{date.day:02d}T"
+    prefix = f"{date.year:04d}-{date.month:02d}-{date.day:02d}T"
+    if len(_day_prefixes) < 100_000:
+        _day_prefixes[day] = prefix
+    return prefix
 
 
 def epoch_ms_to_rfc3339(value: int) -> str:
@@ -25,13 +33,20 @@ def epoch_ms_to_rfc3339(value: int) -> str:
 
     Integer arithmetic, not `fromtimestamp(value / 1000)`: the float division can round a
     millisecond away, and bookmarks must compare exactly with the API's values. It runs for
-    every date of every record, hence the cached day and no `strftime`.
+    every date of every record, hence three pieces looked up rather than formatted.
     """
     day, ms_of_day = divmod(value, _MS_PER_DAY)
-    seconds, ms = divmod(ms_of_day, 1000)
-    minutes, seconds = divmod(seconds, 60)
-    hours, minutes = divmod(minutes, 60)
-    return f"{_day_prefix(day)}{hours:02d}:{minutes:02d}:{seconds:02d}.{ms:03d}Z"
+    minute, ms_of_minute = divmod(ms_of_day, _MS_PER_MINUTE)
+    return (
+        (_day_prefixes.get(day) or _day_prefix(day))
+        + _MINUTES_OF_DAY[minute]
+        + _MILLISECONDS_OF_MINUTE[ms_of_minute]
+    )
+
+
+def from_epoch_ms(value: int) -> dt.datetime:
+    """The UTC datetime of epoch milliseconds, exactly (no float division)."""
+    return _EPOCH + dt.timedelta(milliseconds=value)
 
 
 def to_epoch_ms(moment: dt.datetime) -> int:

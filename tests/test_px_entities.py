@@ -11,7 +11,7 @@ import pytest
 from tap_gainsight.px.entities import PX_ENTITY_ENDPOINTS
 from tap_gainsight.timestamps import epoch_ms_to_rfc3339, parse_setting_datetime, to_epoch_ms
 from tests.conftest import px_config
-from tests.sync import run_sync
+from tests.sync import catalog_for, run_sync
 
 ENTITY_STREAMS = [endpoint.name for endpoint in PX_ENTITY_ENDPOINTS]
 #: The incremental entity streams: (stream, path, key).
@@ -155,3 +155,15 @@ def test_attribute_default_values_arrive_as_text(shared_emulator) -> None:
             original if isinstance(original, str) or original is None else json.dumps(original)
         )
         assert attribute["defaultValue"] == expected
+
+
+def test_a_run_without_users_or_accounts_asks_for_no_attribute_model(emulator) -> None:
+    config = px_config(emulator)
+    catalog = catalog_for(config, ["lead_events", "accounts"])
+    emulator.reset_log()
+    result = run_sync(config, catalog=catalog)
+    paths = [request.path for request in emulator.requests]
+    assert "/admin/model/user/attributes" not in paths, "users is not selected"
+    assert paths.count("/admin/model/account/attributes") == 1, "accounts is"
+    assert result.records["accounts"]
+    assert result.schemas["accounts"]["properties"]["customAttributes"].get("properties")

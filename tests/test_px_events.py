@@ -276,7 +276,7 @@ def test_a_big_window_is_read_as_concurrent_slices_like_a_serial_read(emulator, 
     emulator.faults.latency_ms = 30  # slower than a page is emitted: worth slicing
     start = emulator.tenant.now - dt.timedelta(days=150)
     config = px_config(emulator, start_date=start.isoformat(), page_size=20)
-    streams = ["page_view_events", "lead_events"]
+    streams = [endpoint.name for endpoint in PX_EVENT_ENDPOINTS]
 
     serial = run_sync({**config, "max_concurrency": 1}, streams=streams)
     serial_requests = len(emulator.requests)
@@ -285,14 +285,42 @@ def test_a_big_window_is_read_as_concurrent_slices_like_a_serial_read(emulator, 
     sliced = run_sync({**config, "max_concurrency": 4}, streams=streams)
 
     split = [r.getMessage() for r in caplog.records if "slices at once" in r.getMessage()]
-    assert len(split) == 2, "each 150-day window of ~600 events (30 pages) is sliced"
-    assert all("as 4 slices" in line for line in split)
+    assert split, "no 150-day window of hundreds of events (tens of pages) was sliced"
+    assert "as 4 slices" in split[0]
     assert 2 <= emulator.most_in_flight <= 4, "slices were not read at once, or too many were"
     for stream in streams:
         assert sliced.records[stream] == serial.records[stream], f"{stream}: order differs"
     assert sliced.states == serial.states, "every STATE, in place, as a serial read"
-    # Slicing costs the dropped first page and at most one partial page per extra slice.
-    assert serial_requests < len(emulator.requests) <= serial_requests + 2 * 4
+    # The request budget: a serial read's requests plus one per event type.
+    assert serial_requests < len(emulator.requests) <= serial_requests + len(streams)
+
+
+def test_slicing_stops_when_the_runs_allowance_is_spent(emulator, caplog) -> None:
+    emulator.faults.latency_ms = 30
+    start = emulator.tenant.now - dt.timedelta(days=150)
+    config = px_config(emulator, start_date=start.isoformat(), page_size=20)
+    streams = ["lead_events", "page_view_events"]  # two event types: two extra requests
+    serial = run_sync({**config, "max_concurrency": 1}, streams=streams)
+    serial_requests = len(emulator.requests)
+    emulator.reset_log()
+    caplog.clear()
+    sliced = run_sync({**config, "max_concurrency": 4}, streams=streams)
+
+    split = [r.getMessage() for r in caplog.records if "slices at once" in r.getMessage()]
+    assert len(split) == 1, "the other big window finds the allowance spent"
+    assert "as 2 slices" in split[0]
+    assert sliced.records == serial.records
+    assert sliced.states == serial.states
+    assert len(emulator.requests) <= serial_requests + 2
+    # The first slice starts at the first page's last event, not at the window's start.
+    name = split[0].split()[0]
+    path = next(e.path for e in PX_EVENT_ENDPOINTS if e.name == name)
+    last_date = serial.records[name][19]["date"]
+    first_page_last_ms = to_epoch_ms(parse_setting_datetime(last_date))
+    openings = [r for r in emulator.requests if r.path == path and "scrollId" not in r.params]
+    starts = [int(r.params["filter"][0].split(";")[0].removeprefix("date>=")) for r in openings]
+    assert starts[0] == to_epoch_ms(start)
+    assert first_page_last_ms in starts[1:]
 
 
 def test_a_small_window_or_one_without_total_hits_stays_one_scroll(emulator, caplog) -> None:

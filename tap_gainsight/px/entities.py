@@ -48,7 +48,7 @@ class ScrollStream(ScrollingStream):
     def attribute_model(self) -> AttributeModel | None:
         """The typed `customAttributes`, or None (untyped) when the model cannot be read."""
         endpoint = self.attribute_model_endpoint
-        if endpoint is None:
+        if endpoint is None or self.deselected_by_catalog():
             return None
         try:
             return AttributeModel.from_definitions(endpoint.build(self._tap).request_records(None))
@@ -60,6 +60,16 @@ class ScrollStream(ScrollingStream):
                 failure,
             )
             return None
+
+    def deselected_by_catalog(self) -> bool:
+        """Whether the input catalog leaves this stream out: then its model is not asked for.
+
+        Event-only runs (a scheduled incremental sync, say) would otherwise send the two
+        model requests before anything else, for streams they never read.
+        """
+        catalog = self._tap.input_catalog
+        entry = catalog.get_stream(self.tap_stream_id) if catalog else None
+        return entry is not None and not entry.metadata.resolve_selection()[()]
 
     @cached_property
     @override

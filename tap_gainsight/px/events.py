@@ -26,7 +26,7 @@ from tap_gainsight.settings import (
     DEFAULT_HISTORY,
     DEFAULT_LOOKBACK_MINUTES,
 )
-from tap_gainsight.timestamps import parse_setting_datetime, to_epoch_ms
+from tap_gainsight.timestamps import from_epoch_ms, parse_setting_datetime, to_epoch_ms
 from tap_gainsight.windows import MAX_WINDOW_DAYS, Window, plan_windows, split_window
 
 if t.TYPE_CHECKING:
@@ -165,31 +165,44 @@ class EventStream(ScrollingStream):
         """The pages of one window: its own scroll, or concurrent slices if it is big.
 
         The first page's `totalHits` says how big the window is. A window of a few pages, or
-        from an API that answers at once, is read on as it is; a bigger one is cut into up
-        to `max_concurrency` slices of equal length read at once (the first page, one
-        request, is then dropped: its records open the first slice). The slices' pages come
-        in date order, so records and state are those of a serial read. Without `totalHits`
-        the window is read on as it is.
+        from an API that answers at once, is read on as it is. The rest of a bigger one,
+        from the first page's last event on, is cut into up to `max_concurrency` slices of
+        equal length read at once, as many as the run's slice allowance still grants
+        (`slice_allowance.py`). The first slice starts at that last event's millisecond
+        and drops the events of it already handed on, so the first page is not read
+        twice and a millisecond shared with the next page loses nothing. The slices' pages
+        come in date order, so records and state are those of a serial read. Without
+        `totalHits` the window is read on as it is.
         """
         reader = ScrollReader(self, self.window_scroll(window), context)
         pages = reader.pages(self._tap.first_pages.take(self.first_page_key(window)))  # type: ignore[attr-defined]
-        first = next(pages, [])
+        yield next(pages, [])
         parts = self.slices_for(reader.total_hits, reader.first_seconds)
+        rest_from_ms = reader.position.value_ms
+        if parts > 1 and not reader.paginator.finished and rest_from_ms is not None:
+            reserved = self.slices_reserved(reader.total_hits or 0)
+            parts = self._tap.slice_allowance.grant(parts, reserved)  # type: ignore[attr-defined]
+        else:
+            parts = 1
         if parts <= 1:
-            yield first
             yield from pages
             return
         pages.close()
+        rest = Window(from_epoch_ms(rest_from_ms), window.end)
         self.logger.info(
-            "%s window %s holds %d events: reading it as %d slices at once.",
+            "%s window %s holds %d events: reading the rest of it, from %s, as %d slices at once.",
             self.name,
             window,
             reader.total_hits,
+            rest.start.isoformat(),
             parts,
         )
+        pieces = split_window(rest, parts)
         slices = [
-            ScrollReader(self, self.window_scroll(piece), context).pages
-            for piece in split_window(window, parts)
+            ScrollReader(
+                self, self.window_scroll(piece), context, reader.position if n == 0 else None
+            ).pages
+            for n, piece in enumerate(pieces)
         ]
         # A slice is worth reading at once only if its pages can wait while the slices
         # before it are emitted: up to a whole slice each, within SLICE_PAGES_AHEAD.
@@ -215,6 +228,12 @@ class EventStream(ScrollingStream):
         if pages < MIN_PAGES_TO_SPLIT:
             return 1
         return min(self.max_concurrency, pages // MIN_PAGES_PER_SLICE)
+
+    def slices_reserved(self, total_hits: int) -> int:
+        """Slices the bigger windows read ahead (first pages arrived) would ask for."""
+        sizes = self._tap.first_pages.sizes_waiting()  # type: ignore[attr-defined]
+        wanted = (self.slices_for(size, None) for size in sizes if size > total_hits)
+        return sum(parts for parts in wanted if parts > 1)
 
     _windows: tuple[Window, ...] = ()
 

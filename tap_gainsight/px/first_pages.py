@@ -19,6 +19,8 @@ import threading
 import typing as t
 from concurrent.futures import Future
 
+from tap_gainsight.responses import response_body
+
 if t.TYPE_CHECKING:
     from collections.abc import Callable, Hashable
 
@@ -51,6 +53,13 @@ class FirstPages:
                     answer.set_exception(error)
 
         threading.Thread(target=run, name=f"first-page-{key}", daemon=True).start()
+
+    def sizes_waiting(self) -> list[int]:
+        """The `totalHits` of the answers arrived and not yet taken (where they say it)."""
+        with self._lock:
+            arrived = [a for a in self._answers.values() if a.done() and not a.exception()]
+        sizes = (response_body(answer.result()).get("totalHits") for answer in arrived)
+        return [size for size in sizes if isinstance(size, int)]
 
     def take(self, key: Hashable) -> requests.Response | None:
         """The answer asked for under `key` (waiting for it), or None if none succeeded."""

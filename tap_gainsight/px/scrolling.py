@@ -42,6 +42,26 @@ class ScrollPosition:
         Raises:
             RecordsOutOfOrderError: If a value goes backwards.
         """
+        values = [record.get(self._value_field) for record in records]
+        if (
+            values
+            and set(map(type, values)) == {int}
+            and (self.value_ms is None or values[0] > self.value_ms)
+            and values == sorted(values)
+        ):
+            # The common page: in order and wholly after what was handed on. Only the keys
+            # at its last value are kept, and no record is looked at one by one.
+            last_ms, keys_at_last = values[-1], set()
+            for record, value in zip(reversed(records), reversed(values), strict=True):
+                if value != last_ms:
+                    break
+                keys_at_last.add(self._key_of(record))
+            self.value_ms, self._keys_at_value = last_ms, keys_at_last
+            return records
+        return self._admit_each(records)
+
+    def _admit_each(self, records: list[dict]) -> list[dict]:
+        """`admit`, record by record: a reopened scroll, a record without a value, disorder."""
         value_field, key_of = self._value_field, self._key_of
         before_ms, before_keys = self.value_ms, self._keys_at_value
         last_ms, keys_at_last = before_ms, before_keys
@@ -74,12 +94,17 @@ class ScrollReader:
     """
 
     def __init__(
-        self, stream: ScrollingStream, paginator: ScrollPaginator, context: Context | None
+        self,
+        stream: ScrollingStream,
+        paginator: ScrollPaginator,
+        context: Context | None,
+        position: ScrollPosition | None = None,
     ) -> None:
         self.stream = stream
         self.paginator = paginator
         self._context = context
-        self._position = ScrollPosition(stream.replication_key or "", stream.record_key)
+        #: What was handed on so far; `position` carries on from another reader's.
+        self.position = position or ScrollPosition(stream.replication_key or "", stream.record_key)
         #: The first page's `totalHits` (the scroll's size, where the API says it) and how
         #: long the API took to answer it.
         self.total_hits: int | None = None
@@ -103,7 +128,7 @@ class ScrollReader:
                 total_hits = response_body(response).get("totalHits")
                 self.total_hits = total_hits if isinstance(total_hits, int) else None
             try:
-                records = self._position.admit(stream.records_of(response))
+                records = self.position.admit(stream.records_of(response))
             except RecordsOutOfOrderError as error:
                 msg = f"{stream.path} returned {error}; stopping before a bookmark skips any."
                 raise RecordsOutOfOrderError(msg) from None
@@ -115,7 +140,7 @@ class ScrollReader:
     ) -> requests.PreparedRequest:
         if "scrollId=" not in (failed.url or ""):
             return failed  # opening a scroll is safe to repeat
-        token = self.paginator.reopen(self._position.value_ms)
+        token = self.paginator.reopen(self.position.value_ms)
         self.stream.logger.warning(
             "%s: reopening the scroll from %s.", self.stream.path, token.since_ms
         )

@@ -1,0 +1,59 @@
+"""ScrollPosition: what a scroll hands on, page after page and after a reopened scroll."""
+
+from __future__ import annotations
+
+import pytest
+
+from tap_gainsight.errors import RecordsOutOfOrderError
+from tap_gainsight.px.scrolling import ScrollPosition
+
+
+def events(*pairs: tuple[int, str]) -> list[dict]:
+    return [{"date": date, "eventId": key} for date, key in pairs]
+
+
+def position() -> ScrollPosition:
+    return ScrollPosition("date", lambda record: record["eventId"])
+
+
+def ids(records: list[dict]) -> list[str]:
+    return [record["eventId"] for record in records]
+
+
+def test_pages_in_order_pass_whole() -> None:
+    scroll = position()
+    assert ids(scroll.admit(events((1, "a"), (2, "b"), (2, "c")))) == ["a", "b", "c"]
+    assert ids(scroll.admit(events((3, "d"), (4, "e")))) == ["d", "e"]
+    assert scroll.value_ms == 4
+
+
+def test_a_millisecond_shared_across_a_page_edge_loses_nothing() -> None:
+    scroll = position()
+    scroll.admit(events((1, "a"), (5, "b"), (5, "c")))
+    assert ids(scroll.admit(events((5, "d"), (5, "e"), (6, "f")))) == ["d", "e", "f"]
+
+
+def test_a_reopened_scroll_drops_only_what_was_handed_on_at_its_last_value() -> None:
+    scroll = position()
+    scroll.admit(events((1, "a"), (5, "b"), (5, "c")))
+    # Reopened from `date >= 5`: b and c again, then d at the same millisecond.
+    assert ids(scroll.admit(events((5, "b"), (5, "c"), (5, "d"), (7, "e")))) == ["d", "e"]
+    assert ids(scroll.admit(events((7, "e"), (8, "f")))) == ["f"]
+
+
+def test_records_going_backwards_are_refused() -> None:
+    scroll = position()
+    scroll.admit(events((5, "a")))
+    with pytest.raises(RecordsOutOfOrderError):
+        scroll.admit(events((6, "b"), (4, "c")))
+    with pytest.raises(RecordsOutOfOrderError):
+        position().admit(events((2, "a"), (1, "b")))
+
+
+def test_a_record_without_a_value_passes_and_keeps_the_order_check() -> None:
+    scroll = position()
+    page = [{"eventId": "a", "date": 1}, {"eventId": "b"}, {"eventId": "c", "date": 3}]
+    assert ids(scroll.admit(page)) == ["a", "b", "c"]
+    assert scroll.value_ms == 3
+    assert scroll.admit([]) == []
+    assert scroll.value_ms == 3
