@@ -27,7 +27,12 @@ from tap_gainsight.px.entities import (
     UserPreferencesStream,
 )
 from tap_gainsight.px.entities import probe_stream as px_probe_stream
-from tap_gainsight.px.events import PX_EVENT_ENDPOINTS, PX_MONITORING_ENDPOINTS, EventStream
+from tap_gainsight.px.events import (
+    PX_EVENT_ENDPOINTS,
+    PX_MONITORING_ENDPOINTS,
+    EventStream,
+    WindowStart,
+)
 from tap_gainsight.px.first_pages import FirstPages
 from tap_gainsight.px.slice_allowance import SliceAllowance
 from tap_gainsight.rate_limit import RequestLimiter
@@ -131,8 +136,8 @@ class TapGainsight(Tap):
         )
 
     @cached_property
-    def first_pages(self) -> FirstPages:
-        """The first pages of event streams read ahead of their turn (`px/first_pages.py`)."""
+    def first_pages(self) -> FirstPages[WindowStart]:
+        """The openings of event streams read ahead of their turn (`px/first_pages.py`)."""
         return FirstPages(self.config.get("max_concurrency", DEFAULT_MAX_CONCURRENCY))
 
     @cached_property
@@ -154,6 +159,7 @@ class TapGainsight(Tap):
         # full passes, which otherwise walk all of it again while pages of records are
         # allocated (docs/benchmarks.md).
         gc.freeze()
+        _ = self.sync_totals  # the run's clock starts now, not when the first stream ends
         super().sync_all()
 
     @override

@@ -363,3 +363,25 @@ def test_next_streams_first_pages_are_read_ahead_changing_nothing_else(emulator)
     for stream in streams:
         assert ahead.records[stream] == serial.records[stream], stream
     assert ahead.states == serial.states
+
+
+def test_a_later_streams_small_first_window_is_read_whole_ahead(emulator) -> None:
+    emulator.faults.latency_ms = 30
+    start = emulator.tenant.now - dt.timedelta(days=20)
+    config = px_config(emulator, start_date=start.isoformat(), page_size=20)
+    streams = ["custom_events", "email_events"]
+    serial = run_sync({**config, "max_concurrency": 1}, streams=streams)
+    serial_paths = sorted(r.path for r in emulator.requests)
+    emulator.reset_log()
+    ahead = run_sync({**config, "max_concurrency": 4}, streams=streams)
+
+    paths = [r.path for r in emulator.requests]
+    email_pages = paths.count("/events/email")
+    assert 2 <= email_pages <= 8, "email's window is a few pages: small enough to read whole"
+    last_custom = max(i for i, path in enumerate(paths) if path == "/events/custom")
+    assert all(i < last_custom for i, path in enumerate(paths) if path == "/events/email"), (
+        "email's pages were read while custom events were still being read"
+    )
+    assert sorted(paths) == serial_paths, "no request added"
+    assert ahead.records == serial.records
+    assert ahead.states == serial.states

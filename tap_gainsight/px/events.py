@@ -30,9 +30,8 @@ from tap_gainsight.timestamps import from_epoch_ms, parse_setting_datetime, to_e
 from tap_gainsight.windows import MAX_WINDOW_DAYS, Window, plan_windows, split_window
 
 if t.TYPE_CHECKING:
-    from collections.abc import Callable, Iterable, Iterator
+    from collections.abc import Callable, Generator, Iterable, Iterator
 
-    import requests
     from singer_sdk import Tap
     from singer_sdk.helpers.types import Context
 
@@ -46,9 +45,34 @@ MIN_SECONDS_TO_SPLIT = 0.02
 MIN_PAGES_TO_SPLIT = 8
 #: Pages a slice should hold at least, so that its last, partial page costs little.
 MIN_PAGES_PER_SLICE = 4
+#: A later stream's first window of at most this many pages is read whole ahead of its
+#: turn (within `first_pages.EXTRA_PAGES_AHEAD`); a bigger one, its first page only.
+SMALL_WINDOW_PAGES = 8
 #: Pages one slice may read ahead of the reader: bounds memory (4 slices of 1,000-record
 #: pages: at most 64,000 records waiting) while letting a daily run's slices overlap whole.
 SLICE_PAGES_AHEAD = 16
+
+
+@dataclass
+class WindowStart:
+    """A window's opening, read ahead: its reader, the pages read, the rest of its scroll."""
+
+    reader: ScrollReader
+    pages: list[list[dict]]
+    rest: Iterator[list[dict]]
+
+    @property
+    def total_hits(self) -> int | None:
+        """The window's size, as its first page says it."""
+        return self.reader.total_hits
+
+    def pages_then_rest(self) -> Generator[list[dict], None, None]:
+        """The pages read, then the rest of the scroll; closing it closes the scroll too."""
+        try:
+            yield from self.pages
+            yield from self.rest
+        finally:
+            self.rest.close()  # type: ignore[attr-defined]
 
 
 class EventStream(ScrollingStream):
@@ -131,16 +155,31 @@ class EventStream(ScrollingStream):
         streams = list(self._tap.streams.values())
         for later in streams[streams.index(self) + 1 :]:
             if isinstance(later, EventStream) and later.selected and (plan := later.plan(None)):
+                key = later.first_page_key(plan[0])
                 self._tap.first_pages.ask(  # type: ignore[attr-defined]
-                    later.first_page_key(plan[0]),
-                    functools.partial(later.send_opening_page, plan[0]),
+                    key, functools.partial(later.read_window_start, plan[0], key)
                 )
 
-    def send_opening_page(self, window: Window) -> requests.Response:
-        """Send the request for a window's first page (paced, retried, validated)."""
-        request = self.prepared_request(None, ScrollPage(window=window))
-        with self.in_flight:
-            return self.retrying(self.send_request)(request, None)
+    def read_window_start(self, window: Window, key: t.Hashable) -> WindowStart:
+        """Read a window's first page, and the rest of it too if it is small (a thread's job).
+
+        A window of at most `SMALL_WINDOW_PAGES` pages is read whole, within the read-ahead's
+        page allowance: a daily run's sparse types are then read while the dense ones are
+        emitted. A failure anywhere leaves the window to be read again by its stream: no
+        record of it has been handed on yet.
+        """
+        reader = ScrollReader(self, self.window_scroll(window), None)
+        pages = reader.pages()
+        start = WindowStart(reader, [next(pages, [])], pages)
+        total = reader.total_hits
+        if (
+            not reader.paginator.finished
+            and total is not None
+            and total <= SMALL_WINDOW_PAGES * self.page_size
+            and self._tap.first_pages.reserve(key, -(-total // self.page_size) - 1)  # type: ignore[attr-defined]
+        ):
+            start.pages.extend(pages)
+        return start
 
     @override
     def progress_position(self) -> str:
@@ -174,8 +213,12 @@ class EventStream(ScrollingStream):
         come in date order, so records and state are those of a serial read. Without
         `totalHits` the window is read on as it is.
         """
-        reader = ScrollReader(self, self.window_scroll(window), context)
-        pages = reader.pages(self._tap.first_pages.take(self.first_page_key(window)))  # type: ignore[attr-defined]
+        start = self._tap.first_pages.take(self.first_page_key(window))  # type: ignore[attr-defined]
+        if start is None:
+            reader = ScrollReader(self, self.window_scroll(window), context)
+            pages = reader.pages()
+        else:
+            reader, pages = start.reader, start.pages_then_rest()
         yield next(pages, [])
         parts = self.slices_for(reader.total_hits, reader.first_seconds)
         rest_from_ms = reader.position.value_ms

@@ -110,19 +110,14 @@ class ScrollReader:
         self.total_hits: int | None = None
         self.first_seconds: float | None = None
 
-    def pages(self, first: requests.Response | None = None) -> Generator[list[dict], None, None]:
-        """Request the scroll's pages and yield their new records, page by page.
-
-        `first`, if given, is the scroll's opening page, already read (`first_pages.py`).
-        """
+    def pages(self) -> Generator[list[dict], None, None]:
+        """Request the scroll's pages and yield their new records, page by page."""
         stream, context = self.stream, self._context
         send = stream.retrying(stream.send_request, self._request_for_retry)
         while not self.paginator.finished:
-            response, first = first, None
-            if response is None:
-                request = stream.prepared_request(context, self.paginator.current_value)
-                with stream.in_flight:
-                    response = send(request, context)
+            request = stream.prepared_request(context, self.paginator.current_value)
+            with stream.in_flight:
+                response = send(request, context)
             if self.first_seconds is None:
                 self.first_seconds = response.elapsed.total_seconds()
                 total_hits = response_body(response).get("totalHits")
