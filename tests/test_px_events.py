@@ -166,6 +166,8 @@ def test_sync_killed_mid_way_resumes_from_its_last_state(
             os.kill(tap.pid, signal.SIGKILL)
             break
     lines += tap.stdout.readlines()  # what reached the pipe before the kill was emitted
+    if lines and not lines[-1].endswith("\n"):
+        lines.pop()  # killed inside a write: its last line is cut short, as a target sees it
     tap.wait(timeout=30)
     assert tap.returncode == -signal.SIGKILL
 
