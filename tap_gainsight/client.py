@@ -242,6 +242,7 @@ class GainsightStream(RESTStream[t.Any]):
 
         Requests sent before the stream's turn (its first page, read ahead) stay counted.
         """
+        self._tap.sync_started()  # type: ignore[attr-defined]
         before = self.progress.requests
         self.progress = StreamProgress(self.logger, self.progress_position)
         self.progress.requests = before

@@ -159,8 +159,8 @@ class DirectWriter:
         suffix_ms, suffix = -1, b""
         uncounted = 0
         try:
-            for record in stream.get_records(context):
-                record = stream.post_process(record, context)  # noqa: PLW2901
+            for raw in stream.get_records(context):
+                record = stream.post_process(raw, context)
                 if record is None:
                     continue
                 if has_children:

@@ -152,15 +152,22 @@ class TapGainsight(Tap):
         """Totals of this sync, logged once its last selected stream is done."""
         return SyncTotals(self.logger, sum(1 for s in self.streams.values() if s.selected))
 
-    @override
-    def sync_all(self) -> None:
-        # What exists now (the SDK, the schemas, the catalog: a few hundred thousand
-        # objects) lives until the sync ends. Frozen, it is left out of the collector's
-        # full passes, which otherwise walk all of it again while pages of records are
-        # allocated (docs/benchmarks.md).
+    def sync_started(self) -> None:
+        """Called as each stream starts reading; acts once, when the first one does.
+
+        The run's clock starts. What exists by then (the SDK, the schemas, the catalog: a
+        few hundred thousand objects) lives until the sync ends; frozen, it is left out of
+        the collector's full passes, which otherwise walk all of it again while pages of
+        records are allocated (docs/benchmarks.md). `Tap.sync_all`, the natural place, is
+        final in the SDK.
+        """
+        if self._sync_started:
+            return
+        self._sync_started = True
+        _ = self.sync_totals
         gc.freeze()
-        _ = self.sync_totals  # the run's clock starts now, not when the first stream ends
-        super().sync_all()
+
+    _sync_started = False
 
     @override
     def discover_streams(self) -> list[Stream]:

@@ -222,12 +222,12 @@ class EventStream(ScrollingStream):
         yield next(pages, [])
         parts = self.slices_for(reader.total_hits, reader.first_seconds)
         rest_from_ms = reader.position.value_ms
-        if parts > 1 and not reader.paginator.finished and rest_from_ms is not None:
+        if rest_from_ms is None or reader.paginator.finished:
+            parts = 1
+        elif parts > 1:
             reserved = self.slices_reserved(reader.total_hits or 0)
             parts = self._tap.slice_allowance.grant(parts, reserved)  # type: ignore[attr-defined]
-        else:
-            parts = 1
-        if parts <= 1:
+        if parts <= 1 or rest_from_ms is None:
             yield from pages
             return
         pages.close()

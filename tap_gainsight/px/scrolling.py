@@ -42,7 +42,7 @@ class ScrollPosition:
         Raises:
             RecordsOutOfOrderError: If a value goes backwards.
         """
-        values = [record.get(self._value_field) for record in records]
+        values: list[t.Any] = [record.get(self._value_field) for record in records]
         if (
             values
             and set(map(type, values)) == {int}
