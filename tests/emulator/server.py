@@ -19,10 +19,8 @@ alike.
 
 from __future__ import annotations
 
-import socket
 import threading
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -33,7 +31,12 @@ from .errors import error_body
 from .faults import DUPLICATE_MESSAGE, PROXY_HTML_PAGE, Faults
 from .quirks import Quirks
 from .scrolls import ScrollStore
-from .serving import LoopbackServer, ServedInBackground, reset_connection, write_answer
+from .serving import (
+    EmulatorHandler,
+    ServedInBackground,
+    reset_connection,
+    write_answer,
+)
 from .tenant import Tenant
 
 JSON_TYPE = "application/json;charset=UTF-8"
@@ -50,25 +53,8 @@ class RequestRecord:
     status: int
 
 
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
+class _Handler(EmulatorHandler):
     server_version = "PX-Emulator/1.0"
-    sys_version = ""
-    timeout = 30  # idle keep-alive connections are closed after 30 s
-    server: LoopbackServer
-
-    def setup(self) -> None:
-        super().setup()
-        # Headers and body are two writes: without NODELAY, Nagle + delayed ACK add ~40 ms.
-        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-
-    def log_message(self, format: str, *args: Any) -> None:
-        """Quiet: no per-request logging."""
-
-    def do_GET(self) -> None:
-        self.server.emulator._serve(self)
-
-    do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = do_GET
 
 
 class Emulator(ServedInBackground[RequestRecord]):

@@ -52,6 +52,28 @@ def reset_connection(h: BaseHTTPRequestHandler) -> None:
         pass
 
 
+class EmulatorHandler(BaseHTTPRequestHandler):
+    """One HTTP/1.1 connection to an emulator: every method goes to ``emulator._serve``."""
+
+    protocol_version = "HTTP/1.1"
+    sys_version = ""
+    timeout = 30  # idle keep-alive connections are closed after 30 s
+    server: LoopbackServer
+
+    def setup(self) -> None:
+        super().setup()
+        # Headers and body are two writes: without NODELAY, Nagle + delayed ACK add ~40 ms.
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """Quiet: no per-request logging."""
+
+    def do_GET(self) -> None:
+        self.server.emulator._serve(self)
+
+    do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = do_GET
+
+
 class LoopbackServer(ThreadingHTTPServer):
     """A threaded HTTP server that knows its open connections, so it can cut them on stop.
 

@@ -40,16 +40,14 @@ from __future__ import annotations
 import json
 import random
 import re
-import socket
 import threading
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import urlsplit
 
 from tests.emulator.faults import Faults
 from tests.emulator.serving import (
-    LoopbackServer,
+    EmulatorHandler,
     ServedInBackground,
     reset_connection,
     write_answer,
@@ -101,25 +99,8 @@ class CSRequestRecord:
     query: str = ""
 
 
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
+class _Handler(EmulatorHandler):
     server_version = "CS-Emulator/1.0"
-    sys_version = ""
-    timeout = 30  # idle keep-alive connections are closed after 30 s
-    server: LoopbackServer
-
-    def setup(self) -> None:
-        super().setup()
-        # Headers and body are two writes: without NODELAY, Nagle + delayed ACK add ~40 ms.
-        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-
-    def log_message(self, format: str, *args: Any) -> None:
-        """Quiet: no per-request logging."""
-
-    def do_POST(self) -> None:
-        self.server.emulator._serve(self)
-
-    do_GET = do_PUT = do_DELETE = do_PATCH = do_HEAD = do_POST
 
     def read_body(self) -> bytes:
         """The request body (``Content-Length`` or chunked)."""
