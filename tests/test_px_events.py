@@ -274,19 +274,27 @@ def test_event_window_outside_1_to_190_days_is_a_config_error(days: int) -> None
     assert any("event_window_days" in error for error in failure.value.errors)
 
 
-def test_a_big_window_is_read_as_concurrent_slices_like_a_serial_read(emulator, caplog) -> None:
+def serial_then_sliced(emulator, caplog, streams: list[str]):
+    """150 days of `streams` read serially, then with 4 in flight at 30 ms per request.
+
+    Returns both syncs, the serial one's request count and the slicing log lines.
+    """
     emulator.faults.latency_ms = 30  # slower than a page is emitted: worth slicing
     start = emulator.tenant.now - dt.timedelta(days=150)
     config = px_config(emulator, start_date=start.isoformat(), page_size=20)
-    streams = [endpoint.name for endpoint in PX_EVENT_ENDPOINTS]
-
     serial = run_sync({**config, "max_concurrency": 1}, streams=streams)
     serial_requests = len(emulator.requests)
     emulator.reset_log()
     caplog.clear()
     sliced = run_sync({**config, "max_concurrency": 4}, streams=streams)
-
     split = [r.getMessage() for r in caplog.records if "slices at once" in r.getMessage()]
+    return serial, serial_requests, sliced, split, start
+
+
+def test_a_big_window_is_read_as_concurrent_slices_like_a_serial_read(emulator, caplog) -> None:
+    streams = [endpoint.name for endpoint in PX_EVENT_ENDPOINTS]
+    serial, serial_requests, sliced, split, _ = serial_then_sliced(emulator, caplog, streams)
+
     assert split, "no 150-day window of hundreds of events (tens of pages) was sliced"
     assert "as 4 slices" in split[0]
     assert 2 <= emulator.most_in_flight <= 4, "slices were not read at once, or too many were"
@@ -298,17 +306,9 @@ def test_a_big_window_is_read_as_concurrent_slices_like_a_serial_read(emulator, 
 
 
 def test_slicing_stops_when_the_runs_allowance_is_spent(emulator, caplog) -> None:
-    emulator.faults.latency_ms = 30
-    start = emulator.tenant.now - dt.timedelta(days=150)
-    config = px_config(emulator, start_date=start.isoformat(), page_size=20)
     streams = ["lead_events", "page_view_events"]  # two event types: two extra requests
-    serial = run_sync({**config, "max_concurrency": 1}, streams=streams)
-    serial_requests = len(emulator.requests)
-    emulator.reset_log()
-    caplog.clear()
-    sliced = run_sync({**config, "max_concurrency": 4}, streams=streams)
+    serial, serial_requests, sliced, split, start = serial_then_sliced(emulator, caplog, streams)
 
-    split = [r.getMessage() for r in caplog.records if "slices at once" in r.getMessage()]
     assert len(split) == 1, "the other big window finds the allowance spent"
     assert "as 2 slices" in split[0]
     assert sliced.records == serial.records
