@@ -31,14 +31,21 @@ class SingerOutput(MsgSpecWriter):
         self._block = bytearray()
 
     def write_message(self, message: Message) -> None:  # noqa: D102
-        self._block += self.format_message(message)
-        is_record = message.type == SingerMessageType.RECORD
-        if is_record and len(self._block) < WRITE_BLOCK_BYTES:
+        line = self.format_message(message)
+        block = self._block
+        if message.type == SingerMessageType.RECORD:
+            block += line
+            if len(block) >= WRITE_BLOCK_BYTES:
+                sys.stdout.buffer.write(block)
+                block.clear()
             return
-        sys.stdout.buffer.write(self._block)
-        self._block.clear()
-        if not is_record:
-            sys.stdout.flush()
+        # Everything before another message goes out first. The SDK writes the state from
+        # its SIGTERM handler, which may run while a RECORD line is half built here: that
+        # part stays behind, so the output holds whole lines only.
+        whole = block.rfind(b"\n") + 1
+        sys.stdout.buffer.write(block[:whole] + line)
+        del block[:whole]
+        sys.stdout.flush()
 
     def write_record(self, prefix: bytes, record: dict, suffix: bytes) -> None:
         """Add one RECORD line from its record and the bytes around it (`record_path`)."""

@@ -62,3 +62,21 @@ def test_many_records_are_written_in_blocks_of_whole_lines() -> None:
     assert len(raw.data) // WRITE_BLOCK_BYTES <= raw.writes < count // 100
     numbers = [json.loads(line)["record"]["n"] for line in raw.data.decode().splitlines()[:-1]]
     assert numbers == list(range(count))
+
+
+def test_a_state_written_while_a_record_line_is_half_built_leaves_whole_lines() -> None:
+    """The SDK's SIGTERM handler writes the state whenever the signal lands."""
+    stdout, raw = unbuffered_stdout()
+    writer = SingerOutput()
+    prefix, suffix = b'{"type":"RECORD","stream":"s","record":', b"}\n"
+    with contextlib.redirect_stdout(stdout):
+        writer.write_message(record(0))
+        writer._block += prefix  # write_record interrupted after its first step
+        writer.write_message(StateMessage(value={"bookmarks": {}}))
+        lines = [json.loads(line) for line in raw.data.decode().splitlines()]
+        assert [line["type"] for line in lines] == ["RECORD", "STATE"]
+        writer._block += b'{"n":1}' + suffix  # the interrupted line, finished
+        writer.write_message(StateMessage(value={}))
+    lines = [json.loads(line) for line in raw.data.decode().splitlines()]
+    assert [line["type"] for line in lines] == ["RECORD", "STATE", "RECORD", "STATE"]
+    assert lines[2]["record"] == {"n": 1}
