@@ -55,6 +55,8 @@ class RequestRecord:
 
 class _Handler(EmulatorHandler):
     server_version = "PX-Emulator/1.0"
+    #: Whether the answer to the current request has started (it no longer counts in flight).
+    answered = False
 
 
 class Emulator(ServedInBackground[RequestRecord]):
@@ -157,9 +159,19 @@ class Emulator(ServedInBackground[RequestRecord]):
         with self._in_flight_lock:
             self._in_flight += 1
             self._most_in_flight = max(self._most_in_flight, self._in_flight)
+        h.answered = False
         try:
             self._answer(h)
         finally:
+            self._answering(h)
+
+    def _answering(self, h: _Handler) -> None:
+        """Stop counting a request in flight as its answer starts.
+
+        The client may send its next request before this thread has finished writing.
+        """
+        if not h.answered:
+            h.answered = True
             with self._in_flight_lock:
                 self._in_flight -= 1
 
@@ -245,9 +257,11 @@ class _Reply:
         h = self.h
         if h.command != "GET":  # a body we did not read would corrupt the next request
             close = True
+        self.emulator._answering(h)
         write_answer(h, status, raw, content_type, headers=headers, close=close)
 
     def reset(self) -> None:
         """Close the socket with an RST and no answer at all."""
         self._log(0)
+        self.emulator._answering(self.h)
         reset_connection(self.h)
