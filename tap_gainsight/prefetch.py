@@ -108,3 +108,26 @@ def prefetch_in_order(
             yield drain(index)
     finally:
         reader_gone.set()
+
+
+def started_in_order(
+    sources: Sequence[Callable[[], Iterable[T]]], *, workers: int, items_ahead: int = 2
+) -> Generator[T, None, None]:
+    """The items of every source in turn, as `prefetch_in_order` reads them, started now.
+
+    The workers start reading before the first item is asked for: a window read ahead of
+    its stream's turn is read while the streams before it are emitted.
+    """
+    items_of_each = prefetch_in_order(sources, workers=workers, items_ahead=items_ahead)
+    first = next(items_of_each, None)
+
+    def items() -> Generator[T, None, None]:
+        try:
+            if first is not None:
+                yield from first
+                for source_items in items_of_each:
+                    yield from source_items
+        finally:
+            items_of_each.close()
+
+    return items()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import gc
-import threading
 import typing as t
 from functools import cached_property
 
@@ -33,8 +32,10 @@ from tap_gainsight.px.events import (
     EventStream,
     WindowStart,
 )
-from tap_gainsight.px.first_pages import FirstPages
+from tap_gainsight.px.read_ahead import ReadAhead
+from tap_gainsight.px.request_slots import FastestAnswer, RequestSlots
 from tap_gainsight.px.slice_allowance import SliceAllowance
+from tap_gainsight.px.waiting_pages import PageRoom
 from tap_gainsight.rate_limit import RequestLimiter
 from tap_gainsight.settings import (
     CONFIG_SCHEMA,
@@ -132,16 +133,29 @@ class TapGainsight(Tap):
         ctx.exit(1 if failed else 0)
 
     @cached_property
-    def in_flight(self) -> threading.BoundedSemaphore:
-        """Held by every PX scroll request: at most `max_concurrency` at once."""
-        return threading.BoundedSemaphore(
-            self.config.get("max_concurrency", DEFAULT_MAX_CONCURRENCY)
-        )
+    def in_flight(self) -> RequestSlots:
+        """Held by every PX scroll request: at most `max_concurrency` at once, by priority."""
+        return RequestSlots(self.config.get("max_concurrency", DEFAULT_MAX_CONCURRENCY))
 
     @cached_property
-    def first_pages(self) -> FirstPages[WindowStart]:
-        """The openings of event streams read ahead of their turn (`px/first_pages.py`)."""
-        return FirstPages(self.config.get("max_concurrency", DEFAULT_MAX_CONCURRENCY))
+    def first_window_sizes(self) -> dict[int, int]:
+        """Events in each event stream's first window (by sync order), as its opening says."""
+        return {}
+
+    @cached_property
+    def fastest_answer(self) -> FastestAnswer:
+        """The API's latency as the openings of the event windows show it."""
+        return FastestAnswer()
+
+    @cached_property
+    def read_ahead(self) -> ReadAhead[WindowStart]:
+        """The event streams' first windows read ahead of their turn (`px/read_ahead.py`)."""
+        return ReadAhead()
+
+    @cached_property
+    def held_pages(self) -> PageRoom:
+        """The room for pages read ahead and waiting, over the whole run."""
+        return PageRoom()
 
     @cached_property
     def slice_allowance(self) -> SliceAllowance:

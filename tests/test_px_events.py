@@ -367,7 +367,7 @@ def test_next_streams_first_pages_are_read_ahead_changing_nothing_else(emulator)
     assert ahead.states == serial.states
 
 
-def test_a_later_streams_small_first_window_is_read_whole_ahead(emulator) -> None:
+def test_a_later_streams_window_is_read_while_the_stream_before_it_is(emulator) -> None:
     emulator.faults.latency_ms = 30
     start = emulator.tenant.now - dt.timedelta(days=20)
     config = px_config(emulator, start_date=start.isoformat(), page_size=20)
@@ -379,7 +379,7 @@ def test_a_later_streams_small_first_window_is_read_whole_ahead(emulator) -> Non
 
     paths = [r.path for r in emulator.requests]
     email_pages = paths.count("/events/email")
-    assert 2 <= email_pages <= 8, "email's window is a few pages: small enough to read whole"
+    assert email_pages >= 2, "email events take several pages"
     last_custom = max(i for i, path in enumerate(paths) if path == "/events/custom")
     assert all(i < last_custom for i, path in enumerate(paths) if path == "/events/email"), (
         "email's pages were read while custom events were still being read"

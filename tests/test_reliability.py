@@ -17,6 +17,7 @@ import requests
 
 from tap_gainsight.px.entities import PX_ENTITY_ENDPOINTS
 from tap_gainsight.px.events import PX_EVENT_ENDPOINTS
+from tap_gainsight.px.waiting_pages import PageHolding
 from tap_gainsight.rate_limit import RequestLimiter
 from tap_gainsight.retries import retry_after_seconds, retry_waits
 from tests.conftest import API_KEY, px_config
@@ -60,6 +61,37 @@ def test_full_sync_through_every_fault_loses_nothing_and_repeats_nothing(
     assert_exactly_once(emulator, result, ALL_ENDPOINTS, since_ms=since)
     for fault in ("reset", "error", "html", "truncate", "rate_limit"):
         assert faults.injected[fault] > 0, f"no {fault} fault was injected: the test proves less"
+
+
+def test_windows_read_ahead_through_every_fault_lose_nothing_and_repeat_nothing(
+    emulator, quick_retries, monkeypatch
+) -> None:
+    """Slow enough to read ahead: slices and later windows, their pages held compressed."""
+    held = {"compressed": 0, "decoded": 0}
+    for kind in held:
+        original = getattr(PageHolding, kind)
+
+        def counted(self, *args, _kind=kind, _original=original, **kwargs):
+            held[_kind] += 1
+            return _original(self, *args, **kwargs)
+
+        monkeypatch.setattr(PageHolding, kind, counted)
+    faults = emulator.faults
+    faults.latency_ms = 30
+    faults.error_rate = faults.reset_rate = faults.truncate_rate = faults.html_rate = 0.03
+    faults.block_duplicates_ms = 50
+    config = recent_events_config(
+        emulator, days=120, page_size=50, max_concurrency=4, retry_max_tries=20
+    )
+    events = list(PX_EVENT_ENDPOINTS)
+    result = run_sync(config, streams=[e.name for e in events])
+
+    since = emulator.tenant.now_ms - 120 * 86_400_000
+    assert_exactly_once(emulator, result, events, since_ms=since)
+    for fault in ("reset", "error", "html", "truncate"):
+        assert faults.injected[fault] > 0, f"no {fault} fault was injected: the test proves less"
+    assert held["compressed"] > 50, "pages read ahead were not held compressed"
+    assert emulator.most_in_flight > 1
 
 
 def test_expired_scroll_reopens_the_scroll_not_the_sync(emulator, quick_retries) -> None:

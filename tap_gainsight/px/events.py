@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import threading
 import typing as t
 from contextlib import closing
 from dataclasses import dataclass
@@ -18,9 +19,10 @@ from functools import cached_property
 
 from typing_extensions import override
 
-from tap_gainsight.prefetch import prefetch_in_order
+from tap_gainsight.prefetch import started_in_order
 from tap_gainsight.px.pagination import ScrollPage, ScrollPaginator
 from tap_gainsight.px.scrolling import ScrollingStream, ScrollReader
+from tap_gainsight.px.waiting_pages import HELD_PAGES, PageHolding
 from tap_gainsight.settings import (
     DEFAULT_EVENT_WINDOW_DAYS,
     DEFAULT_HISTORY,
@@ -35,41 +37,41 @@ if t.TYPE_CHECKING:
     from singer_sdk import Tap
     from singer_sdk.helpers.types import Context
 
+    from tap_gainsight.px.waiting_pages import WaitingPage
+
 
 #: The longest range the engagement-collisions endpoint accepts (coverage.md, section B).
 COLLISION_WINDOW_DAYS = 180
 #: A page answered faster than this is emitted slower than the next one arrives (about
-#: 30 ms for 1,000 events, docs/benchmarks.md): slicing would hide no wait.
-MIN_SECONDS_TO_SPLIT = 0.02
+#: 15 ms for 1,000 events, docs/benchmarks.md): reading ahead would hide no wait.
+MIN_SECONDS_TO_READ_AHEAD = 0.02
 #: A window of fewer pages than this is read as one scroll: slicing it would save no time.
 MIN_PAGES_TO_SPLIT = 8
 #: Pages a slice should hold at least, so that its last, partial page costs little.
 MIN_PAGES_PER_SLICE = 4
-#: A later stream's first window of at most this many pages is read whole ahead of its
-#: turn (within `first_pages.EXTRA_PAGES_AHEAD`); a bigger one, its first page only.
-SMALL_WINDOW_PAGES = 8
-#: Pages one slice may read ahead of the reader: bounds memory (4 slices of 1,000-record
-#: pages: at most 64,000 records waiting) while letting a daily run's slices overlap whole.
-SLICE_PAGES_AHEAD = 16
+#: About how many records a second the tap emits (docs/benchmarks.md): only orders the
+#: reading of windows ahead by when their pages will be wanted.
+EMITTED_PER_SECOND = 70_000
 
 
 @dataclass
 class WindowStart:
-    """A window's opening, read ahead: its reader, the pages read, the rest of its scroll."""
+    """A window's opening page, and how the rest of it is read (ahead, or at its turn)."""
 
     reader: ScrollReader
-    pages: list[list[dict]]
-    rest: Iterator[list[dict]]
+    first: list[dict]
+    rest: Iterator[list[dict] | WaitingPage]
+    #: Set once the window is its stream's to emit: its pages no longer wait for their turn.
+    taken: threading.Event
+    #: Slices the rest is read in, from `rest_from` on (1: the window's own scroll).
+    slices: int = 1
+    rest_from: dt.datetime | None = None
 
-    @property
-    def total_hits(self) -> int | None:
-        """The window's size, as its first page says it."""
-        return self.reader.total_hits
-
-    def pages_then_rest(self) -> Generator[list[dict], None, None]:
-        """The pages read, then the rest of the scroll; closing it closes the scroll too."""
+    def pages(self) -> Generator[list[dict] | WaitingPage, None, None]:
+        """The window's pages in order; closing it stops the reading of the rest too."""
+        self.taken.set()
         try:
-            yield from self.pages
+            yield self.first
             yield from self.rest
         finally:
             self.rest.close()  # type: ignore[attr-defined]
@@ -144,42 +146,118 @@ class EventStream(ScrollingStream):
         self.read_ahead_of_next_streams()
         yield from super().request_records(context)
 
-    def first_page_key(self, window: Window) -> tuple[str, Window]:
-        """What names the opening page of one of this stream's windows."""
+    def window_key(self, window: Window) -> tuple[str, Window]:
+        """What names one of this stream's windows in the read-ahead and the allowance."""
         return (self.name, window)
 
+    @cached_property
+    def sync_order(self) -> int:
+        """This stream's place in the sync: the order its requests are served in."""
+        return list(self._tap.streams).index(self.name)
+
     def read_ahead_of_next_streams(self) -> None:
-        """Ask now for the first page of each selected event stream synced after this one."""
+        """Ask now for the first window of this and each selected event stream after it."""
         if self.max_concurrency <= 1:
             return
-        streams = list(self._tap.streams.values())
-        for later in streams[streams.index(self) + 1 :]:
+        tap = self._tap
+        streams = list(tap.streams.values())
+        for later in streams[streams.index(self) :]:
             if isinstance(later, EventStream) and later.selected and (plan := later.plan(None)):
-                key = later.first_page_key(plan[0])
-                self._tap.first_pages.ask(  # type: ignore[attr-defined]
-                    key, functools.partial(later.read_window_start, plan[0], key)
-                )
+                key = later.window_key(plan[0])
+                if not tap.read_ahead.asked(key):  # type: ignore[attr-defined]
+                    tap.slice_allowance.expect(key)  # type: ignore[attr-defined]
+                    tap.read_ahead.ask(  # type: ignore[attr-defined]
+                        key, functools.partial(later.read_window_ahead, plan[0], key)
+                    )
 
-    def read_window_start(self, window: Window, key: t.Hashable) -> WindowStart:
-        """Read a window's first page, and the rest of it too if it is small (a thread's job).
+    def read_window_ahead(self, window: Window, key: t.Hashable) -> WindowStart:
+        """Open a window before its turn, and go on reading it if that pays (a thread's job).
 
-        A window of at most `SMALL_WINDOW_PAGES` pages is read whole, within the read-ahead's
-        page allowance: a daily run's sparse types are then read while the dense ones are
-        emitted. A failure anywhere leaves the window to be read again by its stream: no
+        A failure in the opening leaves the window to be read again by its stream: no
         record of it has been handed on yet.
         """
-        reader = ScrollReader(self, self.window_scroll(window), None)
+        try:
+            return self.open_window(window, None, 0, ahead=True)
+        finally:
+            self._tap.slice_allowance.withdraw(key)  # type: ignore[attr-defined]
+
+    def open_window(
+        self, window: Window, context: Context | None, number: int, *, ahead: bool
+    ) -> WindowStart:
+        """Read a window's first page, then start reading the rest if the API is slow.
+
+        The first page's `totalHits` says how big the window is. The rest of a big one,
+        from the first page's last event on, is cut into up to `max_concurrency` slices of
+        equal length read at once, as many as the run's slice allowance grants
+        (`slice_allowance.py`). The first slice starts at that last event's millisecond and
+        drops the events of it already handed on, so the first page is not read twice and
+        a millisecond shared with the next page loses nothing. A window not sliced is read
+        on as one scroll, ahead of the emitter. Where the API answers faster than a page is
+        emitted (or without `totalHits`, for slicing) the rest is read as it is emitted.
+        """
+        reader = ScrollReader(
+            self, self.window_scroll(window), context, priority=(-1, self.sync_order, number)
+        )
         pages = reader.pages()
-        start = WindowStart(reader, [next(pages, [])], pages)
-        total = reader.total_hits
-        if (
-            not reader.paginator.finished
-            and total is not None
-            and total <= SMALL_WINDOW_PAGES * self.page_size
-            and self._tap.first_pages.reserve(key, -(-total // self.page_size) - 1)  # type: ignore[attr-defined]
-        ):
-            start.pages.extend(pages)
+        taken = threading.Event()
+        if not ahead:
+            taken.set()
+        start = WindowStart(reader, next(pages, []), pages, taken)  # type: ignore[arg-type]
+        reader.priority = (self.sync_order, number, 0)
+        if number == 0 and reader.total_hits is not None:
+            self._tap.first_window_sizes[self.sync_order] = reader.total_hits  # type: ignore[attr-defined]
+        fastest = self._tap.fastest_answer.note(reader.first_seconds)  # type: ignore[attr-defined]
+        if not reader.paginator.finished and fastest is not None and self.reads_ahead(fastest):
+            self.read_rest(start, window, context, number, fastest)
         return start
+
+    def records_emitted_before(self) -> int:
+        """Records the streams before this one emit, as their first windows' openings say."""
+        sizes = self._tap.first_window_sizes  # type: ignore[attr-defined]
+        return sum(size for order, size in list(sizes.items()) if order < self.sync_order)
+
+    def read_rest(
+        self,
+        start: WindowStart,
+        window: Window,
+        context: Context | None,
+        number: int,
+        page_seconds: float,
+    ) -> None:
+        """Start reading the rest of a window on threads, sliced if the allowance grants it."""
+        reader, rest_from_ms = start.reader, start.reader.position.value_ms
+        wanted = self.slices_for(reader.total_hits) if rest_from_ms is not None else 1
+        parts = 1
+        if wanted > 1:
+            rank = (reader.total_hits or 0, -self.sync_order, -number)
+            parts = self._tap.slice_allowance.grant(self.window_key(window), rank, wanted)  # type: ignore[attr-defined]
+        rest = start.rest
+        readers = [reader]
+        sources: list[Callable[[], Iterable[list[dict] | WaitingPage]]] = [lambda: rest]
+        if parts > 1 and rest_from_ms is not None:
+            rest.close()  # type: ignore[attr-defined]
+            start.slices, start.rest_from = parts, from_epoch_ms(rest_from_ms)
+            pieces = split_window(Window(start.rest_from, window.end), parts)
+            readers = [
+                ScrollReader(
+                    self, self.window_scroll(piece), context, reader.position if n == 0 else None
+                )
+                for n, piece in enumerate(pieces)
+            ]
+            sources = [slice_reader.pages for slice_reader in readers]
+        total = reader.total_hits or 0
+        slice_pages = -(-total // (self.page_size * len(readers)))
+        records_before = self.records_emitted_before()
+        for n, slice_reader in enumerate(readers):
+            slice_reader.priority = (self.sync_order, number, n)
+            slice_reader.expected_pages = max(1, slice_pages)
+            slice_reader.due_seconds = (
+                records_before + total * (n + 1) / len(readers)
+            ) / EMITTED_PER_SECOND
+            slice_reader.page_seconds = page_seconds
+            slice_reader.holding = PageHolding(self._tap.held_pages, start.taken)  # type: ignore[attr-defined]
+        # The pages' room is bounded over the run (`waiting_pages.HELD_PAGES`), not per slice.
+        start.rest = started_in_order(sources, workers=len(sources), items_ahead=HELD_PAGES)
 
     @override
     def progress_position(self) -> str:
@@ -197,86 +275,65 @@ class EventStream(ScrollingStream):
         )
 
     @override
-    def sources(self, context: Context | None) -> list[Callable[[], Iterable[list[dict]]]]:
+    def sources(self, context: Context | None) -> list[Callable[[], Iterable[Iterable[dict]]]]:
         return [functools.partial(self.window_pages, window, context) for window in self._windows]
 
-    def window_pages(self, window: Window, context: Context | None) -> Iterator[list[dict]]:
-        """The pages of one window: its own scroll, or concurrent slices if it is big.
+    @override
+    def pages_of_each(self, context: Context | None) -> Generator[Iterable[Iterable[dict]]]:
+        sources = self.sources(context)
+        if len(sources) > 1:
+            return super().pages_of_each(context)
+        # One window (a daily run, a backfill of up to 190 days): its opening was read
+        # ahead, and its rest is read on threads by the window itself where the API is slow.
+        # A thread more would only compete with the emitting one for the interpreter.
+        return (source() for source in sources)
 
-        The first page's `totalHits` says how big the window is. A window of a few pages, or
-        from an API that answers at once, is read on as it is. The rest of a bigger one,
-        from the first page's last event on, is cut into up to `max_concurrency` slices of
-        equal length read at once, as many as the run's slice allowance still grants
-        (`slice_allowance.py`). The first slice starts at that last event's millisecond
-        and drops the events of it already handed on, so the first page is not read
-        twice and a millisecond shared with the next page loses nothing. The slices' pages
-        come in date order, so records and state are those of a serial read. Without
-        `totalHits` the window is read on as it is.
+    def window_pages(
+        self, window: Window, context: Context | None
+    ) -> Iterator[list[dict] | WaitingPage]:
+        """The pages of one window, in date order: as read ahead, or opened now.
+
+        Slices or not, the pages come in date order, so records and state are those of a
+        serial read.
         """
-        start = self._tap.first_pages.take(self.first_page_key(window))  # type: ignore[attr-defined]
+        number = self._windows.index(window)
+        start = self._tap.read_ahead.take(self.window_key(window))  # type: ignore[attr-defined]
         if start is None:
-            reader = ScrollReader(self, self.window_scroll(window), context)
-            pages = reader.pages()
-        else:
-            reader, pages = start.reader, start.pages_then_rest()
-        yield next(pages, [])
-        parts = self.slices_for(reader.total_hits, reader.first_seconds)
-        rest_from_ms = reader.position.value_ms
-        if rest_from_ms is None or reader.paginator.finished:
-            parts = 1
-        elif parts > 1:
-            reserved = self.slices_reserved(reader.total_hits or 0)
-            parts = self._tap.slice_allowance.grant(parts, reserved)  # type: ignore[attr-defined]
-        if parts <= 1 or rest_from_ms is None:
+            start = self.open_window(window, context, number, ahead=False)
+        if start.slices > 1 and start.rest_from is not None:
+            self.logger.info(
+                "%s window %s holds %d events: reading the rest of it, from %s, "
+                "as %d slices at once.",
+                self.name,
+                window,
+                start.reader.total_hits,
+                start.rest_from.isoformat(),
+                start.slices,
+            )
+        with closing(start.pages()) as pages:
             yield from pages
-            return
-        pages.close()
-        rest = Window(from_epoch_ms(rest_from_ms), window.end)
-        self.logger.info(
-            "%s window %s holds %d events: reading the rest of it, from %s, as %d slices at once.",
-            self.name,
-            window,
-            reader.total_hits,
-            rest.start.isoformat(),
-            parts,
-        )
-        pieces = split_window(rest, parts)
-        slices = [
-            ScrollReader(
-                self, self.window_scroll(piece), context, reader.position if n == 0 else None
-            ).pages
-            for n, piece in enumerate(pieces)
-        ]
-        # A slice is worth reading at once only if its pages can wait while the slices
-        # before it are emitted: up to a whole slice each, within SLICE_PAGES_AHEAD.
-        slice_pages_count = -(-(reader.total_hits or 0) // (self.page_size * parts))
-        ahead = max(2, min(slice_pages_count, SLICE_PAGES_AHEAD))
-        prefetched = prefetch_in_order(slices, workers=parts, items_ahead=ahead)
-        with closing(prefetched) as pages_of_each:
-            for slice_pages in pages_of_each:
-                yield from slice_pages
 
-    def slices_for(self, total_hits: int | None, seconds: float | None) -> int:
-        """How many concurrent slices a window of `total_hits` events is worth.
+    def reads_ahead(self, seconds: float | None) -> bool:
+        """Tell whether a window's rest is worth reading ahead of the emitter.
 
-        None where the API answers faster than the tap emits a page (`seconds`, the first
-        page's): there is no wait to hide, and the slices' threads would only compete with
-        the emitting one.
+        Not where the API answers a page (`seconds`: its fastest answer to an opening this
+        run) faster than the tap emits one: there is no wait to hide, and the readers'
+        threads would only compete with the emitting one.
         """
+        return (
+            self.max_concurrency > 1
+            and seconds is not None
+            and seconds >= MIN_SECONDS_TO_READ_AHEAD
+        )
+
+    def slices_for(self, total_hits: int | None) -> int:
+        """How many concurrent slices a window of `total_hits` events is worth."""
         if total_hits is None or self.max_concurrency <= 1:
-            return 1
-        if seconds is not None and seconds < MIN_SECONDS_TO_SPLIT:
             return 1
         pages = -(-total_hits // self.page_size)
         if pages < MIN_PAGES_TO_SPLIT:
             return 1
         return min(self.max_concurrency, pages // MIN_PAGES_PER_SLICE)
-
-    def slices_reserved(self, total_hits: int) -> int:
-        """Slices the bigger windows read ahead (first pages arrived) would ask for."""
-        sizes = self._tap.first_pages.sizes_waiting()  # type: ignore[attr-defined]
-        wanted = (self.slices_for(size, None) for size in sizes if size > total_hits)
-        return sum(parts for parts in wanted if parts > 1)
 
     _windows: tuple[Window, ...] = ()
 

@@ -2,17 +2,24 @@
 
 from __future__ import annotations
 
-import threading
 import typing as t
 from contextlib import closing
 from functools import cached_property
 
+import msgspec
 from typing_extensions import override
 
 from tap_gainsight.errors import RecordsOutOfOrderError
 from tap_gainsight.prefetch import prefetch_in_order
 from tap_gainsight.px.client import PXStream
-from tap_gainsight.responses import response_body
+from tap_gainsight.responses import (
+    PageOutline,
+    find_records,
+    is_outline,
+    read_as_outline,
+    response_body,
+    response_content,
+)
 from tap_gainsight.settings import DEFAULT_MAX_CONCURRENCY
 
 if t.TYPE_CHECKING:
@@ -21,7 +28,9 @@ if t.TYPE_CHECKING:
     import requests
     from singer_sdk.helpers.types import Context
 
-    from tap_gainsight.px.pagination import ScrollPaginator
+    from tap_gainsight.px.pagination import ScrollPage, ScrollPaginator
+    from tap_gainsight.px.request_slots import Priority, RequestSlots
+    from tap_gainsight.px.waiting_pages import PageHolding, WaitingPage
 
 
 class ScrollPosition:
@@ -99,6 +108,8 @@ class ScrollReader:
         paginator: ScrollPaginator,
         context: Context | None,
         position: ScrollPosition | None = None,
+        *,
+        priority: Priority = (),
     ) -> None:
         self.stream = stream
         self.paginator = paginator
@@ -109,26 +120,90 @@ class ScrollReader:
         #: long the API took to answer it.
         self.total_hits: int | None = None
         self.first_seconds: float | None = None
+        #: Where this reader's requests queue for a slot (`request_slots.py`), while its
+        #: pages are wanted in emission order; `expected_pages` until its first page says.
+        self.priority = priority
+        self.expected_pages = 1
+        self._records_read = 0
+        #: For a reader read ahead: when its last page will be wanted (seconds into the
+        #: emission) and how long one of its pages takes to arrive.
+        self.due_seconds = 0.0
+        self.page_seconds = 0.0
+        #: Set for a reader read ahead of its turn: its pages wait there (`waiting_pages.py`).
+        self.holding: PageHolding | None = None
+        self._outline_next = False
 
-    def pages(self) -> Generator[list[dict], None, None]:
+    def pages(self) -> Generator[list[dict] | WaitingPage, None, None]:
         """Request the scroll's pages and yield their new records, page by page."""
         stream, context = self.stream, self._context
         send = stream.retrying(stream.send_request, self._request_for_retry)
         while not self.paginator.finished:
-            request = stream.prepared_request(context, self.paginator.current_value)
-            with stream.in_flight:
+            holding = self.holding
+            held_room = holding.take_room() if holding else False
+            self._outline_next = holding is not None and holding.will_wait()
+            request = self._prepared(self.paginator.current_value)
+            with stream.in_flight.held(self.request_priority()):
                 response = send(request, context)
             if self.first_seconds is None:
                 self.first_seconds = response.elapsed.total_seconds()
                 total_hits = response_body(response).get("totalHits")
                 self.total_hits = total_hits if isinstance(total_hits, int) else None
-            try:
-                records = self.position.admit(stream.records_of(response))
-            except RecordsOutOfOrderError as error:
-                msg = f"{stream.path} returned {error}; stopping before a bookmark skips any."
-                raise RecordsOutOfOrderError(msg) from None
+            page = self._admitted_page(response, holding, held_room)
             self.paginator.advance(response)
-            yield records
+            yield page
+
+    def request_priority(self) -> Priority:
+        """Where the next request queues: openings, then pages wanted in emission order.
+
+        Pages read ahead of their window's turn come last, the least time to spare first:
+        the time until the scroll's last page will be wanted, less the time its remaining
+        pages take to read one after the other. So a near window goes before a far one,
+        and a long scroll starts early enough not to keep the run waiting at its end.
+        """
+        holding = self.holding
+        if holding is not None and not holding.taken.is_set():
+            spare = self.due_seconds - self.pages_left() * self.page_seconds
+            return (1, int(spare * 1000), *self.priority)
+        return (0, *self.priority)
+
+    def pages_left(self) -> int:
+        """Pages this scroll still has to read, as its first page's `totalHits` says."""
+        if self.total_hits is None:
+            return self.expected_pages
+        return -(-max(0, self.total_hits - self._records_read) // self.stream.page_size)
+
+    def _admitted_page(
+        self,
+        response: requests.Response,
+        holding: PageHolding | None,
+        held_room: bool,
+    ) -> list[dict] | WaitingPage:
+        """The page's records not handed on before, as they wait to be emitted."""
+        stream = self.stream
+        records = stream.records_of(response)
+        self._records_read += len(records)
+        try:
+            admitted = self.position.admit(records)
+        except RecordsOutOfOrderError as error:
+            msg = f"{stream.path} returned {error}; stopping before a bookmark skips any."
+            raise RecordsOutOfOrderError(msg) from None
+        if holding is None:
+            return admitted
+        if is_outline(response):
+            if admitted is records:  # the common page: every record new, kept compressed
+                content = response_content(response)
+                return holding.compressed(content, len(records), stream.records_in, held_room)
+            # Some records were handed on before (a reopened scroll): the same ones, whole.
+            kept = {id(record) for record in admitted}
+            whole = stream.records_in(response_content(response))
+            admitted = [r for r, o in zip(whole, records, strict=True) if id(o) in kept]
+        return holding.decoded(admitted, held_room)
+
+    def _prepared(self, token: ScrollPage) -> requests.PreparedRequest:
+        request = self.stream.prepared_request(self._context, token)
+        if self._outline_next:
+            read_as_outline(request, self.stream.page_outline)
+        return request
 
     def _request_for_retry(
         self, failed: requests.PreparedRequest, context: Context | None
@@ -139,7 +214,7 @@ class ScrollReader:
         self.stream.logger.warning(
             "%s: reopening the scroll from %s.", self.stream.path, token.since_ms
         )
-        return self.stream.prepared_request(context, token)
+        return self._prepared(token)
 
 
 class ScrollingStream(PXStream):
@@ -169,23 +244,37 @@ class ScrollingStream(PXStream):
         return int(self.config.get("max_concurrency", DEFAULT_MAX_CONCURRENCY))
 
     @property
-    def in_flight(self) -> threading.BoundedSemaphore:
+    def in_flight(self) -> RequestSlots:
         """Held by each scroll request of the tap: at most `max_concurrency` at once.
 
         Slices and the pages read ahead of the next streams included.
         """
         return self._tap.in_flight  # type: ignore[attr-defined]
 
-    def sources(self, context: Context | None) -> list[Callable[[], Iterable[list[dict]]]]:
+    @cached_property
+    def page_outline(self) -> PageOutline:
+        """What a reader decodes of a page that will wait: cursor, total, keys and dates."""
+        fields = (*self.primary_keys, *([self.replication_key] if self.replication_key else []))
+        return PageOutline(fields, self.records_keys)
+
+    def records_in(self, content: bytes) -> list[dict]:
+        """The records of a page's body, decoded whole (a page that waited compressed)."""
+        return find_records(msgspec.json.decode(content), self.records_keys, self.path)[0]
+
+    def sources(self, context: Context | None) -> list[Callable[[], Iterable[Iterable[dict]]]]:
         """The page sources of one sync, in the order their records are emitted."""
         return [ScrollReader(self, paginator, context).pages for paginator in self.scrolls(context)]
 
     #: Number (from 0) of the scroll being emitted, for progress lines.
     scroll_number = 0
 
+    def pages_of_each(self, context: Context | None) -> Generator[Iterable[Iterable[dict]]]:
+        """The pages of each source in turn, the next sources read on threads meanwhile."""
+        return prefetch_in_order(self.sources(context), workers=self.max_concurrency)
+
     @override
     def request_records(self, context: Context | None) -> Iterable[dict]:
-        pages_of_each = prefetch_in_order(self.sources(context), workers=self.max_concurrency)
+        pages_of_each = self.pages_of_each(context)
         # Closing stops the workers at once, whether the sync ends, fails or is cut short.
         with closing(pages_of_each), self.get_http_request_counter() as request_counter:
             request_counter.with_context(context)
