@@ -131,10 +131,10 @@ CONFIG_SCHEMA = th.PropertiesList(
         title="Concurrent requests",
         description=(
             f"PX requests the tap may have in flight at once, 1 to {MAX_CONCURRENCY}: the next "
-            "event windows (or slices of a big one) and the next event streams' first pages "
-            "are read while the current one is emitted, and users/accounts read their next "
-            "page. Records are still emitted in order, every request within "
-            "max_requests_per_second. 1 reads one page at a time."
+            "event windows (or slices of a big one) and, where the API is slow, the later "
+            "event streams' first windows are read while the current one is emitted, and "
+            "users/accounts read their next page. Records are still emitted in order, every "
+            "request within max_requests_per_second. 1 reads one page at a time."
         ),
     ),
     th.Property(
