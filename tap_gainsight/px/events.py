@@ -225,39 +225,42 @@ class EventStream(ScrollingStream):
         page_seconds: float,
     ) -> None:
         """Start reading the rest of a window on threads, sliced if the allowance grants it."""
-        reader, rest_from_ms = start.reader, start.reader.position.value_ms
-        wanted = self.slices_for(reader.total_hits) if rest_from_ms is not None else 1
-        parts = 1
-        if wanted > 1:
-            rank = (reader.total_hits or 0, -self.sync_order, -number)
-            parts = self._tap.slice_allowance.grant(self.window_key(window), rank, wanted)  # type: ignore[attr-defined]
-        rest = start.rest
-        readers = [reader]
-        sources: list[Callable[[], Iterable[list[dict] | WaitingPage]]] = [lambda: rest]
-        if parts > 1 and rest_from_ms is not None:
-            rest.close()  # type: ignore[attr-defined]
-            start.slices, start.rest_from = parts, from_epoch_ms(rest_from_ms)
-            pieces = split_window(Window(start.rest_from, window.end), parts)
-            readers = [
-                ScrollReader(
-                    self, self.window_scroll(piece), context, reader.position if n == 0 else None
-                )
-                for n, piece in enumerate(pieces)
-            ]
-            sources = [slice_reader.pages for slice_reader in readers]
-        total = reader.total_hits or 0
-        slice_pages = -(-total // (self.page_size * len(readers)))
-        records_before = self.records_emitted_before()
-        for n, slice_reader in enumerate(readers):
-            slice_reader.priority = (self.sync_order, number, n)
-            slice_reader.expected_pages = max(1, slice_pages)
-            slice_reader.due_seconds = (
-                records_before + total * (n + 1) / len(readers)
-            ) / EMITTED_PER_SECOND
-            slice_reader.page_seconds = page_seconds
-            slice_reader.holding = PageHolding(self._tap.held_pages, start.taken)  # type: ignore[attr-defined]
+        readers, sources = self.rest_readers(start, window, context, number)
+        total, records_before = start.reader.total_hits or 0, self.records_emitted_before()
+        for n, reader in enumerate(readers):
+            # Where its requests queue: in emission order once the window is taken, and
+            # until then by when its last page will be wanted (`ScrollReader.request_priority`).
+            reader.priority = (self.sync_order, number, n)
+            reader.expected_pages = max(1, -(-total // (self.page_size * len(readers))))
+            wanted_at = records_before + total * (n + 1) / len(readers)
+            reader.due_seconds = wanted_at / EMITTED_PER_SECOND
+            reader.page_seconds = page_seconds
+            reader.holding = PageHolding(self._tap.held_pages, start.taken)  # type: ignore[attr-defined]
         # The pages' room is bounded over the run (`waiting_pages.HELD_PAGES`), not per slice.
         start.rest = started_in_order(sources, workers=len(sources), items_ahead=HELD_PAGES)
+
+    def rest_readers(
+        self, start: WindowStart, window: Window, context: Context | None, number: int
+    ) -> tuple[list[ScrollReader], list[Callable[[], Iterable[list[dict] | WaitingPage]]]]:
+        """The readers of a window's rest and their pages: its slices, or its own scroll."""
+        reader, rest, rest_from_ms = start.reader, start.rest, start.reader.position.value_ms
+        wanted = self.slices_for(reader.total_hits) if rest_from_ms is not None else 1
+        if wanted <= 1 or rest_from_ms is None:
+            return [reader], [lambda: rest]
+        rank = (reader.total_hits or 0, -self.sync_order, -number)
+        parts = self._tap.slice_allowance.grant(self.window_key(window), rank, wanted)  # type: ignore[attr-defined]
+        if parts <= 1:
+            return [reader], [lambda: rest]
+        rest.close()  # type: ignore[attr-defined]
+        start.slices, start.rest_from = parts, from_epoch_ms(rest_from_ms)
+        pieces = split_window(Window(start.rest_from, window.end), parts)
+        readers = [
+            ScrollReader(
+                self, self.window_scroll(piece), context, reader.position if n == 0 else None
+            )
+            for n, piece in enumerate(pieces)
+        ]
+        return readers, [slice_reader.pages for slice_reader in readers]
 
     @override
     def progress_position(self) -> str:
