@@ -58,7 +58,11 @@ class PXStream(GainsightStream):
     @override
     def records_of(self, response: requests.Response) -> list[dict]:
         """Return the records of one page (parsed once, shared with the paginator)."""
-        records, key = find_records(response_body(response), self.records_keys, self.path)
+        return self.records_in_body(response_body(response))
+
+    def records_in_body(self, body: t.Any) -> list[dict]:
+        """Return the records of a page's parsed body, found under the endpoint's key."""
+        records, key = find_records(body, self.records_keys, self.path)
         if key not in (*self.records_keys, "<root>", "<empty>") and not self._warned_key:
             self._warned_key = True
             self.logger.warning(

@@ -14,7 +14,6 @@ from tap_gainsight.prefetch import prefetch_in_order
 from tap_gainsight.px.client import PXStream
 from tap_gainsight.responses import (
     PageOutline,
-    find_records,
     is_outline,
     read_as_outline,
     response_body,
@@ -259,7 +258,7 @@ class ScrollingStream(PXStream):
 
     def records_in(self, content: bytes) -> list[dict]:
         """The records of a page's body, decoded whole (a page that waited compressed)."""
-        return find_records(msgspec.json.decode(content), self.records_keys, self.path)[0]
+        return self.records_in_body(msgspec.json.decode(content))
 
     def sources(self, context: Context | None) -> list[Callable[[], Iterable[Iterable[dict]]]]:
         """The page sources of one sync, in the order their records are emitted."""

@@ -85,7 +85,7 @@ class PageHolding:
     def decoded(self, records: list[dict], held_room: bool) -> WaitingPage:
         """Wrap a page just read, decoded."""
         self._read += 1
-        return WaitingPage(self, records, None, None, held_room)
+        return WaitingPage(self, lambda: records, held_room)
 
     def compressed(
         self,
@@ -96,16 +96,16 @@ class PageHolding:
     ) -> WaitingPage:
         """Wrap a page just read as its compressed body, of `count` records, to decode later."""
         self._read += 1
-
-        def records_of(packed: bytes) -> list[dict]:
-            records = decode(zlib.decompress(packed))
-            if len(records) != count:
-                msg = f"a page held compressed decoded to {len(records)} records, not {count}"
-                raise UnexpectedResponseError(msg)
-            return records
-
         packed = zlib.compress(content, COMPRESSION_LEVEL)
-        return WaitingPage(self, None, packed, records_of, held_room)
+
+        def records() -> list[dict]:
+            decoded = decode(zlib.decompress(packed))
+            if len(decoded) != count:
+                msg = f"a page held compressed decoded to {len(decoded)} records, not {count}"
+                raise UnexpectedResponseError(msg)
+            return decoded
+
+        return WaitingPage(self, records, held_room)
 
     def emitted(self, held_room: bool) -> None:
         """Called as one of the reader's pages is handed on."""
@@ -116,30 +116,20 @@ class PageHolding:
 class WaitingPage:
     """A page of records on its way to the emitter, decoded or compressed."""
 
-    __slots__ = ("_decode", "_held_room", "_holding", "_packed", "_records")
+    __slots__ = ("_held_room", "_holding", "_records")
 
     def __init__(
-        self,
-        holding: PageHolding,
-        records: list[dict] | None,
-        packed: bytes | None,
-        decode: Callable[[bytes], list[dict]] | None,
-        held_room: bool,
+        self, holding: PageHolding, records: Callable[[], list[dict]], held_room: bool
     ) -> None:
         self._holding = holding
-        self._records = records
-        self._packed = packed
-        self._decode = decode
+        self._records: Callable[[], list[dict]] | None = records
         self._held_room = held_room
 
     def __iter__(self) -> Iterator[dict]:
         """The page's records (decoded now if it was held compressed); iterate it once."""
-        records = self._records
-        if records is None:
-            if self._packed is None or self._decode is None:
-                msg = "a waiting page was handed on twice"
-                raise UnexpectedResponseError(msg)
-            records = self._decode(self._packed)
-        self._records = self._packed = None
+        if self._records is None:
+            msg = "a waiting page was handed on twice"
+            raise UnexpectedResponseError(msg)
+        records, self._records = self._records(), None
         self._holding.emitted(self._held_room)
         return iter(records)
