@@ -25,7 +25,6 @@ from tap_gainsight.errors import (
     RETRIABLE_ERRORS,
     end_sync,
 )
-from tap_gainsight.new_fields import NewFields
 from tap_gainsight.progress import StreamProgress
 from tap_gainsight.record_path import sync_records, takes_direct_path
 from tap_gainsight.responses import (
@@ -33,6 +32,7 @@ from tap_gainsight.responses import (
     response_body,
 )
 from tap_gainsight.retries import retry_waits
+from tap_gainsight.schema_watch import SchemaWatch, is_date_time_text
 from tap_gainsight.settings import (
     DEFAULT_REQUEST_TIMEOUT_SECONDS,
     DEFAULT_RETRY_MAX_TRIES,
@@ -46,7 +46,9 @@ if t.TYPE_CHECKING:
     from singer_sdk.helpers.types import Context
     from singer_sdk.mapper import StreamMap
 
+    from tap_gainsight.departures import Departures
     from tap_gainsight.rate_limit import RequestLimiter
+    from tap_gainsight.tap import TapGainsight
 
     RequestFunc = Callable[[requests.PreparedRequest, t.Any], requests.Response]
     RetryRequestFunc = Callable[[requests.PreparedRequest, t.Any], requests.PreparedRequest]
@@ -234,7 +236,7 @@ class GainsightStream(RESTStream[t.Any]):
                 self.progress.record()
                 yield record
         except EXPLAINED_FAILURES as failure:
-            end_sync(self._tap, failure)
+            end_sync(self._tap, failure, self.departures)
         self.finish()
 
     def begin_progress(self) -> None:
@@ -331,14 +333,19 @@ class GainsightStream(RESTStream[t.Any]):
         return ()
 
     @cached_property
-    def new_fields(self) -> NewFields:
-        """The watch for fields the API sends that the emitted schema lacks."""
-        return NewFields(self)
+    def schema_watch(self) -> SchemaWatch:
+        """What keeps every record fitting the schema the target was told."""
+        return SchemaWatch(self)
+
+    @property
+    def departures(self) -> Departures:
+        """The run's record of where the API differed from docs/api.md."""
+        return t.cast("TapGainsight", self._tap).departures
 
     @property
     @override
     def stream_maps(self) -> list[StreamMap]:
-        # Always the mapper's current maps: `NewFields` registers a grown schema there, and
+        # Always the mapper's current maps: `SchemaWatch` registers a grown schema there, and
         # the SDK's own property would keep the maps it saw first.
         return self._tap.mapper.stream_maps[self.name]
 
@@ -380,14 +387,14 @@ class GainsightStream(RESTStream[t.Any]):
 
     @override
     def post_process(self, row: dict, context: Context | None = None) -> dict | None:
-        new_fields = self.new_fields
-        if not new_fields.known.issuperset(row):
-            new_fields.admit(row)
-        if new_fields.inferred:
-            new_fields.check_types(row)
+        watch = self.schema_watch
+        if not watch.fits(row):
+            watch.conform(row)
         for field in self._epoch_ms_fields:
             value = row.get(field)
             if type(value) is int:  # JSON gives exactly int (bool is not one here)
                 # PX reports unknown dates as 0; 1970-01-01 would be a false fact.
                 row[field] = epoch_ms_to_rfc3339(value) if value else None
+            elif type(value) is str and not is_date_time_text(value):
+                watch.conform_date(row, field)
         return row

@@ -12,6 +12,8 @@ from singer_sdk.singerlib import StateMessage
 if t.TYPE_CHECKING:
     from singer_sdk import Tap
 
+    from tap_gainsight.departures import Departures
+
 
 class UnexpectedResponseError(Exception):
     """The API answered 200 with a body the tap cannot find records in."""
@@ -23,6 +25,10 @@ class RunawayPaginationError(RuntimeError):
 
 class RecordsOutOfOrderError(RuntimeError):
     """The API returned records not sorted as asked; a bookmark could skip some."""
+
+
+class FilterRefused(FatalAPIError):
+    """The API answered 4xx to a request because of its `filter` (docs/api.md)."""
 
 
 class RequestBudgetExhausted(Exception):
@@ -54,14 +60,16 @@ EXPLAINED_FAILURES: tuple[type[Exception], ...] = (
 )
 
 
-def end_sync(tap: Tap, failure: Exception) -> t.NoReturn:
+def end_sync(tap: Tap, failure: Exception, departures: Departures) -> t.NoReturn:
     """Stop the whole sync, keeping everything already sent.
 
     Every bookmark covers only records already written, so the state of this moment is safe
-    to resume from: it is emitted, then one line says why the sync stopped. A spent request
+    to resume from: it is emitted, the API's departures seen so far are listed, then one
+    line says why the sync stopped. A spent request
     budget is a planned stop (exit 0); anything else exits 1.
     """
     tap.write_message(StateMessage(value=tap.state))
+    departures.report()
     if isinstance(failure, RequestBudgetExhausted):
         tap.logger.warning("%s", failure)
         sys.exit(0)

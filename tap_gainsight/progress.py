@@ -10,6 +10,8 @@ if t.TYPE_CHECKING:
     import logging
     from collections.abc import Callable
 
+    from tap_gainsight.departures import Departures
+
 #: Seconds between progress lines of one stream.
 REPORT_EVERY_SECONDS = 10.0
 #: Records between clock readings: keeps the per-record cost to a counter increment.
@@ -62,8 +64,9 @@ class StreamProgress:
 class SyncTotals:
     """Adds up the streams of one sync and says the total when the last one is done."""
 
-    def __init__(self, logger: logging.Logger, streams: int) -> None:
+    def __init__(self, logger: logging.Logger, streams: int, departures: Departures) -> None:
         self._logger = logger
+        self._departures = departures
         self._streams_left = streams
         self._records = self._requests = 0
         self._started = time.monotonic()
@@ -82,3 +85,4 @@ class SyncTotals:
                 f"{seconds:,.1f}",
                 f"{self._records / max(seconds, 1e-9):,.0f}",
             )
+            self._departures.report()

@@ -17,6 +17,7 @@ from tap_gainsight.cs import client as cs_client
 from tap_gainsight.cs.deletes import DeletedRecordsStream
 from tap_gainsight.cs.objects import discover_cs_streams
 from tap_gainsight.cs.objects import probe_stream as cs_probe_stream
+from tap_gainsight.departures import Departures
 from tap_gainsight.errors import EXPLAINED_FAILURES
 from tap_gainsight.output import SingerOutput
 from tap_gainsight.progress import SyncTotals
@@ -165,9 +166,18 @@ class TapGainsight(Tap):
         )
 
     @cached_property
+    def departures(self) -> Departures:
+        """Where the API differed from docs/api.md this run: logged once each, then listed."""
+        return Departures(self.logger)
+
+    @cached_property
     def sync_totals(self) -> SyncTotals:
         """Totals of this sync, logged once its last selected stream is done."""
-        return SyncTotals(self.logger, sum(1 for s in self.streams.values() if s.selected))
+        return SyncTotals(
+            self.logger,
+            sum(1 for s in self.streams.values() if s.selected),
+            self.departures,
+        )
 
     def sync_started(self) -> None:
         """Called as each stream starts reading; acts once, when the first one does.

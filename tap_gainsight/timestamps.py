@@ -44,6 +44,27 @@ def epoch_ms_to_rfc3339(value: int) -> str:
     )
 
 
+def epoch_ms_of(value: object) -> int | None:
+    """Epoch milliseconds of a date the API sent in whatever form (None: not a date).
+
+    The documented form is an integer; a float, a numeric string or ISO 8601 text are
+    read too, so that a type the API changes does not hide a record's place in time.
+    """
+    if type(value) is int:
+        return value
+    if type(value) is float:
+        return int(value)
+    if not isinstance(value, str):
+        return None
+    text = value.strip()
+    if text.lstrip("-").isdigit():
+        return int(text)
+    try:
+        return to_epoch_ms(dt.datetime.fromisoformat(text.replace("Z", "+00:00")))
+    except ValueError:
+        return None
+
+
 def from_epoch_ms(value: int) -> dt.datetime:
     """The UTC datetime of epoch milliseconds, exactly (no float division)."""
     return _EPOCH + dt.timedelta(milliseconds=value)

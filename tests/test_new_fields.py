@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 
-from tap_gainsight.new_fields import inferred_property
+from tap_gainsight.schema_watch import inferred_property
 from tests.conftest import px_config
 from tests.sync import catalog_for, run_sync
 

@@ -63,17 +63,14 @@ class PXStream(GainsightStream):
     def records_in_body(self, body: t.Any) -> list[dict]:
         """Return the records of a page's parsed body, found under the endpoint's key."""
         records, key = find_records(body, self.records_keys, self.path)
-        if key not in (*self.records_keys, "<root>", "<empty>") and not self._warned_key:
-            self._warned_key = True
-            self.logger.warning(
-                "%s: records found under %r, not the documented %s.",
+        expected = self.records_keys or ("<root>",)
+        if key not in (*expected, "<empty>"):
+            self.departures.note(
                 self.path,
-                key,
-                " or ".join(self.records_keys),
+                f"records under {key!r}, not {' or '.join(map(repr, expected))}",
+                "they are read from there",
             )
         return records
-
-    _warned_key = False
 
     @override
     def validate_response(self, response: requests.Response) -> None:
@@ -89,6 +86,11 @@ class PXStream(GainsightStream):
             if DUPLICATE_REQUEST_MESSAGE.lower() in message.lower():
                 raise RetriableAPIError(f"{self.path}: {message}", response)
             if "scroll" in message.lower() and "scrollId=" in (response.request.url or ""):
+                self.departures.note(
+                    self.path,
+                    "a scroll expired before its last page",
+                    "it is opened again from the last value delivered",
+                )
                 raise ScrollExpiredError(f"{self.path}: {message}", response)
             raise FatalAPIError(f"Gainsight PX rejected {self.path} (HTTP {status}): {message}")
         self.check_delivered(response)

@@ -11,13 +11,15 @@ from http import HTTPStatus
 
 from typing_extensions import override
 
-from tap_gainsight.px.client import PXStream
+from tap_gainsight.errors import FilterRefused
+from tap_gainsight.order_guard import OrderGuardedStream
+from tap_gainsight.px.client import DUPLICATE_REQUEST_MESSAGE, PXStream
 from tap_gainsight.px.custom_attributes import AttributeModel
 from tap_gainsight.px.pagination import PageNumberEndpointPaginator, ScrollPage, ScrollPaginator
-from tap_gainsight.px.scrolling import ScrollingStream
-from tap_gainsight.responses import response_body
+from tap_gainsight.px.scrolling import ScrollingStream, ScrollPosition, ScrollReader
+from tap_gainsight.responses import api_error_message, response_body
 from tap_gainsight.settings import px_v2_base_url
-from tap_gainsight.timestamps import to_epoch_ms
+from tap_gainsight.timestamps import epoch_ms_of, to_epoch_ms
 
 if t.TYPE_CHECKING:
     from collections.abc import Iterable
@@ -28,18 +30,75 @@ if t.TYPE_CHECKING:
     from singer_sdk.pagination import BaseAPIPaginator
 
 
-class ScrollStream(ScrollingStream):
+class EntityPosition(ScrollPosition):
+    """What an entity scroll has handed on, whatever the API made of its sort and filter.
+
+    The scroll asks for `lastModifiedDate >= floor` in ascending order (docs/api.md, "PX:
+    users and accounts": both inferred). A record below the floor comes from a filter the
+    API ignored (or refused): an earlier run delivered it, so it is skipped. A record handed
+    on before at the same value (a scroll reopened) is skipped. A value lower than one before
+    it means the sort was ignored: the stream's bookmark falls back (`order_guard.py`), and
+    a scroll that fails part-way is opened again from the floor, not from the last value.
+    """
+
+    def __init__(self, stream: ScrollStream, context: Context | None, floor_ms: int | None) -> None:
+        super().__init__(stream.replication_key or "", stream.record_key)
+        self._stream = stream
+        self._context = context
+        self.floor_ms = floor_ms
+        self._handed_on: dict[t.Hashable, int | None] = {}
+
+    @override
+    def admit(self, records: list[dict]) -> list[dict]:
+        stream, field, key_of = self._stream, self._value_field, self._key_of
+        handed_on, floor = self._handed_on, self.floor_ms
+        admitted, below = [], 0
+        for record in records:
+            value = epoch_ms_of(record.get(field))
+            if value is not None and floor is not None and value < floor:
+                below += 1
+                continue
+            key = key_of(record)
+            if key in handed_on and handed_on[key] == value:
+                continue
+            if value is not None:
+                if self.value_ms is not None and value < self.value_ms:
+                    stream.break_order(self._context, stream.path, f"sort={field}")
+                if self.value_ms is None or value > self.value_ms:
+                    self.value_ms = value
+            handed_on[key] = value
+            admitted.append(record)
+        if below and stream.sends_filter:
+            stream.departures.note(
+                stream.path,
+                f"the {field} filter was ignored (older records came back)",
+                "the whole table is read; records older than the bookmark were delivered by "
+                "an earlier run and are skipped",
+            )
+        return admitted
+
+    @override
+    def reopen_from(self) -> int | None:
+        return self.floor_ms if self._stream.order_broken else self.value_ms
+
+
+class ScrollStream(ScrollingStream, OrderGuardedStream):
     """An entity read through a scroll cursor (`/users`, `/accounts`).
 
     Incremental on `lastModifiedDate`: a run without a bookmark reads the whole table
     (`start_date` bounds event history, not entities: a user untouched for a year is still a
     user). Later runs ask for `filter=lastModifiedDate>=<bookmark>` sorted ascending, so the
     bookmark advances with every record and an interrupted sync resumes where it stopped.
-    The filter's support on these endpoints is inferred from the PX docs' filter grammar
-    (px-api.md, section 4.1); were it ignored the stream would re-read everything, still
-    correct. Were the sort ignored, the SDK's sort check stops the sync with an error
-    rather than save a wrong bookmark.
+    Both the filter and the sort are inferred (docs/api.md, "PX: users and accounts"); where
+    the API ignores or refuses either, every record is still delivered once
+    (`EntityPosition`, `order_guard.py`) and the departure is said.
     """
+
+    # The order is checked by `EntityPosition`, which tolerates what the SDK's check would not.
+    check_sorted = False
+    #: Set when the API refused the filter this run: the stream is then read whole.
+    filter_refused = False
+    _position: EntityPosition | None = None
 
     #: The endpoint whose attribute definitions type `customAttributes`.
     attribute_model_endpoint: EntityEndpoint | None = None
@@ -81,14 +140,61 @@ class ScrollStream(ScrollingStream):
 
     @override
     def post_process(self, row: dict, context: Context | None = None) -> dict | None:
+        # Types checked first (the model's date attributes admit epoch ms), then converted.
+        super().post_process(row, context)
         attributes = row.get("customAttributes")
         if attributes and self.attribute_model is not None:
             self.attribute_model.convert(attributes)
-        return super().post_process(row, context)
+        return row
 
     @override
     def scrolls(self, context: Context | None) -> tuple[ScrollPaginator]:
         return (ScrollPaginator(self.page_size, self.records_of),)
+
+    @override
+    def sources(self, context: Context | None) -> list[t.Callable[[], Iterable[Iterable[dict]]]]:
+        position = self._position or EntityPosition(self, context, None)
+        return [ScrollReader(self, p, context, position).pages for p in self.scrolls(context)]
+
+    @property
+    def sends_filter(self) -> bool:
+        """Whether this run asks the API to filter on the bookmark."""
+        return (
+            not self.filter_refused
+            and self._position is not None
+            and (self._position.floor_ms is not None)
+        )
+
+    @override
+    def request_records(self, context: Context | None) -> Iterable[dict]:
+        self.guard_order(context)
+        self.filter_refused = False
+        bookmark = self.bookmark(context)
+        self._position = EntityPosition(self, context, to_epoch_ms(bookmark) if bookmark else None)
+        try:
+            yield from super().request_records(context)
+        except FilterRefused as refusal:
+            self.departures.note(
+                self.path,
+                f"the {self.replication_key} filter was refused ({refusal})",
+                "the stream is read whole this run (the next run asks again); records older "
+                "than the bookmark are skipped",
+            )
+            self.filter_refused = True
+            yield from super().request_records(context)
+
+    @override
+    def validate_response(self, response: requests.Response) -> None:
+        url = response.request.url or ""
+        if (
+            response.status_code in (HTTPStatus.BAD_REQUEST, HTTPStatus.UNPROCESSABLE_ENTITY)
+            and "filter=" in url
+            and "scrollId=" not in url
+        ):
+            message = api_error_message(response)
+            if DUPLICATE_REQUEST_MESSAGE.lower() not in message.lower():
+                raise FilterRefused(f"HTTP {response.status_code}: {message}")
+        super().validate_response(response)
 
     @override
     def get_url_params(self, context: Context | None, next_page_token: t.Any) -> dict[str, t.Any]:
@@ -98,7 +204,7 @@ class ScrollStream(ScrollingStream):
         since_ms = token.since_ms
         if since_ms is None and (bookmark := self.bookmark(context)):
             since_ms = to_epoch_ms(bookmark)
-        if since_ms is not None:
+        if since_ms is not None and not self.filter_refused:
             params["filter"] = f"{self.replication_key}>={since_ms}"
         return params
 

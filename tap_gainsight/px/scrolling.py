@@ -41,6 +41,10 @@ class ScrollPosition:
         self.value_ms: int | None = None
         self._keys_at_value: set[t.Any] = set()
 
+    def reopen_from(self) -> int | None:
+        """Where a scroll that failed part-way is opened again: the last value handed on."""
+        return self.value_ms
+
     def admit(self, records: list[dict]) -> list[dict]:
         """Return the records of a page not handed on before, and note them as handed on.
 
@@ -114,7 +118,9 @@ class ScrollReader:
         self.paginator = paginator
         self._context = context
         #: What was handed on so far; `position` carries on from another reader's.
-        self.position = position or ScrollPosition(stream.replication_key or "", stream.record_key)
+        self.position: ScrollPosition = position or ScrollPosition(
+            stream.replication_key or "", stream.record_key
+        )
         #: The first page's `totalHits` (the scroll's size, where the API says it) and how
         #: long the API took to answer it.
         self.total_hits: int | None = None
@@ -147,6 +153,12 @@ class ScrollReader:
                 self.first_seconds = response.elapsed.total_seconds()
                 total_hits = response_body(response).get("totalHits")
                 self.total_hits = total_hits if isinstance(total_hits, int) else None
+                if self.total_hits is None:
+                    stream.departures.note(
+                        stream.path,
+                        "no totalHits in a scroll's answer",
+                        "a scroll ends on its first short or empty page instead",
+                    )
             page = self._admitted_page(response, holding, held_room)
             self.paginator.advance(response)
             yield page
@@ -209,7 +221,7 @@ class ScrollReader:
     ) -> requests.PreparedRequest:
         if "scrollId=" not in (failed.url or ""):
             return failed  # opening a scroll is safe to repeat
-        token = self.paginator.reopen(self.position.value_ms)
+        token = self.paginator.reopen(self.position.reopen_from())
         self.stream.logger.warning(
             "%s: reopening the scroll from %s.", self.stream.path, token.since_ms
         )

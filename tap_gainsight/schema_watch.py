@@ -1,0 +1,408 @@
+"""Every RECORD fits the SCHEMA the target was told, whatever the API sends.
+
+Loaders built on the SDK validate each record against the stream's latest SCHEMA and stop at
+the first that does not fit, and the API's types are known only from documentation and
+third-party code (docs/api.md). So each record is checked against the schema in force, and
+one that does not fit is made to, before it is written:
+
+- a top-level field the schema lacks is added to it, typed from its first non-null value;
+- a value of another JSON type than declared is converted where that is exact (`12.0` or
+  `"12"` to an integer, `"7.5"` to a number, `"true"` to a boolean, a number or boolean in a
+  string field to its text, epoch milliseconds in any form to a date-time);
+- otherwise its property is widened: an integer seeing a fraction becomes a number, a
+  date-time seeing text that is no date becomes plain text, and anything else accepts both
+  types (SQL loaders keep such a column as text or JSON, the value whole).
+
+A grown schema goes to the target as a new SCHEMA before the record that needs it, and each
+departure is said once (`departures.py`). A record that fits costs one set comparison.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import math
+import re
+import typing as t
+
+from singer_sdk.mapper import RemoveRecordTransform
+from singer_sdk.singerlib import SchemaMessage
+
+from tap_gainsight.timestamps import epoch_ms_to_rfc3339
+
+if t.TYPE_CHECKING:
+    from tap_gainsight.client import GainsightStream
+
+#: JSON type of a parsed JSON value, by its exact Python type.
+JSON_TYPES: dict[type, str] = {
+    bool: "boolean",
+    int: "integer",
+    float: "number",
+    str: "string",
+    dict: "object",
+    list: "array",
+    type(None): "null",
+}
+#: Python types a JSON type admits (an integer is a number too).
+_PYTHON_TYPES: dict[str, tuple[type, ...]] = {
+    "boolean": (bool,),
+    "integer": (int,),
+    "number": (int, float),
+    "string": (str,),
+    "object": (dict,),
+    "array": (list,),
+    "null": (type(None),),
+}
+_ANY_TYPE = frozenset(JSON_TYPES)
+#: Where in a record: property names, with `[]` for the items of an array.
+Path = tuple[str, ...]
+
+_INTEGER_TEXT = re.compile(r"-?\d+")
+_DATE_TIME_TEXT = re.compile(
+    r"\d{4}-\d\d-\d\d([T ]\d\d:\d\d(:\d\d(\.\d+)?)?)?(Z|[+-]\d\d(:?\d\d)?)?", re.IGNORECASE
+)
+
+
+def json_type(value: t.Any) -> str:
+    """The JSON type of a parsed JSON value ("null" for None)."""
+    return JSON_TYPES[type(value)]
+
+
+def inferred_property(value: t.Any) -> dict[str, t.Any]:
+    """The schema of a new field, from its first non-null value; always nullable.
+
+    Objects and lists stay whole (no properties or item type are guessed from one value):
+    a target stores them as JSON, and flattening keeps them as one column.
+    """
+    kind = json_type(value)
+    prop: dict[str, t.Any] = {"type": [kind, "null"]}
+    if kind == "array":
+        prop["items"] = {}
+    return prop
+
+
+def declared_types(prop: dict[str, t.Any]) -> list[str] | None:
+    """The JSON types a property declares (None: any value)."""
+    types = prop.get("type")
+    if types is None or "anyOf" in prop:
+        return None
+    return [types] if isinstance(types, str) else list(types)
+
+
+def type_name(prop: dict[str, t.Any]) -> str:
+    """A property's type as a person reads it: "integer", "string date-time"."""
+    types = [kind for kind in declared_types(prop) or ["any"] if kind != "null"]
+    return " ".join([" or ".join(types), *([prop["format"]] if "format" in prop else [])])
+
+
+def is_date_time(prop: dict[str, t.Any]) -> bool:
+    """Whether a property holds date-times (the APIs send them as epoch ms or as text)."""
+    return prop.get("format") == "date-time" and "string" in (declared_types(prop) or [])
+
+
+def is_date_time_text(value: str) -> bool:
+    """Whether a string reads as an ISO 8601 date or date-time."""
+    return _DATE_TIME_TEXT.fullmatch(value) is not None
+
+
+def admitted_types(prop: dict[str, t.Any]) -> frozenset[type]:
+    """The Python types of the values a property admits as the API sends them.
+
+    A date-time admits integers too: epoch milliseconds, turned into text after the check.
+    """
+    types = declared_types(prop)
+    if types is None:
+        return _ANY_TYPE
+    admitted = {kind for name in types for kind in _PYTHON_TYPES.get(name, ())}
+    if is_date_time(prop):
+        admitted.add(int)
+    return frozenset(admitted)
+
+
+Check = t.Callable[[t.Any], bool]
+
+
+def nested_check(prop: dict[str, t.Any]) -> Check | None:
+    """What checks inside a value of this property (None: nothing typed inside it)."""
+    if isinstance(prop.get("properties"), dict) and prop["properties"]:
+        return ObjectShape(prop, closed=False).fits
+    items = prop.get("items")
+    if isinstance(items, dict) and declared_types(items) is not None:
+        item_types, inner = admitted_types(items), nested_check(items)
+
+        def each_item(value: list) -> bool:
+            return all(
+                type(item) in item_types and (inner is None or inner(item)) for item in value
+            )
+
+        return each_item
+    return None
+
+
+class ObjectShape:
+    """The compiled check of an object schema: does a dict fit it, as it stands?
+
+    A closed shape (a record's top level) refuses keys it does not declare: they are new
+    fields. An open one (a nested object) lets them through, as its schema does.
+    """
+
+    def __init__(self, schema: dict[str, t.Any], *, closed: bool) -> None:
+        props: dict[str, dict[str, t.Any]] = schema.get("properties") or {}
+        self._admitted = {name: admitted_types(prop) for name, prop in props.items()}
+        self._pairs = frozenset(
+            (name, kind) for name, kinds in self._admitted.items() for kind in kinds
+        )
+        self._closed = closed
+        self._nested: tuple[tuple[str, Check], ...] = tuple(
+            (name, check) for name, prop in props.items() if (check := nested_check(prop))
+        )
+        #: Nested date-times: their text is checked here (top-level ones, as they convert).
+        self._dates = () if closed else tuple(n for n, p in props.items() if is_date_time(p))
+
+    def fits(self, value: t.Any) -> bool:
+        """Whether `value` (a dict, else it fits: its own type was checked) fits the shape."""
+        if type(value) is not dict:
+            return True
+        if self._closed:
+            if not self._pairs.issuperset(zip(value, map(type, value.values()), strict=True)):
+                return False
+        else:
+            admitted = self._admitted
+            for name, item in value.items():
+                kinds = admitted.get(name)
+                if kinds is not None and type(item) not in kinds:
+                    return False
+            for name in self._dates:
+                item = value.get(name)
+                if type(item) is str and not is_date_time_text(item):
+                    return False
+        for name, check in self._nested:
+            item = value.get(name)
+            if item is not None and not check(item):
+                return False
+        return True
+
+
+class Outcome(t.NamedTuple):
+    """What becomes of a value that does not fit its property."""
+
+    value: t.Any
+    #: The widened property, or None if the value was converted to fit.
+    widened: dict[str, t.Any] | None
+    #: What was done, for the log line.
+    done: str
+
+
+def _widen(prop: dict[str, t.Any], seen: str) -> Outcome:
+    """The property made to accept `seen` too: a column that holds either, whole."""
+    widened = dict(prop)
+    types = declared_types(prop) or []
+    widened["type"] = list(dict.fromkeys([*(k for k in types if k != "null"), seen, "null"]))
+    return Outcome(None, widened, f"the column now takes {' or '.join(widened['type'][:-1])}")
+
+
+def _number_text(value: str) -> int | float | None:
+    """The number a string spells exactly, or None."""
+    text = value.strip()
+    if _INTEGER_TEXT.fullmatch(text):
+        return int(text)
+    try:
+        number = float(text)
+    except ValueError:
+        return None
+    return number if math.isfinite(number) else None
+
+
+def _epoch_ms_text(value: float) -> str:
+    """A date-time from epoch milliseconds given as a float (kept to the microsecond)."""
+    whole = math.floor(value)
+    text = epoch_ms_to_rfc3339(whole)
+    micros = round((value - whole) * 1000)
+    return text if not micros else f"{text[:-1]}{min(micros, 999):03d}Z"
+
+
+def reconcile(value: t.Any, prop: dict[str, t.Any]) -> Outcome | None:  # noqa: PLR0911 (one rule a line)
+    """How a value that does not fit its property is made to (None: it fits already)."""
+    types = declared_types(prop)
+    if types is None:
+        return None
+    if is_date_time(prop):
+        return _reconcile_date(value, prop)
+    seen = json_type(value)
+    if seen in types or (seen == "integer" and "number" in types):
+        return None
+    number = _number_text(value) if seen == "string" else value if seen == "number" else None
+    if number is not None and ("integer" in types or "number" in types):
+        return _reconcile_number(number, prop, types)
+    if seen == "string" and "boolean" in types and value.strip().lower() in ("true", "false"):
+        return Outcome(value.strip().lower() == "true", None, "converted to boolean")
+    if "string" in types and seen in ("integer", "number", "boolean"):
+        return Outcome(json.dumps(value), None, "converted to its text")
+    return _widen(prop, seen)
+
+
+def _reconcile_number(number: float, prop: dict[str, t.Any], types: list[str]) -> Outcome:
+    """A number (sent as a float or as text) for an integer or number property."""
+    if type(number) is int or "number" in types:
+        return Outcome(number, None, f"converted to {json_type(number)}")
+    if float(number).is_integer():
+        return Outcome(int(number), None, "converted to integer")
+    widened = {**prop, "type": ["number" if k == "integer" else k for k in types]}
+    return Outcome(number, widened, "the column widened to number")
+
+
+def _reconcile_date(value: t.Any, prop: dict[str, t.Any]) -> Outcome | None:
+    """A value for a date-time property: epoch ms (any form) or ISO text fit; text does not."""
+    seen = json_type(value)
+    if seen == "null":
+        return None if "null" in (declared_types(prop) or []) else _widen(prop, seen)
+    if seen == "integer" or (seen == "string" and is_date_time_text(value)):
+        return None
+    number = _number_text(value) if seen == "string" else value if seen == "number" else None
+    if number is not None:
+        # 0 is how PX says "never" (docs/api.md): a null, as for an integer 0.
+        text = _epoch_ms_text(float(number)) if number else None
+        return Outcome(text, None, "read as epoch milliseconds")
+    if seen == "string":
+        plain = {k: v for k, v in prop.items() if k != "format"}
+        return Outcome(None, plain, "the column is now plain text")
+    return _widen(prop, seen)
+
+
+class SchemaWatch:
+    """Keeps one stream's records fitting the schema its target was told (module docstring)."""
+
+    def __init__(self, stream: GainsightStream) -> None:
+        self._stream = stream
+        self._compile()
+
+    def _compile(self) -> None:
+        self._shape = ObjectShape(self.emitted_schema(), closed=True)
+        #: Fields the target knows of (or that the catalog deselected).
+        self.known: frozenset[str] = frozenset(self.emitted_schema().get("properties", {}))
+
+    def emitted_schema(self) -> dict[str, t.Any]:
+        """The schema the target was last told of (the catalog's, where one was given)."""
+        stream = self._stream
+        return stream._tap.mapper.stream_maps[stream.name][0].raw_schema
+
+    def fits(self, row: dict[str, t.Any]) -> bool:
+        """Whether the record fits the schema in force as it is (the per-record check)."""
+        return self._shape.fits(row)
+
+    def conform(self, row: dict[str, t.Any]) -> None:
+        """Make a record that does not fit fit: new fields, conversions, widened properties."""
+        grown: dict[Path, dict[str, t.Any]] = {}
+        self._admit_new_fields(row, grown)
+        props = self.emitted_schema().get("properties", {})
+        self._conform_object(row, props, (), grown)
+        if grown:
+            self._grow(grown)
+
+    def conform_date(self, row: dict[str, t.Any], name: str) -> None:
+        """Make a top-level date-time value that is no date fit (text, a float, an object)."""
+        prop = self.emitted_schema().get("properties", {}).get(name)
+        grown: dict[Path, dict[str, t.Any]] = {}
+        if prop is not None:
+            self._conform_value(row, name, prop, (name,), grown)
+        if grown:
+            self._grow(grown)
+
+    def _admit_new_fields(self, row: dict[str, t.Any], grown: dict[Path, dict]) -> None:
+        """Type the record's fields the schema lacks (a null one waits for a value)."""
+        stream = self._stream
+        declared = stream.schema.get("properties", {})
+        deselected: set[str] = set()
+        for name in row.keys() - self.known:
+            value = row[name]
+            if not stream.mask[("properties", name)]:
+                deselected.add(name)  # the SDK drops it from every record
+            elif value is None:
+                del row[name]
+            elif name in declared:  # a catalog older than the stream's schema
+                grown[(name,)] = copy.deepcopy(declared[name])
+            else:
+                grown[(name,)] = inferred_property(value)
+        self.known |= deselected
+        if any(len(path) == 1 for path in grown):
+            fields = ", ".join(f"{p[0]} ({type_name(prop)})" for p, prop in grown.items())
+            stream.logger.info(
+                "%s: the API sends field(s) the schema lacks, now added to it and kept: %s.",
+                stream.name,
+                fields,
+            )
+
+    def _conform_object(
+        self,
+        obj: dict[str, t.Any],
+        props: dict[str, dict[str, t.Any]],
+        path: Path,
+        grown: dict[Path, dict],
+    ) -> None:
+        for name in list(obj):
+            prop = grown.get((*path, name)) or props.get(name)
+            if prop is not None:
+                self._conform_value(obj, name, prop, (*path, name), grown)
+
+    def _conform_value(
+        self, holder: dict | list, key: t.Any, prop: dict[str, t.Any], path: Path, grown: dict
+    ) -> None:
+        """Reconcile `holder[key]` with `prop`, then what is typed inside it."""
+        value = holder[key]
+        outcome = reconcile(value, prop)
+        if outcome is not None:
+            self._note(path, prop, value, outcome.done)
+            if outcome.widened is not None:
+                grown[path] = outcome.widened
+                prop = outcome.widened
+            if outcome.value is not None or outcome.widened is None:
+                holder[key] = outcome.value
+            value = holder[key]
+        if type(value) is dict and isinstance(prop.get("properties"), dict):
+            self._conform_object(value, prop["properties"], path, grown)
+        elif type(value) is list and isinstance(prop.get("items"), dict):
+            items = grown.get((*path, "[]")) or prop["items"]
+            for index in range(len(value)):
+                self._conform_value(value, index, items, (*path, "[]"), grown)
+                items = grown.get((*path, "[]")) or items
+
+    def _note(self, path: Path, prop: dict[str, t.Any], value: t.Any, done: str) -> None:
+        stream = self._stream
+        field = ".".join(path).replace(".[]", "[]")
+        stream.departures.note(
+            f"{stream.name}.{field}",
+            f"declared {type_name(prop)}, the API sent {json_type(value)}",
+            done,
+        )
+
+    def _grow(self, grown: dict[Path, dict[str, t.Any]]) -> None:
+        """Register the grown schema with the tap's stream maps and send it to the target."""
+        stream = self._stream
+        mapper = stream._tap.mapper
+        raw = copy.deepcopy(self.emitted_schema())
+        for path, prop in grown.items():
+            _set_property(raw, path, prop)
+        mapper.register_raw_stream_schema(stream.name, raw, stream.primary_keys)
+        bookmark_keys = [stream.replication_key] if stream.replication_key else None
+        for stream_map in mapper.stream_maps[stream.name]:
+            if not isinstance(stream_map, RemoveRecordTransform):
+                stream._tap.write_message(
+                    SchemaMessage(
+                        stream_map.stream_alias,
+                        stream_map.transformed_schema,
+                        stream_map.transformed_key_properties,
+                        bookmark_keys,
+                    )
+                )
+        self._compile()
+
+
+def _set_property(schema: dict[str, t.Any], path: Path, prop: dict[str, t.Any]) -> None:
+    """Put `prop` at `path` in a schema (`[]` steps into an array's items)."""
+    node = schema
+    for step in path[:-1]:
+        node = node["items"] if step == "[]" else node.setdefault("properties", {})[step]
+    if path[-1] == "[]":
+        node["items"] = prop
+    else:
+        node.setdefault("properties", {})[path[-1]] = prop
