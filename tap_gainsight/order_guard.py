@@ -83,7 +83,7 @@ class OrderGuardedStream(GainsightStream):
             self._largest_seen = moment
 
     def save_largest_seen(self, context: Context | None) -> None:
-        """Once the stream completes after its order broke: the bookmark is the largest value.
+        """Once the read completes after its order broke: the bookmark is the largest value.
 
         Capped at the run's start, as the SDK caps an unsorted stream's: a record changed
         while the run read others may not have been read at its new value.
@@ -99,8 +99,3 @@ class OrderGuardedStream(GainsightStream):
             state["replication_key_value"] = largest.isoformat(timespec="milliseconds").replace(
                 "+00:00", "Z"
             )
-
-    @override
-    def finish(self) -> None:
-        self.save_largest_seen(None)
-        super().finish()

@@ -1,7 +1,8 @@
 """What the tap relies on in SDK internals: these fail on an upgrade that changes them.
 
 Three SDK-private methods are overridden, where no public hook exists:
-- `CSObjectStream._increment_stream_state`, to skip never-modified records;
+- `OrderGuardedStream._increment_stream_state` (CS objects, users, accounts), to skip
+  never-modified records and to keep only the largest value once the API's order broke;
 - `GainsightStream._generate_record_messages`, to skip the per-record selection walk when
   every property is selected (measured: docs/benchmarks.md);
 - `GainsightStream._sync_records`, to write records without the SDK's per-record message
@@ -25,7 +26,7 @@ from singer_sdk import Stream
 
 from tap_gainsight import record_path
 from tap_gainsight.client import GainsightStream
-from tap_gainsight.cs.objects import CSObjectStream
+from tap_gainsight.order_guard import OrderGuardedStream
 from tap_gainsight.tap import TapGainsight
 from tests.conftest import cs_config, px_config
 from tests.sync import catalog_for
@@ -40,7 +41,16 @@ def test_increment_stream_state_keeps_its_signature() -> None:
     assert list(parameters) == ["self", "latest_record", "context"]
     assert parameters["context"].kind is inspect.Parameter.KEYWORD_ONLY
     assert parameters["context"].default is None
-    assert "_increment_stream_state" in vars(CSObjectStream)
+    assert "_increment_stream_state" in vars(OrderGuardedStream)
+
+
+def test_the_sdk_sets_the_bookmark_where_the_order_guard_resets_it(shared_emulator) -> None:
+    """`break_order` turns back the value the SDK writes to the stream's state dictionary."""
+    tap = TapGainsight(config=px_config(shared_emulator), parse_env_config=False)
+    stream = tap.streams["users"]
+    value = "2024-01-02T03:04:05.006Z"
+    Stream._increment_stream_state(stream, {"lastModifiedDate": value})
+    assert stream.get_context_state(None)["replication_key_value"] == value
 
 
 def test_the_sdk_still_warns_on_a_null_bookmark_value(shared_emulator, caplog) -> None:

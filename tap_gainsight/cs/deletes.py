@@ -16,12 +16,14 @@ from functools import cached_property
 
 from typing_extensions import override
 
-from tap_gainsight.cs.client import CS_MAX_LIMIT, CSStream
+from tap_gainsight.cs.client import CS_MAX_LIMIT
 from tap_gainsight.cs.keyset import (
     FILTER_DATETIME_FORMAT,
     KeysetPage,
     KeysetPaginator,
     KeysetPosition,
+    KeysetStream,
+    offset_of,
     where_clause,
 )
 from tap_gainsight.responses import response_body
@@ -56,7 +58,7 @@ def delete_date_filter(value: t.Any) -> t.Any:
     return moment.strftime(FILTER_DATETIME_FORMAT)
 
 
-class DeletedRecordsStream(CSStream):
+class DeletedRecordsStream(KeysetStream):
     """Every deletion the CS delete logs hold, keyed by `(ObjectName, RecordId)`."""
 
     name = "deleted_records"
@@ -145,6 +147,7 @@ class DeletedRecordsStream(CSStream):
             **({"where": where} if where is not None else {}),
             "orderBy": {DATE_FIELD: "asc", RECORD_ID: "asc"},
             "limit": self.page_size,
+            **offset_of(page),
         }
 
     @override

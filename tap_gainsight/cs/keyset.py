@@ -20,13 +20,17 @@ from dataclasses import dataclass
 from singer_sdk.pagination import BaseAPIPaginator
 from typing_extensions import override
 
+from tap_gainsight.cs.client import CSStream
 from tap_gainsight.errors import RecordsOutOfOrderError, UnexpectedResponseError
+from tap_gainsight.order_guard import OrderGuardedStream
+from tap_gainsight.timestamps import epoch_ms_of
 
 if t.TYPE_CHECKING:
     import datetime as dt
-    from collections.abc import Callable
+    from collections.abc import Callable, Iterable
 
     import requests
+    from singer_sdk.helpers.types import Context
 
 KEY = "Gsid"
 #: Format of DATETIME values in `where` conditions (px-api.md, section 8.2).
@@ -39,18 +43,39 @@ class KeysetPosition:
     """The last `(date, key)` delivered; each record must come strictly after it.
 
     Noted from the raw record, before `post_process` turns its date into text. Dates compare
-    as the API sends them (epoch ms, or ISO strings of one format), nulls last.
+    as instants (epoch ms, whatever form the API sent), nulls last; the date is kept as
+    sent, for the next page's `where`. Once `unordered` (the API ignored the order asked
+    for), records are noted without the check: the pages are then read by offset.
     """
 
     def __init__(self, date_field: str | None, key_field: str = KEY) -> None:
         self._date_field = date_field
         self._key_field = key_field
         self._last: tuple[bool, t.Any, str] | None = None
+        self._last_date: t.Any = None
+        self.unordered = False
+
+    def _place(self, record: dict[str, t.Any]) -> tuple[bool, t.Any, str]:
+        date = record.get(self._date_field) if self._date_field else None
+        instant = epoch_ms_of(date) if date is not None else None
+        if date is not None and instant is None:
+            instant = -1  # not a date: compares, and the API's order is no longer checkable
+        return (instant is None, instant or 0, str(record.get(self._key_field)))
+
+    def in_order(self, records: Iterable[dict[str, t.Any]]) -> bool:
+        """Whether a page's records all come after the last delivered, in order."""
+        last = self._last
+        for record in records:
+            place = self._place(record)
+            if last is not None and place <= last:
+                return False
+            last = place
+        return True
 
     @property
     def date(self) -> t.Any:
-        """The date of the last record delivered (None: none yet, or a null one)."""
-        return None if self._last is None or self._last[0] else self._last[1]
+        """The date of the last record delivered, as sent (None: none yet, or a null one)."""
+        return self._last_date
 
     @property
     def key(self) -> str | None:
@@ -63,28 +88,31 @@ class KeysetPosition:
         Raises:
             RecordsOutOfOrderError: If it does not come after the previous one.
         """
-        date = record.get(self._date_field) if self._date_field else None
-        position = (date is None, date if date is not None else 0, str(record.get(self._key_field)))
-        if self._last is not None and position <= self._last:
+        position = self._place(record)
+        if not self.unordered and self._last is not None and position <= self._last:
             msg = (
                 f"records out of (date, {self._key_field}) order: "
                 f"{position[1:]} after {self._last[1:]}"
             )
             raise RecordsOutOfOrderError(msg)
         self._last = position
+        self._last_date = record.get(self._date_field) if self._date_field else None
 
 
 @dataclass(frozen=True)
 class KeysetPage:
     """Token of one query: which pass, and where the previous page ended (None: first page).
 
-    `number` keeps consecutive tokens distinct for the SDK's loop check.
+    `number` keeps consecutive tokens distinct for the SDK's loop check. `offset` is set
+    once the API has shown that it ignores the order asked for: the pass is then read by
+    offset (`KeysetPaginator.read_by_offset`).
     """
 
     pass_name: str = DATED
     after_date: t.Any = None
     after_key: str | None = None
     number: int = 0
+    offset: int | None = None
 
 
 class KeysetPaginator(BaseAPIPaginator[KeysetPage]):
@@ -106,20 +134,43 @@ class KeysetPaginator(BaseAPIPaginator[KeysetPage]):
         self._records_of = records_of
         self._position = position
         self._null_pass = dated and null_pass
+        self._restart_pass = False
+
+    def read_by_offset(self) -> None:
+        """Read the current pass again from its start, by offset: the order was ignored.
+
+        A keyset relies on the order; an offset only on the order being the same on every
+        page, which an API that ignores `orderBy` keeps as long as the data does not change.
+        """
+        self._position.unordered = True
+        self._restart_pass = True
 
     def _more_passes(self) -> bool:
         return self._null_pass and self.current_value.pass_name == DATED
 
     @override
     def has_more(self, response: requests.Response) -> bool:
-        return len(self._records_of(response)) >= self._page_size or self._more_passes()
+        return (
+            self._restart_pass
+            or len(self._records_of(response)) >= self._page_size
+            or self._more_passes()
+        )
 
     @override
     def get_next(self, response: requests.Response) -> KeysetPage:
         current = self.current_value
         records = self._records_of(response)
+        number = current.number + 1
+        if self._position.unordered:
+            if self._restart_pass:
+                self._restart_pass = False
+                return KeysetPage(current.pass_name, number=number, offset=0)
+            if len(records) < self._page_size:
+                return KeysetPage(NULLS, number=number, offset=0)
+            offset = (current.offset or 0) + self._page_size
+            return KeysetPage(current.pass_name, number=number, offset=offset)
         if len(records) < self._page_size:  # this pass is done: on to the null pass
-            return KeysetPage(NULLS, number=current.number + 1)
+            return KeysetPage(NULLS, number=number)
         # Every record of the page went through the stream's `KeysetPosition` already.
         key, after = self._position.key, self._position.date
         if (
@@ -129,7 +180,7 @@ class KeysetPaginator(BaseAPIPaginator[KeysetPage]):
         ):
             msg = f"the page's last record is not where the keyset stands ({key}, {after})"
             raise UnexpectedResponseError(msg)
-        return KeysetPage(current.pass_name, after, key, current.number + 1)
+        return KeysetPage(current.pass_name, after, key, number)
 
     @override
     def continue_if_empty(self, response: requests.Response) -> bool:
@@ -177,3 +228,36 @@ def where_clause(
         return {"conditions": [condition("A", date_field, "IS_NOT_NULL")], "expression": "A"}
     lower = condition("A", date_field, "GTE", since.strftime(FILTER_DATETIME_FORMAT))
     return {"conditions": [lower], "expression": "A"}
+
+
+class KeysetStream(CSStream, OrderGuardedStream):
+    """A CS stream read in `(date, key)` order by keyset (module docstring).
+
+    The order is documented (docs/api.md, "CS: query, paging and order"), but a tenant may
+    differ: each page is checked before any of its records is handed on. A page out of
+    order is dropped, the pass is read again from its start by offset, and the bookmark
+    falls back (`order_guard.py`): the order costs requests, never records.
+    """
+
+    _position: KeysetPosition
+    _paginator: KeysetPaginator
+
+    @override
+    def request_records(self, context: Context | None) -> Iterable[dict]:
+        self.guard_order(context)
+        yield from super().request_records(context)
+        self.save_largest_seen(context)
+
+    @override
+    def parse_response(self, response: requests.Response) -> Iterable[dict]:
+        records = self.records_of(response)
+        if self._position.unordered or self._position.in_order(records):
+            return records
+        self.break_order(self.context, self.path, "orderBy (date, key)")
+        self._paginator.read_by_offset()
+        return []
+
+
+def offset_of(page: KeysetPage) -> dict[str, int]:
+    """The `offset` of a query, where its pass is read by offset."""
+    return {} if page.offset is None else {"offset": page.offset}

@@ -182,6 +182,7 @@ class ScrollStream(ScrollingStream, OrderGuardedStream):
             )
             self.filter_refused = True
             yield from super().request_records(context)
+        self.save_largest_seen(context)
 
     @override
     def validate_response(self, response: requests.Response) -> None:
