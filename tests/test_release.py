@@ -165,3 +165,19 @@ def test_the_installed_tap_syncs_px_and_cs_outside_the_checkout(installed, tmp_p
         assert set(built_in["properties"]) <= set(schemas[stream]["properties"]), stream
     assert states, "no STATE message"
     assert "users" in states[-1]["value"]["bookmarks"]
+
+
+def test_the_changelog_has_an_unreleased_section_and_one_for_this_version(tmp_path) -> None:
+    assert "\n## [Unreleased]\n" in (ROOT / "CHANGELOG.md").read_text()
+    script = ROOT / "scripts" / "release_notes.py"
+    notes = run(sys.executable, script, f"v{project_version()}", cwd=tmp_path).stdout
+    assert notes.strip(), "the release workflow would publish empty release notes"
+    assert "## " not in notes.replace("### ", ""), "the notes run into the next version"
+    wrong = subprocess.run(
+        [sys.executable, str(script), "v0.0.0-not-this"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert wrong.returncode == 1
+    assert "does not match pyproject's version" in wrong.stderr
