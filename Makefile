@@ -42,4 +42,4 @@ $(SYNCED): pyproject.toml uv.lock | $(UV)
 	touch $@
 
 clean:
-	rm -rf $(TOOLS) $(VENV) .meltano dist output/*.duckdb output/*.jsonl
+	rm -rf $(TOOLS) $(VENV) .meltano dist output/*.duckdb output/.*.from-emulator output/*.jsonl
