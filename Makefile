@@ -8,7 +8,7 @@ VENV := .venv
 SYNCED := $(VENV)/.synced
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: demo test bench lint typecheck check clean
+.PHONY: demo test bench lint typecheck check dist clean
 
 demo: $(SYNCED) ## Sync the demo tenant into output/gainsight.duckdb through Meltano
 	$(VENV)/bin/python scripts/demo.py
@@ -28,6 +28,11 @@ typecheck: $(SYNCED) ## mypy over the package
 
 check: lint typecheck test
 
+dist: | $(UV) ## Build the sdist and the wheel into dist/ and check that the wheel is complete
+	rm -rf dist
+	$(UV) build --python $(PYTHON) --out-dir dist
+	$(TOOLS)/bin/python scripts/check_dist.py dist
+
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
 	$(TOOLS)/bin/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
@@ -37,4 +42,4 @@ $(SYNCED): pyproject.toml uv.lock | $(UV)
 	touch $@
 
 clean:
-	rm -rf $(TOOLS) $(VENV) .meltano output/*.duckdb output/*.jsonl
+	rm -rf $(TOOLS) $(VENV) .meltano dist output/*.duckdb output/.*.from-emulator output/*.jsonl

@@ -4,6 +4,11 @@
 
 Generated, not written by hand, so it cannot fall out of step with `config_jsonschema`;
 `tests/test_plugin_definitions.py` fails when the committed file differs from this output.
+
+It holds only what the plugin itself can say. `quality` (gold, silver, bronze) is Meltano
+Hub's rating of a connector by its usage and coverage, so the Hub assigns it, not this file.
+`pip_url` is the PyPI name, which installs once a release is published (see CHANGELOG.md and
+docs/development.md); until then a project installs the tap from a path or a built wheel.
 """
 
 from __future__ import annotations
@@ -98,7 +103,6 @@ def definition() -> dict[str, t.Any]:
         "settings_group_validation": [["api_key"], ["cs_api_url", "cs_access_key"]],
         "settings": [hub_setting(name, full[name]) for name in names],
         "maintenance_status": "active",
-        "quality": "gold",
     }
 
 

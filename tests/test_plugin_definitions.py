@@ -41,3 +41,13 @@ def test_meltano_yml_declares_every_setting_as_the_tap_does() -> None:
         assert bool(setting.get("sensitive")) == bool(schema.get("secret")), name
         if "value" in setting:
             assert setting["value"] == schema.get("default"), name
+
+
+def test_hub_file_installs_the_published_package_and_claims_no_hub_rating() -> None:
+    hub = yaml.safe_load((ROOT / "hub" / "tap-gainsight.yml").read_text())
+    pyproject = (ROOT / "pyproject.toml").read_text()
+    # The PyPI name, as pyproject names the distribution (no git URL, no local path).
+    assert f'name = "{hub["pip_url"]}"' in pyproject
+    assert hub["executable"] in pyproject.split("[project.scripts]")[1]
+    # Meltano Hub rates a connector's quality itself.
+    assert "quality" not in hub
