@@ -24,7 +24,7 @@ from tests.emulator import (
     TenantSize,
 )
 from tests.emulator.endpoints import PxApi
-from tests.emulator.quirks import Quirks
+from tests.emulator.quirks import Quirks, scrambled
 from tests.emulator.scrolls import ScrollStore
 from tests.emulator.tenant import DAY_MS, EVENT_PATHS, Collection, event_sort_key
 
@@ -641,3 +641,142 @@ def test_main_size_options():
     finally:
         if proc.poll() is None:
             proc.kill()
+
+
+# -- worlds: the API as it may really be where the docs are silent (quirks.py) --------------------
+
+ENTITIES = (("/users", "aptrinsicId"), ("/accounts", "id"))
+
+
+def _keys(http, url, pk, **params):
+    records, _ = scroll_all(http, url, params)
+    return [r[pk] for r in records]
+
+
+def _by_modified(records, pk, reverse=False):
+    ranked = sorted(records, key=lambda r: r[pk])
+    ranked.sort(key=lambda r: r["lastModifiedDate"], reverse=reverse)
+    return [r[pk] for r in ranked]
+
+
+def _recent_window(emu, days=10):
+    return f"date>={emu.tenant.now_ms - days * DAY_MS}"
+
+
+def test_world_entity_sort_ignored(tiny):
+    emu, http = tiny
+    for path, pk in ENTITIES:
+        url, records = f"{emu.base_url}{path}", emu.tenant.collections[path]
+        by_modified = _by_modified(records, pk)
+        assert _keys(http, url, pk, pageSize=7, sort="lastModifiedDate") == by_modified
+        emu.quirks.entity_sort_ignored = True
+        asked = [{"sort": "lastModifiedDate"}, {"sort": "-lastModifiedDate"}, {}]
+        orders = [_keys(http, url, pk, pageSize=7, **sort) for sort in asked]
+        emu.quirks.entity_sort_ignored = False
+        # One stable order over every page, whatever is asked: by a hash of the key.
+        assert orders[0] == orders[1] == orders[2]
+        assert orders[0] == [r[pk] for r in sorted(records, key=lambda r: scrambled(r[pk]))]
+        assert orders[0] not in (by_modified, by_modified[::-1])
+        assert sorted(orders[0]) == sorted(by_modified)
+    emu.quirks.entity_sort_ignored = True
+    events, _ = scroll_all(
+        http,
+        f"{emu.base_url}/events/custom",
+        {"pageSize": 7, "sort": "-date", "filter": _recent_window(emu)},
+    )
+    dates = [e["date"] for e in events]
+    assert len(dates) > 7
+    assert dates == sorted(dates, reverse=True)  # other endpoints still sort
+
+
+def test_world_entity_filter_refused(tiny):
+    emu, http = tiny
+    cut = emu.tenant.now_ms - 300 * DAY_MS
+    refused = (
+        f"lastModifiedDate>={cut}",
+        ["createDate>0", f"lastModifiedDate<{cut}"],
+        "lastModifiedDate!=null;createDate>0",
+    )
+    for path, pk in ENTITIES:
+        url = f"{emu.base_url}{path}"
+        assert http.get(url, params={"filter": refused[0]}).status_code == 200
+        emu.quirks.entity_filter_refused = True
+        for value in refused:
+            r = http.get(url, params={"filter": value})
+            assert r.status_code == 400, value
+            error = r.json()["externalapierror"]
+            assert error["status"] == "BAD_REQUEST"
+            assert error["message"] == "Filtering on lastModifiedDate is not supported"
+        # Other filters work, and a scroll opened without one continues as ever.
+        params = {"pageSize": 3, "filter": "createDate>0", "sort": "lastModifiedDate"}
+        first = http.get(url, params=params)
+        assert first.status_code == 200
+        more = http.get(url, params={**params, "scrollId": first.json()["scrollId"]})
+        assert more.status_code == 200
+        key = RECORDS_KEYS[path]
+        pages = [r[pk] for r in first.json()[key] + more.json()[key]]
+        assert pages == _by_modified(emu.tenant.collections[path], pk)[:6]
+        emu.quirks.entity_filter_refused = False
+
+
+def test_world_entity_filter_ignored(tiny):
+    emu, http = tiny
+    for path, pk in ENTITIES:
+        url, records = f"{emu.base_url}{path}", emu.tenant.collections[path]
+        cut = sorted(r["lastModifiedDate"] for r in records)[len(records) // 2]
+        wanted = f"lastModifiedDate>={cut}"
+        newer = [r for r in records if r["lastModifiedDate"] >= cut]
+        got = _keys(http, url, pk, pageSize=7, filter=wanted, sort="lastModifiedDate")
+        assert got == _by_modified(newer, pk)
+        emu.quirks.entity_filter_ignored = True
+        got = _keys(http, url, pk, pageSize=7, filter=wanted, sort="-lastModifiedDate")
+        assert got == _by_modified(records, pk, reverse=True)  # the whole table, sorted
+        assert http.get(url, params={"filter": "a b==c"}).status_code == 400  # still parsed
+        emu.quirks.entity_sort_ignored = True
+        got = _keys(http, url, pk, pageSize=7, filter=wanted, sort="lastModifiedDate")
+        assert got == [r[pk] for r in sorted(records, key=lambda r: scrambled(r[pk]))]
+        emu.quirks.entity_filter_refused = True  # refused wins over ignored
+        assert http.get(url, params={"filter": wanted}).status_code == 400
+        emu.quirks.entity_filter_refused = emu.quirks.entity_sort_ignored = False
+        emu.quirks.entity_filter_ignored = False
+    emu.quirks.entity_filter_ignored = True
+    window = _recent_window(emu, days=3)
+    events, _ = scroll_all(http, f"{emu.base_url}/events/pageView", {"filter": window})
+    since = emu.tenant.now_ms - 3 * DAY_MS
+    want = {e["eventId"] for e in emu.tenant.collections["/events/pageView"] if e["date"] >= since}
+    assert {e["eventId"] for e in events} == want  # events still filter
+
+
+def test_world_renamed_records_key(tiny):
+    emu, http = tiny
+    root = emu.base_url.removesuffix("/v1")
+    now = emu.tenant.now_ms
+    calls = {
+        **{path: {"pageSize": 3} for path in ("/users", "/accounts")},
+        **{path: {"filter": _recent_window(emu)} for path in EVENT_PATHS},
+        **{path: {} for path in ("/feature", "/segment", "/engagement", "/articles", "/kcbot")},
+        "/engagement/extended": {},
+        "/admin/monitoring/engagement_collisions": {
+            "dateRangeStart": now - 170 * DAY_MS,
+            "dateRangeEnd": now,
+        },
+    }
+
+    def bodies():
+        out = {p: http.get(f"{emu.base_url}{p}", params=q).json() for p, q in calls.items()}
+        out["/v2/feature_ext"] = http.get(f"{root}/v2/feature_ext").json()
+        return out
+
+    documented = bodies()
+    emu.quirks.renamed_records_key = "items"
+    renamed = bodies()
+    for path, body in renamed.items():
+        records, was = body["items"], dict(documented[path])
+        assert records, path
+        assert records == was.pop(RECORDS_KEYS[path]), path
+        assert set(body) - {"items"} == set(was), path  # the rest of the envelope as ever
+    more = http.get(f"{emu.base_url}/users", params={"scrollId": renamed["/users"]["scrollId"]})
+    assert len(more.json()["items"]) == 3  # continuations too
+    # Bare arrays and root objects keep their shape.
+    assert isinstance(http.get(f"{emu.base_url}/admin/model/user/attributes").json(), list)
+    assert "integrationStatuses" in http.get(f"{emu.base_url}/admin/monitoring/integrations").json()
