@@ -88,6 +88,15 @@ class Quirks:
     keys come from peers' code and differ per endpoint (``featureMatchEvents`` for segment
     matches), and one generated spec says ``results`` for ``/users``."""
 
+    drifted_types: bool = False
+    """In a fixed subset of the records of most streams, values arrive with another JSON type
+    than the documented one while keeping their meaning (``12.0``, ``"12"``, ``"true"``,
+    ``[{"key": .., "value": ..}]``, ISO dates...): the table and its rules are ``drift.py``,
+    what was sent is logged in ``emulator.drifted``. Every request serves the same drift, so a
+    record read twice is the same. Plausible: the docs give no schema, peers disagree on types
+    (one types account timestamps as strings), and customer-sent values (custom attributes,
+    identify calls) pass through as sent."""
+
 
 def scrambled(key: object) -> int:
     """A stable hash of a record's key: the order of a world that ignores the asked one."""
