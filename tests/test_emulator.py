@@ -23,10 +23,11 @@ from tests.emulator import (
     Tenant,
     TenantSize,
 )
+from tests.emulator.drift import drift_record, record_key, stream_of
 from tests.emulator.endpoints import PxApi
-from tests.emulator.quirks import Quirks
+from tests.emulator.quirks import Quirks, scrambled
 from tests.emulator.scrolls import ScrollStore
-from tests.emulator.tenant import DAY_MS, EVENT_PATHS, Collection, event_sort_key
+from tests.emulator.tenant import DAY_MS, EVENT_PATHS, Collection, event_sort_key, to_ms
 
 ROOT = Path(__file__).resolve().parent.parent
 TINY = TenantSize(
@@ -641,3 +642,287 @@ def test_main_size_options():
     finally:
         if proc.poll() is None:
             proc.kill()
+
+
+# -- worlds: the API as it may really be where the docs are silent (quirks.py) --------------------
+
+ENTITIES = (("/users", "aptrinsicId"), ("/accounts", "id"))
+
+
+def _keys(http, url, pk, **params):
+    records, _ = scroll_all(http, url, params)
+    return [r[pk] for r in records]
+
+
+def _by_modified(records, pk, reverse=False):
+    ranked = sorted(records, key=lambda r: r[pk])
+    ranked.sort(key=lambda r: r["lastModifiedDate"], reverse=reverse)
+    return [r[pk] for r in ranked]
+
+
+def _recent_window(emu, days=10):
+    return f"date>={emu.tenant.now_ms - days * DAY_MS}"
+
+
+def test_world_entity_sort_ignored(tiny):
+    emu, http = tiny
+    for path, pk in ENTITIES:
+        url, records = f"{emu.base_url}{path}", emu.tenant.collections[path]
+        by_modified = _by_modified(records, pk)
+        assert _keys(http, url, pk, pageSize=7, sort="lastModifiedDate") == by_modified
+        emu.quirks.entity_sort_ignored = True
+        asked = [{"sort": "lastModifiedDate"}, {"sort": "-lastModifiedDate"}, {}]
+        orders = [_keys(http, url, pk, pageSize=7, **sort) for sort in asked]
+        emu.quirks.entity_sort_ignored = False
+        # One stable order over every page, whatever is asked: by a hash of the key.
+        assert orders[0] == orders[1] == orders[2]
+        assert orders[0] == [r[pk] for r in sorted(records, key=lambda r: scrambled(r[pk]))]
+        assert orders[0] not in (by_modified, by_modified[::-1])
+        assert sorted(orders[0]) == sorted(by_modified)
+    emu.quirks.entity_sort_ignored = True
+    events, _ = scroll_all(
+        http,
+        f"{emu.base_url}/events/custom",
+        {"pageSize": 7, "sort": "-date", "filter": _recent_window(emu)},
+    )
+    dates = [e["date"] for e in events]
+    assert len(dates) > 7
+    assert dates == sorted(dates, reverse=True)  # other endpoints still sort
+
+
+def test_world_entity_filter_refused(tiny):
+    emu, http = tiny
+    cut = emu.tenant.now_ms - 300 * DAY_MS
+    refused = (
+        f"lastModifiedDate>={cut}",
+        ["createDate>0", f"lastModifiedDate<{cut}"],
+        "lastModifiedDate!=null;createDate>0",
+    )
+    for path, pk in ENTITIES:
+        url = f"{emu.base_url}{path}"
+        assert http.get(url, params={"filter": refused[0]}).status_code == 200
+        emu.quirks.entity_filter_refused = True
+        for value in refused:
+            r = http.get(url, params={"filter": value})
+            assert r.status_code == 400, value
+            error = r.json()["externalapierror"]
+            assert error["status"] == "BAD_REQUEST"
+            assert error["message"] == "Filtering on lastModifiedDate is not supported"
+        # Other filters work, and a scroll opened without one continues as ever.
+        params = {"pageSize": 3, "filter": "createDate>0", "sort": "lastModifiedDate"}
+        first = http.get(url, params=params)
+        assert first.status_code == 200
+        more = http.get(url, params={**params, "scrollId": first.json()["scrollId"]})
+        assert more.status_code == 200
+        key = RECORDS_KEYS[path]
+        pages = [r[pk] for r in first.json()[key] + more.json()[key]]
+        assert pages == _by_modified(emu.tenant.collections[path], pk)[:6]
+        emu.quirks.entity_filter_refused = False
+
+
+def test_world_entity_filter_ignored(tiny):
+    emu, http = tiny
+    for path, pk in ENTITIES:
+        url, records = f"{emu.base_url}{path}", emu.tenant.collections[path]
+        cut = sorted(r["lastModifiedDate"] for r in records)[len(records) // 2]
+        wanted = f"lastModifiedDate>={cut}"
+        newer = [r for r in records if r["lastModifiedDate"] >= cut]
+        got = _keys(http, url, pk, pageSize=7, filter=wanted, sort="lastModifiedDate")
+        assert got == _by_modified(newer, pk)
+        emu.quirks.entity_filter_ignored = True
+        got = _keys(http, url, pk, pageSize=7, filter=wanted, sort="-lastModifiedDate")
+        assert got == _by_modified(records, pk, reverse=True)  # the whole table, sorted
+        assert http.get(url, params={"filter": "a b==c"}).status_code == 400  # still parsed
+        emu.quirks.entity_sort_ignored = True
+        got = _keys(http, url, pk, pageSize=7, filter=wanted, sort="lastModifiedDate")
+        assert got == [r[pk] for r in sorted(records, key=lambda r: scrambled(r[pk]))]
+        emu.quirks.entity_filter_refused = True  # refused wins over ignored
+        assert http.get(url, params={"filter": wanted}).status_code == 400
+        emu.quirks.entity_filter_refused = emu.quirks.entity_sort_ignored = False
+        emu.quirks.entity_filter_ignored = False
+    emu.quirks.entity_filter_ignored = True
+    window = _recent_window(emu, days=3)
+    events, _ = scroll_all(http, f"{emu.base_url}/events/pageView", {"filter": window})
+    since = emu.tenant.now_ms - 3 * DAY_MS
+    want = {e["eventId"] for e in emu.tenant.collections["/events/pageView"] if e["date"] >= since}
+    assert {e["eventId"] for e in events} == want  # events still filter
+
+
+def test_world_renamed_records_key(tiny):
+    emu, http = tiny
+    root = emu.base_url.removesuffix("/v1")
+    now = emu.tenant.now_ms
+    calls = {
+        **{path: {"pageSize": 3} for path in ("/users", "/accounts")},
+        **{path: {"filter": _recent_window(emu)} for path in EVENT_PATHS},
+        **{path: {} for path in ("/feature", "/segment", "/engagement", "/articles", "/kcbot")},
+        "/engagement/extended": {},
+        "/admin/monitoring/engagement_collisions": {
+            "dateRangeStart": now - 170 * DAY_MS,
+            "dateRangeEnd": now,
+        },
+    }
+
+    def bodies():
+        out = {p: http.get(f"{emu.base_url}{p}", params=q).json() for p, q in calls.items()}
+        out["/v2/feature_ext"] = http.get(f"{root}/v2/feature_ext").json()
+        return out
+
+    documented = bodies()
+    emu.quirks.renamed_records_key = "items"
+    renamed = bodies()
+    for path, body in renamed.items():
+        records, was = body["items"], dict(documented[path])
+        assert records, path
+        assert records == was.pop(RECORDS_KEYS[path]), path
+        assert set(body) - {"items"} == set(was), path  # the rest of the envelope as ever
+    more = http.get(f"{emu.base_url}/users", params={"scrollId": renamed["/users"]["scrollId"]})
+    assert len(more.json()["items"]) == 3  # continuations too
+    # Bare arrays and root objects keep their shape.
+    assert isinstance(http.get(f"{emu.base_url}/admin/model/user/attributes").json(), list)
+    assert "integrationStatuses" in http.get(f"{emu.base_url}/admin/monitoring/integrations").json()
+
+
+@pytest.fixture(scope="module")
+def drifted(emu):
+    """A second emulator of `emu`'s tenant (read only), in the world of drifted types."""
+    with Emulator(emu.tenant, quirks=Quirks(drifted_types=True)) as emulator:
+        yield emulator
+
+
+PAGED = ("/feature", "/engagement", "/articles", "/kcbot", "/engagement/extended")
+#: Every PX path the drifted world drifts, read whole (events over their last 180 days).
+DRIFTED_READS = (
+    "/users",
+    "/accounts",
+    *EVENT_PATHS,
+    *PAGED,
+    "/v2/feature_ext",
+    "/admin/model/user/attributes",
+    "/admin/model/account/attributes",
+    "/admin/monitoring/engagement_collisions",
+    "/admin/subscription",
+    "/admin/monitoring/integrations",
+)
+
+
+def read_all(http, emulator, path):
+    """Every record ``path`` serves, in order."""
+    now = emulator.tenant.now_ms
+    if path.startswith("/v2/"):
+        url = f"{emulator.base_url.removesuffix('/v1')}{path}"
+    else:
+        url = f"{emulator.base_url}{path}"
+    if path in PAGED or path.startswith("/v2/"):
+        records, number, last = [], 0, False
+        while not last:
+            body = http.get(url, params={"pageSize": 200, "pageNumber": number}).json()
+            records += body[RECORDS_KEYS[path]]
+            number, last = number + 1, body["isLastPage"]
+        return records
+    if path in EVENT_PATHS:
+        window = {"filter": f"date>={now - 180 * DAY_MS}", "sort": "date"}
+        return scroll_all(http, url, {"pageSize": 1000, **window})[0]
+    if path == "/admin/monitoring/engagement_collisions":
+        window = {"dateRangeStart": now - 180 * DAY_MS, "dateRangeEnd": now}
+        return scroll_all(http, url, {"pageSize": 1000, **window})[0]
+    if path in ("/users", "/accounts"):
+        return scroll_all(http, url, {"pageSize": 1000})[0]
+    body = http.get(url).json()
+    if path == "/admin/subscription":
+        return [body]
+    return body["integrationStatuses"] if isinstance(body, dict) else body
+
+
+def test_world_drifted_types_sends_the_documented_records_drifted(emu, http, drifted):
+    for path in DRIFTED_READS:
+        documented, sent = read_all(http, emu, path), read_all(http, drifted, path)
+        stream, _ = stream_of(path)
+        assert sent == [drift_record(stream, r)[0] for r in documented], path
+        assert sent != documented, path
+        assert sent == read_all(http, drifted, path), path  # the same on every read
+        want = {record_key(stream, r): d for r in documented if (d := drift_record(stream, r)[1])}
+        assert drifted.drifted[stream] == want, path
+        # A subset: most records of a big stream arrive as documented.
+        if len(documented) > 50:
+            assert len(documented) / 10 < len(want) < len(documented) / 3, path
+    assert emu.drifted == {}  # the documented world drifts nothing
+
+
+def test_world_drifted_types_cover_every_kind(http, drifted):
+    for path in ("/users", "/accounts", "/events/email", "/engagement", "/articles"):
+        read_all(http, drifted, path)
+    for path in ("/admin/model/user/attributes", "/admin/monitoring/integrations"):
+        read_all(http, drifted, path)
+
+    def sent(stream, field):
+        found = [
+            (d.original, d.sent)
+            for drifts in drifted.drifted[stream].values()
+            for d in drifts
+            if d.field_path == field
+        ]
+        assert found, (stream, field)
+        return found
+
+    def fraction(o, s):
+        return isinstance(o, int) and isinstance(s, float) and s == o + 0.5
+
+    def text_of(o, s):
+        return isinstance(s, str) and s == str(o)
+
+    def iso_of(o, s):
+        return isinstance(s, str) and to_ms(datetime.fromisoformat(s.replace("Z", "+00:00"))) == o
+
+    kinds = [
+        ("/users", "numberOfVisits", fraction),
+        ("/accounts", "numberOfEmployees", lambda o, s: type(s) is float and s == o),
+        ("/users", "score", lambda o, s: isinstance(o, int) and text_of(o, s)),
+        ("/accounts", "healthScore", lambda o, s: isinstance(o, float) and text_of(o, s)),
+        ("/users", "globalUnsubscribe", lambda o, s: s == str(o).lower()),
+        ("/events/email", "attempt", lambda o, s: type(s) is int and str(s) == o),
+        ("/engagement", "translationState", lambda o, s: s is (o == "TRANSLATED")),
+        ("/admin/monitoring/integrations", "currentStatus", lambda o, s: s is (o == "UP")),
+        (
+            "/events/email",
+            "globalContext",
+            lambda o, s: s == [{"key": k, "value": v} for k, v in o.items()],
+        ),
+        ("/users", "propertyKeys", lambda o, s: s == {str(i): v for i, v in enumerate(o)}),
+        ("/users", "signUpDate", lambda o, s: isinstance(o, int) and text_of(o, s)),
+        ("/accounts", "renewalDate", iso_of),
+        ("/articles", "releaseDate", lambda o, s: type(s) is int and iso(s)[:10] == o),
+        ("/users", "location.coordinates.latitude", text_of),
+        ("/users", "customAttributes.mrr", lambda o, s: isinstance(o, float) and text_of(o, s)),
+        ("/users", "customAttributes.betaTester", lambda o, s: s == str(o).lower()),
+        ("/users", "customAttributes.seats", fraction),
+        ("/admin/model/user/attributes", "type", lambda o, s: (o, s) == ("NUMBER", "INTEGER")),
+    ]
+    for stream, field, is_kind in kinds:
+        pairs = sent(stream, field)
+        assert all(is_kind(o, s) for o, s in pairs), (stream, field, pairs[:3])
+    assert ("{}", "[]") in {
+        (json.dumps(o), json.dumps(s)) for o, s in sent("/events/email", "globalContext")
+    }
+    assert any(s == "false" for _, s in sent("/users", "customAttributes.betaTester"))
+
+
+def test_world_drifted_types_on_every_path_of_a_record(emu, http, drifted):
+    users = emu.tenant.collections["/users"]
+    moved = next(u for u in users if u["identifyId"] and drift_record("/users", u)[1])
+    same = next(u for u in users if u["identifyId"] and not drift_record("/users", u)[1])
+    for user in (moved, same):
+        single = http.get(f"{drifted.base_url}/users/{user['identifyId']}").json()
+        assert single == drift_record("/users", user)[0]
+    assert single == same
+    assert drifted.drifted["/users"][moved["aptrinsicId"]] == drift_record("/users", moved)[1]
+    # Events: the date index's pre-encoded JSON is bypassed only in the drifted world.
+    path = "/events/pageView"
+    params = {"filter": [_recent_window(emu, days=30)], "sort": ["date"], "pageSize": ["1000"]}
+    assert emu._api.handle(path, params).records_json is not None
+    page = drifted._api.handle(path, params)
+    assert page.records_json is None
+    assert json.loads(page.encode())["results"] == page.body["results"]
+    assert page.body["results"] == [
+        drift_record(path, e)[0] for e in emu._api.handle(path, params).body["results"]
+    ]

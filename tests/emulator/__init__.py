@@ -16,7 +16,9 @@ Modules, one concern each:
 * ``index``     -- the date index of each event collection (the fast path of event reads);
 * ``scrolls``   -- server-side scroll cursors;
 * ``encoding``  -- JSON encoding (msgspec or orjson if installed, else the standard library);
-* ``quirks``    -- real-API behaviours as flags (``Quirks``);
+* ``quirks``    -- real-API behaviours as flags (``Quirks``): documented quirks, and worlds
+  where the docs are silent;
+* ``drift``     -- the drifted-types world: its table, and a record as it drifts (``Drift``);
 * ``faults``    -- injected failures (``Faults``) and their order;
 * ``errors``    -- the ``externalapierror`` envelope;
 * ``server``    -- HTTP plumbing (``Emulator``, ``RequestRecord``);

@@ -33,10 +33,12 @@ unknown parameters are ignored, so a miscased ``scrollID`` silently restarts the
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from .drift import Drift, drift_body, stream_of
 from .encoding import encode
 from .errors import ApiError, bad_request
 from .filters import (
@@ -50,9 +52,9 @@ from .filters import (
 )
 from .filters import parse_timestamp as _parse_timestamp
 from .index import EventIndexes
-from .quirks import Quirks
+from .quirks import Quirks, scrambled
 from .scrolls import ScrollCursor, ScrollStore, Snapshot
-from .tenant import ATTRIBUTE_PATHS, DAY_MS, EVENT_PATHS, Tenant
+from .tenant import ATTRIBUTE_PATHS, DAY_MS, EVENT_PATHS, SCROLL_ENTITY_PATHS, Tenant
 
 if TYPE_CHECKING:
     from .admin import PxAdmin
@@ -183,11 +185,32 @@ class PxApi:
             admin = PxAdmin(tenant)
         #: The data and handlers of the admin, monitoring and extended endpoints (``admin.py``).
         self.admin = admin
+        #: What ``Quirks.drifted_types`` sent: stream (``drift.stream_of``) -> record key
+        #: (``drift.record_key``) -> its ``Drift``s, for every drifted record served so far.
+        self.drifted: dict[str, dict[Hashable, list[Drift]]] = {}
+        self._drifted_lock = threading.Lock()
 
     # -- dispatch --------------------------------------------------------------------------
 
     def handle(self, path: str, params: Params) -> ApiResponse:
-        """Answer ``GET /v1<path>?<params>``; errors become ``externalapierror`` responses."""
+        """Answer ``GET /v1<path>?<params>``; errors become ``externalapierror`` responses.
+
+        In the world of ``Quirks.drifted_types`` a 200's records are sent drifted
+        (``drift.py``), without the pre-encoded JSON of the events' index, and logged in
+        ``drifted``.
+        """
+        response = self._answer(path, params)
+        if response.status != 200 or not self.quirks.drifted_types:
+            return response
+        body, drifts = drift_body(path, response.body)
+        stream, _ = stream_of(path)
+        if stream is None or not drifts:
+            return response
+        with self._drifted_lock:
+            self.drifted.setdefault(stream, {}).update(drifts)
+        return ApiResponse(200, body, response.cursor)
+
+    def _answer(self, path: str, params: Params) -> ApiResponse:
         try:
             if path in SCROLL_PATHS:
                 return self.scroll(path, params)
@@ -225,6 +248,12 @@ class PxApi:
     def invalid_scroll(scroll_id: str) -> ApiError:
         """The 400 for an unknown or expired ``scrollId``."""
         return bad_request(f"Invalid scrollId '{scroll_id}': unknown or expired scroll")
+
+    def records_key(self, path: str) -> str:
+        """The key of a list endpoint's records: ``RECORDS_KEYS``, or the world's
+        ``Quirks.renamed_records_key``."""
+        renamed = self.quirks.renamed_records_key
+        return RECORDS_KEYS[path] if renamed is None else renamed
 
     # -- page sizes ------------------------------------------------------------------------
 
@@ -271,7 +300,7 @@ class PxApi:
         if snapshot.index is not None:
             records_json = snapshot.index.encoded_range(start, stop)
         # The scrollId stays set on the last page and on empty pages after it (§2a).
-        body: dict[str, Any] = {RECORDS_KEYS[path]: page, "scrollId": cursor.scroll_id}
+        body: dict[str, Any] = {self.records_key(path): page, "scrollId": cursor.scroll_id}
         if not self.quirks.omit_total_hits:
             body["totalHits"] = cursor.total_hits
         return ApiResponse(200, body, cursor, records_json)
@@ -288,11 +317,25 @@ class PxApi:
             found = self.search_index(path, branches, keys)
             if found is not None:
                 return found
+        if path in SCROLL_ENTITY_PATHS:
+            branches = self.entity_filter(branches)
         with self.tenant.lock:
             records = list(self.tenant.collections[path])
         hits = [r for r in records if matches(r, branches)]
+        pk = PRIMARY_KEYS[path]
+        if path in SCROLL_ENTITY_PATHS and self.quirks.entity_sort_ignored:
+            return Snapshot.of(sorted(hits, key=lambda r: scrambled(r.get(pk))))
         # Without sort: primary-key order, i.e. NOT date order for events (quirks.py).
-        return Snapshot.of(sort_records(hits, keys, PRIMARY_KEYS[path]))
+        return Snapshot.of(sort_records(hits, keys, pk))
+
+    def entity_filter(self, branches: list[list[Condition]]) -> list[list[Condition]]:
+        """The filter ``/users`` and ``/accounts`` apply, in the worlds of ``quirks.py``:
+        refused if it names ``lastModifiedDate`` (``entity_filter_refused``), dropped
+        (``entity_filter_ignored``), else as asked."""
+        named = any(c.field == "lastModifiedDate" for branch in branches for c in branch)
+        if named and self.quirks.entity_filter_refused:
+            raise bad_request("Filtering on lastModifiedDate is not supported")
+        return [] if self.quirks.entity_filter_ignored else branches
 
     def search_index(
         self, path: str, branches: list[list[Condition]], keys: list[SortKey]
@@ -393,7 +436,7 @@ class PxApi:
         if extend is not None:
             page = [extend(r) for r in page]
         body = {
-            RECORDS_KEYS[path]: page,
+            self.records_key(path): page,
             "pageNumber": number,
             "isLastPage": start + size >= len(records),
         }

@@ -1,8 +1,13 @@
-"""Documented-but-surprising behaviours of the real API, as switchable flags.
+"""Behaviours of the real API, as switchable flags: documented quirks and undocumented worlds.
 
-Quirks are not faults: the real API does them on every request. Each flag defaults to what the
-evidence in px-api.md says the live API does, so turning one off makes the emulator *nicer* than
-production (useful to isolate a failing test, never to make the tap pass).
+Quirks are not faults: the real API does them on every request. Two kinds of flags:
+
+* **documented quirks** default to what the evidence (docs/api.md) says the live API does, so
+  turning one off makes the emulator *nicer* than production (useful to isolate a failing test,
+  never to make the tap pass);
+* **worlds** (``entity_sort_ignored`` and below) play the API as it may really be where the
+  docs are silent. They default to False/None, the documented world; turning one on makes the
+  emulator *harsher* in a way nobody has ruled out, to test that a client survives it.
 
 Always-on behaviours that are not flags (they are how the API is specified):
 
@@ -19,6 +24,7 @@ Always-on behaviours that are not flags (they are how the API is specified):
 
 from __future__ import annotations
 
+import zlib
 from dataclasses import dataclass
 
 
@@ -51,3 +57,47 @@ class Quirks:
     """``GET /v1/engagement/extended`` answers 404 ``NOT_FOUND``, as on a tenant that does not
     serve it; ``/v1/engagement`` still works. Off by default: the Swagger (0.1.6) documents it
     (``admin.py``)."""
+
+    # -- worlds: where the docs are silent (off = the documented world) ----------------------
+
+    entity_sort_ignored: bool = False
+    """``/users`` and ``/accounts`` ignore ``sort``: every scroll comes in one stable order
+    that is not ``lastModifiedDate`` order (by a hash of the primary key, ``scrambled``),
+    across all its pages. Plausible: only one peer sorts accounts by ``lastModifiedDate``, none
+    sorts users, and an Elasticsearch scroll without a usable sort keeps index order. A client
+    that stops reading "once below the bookmark" loses records here. Events are unaffected."""
+
+    entity_filter_refused: bool = False
+    """``/users`` and ``/accounts`` answer 400 ``BAD_REQUEST`` "Filtering on lastModifiedDate
+    is not supported" when a scroll is opened with a ``filter`` that names
+    ``lastModifiedDate``; other filters work, and a scroll opened without one continues as
+    ever. Plausible: no peer filters entities on it (one left it as a TODO), and the docs list
+    no filterable fields. Wins over ``entity_filter_ignored`` when both are on."""
+
+    entity_filter_ignored: bool = False
+    """``/users`` and ``/accounts`` ignore ``filter`` (still parsed: a malformed one is a 400):
+    every scroll holds the whole table, sorted as asked unless ``entity_sort_ignored``.
+    Plausible for the same reason: a filter the backend does not support may be dropped
+    silently rather than refused. A client that trusts the filter re-reads everything."""
+
+    renamed_records_key: str | None = None
+    """Every list endpoint (the scrolls, events and engagement collisions included, and the
+    page-number ones) answers with its records under this key (e.g. ``"items"``) instead of
+    its documented one. Unchanged: the bare arrays of the attribute models, the root objects
+    (subscription, single records, preferences) and ``integrationStatuses``. Plausible: the
+    keys come from peers' code and differ per endpoint (``featureMatchEvents`` for segment
+    matches), and one generated spec says ``results`` for ``/users``."""
+
+    drifted_types: bool = False
+    """In a fixed subset of the records of most streams, values arrive with another JSON type
+    than the documented one while keeping their meaning (``12.0``, ``"12"``, ``"true"``,
+    ``[{"key": .., "value": ..}]``, ISO dates...): the table and its rules are ``drift.py``,
+    what was sent is logged in ``emulator.drifted``. Every request serves the same drift, so a
+    record read twice is the same. Plausible: the docs give no schema, peers disagree on types
+    (one types account timestamps as strings), and customer-sent values (custom attributes,
+    identify calls) pass through as sent."""
+
+
+def scrambled(key: object) -> int:
+    """A stable hash of a record's key: the order of a world that ignores the asked one."""
+    return zlib.crc32(str(key).encode())

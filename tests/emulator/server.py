@@ -20,11 +20,13 @@ alike.
 from __future__ import annotations
 
 import threading
+from collections.abc import Hashable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from .admin import PxAdmin
+from .drift import Drift
 from .encoding import encode
 from .endpoints import PxApi
 from .errors import error_body
@@ -127,6 +129,12 @@ class Emulator(ServedInBackground[RequestRecord]):
     def quirks(self) -> Quirks:
         """Quirk switches, mutable while serving."""
         return self._quirks
+
+    @property
+    def drifted(self) -> dict[str, dict[Hashable, list[Drift]]]:
+        """What ``Quirks.drifted_types`` has sent so far: stream -> record key -> ``Drift``s
+        (``drift.py``; e.g. ``drifted["/users"][aptrinsicId]``)."""
+        return self._api.drifted
 
     @property
     def api_key(self) -> str:

@@ -1,0 +1,420 @@
+"""Drifted types: values sent with another JSON type than documented, meaning kept.
+
+The world of ``Quirks.drifted_types`` (PX) and ``CSQuirks.drifted_types`` (CS). The docs give
+no schema; peers' code disagrees on types; customer-sent values (custom attributes, identify
+calls, imports) pass through as sent. So a real tenant may well send ``numberOfVisits: 3.5``,
+``"score": "12"``, ``globalContext: [{"key": "plan", "value": "pro"}]`` or a date as
+``"1624431528295"``. This module plays that, and nothing else: it does not read the flags.
+
+``DRIFTS`` is the table, as data: per stream (a PX path such as ``"/users"``, or a CS object's
+canonical name such as ``"Company"``) the fields of its key and a list of ``Rule``s, each a
+dotted field path, a ``KINDS`` name and how often it applies. A record is in a rule's subset
+when a stable hash of its stream and key is a multiple of ``Rule.every`` (every 5th record
+for most rules, the same records for every rule of a stream), so the same record drifts the
+same way on every request, on every path it is served by. A rule whose field is missing,
+null or of another type than the kind expects leaves the record alone.
+
+Never drifted: primary keys, the fields a client pages or bookmarks on (``date``,
+``lastModifiedDate``, CS ``ModifiedDate``...), and segments (only an id and a name).
+
+Public helpers, for the emulators and for tests computing what to expect:
+
+* ``drift_record(stream, record) -> (record, [Drift])``: the record as sent (a copy if any
+  rule applied, never a change in place) and what changed;
+* ``drift_body(path, body) -> (body, {key: [Drift]})``: the same for a whole PX answer, given
+  its request path (``/users``, ``/users/u-00001``, ``/admin/subscription``...);
+* ``stream_of(path)``: the stream a PX request path is drifted as, and whether its body is
+  one record;
+* ``record_key(stream, record)``: the key ``emulator.drifted`` files a record under.
+"""
+
+from __future__ import annotations
+
+import re
+import zlib
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any
+
+from .tenant import from_ms, to_ms
+
+Record = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Drift:
+    """One value sent differently than the tenant holds it."""
+
+    field_path: str
+    """Dotted path in the record (``location.coordinates.latitude``)."""
+    original: Any
+    sent: Any
+
+
+@dataclass(frozen=True)
+class Rule:
+    """Send ``field`` (dotted) as ``KINDS[kind](value, arg)`` in every ``every``-th record."""
+
+    field: str
+    kind: str
+    arg: Any = None
+    every: int = 5
+    when: tuple[str, Any] | None = None
+    """Only in records whose top-level field ``when[0]`` equals ``when[1]``."""
+
+
+@dataclass(frozen=True)
+class StreamDrifts:
+    """The key fields of a stream's records and its rules."""
+
+    key: tuple[str, ...]
+    rules: tuple[Rule, ...]
+
+
+# -- kinds: how a value is sent instead; NOT_APPLICABLE leaves it alone --------------------------
+
+NOT_APPLICABLE: Any = object()
+_NUMERIC = re.compile(r"-?\d+(\.\d+)?")
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _fraction(value: Any, _arg: Any) -> Any:
+    """An integer with a fraction: ``3`` -> ``3.5``."""
+    return value + 0.5 if _is_int(value) else NOT_APPLICABLE
+
+
+def _integral_float(value: Any, _arg: Any) -> Any:
+    """An integer as a float: ``12`` -> ``12.0``."""
+    return float(value) if _is_int(value) else NOT_APPLICABLE
+
+
+def _numeric_string(value: Any, _arg: Any) -> Any:
+    """A number (or an epoch-ms date) as a string: ``12`` -> ``"12"``, ``7.25`` -> ``"7.25"``."""
+    return str(value) if _is_number(value) else NOT_APPLICABLE
+
+
+def _bool_string(value: Any, _arg: Any) -> Any:
+    """A boolean as a string: ``True`` -> ``"true"``."""
+    return ("true" if value else "false") if isinstance(value, bool) else NOT_APPLICABLE
+
+
+def _number(value: Any, _arg: Any) -> Any:
+    """A numeric string as a number: ``"3"`` -> ``3``, ``"1.5"`` -> ``1.5``."""
+    if not isinstance(value, str) or not _NUMERIC.fullmatch(value):
+        return NOT_APPLICABLE
+    return float(value) if "." in value else int(value)
+
+
+def _coded(value: Any, codes: dict[Any, Any]) -> Any:
+    """A string by its code (``arg``): ``"UP"`` -> ``True``, ``"SMB"`` -> ``3``."""
+    return codes[value] if isinstance(value, str) and value in codes else NOT_APPLICABLE
+
+
+def _pairs(value: Any, _arg: Any) -> Any:
+    """An object as pairs: ``{"plan": "pro"}`` -> ``[{"key": "plan", "value": "pro"}]``."""
+    if not isinstance(value, dict):
+        return NOT_APPLICABLE
+    return [{"key": k, "value": v} for k, v in value.items()]
+
+
+def _indexed(value: Any, _arg: Any) -> Any:
+    """A list as an object keyed by index: ``["a", "b"]`` -> ``{"0": "a", "1": "b"}``."""
+    return {str(i): v for i, v in enumerate(value)} if isinstance(value, list) else NOT_APPLICABLE
+
+
+def _iso(value: Any, _arg: Any) -> Any:
+    """An epoch-ms date as ISO 8601: ``1624431528295`` -> ``"2021-06-23T06:58:48.295Z"``."""
+    if not _is_int(value):
+        return NOT_APPLICABLE
+    return from_ms(value).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _epoch_ms(value: Any, _arg: Any) -> Any:
+    """An ISO date as epoch ms (UTC midnight): ``"2025-03-01"`` -> ``1740787200000``."""
+    if not isinstance(value, str):
+        return NOT_APPLICABLE
+    try:
+        day = datetime.strptime(value, "%Y-%m-%d").replace(tzinfo=timezone.utc)
+    except ValueError:
+        return NOT_APPLICABLE
+    return to_ms(day)
+
+
+KINDS: dict[str, Callable[[Any, Any], Any]] = {
+    "fraction": _fraction,
+    "integral_float": _integral_float,
+    "numeric_string": _numeric_string,
+    "bool_string": _bool_string,
+    "number": _number,
+    "coded": _coded,
+    "pairs": _pairs,
+    "indexed": _indexed,
+    "iso": _iso,
+    "epoch_ms": _epoch_ms,
+}
+
+
+# -- the table ---------------------------------------------------------------------------------
+
+#: The user attribute the drifted world's model declares INTEGER (a type the tap knows): its
+#: values are whole numbers, but some users send fractions (``customAttributes.seats``).
+INTEGER_ATTRIBUTE = "seats"
+
+_EVENTS = StreamDrifts(("eventId",), (Rule("globalContext", "pairs"),))
+_VIEWS = (
+    Rule("executionDate", "iso"),
+    Rule("sequenceNumber", "numeric_string"),
+    Rule("contactMeAllowed", "bool_string"),
+)
+_LOCATED = (
+    Rule("inferredLocation.coordinates.latitude", "numeric_string"),
+    Rule("inferredLocation.coordinates.longitude", "numeric_string"),
+)
+_FEATURES = (Rule("featureLabels", "indexed"),)
+_ENGAGEMENTS = (
+    Rule("translationState", "coded", {"TRANSLATED": True, "NOT_TRANSLATED": False}),
+    Rule("envs", "indexed"),
+)
+_MODELS = (
+    Rule("type", "coded", {"NUMBER": "INTEGER"}, every=1, when=("apiName", INTEGER_ATTRIBUTE)),
+    Rule("createdDate", "numeric_string", every=2),
+    Rule("modifiedDate", "iso", every=2),
+)
+
+
+def _event(*rules: Rule) -> StreamDrifts:
+    return StreamDrifts(_EVENTS.key, (*_EVENTS.rules, *rules))
+
+
+#: PX streams by path (the path below ``/v1``, or the whole ``/v2/feature_ext``).
+PX_DRIFTS: dict[str, StreamDrifts] = {
+    "/users": StreamDrifts(
+        ("aptrinsicId",),
+        (
+            Rule("numberOfVisits", "fraction"),
+            Rule("score", "numeric_string"),
+            Rule("globalUnsubscribe", "bool_string"),
+            Rule("location.coordinates.latitude", "numeric_string"),
+            Rule("signUpDate", "numeric_string"),
+            Rule("propertyKeys", "indexed"),
+            Rule(f"customAttributes.{INTEGER_ATTRIBUTE}", "fraction"),
+            Rule("customAttributes.mrr", "numeric_string"),
+            Rule("customAttributes.betaTester", "bool_string"),
+        ),
+    ),
+    "/accounts": StreamDrifts(
+        ("id",),
+        (
+            Rule("numberOfEmployees", "integral_float"),
+            Rule("healthScore", "numeric_string"),
+            Rule("sicCode", "number"),
+            Rule("renewalDate", "iso"),
+            Rule("location.coordinates.longitude", "numeric_string"),
+            Rule("customAttributes.arr", "numeric_string"),
+            Rule("customAttributes.isStrategic", "bool_string"),
+        ),
+    ),
+    "/events/custom": _event(),
+    "/events/email": _event(
+        Rule("attempt", "number"), Rule("linkIndex", "integral_float"), *_LOCATED
+    ),
+    "/events/engagementView": _event(Rule("score", "integral_float"), *_VIEWS),
+    "/events/feature_match": _event(),
+    "/events/formSubmit": _event(
+        Rule("screenHeight", "numeric_string"), Rule("queryParams", "pairs")
+    ),
+    "/events/identify": _event(),
+    "/events/lead": _event(),
+    "/events/pageView": _event(
+        Rule("screenWidth", "integral_float"),
+        Rule("languages", "indexed"),
+        Rule("queryParams", "pairs"),
+    ),
+    "/events/segment_match": _event(),
+    "/events/session": _event(*_LOCATED),
+    "/survey/responses": _event(
+        Rule("score", "fraction"), Rule("selectionIds", "indexed"), *_VIEWS
+    ),
+    "/feature": StreamDrifts(("id",), _FEATURES),
+    "/v2/feature_ext": StreamDrifts(("id",), (*_FEATURES, Rule("mappedElements", "indexed"))),
+    "/engagement": StreamDrifts(("id",), _ENGAGEMENTS),
+    "/engagement/extended": StreamDrifts(("id",), (*_ENGAGEMENTS, Rule("customEvents", "indexed"))),
+    "/articles": StreamDrifts(
+        ("id",),
+        (
+            Rule("releaseDate", "epoch_ms"),
+            Rule("createdDate", "iso"),
+            Rule("modifiedDate", "numeric_string"),
+        ),
+    ),
+    "/kcbot": StreamDrifts(
+        ("id",),
+        (
+            Rule("priority", "numeric_string", every=2),
+            Rule("createdDate", "numeric_string", every=2),
+            Rule("environments", "indexed", every=2),
+        ),
+    ),
+    "/admin/model/user/attributes": StreamDrifts(("id",), _MODELS),
+    "/admin/model/account/attributes": StreamDrifts(("id",), _MODELS),
+    "/admin/monitoring/engagement_collisions": StreamDrifts(
+        ("engagementId", "triggeredDate", "viewedByUser"),
+        (Rule("views", "numeric_string"), Rule("otherQualifiedEngagementNames", "indexed")),
+    ),
+    "/admin/subscription": StreamDrifts(("id",), (Rule("products", "indexed", every=1),)),
+    "/admin/monitoring/integrations": StreamDrifts(
+        ("integrationSyncName",),
+        (
+            Rule("currentStatus", "coded", {"UP": True, "DOWN": False}, every=1),
+            Rule("lastSuccessfulDate", "numeric_string", every=1),
+            Rule("numberOfRecordsProcessed", "numeric_string", every=2),
+        ),
+    ),
+}
+
+#: Company tiers by rank, as tenants often store them (``Tier__gc`` sent as a number).
+TIER_RANKS = {"Enterprise": 1, "Mid-Market": 2, "SMB": 3}
+
+
+def _cs(*rules: Rule) -> StreamDrifts:
+    return StreamDrifts(("Gsid",), rules)
+
+
+#: CS objects by canonical name (``objects.OBJECTS``); the delete logs never drift.
+CS_DRIFTS: dict[str, StreamDrifts] = {
+    "Company": _cs(
+        Rule("Employees", "numeric_string"),
+        Rule("IsActive", "bool_string"),
+        Rule("Tier__gc", "coded", TIER_RANKS),
+        Rule("RenewalDate", "iso"),
+        Rule("CreatedDate", "iso"),
+    ),
+    "Person": _cs(Rule("IsActive", "bool_string"), Rule("CreatedDate", "iso")),
+    "company_person": _cs(Rule("IsPrimaryCompany", "bool_string")),
+    "relationship": _cs(Rule("Arr", "numeric_string"), Rule("RenewalDate", "iso")),
+    "gsuser": _cs(Rule("IsActiveUser", "bool_string")),
+    "activity_timeline": _cs(
+        Rule("Ant__Duration__c", "numeric_string"), Rule("ActivityDate", "iso")
+    ),
+    "call_to_action": _cs(Rule("IsClosed", "bool_string"), Rule("DueDate", "iso")),
+    "cs_task": _cs(Rule("IsClosed", "bool_string"), Rule("ClosedDate", "iso")),
+    "renewal_forecast__gc": _cs(
+        Rule("Forecast_ARR__gc", "numeric_string"),
+        Rule("Probability__gc", "numeric_string"),
+        Rule("Committed__gc", "bool_string"),
+        Rule("Renewal_Date__gc", "iso"),
+    ),
+    "product_usage__gc": _cs(
+        Rule("Active_Users__gc", "numeric_string"),
+        Rule("Over_Limit__gc", "bool_string"),
+        Rule("Last_Sync__gc", "iso"),
+    ),
+}
+
+#: Every stream's drifts (PX paths start with ``/``, CS names never do).
+DRIFTS: dict[str, StreamDrifts] = {**PX_DRIFTS, **CS_DRIFTS}
+
+
+# -- applying it -------------------------------------------------------------------------------
+
+
+def record_key(stream: str, record: Record) -> Hashable:
+    """The key a record of ``stream`` is known by: one field's value, or a tuple of several
+    (engagement collisions); None if the record lacks it."""
+    fields = DRIFTS[stream].key
+    values = tuple(record.get(f) for f in fields)
+    if any(v is None for v in values):
+        return None
+    return values[0] if len(values) == 1 else values
+
+
+def _bucket(stream: str, key: Hashable) -> int:
+    return zlib.crc32(f"{stream}|{key}".encode())
+
+
+def _get(record: Record, parts: list[str]) -> Any:
+    value: Any = record
+    for part in parts:
+        if not isinstance(value, dict):
+            return None
+        value = value.get(part)
+    return value
+
+
+def _put(record: Record, parts: list[str], value: Any) -> Record:
+    """A copy of ``record`` with ``value`` at ``parts``, copying only the dicts on the path."""
+    head, rest = parts[0], parts[1:]
+    return {**record, head: _put(record[head], rest, value) if rest else value}
+
+
+def drift_record(stream: str, record: Record) -> tuple[Record, list[Drift]]:
+    """``record`` as the drifted world sends it, and each change; the record itself (not a
+    copy) with no change if it is not in any rule's subset or ``stream`` has no table."""
+    table = DRIFTS.get(stream)
+    key = None if table is None else record_key(stream, record)
+    if table is None or key is None:
+        return record, []
+    bucket = _bucket(stream, key)
+    sent, drifts = record, []
+    for rule in table.rules:
+        if bucket % rule.every or (rule.when and sent.get(rule.when[0]) != rule.when[1]):
+            continue
+        parts = rule.field.split(".")
+        original = _get(sent, parts)
+        value = KINDS[rule.kind](original, rule.arg)
+        if value is NOT_APPLICABLE:
+            continue
+        sent = _put(sent, parts, value)
+        drifts.append(Drift(rule.field, original, value))
+    return sent, drifts
+
+
+def stream_of(path: str) -> tuple[str | None, bool]:
+    """``(stream, single)`` of a PX request path: the ``PX_DRIFTS`` stream it is drifted as
+    (None: not drifted) and whether its body is one record rather than a list of them."""
+    parts = path.split("/")
+    if len(parts) == 3 and parts[1] in ("users", "accounts") and parts[2]:
+        return f"/{parts[1]}", True  # a single user or account: drifted as in the scroll
+    if path == "/admin/subscription":
+        return path, True
+    return (path if path in PX_DRIFTS else None), False
+
+
+def drift_body(path: str, body: Any) -> tuple[Any, dict[Hashable, list[Drift]]]:
+    """A PX answer's body as the drifted world sends it, and the drifts of each record by key.
+
+    The records are the body itself (a bare array, or one record for ``stream_of``'s single
+    paths) or the one list of an envelope (scroll and page-number pages, integrations).
+    Returns ``body`` itself when nothing drifted.
+    """
+    stream, single = stream_of(path)
+    if stream is None:
+        return body, {}
+    if single:
+        sent, drifts = drift_record(stream, body)
+        return sent, ({record_key(stream, body): drifts} if drifts else {})
+    if isinstance(body, list):
+        records, put = body, lambda out: out
+    elif isinstance(body, dict):
+        lists = [k for k, v in body.items() if isinstance(v, list)]
+        if len(lists) != 1:
+            return body, {}
+        records, put = body[lists[0]], lambda out: {**body, lists[0]: out}
+    else:
+        return body, {}
+    log: dict[Hashable, list[Drift]] = {}
+    out = []
+    for record in records:
+        sent, drifts = drift_record(stream, record)
+        if drifts:
+            log[record_key(stream, record)] = drifts
+        out.append(sent)
+    return (put(out), log) if log else (body, {})
