@@ -13,7 +13,8 @@ if t.TYPE_CHECKING:
 
     import requests
 
-#: Key every undocumented PX list endpoint seems to fall back to (px-api.md, section 0).
+#: Key every undocumented PX list endpoint seems to fall back to
+#: (docs/api.md, "PX: records keys").
 GENERIC_RECORDS_KEY = "results"
 
 _BODY_ATTRIBUTE = "_tap_gainsight_body"
@@ -122,7 +123,7 @@ def find_records(body: t.Any, keys: Sequence[str], endpoint: str) -> tuple[list[
 
     The documented key comes first; `results` and, failing that, the single list of objects
     in the body are accepted because several keys are known only from third-party code
-    (px-api.md, section 0). A body with no records list is an error, never zero rows, except
+    (docs/api.md, "PX: records keys"). A body without records is an error, never zero rows, except
     an explicitly empty answer (`totalHits: 0`).
 
     Raises:

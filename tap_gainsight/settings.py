@@ -41,10 +41,10 @@ DEFAULT_REQUEST_TIMEOUT_SECONDS = 60
 DEFAULT_RETRY_MAX_TRIES = 8
 DEFAULT_RETRY_MAX_WAIT_SECONDS = 600
 #: Under a third of the CS Data API's 100 calls/min, which every integration of the tenant
-#: shares (px-api.md, section 8.1).
+#: shares (docs/api.md, "CS: transport and limits").
 DEFAULT_CS_REQUESTS_PER_MINUTE = 30
 #: The time zone of CS filter values is undocumented: re-reading a day before the bookmark
-#: covers any offset from UTC (px-api.md, section 8.3).
+#: covers any offset from UTC (docs/api.md, "CS: dates and filters").
 DEFAULT_CS_LOOKBACK_HOURS = 24
 
 CONFIG_SCHEMA = th.PropertiesList(

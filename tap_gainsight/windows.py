@@ -5,7 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-#: The API answers 400 to an event request whose date range exceeds this (px-api.md, section 3).
+#: The API answers 400 to an event request whose date range exceeds this
+#: (docs/api.md, "PX: event windows").
 MAX_WINDOW_DAYS = 190
 
 

@@ -3,7 +3,8 @@
 Discovery asks `GET /v1/meta/services/objects/list` for the tenant's objects, keeps the
 readable STANDARD and CUSTOM ones (or exactly those `cs_objects` names), adds Company and
 Person (the list is documented to leave Person out at times), and describes them all with
-`POST /v1/meta/services/objects/describe`, many objects a request (coverage.md, A1-A3).
+`POST /v1/meta/services/objects/describe`, many objects a request
+(docs/api.md, "CS: objects list and describe").
 """
 
 from __future__ import annotations
@@ -27,7 +28,8 @@ LIST_PATH = "/v1/meta/services/objects/list"
 #: The documented sample call's parameters ("parent object", and `em` undocumented).
 LIST_PARAMS = {"po": "company", "em": "false"}
 DESCRIBE_PATH = "/v1/meta/services/objects/describe"
-#: Objects per describe request: a peer's batch; the docs state no limit (coverage.md, A2).
+#: Objects per describe request: a peer's batch; the docs state no limit
+#: (docs/api.md, "CS: objects list and describe").
 DESCRIBE_BATCH = 25
 #: `objectType`s read unless `cs_objects` says otherwise; SYSTEM objects are the platform's.
 READ_BY_DEFAULT = frozenset({"STANDARD", "CUSTOM"})

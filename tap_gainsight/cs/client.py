@@ -26,15 +26,18 @@ if t.TYPE_CHECKING:
 
     from tap_gainsight.rate_limit import RequestLimiter
 
-#: The Data API's largest `limit` (px-api.md, section 8.2; above it: 400 GSOBJ_1015).
+#: The Data API's largest `limit` (docs/api.md, "CS: query, paging and order"; above it:
+#: 400 GSOBJ_1015).
 CS_MAX_LIMIT = 5000
 #: Window of `cs_requests_per_minute` (a module constant so that tests can shrink it).
 CS_RATE_WINDOW_MS: int = int(Duration.MINUTE)
-#: Error codes that mean the access key was refused, whatever the HTTP status (px-api.md 8.1).
+#: Error codes that mean the access key was refused, whatever the HTTP status
+#: (docs/api.md, "CS: transport and limits").
 CS_AUTH_ERROR_CODES = frozenset({"GS_APIG_2401", "GSOBJ_1024"})
 #: "No entity matches the given criteria": an empty result, sent as HTTP 400 or 200.
 CS_NO_DATA_CODE = "GSOBJ_1011"
-#: Descriptions of an empty result ("No data found for given criteria", px-api.md 8.2).
+#: Descriptions of an empty result ("No data found for given criteria",
+#: docs/api.md, "CS: transport and limits").
 CS_NO_DATA_TEXTS = ("no data found", "no entity matches")
 
 
@@ -50,7 +53,8 @@ def cs_error(body: t.Any) -> tuple[str | None, str]:
 def data_list(body: t.Any) -> list | None:
     """The list an answer carries, or None if it holds none.
 
-    `data` as a list, or `data.records`: both shapes are documented (px-api.md 8.2).
+    `data` as a list, or `data.records`: both shapes are documented
+    (docs/api.md, "CS: query, paging and order").
     """
     data = body.get("data") if isinstance(body, dict) else None
     if isinstance(data, dict):
@@ -135,7 +139,9 @@ class CSStream(GainsightStream):
 
     @override
     def records_of(self, response: requests.Response) -> list[dict]:
-        """Return a page's records: `data` as a list, or `data.records` (px-api.md 8.2).
+        """Return a page's records: `data` as a list, or `data.records`.
+
+        Both shapes are documented (docs/api.md, "CS: query, paging and order").
 
         Raises:
             UnexpectedResponseError: If the body holds neither.

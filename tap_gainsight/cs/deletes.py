@@ -3,7 +3,7 @@
 `POST /v1/data/objects/query/record_delete_log` (and `record_delete_log_high_volume`, which
 a tenant may not have: `OBJECT_NOT_FOUND` then means an empty log) lists `{RecordId,
 DeletedOn, ObjectName}`, `DeletedOn` an ISO-8601 string unlike every other CS date
-(coverage.md, A4). Each log is a partition with a bookmark of its own, read in
+(docs/api.md, "CS: delete logs"). Each log is a partition with its own bookmark, read in
 `(DeletedOn, RecordId)` keyset order from the bookmark less `cs_lookback_hours`. Gainsight
 keeps deletions 15 days: a bookmark older than that may have missed some, which the run says.
 """
@@ -40,7 +40,7 @@ DELETE_LOGS = ("record_delete_log", "record_delete_log_high_volume")
 #: How long the API keeps deletions (Retrieve Deleted Data API).
 RETENTION = dt.timedelta(days=15)
 DATE_FIELD, RECORD_ID = "DeletedOn", "RecordId"
-#: The answer of a tenant without the log asked for (coverage.md, A1 "Empty and error replies").
+#: The answer of a tenant without the log asked for (docs/api.md, "CS: delete logs").
 NOT_FOUND = "OBJECT_NOT_FOUND"
 
 

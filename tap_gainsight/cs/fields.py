@@ -7,7 +7,8 @@ import typing as t
 from tap_gainsight.cs.keyset import KEY
 
 #: The modified-date fields an object may replicate on, preferred first: most objects have
-#: `ModifiedDate`; the activity timeline has `LastModifiedDate` (coverage.md, A3).
+#: `ModifiedDate`; the activity timeline has `LastModifiedDate`
+#: (docs/api.md, "CS: objects list and describe").
 MODIFIED_DATE_FIELDS = ("ModifiedDate", "LastModifiedDate")
 
 #: JSON type of each Data Management `dataType`. Dates arrive as epoch ms and leave as

@@ -8,8 +8,8 @@ there whatever moved (a moved record is simply read again, later, with its new d
 breaks the ties of records sharing one date, which a page boundary may split.
 
 An object is read in passes: with a sort date, the dated records in `(date, Gsid)` order,
-then those whose date is null, by `Gsid` (px-api.md, section 8.3); without one, every record
-by `Gsid`.
+then those whose date is null, by `Gsid` (docs/api.md, "CS: query, paging and order");
+without one, every record by `Gsid`.
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ if t.TYPE_CHECKING:
     from singer_sdk.helpers.types import Context
 
 KEY = "Gsid"
-#: Format of DATETIME values in `where` conditions (px-api.md, section 8.2).
+#: Format of DATETIME values in `where` conditions (docs/api.md, "CS: dates and filters").
 FILTER_DATETIME_FORMAT = "%Y-%m-%d %H:%M:%S"
 
 DATED, NULLS, WHOLE = "dated", "nulls", "whole"

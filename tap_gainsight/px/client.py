@@ -20,7 +20,8 @@ if t.TYPE_CHECKING:
 
     from tap_gainsight.rate_limit import RequestLimiter
 
-#: Message the API sends when an identical request arrives too soon (px-api.md, section 1).
+#: Message the API sends when an identical request arrives too soon
+#: (docs/api.md, "PX: errors and rate limits").
 DUPLICATE_REQUEST_MESSAGE = "Duplicate request blocked"
 
 

@@ -381,7 +381,7 @@ class AttributeModelStream(WholeListStream):
 
 @dataclass(frozen=True)
 class EntityEndpoint:
-    """How one PX entity endpoint is read (px-api.md, sections 0 and 4)."""
+    """How one PX entity endpoint is read (docs/api.md, "PX: records keys")."""
 
     stream_class: type[PXStream]
     name: str
@@ -407,7 +407,7 @@ class EntityEndpoint:
         return stream
 
 
-# The attribute models answer with a bare JSON array (inferred, px-api.md section 4.8);
+# The attribute models answer with a bare JSON array (docs/api.md, "PX: attribute models");
 # an object wrapping a single list is accepted too.
 USER_ATTRIBUTES = EntityEndpoint(
     AttributeModelStream, "user_attributes", "/admin/model/user/attributes", None, "id"
@@ -460,7 +460,7 @@ PX_ENTITY_ENDPOINTS: tuple[EntityEndpoint, ...] = (
     ACCOUNT_ATTRIBUTES,
 )
 
-#: The admin and monitoring lists (coverage.md, section B), full table each run. The
+#: The admin and monitoring lists (docs/api.md, "PX: admin and monitoring"), read whole. The
 #: subscription is one root object; integrations are the one list of `integrationStatuses`.
 PX_ADMIN_ENDPOINTS: tuple[EntityEndpoint, ...] = (
     EntityEndpoint(SingleObjectStream, "subscription", "/admin/subscription", None, "id"),

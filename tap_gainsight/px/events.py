@@ -40,7 +40,8 @@ if t.TYPE_CHECKING:
     from tap_gainsight.px.waiting_pages import WaitingPage
 
 
-#: The longest range the engagement-collisions endpoint accepts (coverage.md, section B).
+#: The longest range the engagement-collisions endpoint accepts
+#: (docs/api.md, "PX: admin and monitoring").
 COLLISION_WINDOW_DAYS = 180
 #: A page answered faster than this is emitted slower than the next one arrives (about
 #: 15 ms for 1,000 events, docs/benchmarks.md): reading ahead would hide no wait.
@@ -114,7 +115,7 @@ class EventStream(ScrollingStream):
         resume_from = bookmark - lookback
         return max(resume_from, floor) if start_date else resume_from
 
-    #: The longest date range the endpoint accepts (px-api.md, section 3).
+    #: The longest date range the endpoint accepts (docs/api.md, "PX: event windows").
     max_window_days = MAX_WINDOW_DAYS
 
     @property
@@ -360,7 +361,8 @@ class CollisionStream(EventStream):
     """`engagement_collisions`: when engagements competed for one user, windowed like events.
 
     The endpoint asks for `dateRangeStart`/`dateRangeEnd` in epoch ms, at most 180 days (a
-    longer range is a 400), and pages by scroll like the events (coverage.md, section B).
+    longer range is a 400), and pages by scroll like the events
+    (docs/api.md, "PX: admin and monitoring").
     Its order is assumed to be by `triggeredDate`, as the events' is by `date` (inferred: the
     docs name no sort); were it not, the order check stops the sync rather than save a
     wrong bookmark. `dateRangeEnd` is taken as exclusive (undocumented), so consecutive
@@ -382,7 +384,7 @@ class CollisionStream(EventStream):
 
 @dataclass(frozen=True)
 class EventEndpoint:
-    """One event type: its stream name, path and records key(s) (px-api.md, section 5)."""
+    """One event type: stream name, path and records key(s) (docs/api.md, "PX: records keys")."""
 
     name: str
     path: str
@@ -421,7 +423,7 @@ PX_EVENT_ENDPOINTS: tuple[EventEndpoint, ...] = (
     EventEndpoint("survey_responses", "/survey/responses", ("results", "surveyResponses")),
 )
 
-#: The monitoring history, windowed like the events (coverage.md, section B).
+#: The monitoring history, windowed like the events (docs/api.md, "PX: admin and monitoring").
 PX_MONITORING_ENDPOINTS: tuple[EventEndpoint, ...] = (
     EventEndpoint(
         "engagement_collisions",

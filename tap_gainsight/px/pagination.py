@@ -43,7 +43,7 @@ class ScrollPaginator(BaseAPIPaginator[ScrollPage]):
     """Follows a PX scroll (`/users`, `/accounts`) to its true last page.
 
     The API does not reliably clear `scrollId` on the last page and may omit `totalHits`
-    (px-api.md, section 2a), so a page is the last one when it is shorter than the page size
+    (docs/api.md, "PX: scroll pagination"), so a page is the last when shorter than the page size
     asked for, is empty, carries no `scrollId`, or completes `totalHits`. A page exactly
     `page_size` long with no `totalHits` is followed by one request that comes back empty.
     """
