@@ -123,3 +123,34 @@ def test_postgres_load_then_incremental_run(tmp_path, postgres_server: PostgresS
             values = {k: str(v) for k, v in new_field_values(tenant, path, key, field).items()}
             assert loaded == {k: values[k] for k in loaded}, table
             assert len(loaded) == resent[table] > 0, table
+
+
+def test_postgres_takes_every_row_when_the_api_drifts_types(tmp_path, postgres_server) -> None:  # noqa: F811
+    """Values of other JSON types than documented: the validating loader takes every row."""
+    db = dataclasses.replace(postgres_server, database="warehouse_drifted")
+    postgres_server.psql(f"create database {db.database}")
+    tenant = Tenant.generate(seed=SEED, size=SIZE)
+    with Emulator(tenant, api_key=API_KEY) as emulator:
+        emulator.quirks.drifted_types = True
+        settings, since_ms = load_settings(emulator)
+        env = meltano_env(
+            tmp_path,
+            settings,
+            TARGET_POSTGRES_HOST=db.host,
+            TARGET_POSTGRES_PORT=str(db.port),
+            TARGET_POSTGRES_USER=db.user,
+            TARGET_POSTGRES_PASSWORD="unused-trust-auth",
+            TARGET_POSTGRES_DATABASE=db.database,
+        )
+        install_plugins(env, "tap-gainsight", "target-postgres")
+        run = meltano("run", "tap-gainsight", "target-postgres", env=env)
+        assert table_counts(db) == held_counts(emulator, since_ms)
+        assert sum(len(drifts) for drifts in emulator.drifted.values()) > 100
+        assert "API departure: users.numberOfVisits" in run.stderr + run.stdout
+        columns = dict(
+            db.psql(
+                "select column_name, data_type from information_schema.columns "
+                "where table_schema = 'gainsight' and table_name = 'users'"
+            )
+        )
+        assert columns["numberOfVisits"] == "numeric", "widened to hold fractions"
