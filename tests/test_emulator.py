@@ -664,6 +664,13 @@ def _recent_window(emu, days=10):
     return f"date>={emu.tenant.now_ms - days * DAY_MS}"
 
 
+def test_worlds_default_to_the_documented_world():
+    q = Quirks()
+    flags = (q.entity_sort_ignored, q.entity_filter_refused, q.entity_filter_ignored)
+    assert flags == (False, False, False)
+    assert (q.renamed_records_key, q.drifted_types) == (None, False)
+
+
 def test_world_entity_sort_ignored(tiny):
     emu, http = tiny
     for path, pk in ENTITIES:

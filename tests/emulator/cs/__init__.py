@@ -34,7 +34,8 @@ Modules, one concern each:
 * ``metadata``  -- the objects list and describe answers;
 * ``query``     -- the query body: ``select``, ``where`` (+ expression parser), ``orderBy``,
   ``limit``/``offset``;
-* ``quirks``    -- documented behaviours as flags (``CSQuirks``);
+* ``quirks``    -- documented behaviours, and worlds where the docs are silent, as flags
+  (``CSQuirks``); the drifted-types world's table is the PX emulator's ``drift``;
 * ``ratelimit`` -- the sliding-window per-minute quota;
 * ``errors``    -- the envelopes, ``OBJECT_NOT_FOUND`` and error codes;
 * ``server``    -- HTTP plumbing and routing (``CSEmulator``, ``CSRequestRecord``);

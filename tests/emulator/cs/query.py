@@ -52,6 +52,8 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
+from tests.emulator.quirks import scrambled
+
 from .deletes import ISO_DATETIME
 from .errors import LIMIT_TOO_HIGH, CSError, bad_query
 from .objects import NUMBER_TYPES, TEXT_TYPES
@@ -89,10 +91,24 @@ class Query:
 
     def run(self, records: list[Record]) -> list[Record]:
         """The page: matching records, sorted, sliced, projected onto ``select``."""
+        return self.project(self.page(records))
+
+    def page(self, records: list[Record], *, order_ignored: bool = False) -> list[Record]:
+        """The matching records, sorted, sliced: whole records, not projected yet.
+
+        ``order_ignored`` (``CSQuirks.order_ignored``): sorted by a hash of each record's key
+        (``Gsid``, or a delete log's ``RecordId``) instead of ``orderBy``.
+        """
         matching = [r for r in records if self.predicate(r)]
-        for name, descending in reversed(self.order):  # stable sorts, least significant first
-            matching.sort(key=lambda r, n=name: _sort_key(r.get(n)), reverse=descending)
-        page = matching[self.offset : self.offset + self.limit]
+        if order_ignored:
+            matching.sort(key=lambda r: scrambled(r.get("Gsid", r.get("RecordId"))))
+        else:
+            for name, descending in reversed(self.order):  # stable sorts, least significant first
+                matching.sort(key=lambda r, n=name: _sort_key(r.get(n)), reverse=descending)
+        return matching[self.offset : self.offset + self.limit]
+
+    def project(self, page: list[Record]) -> list[Record]:
+        """Each record with the ``select`` fields only, in their order."""
         return [{f: r.get(f) for f in self.select} for r in page]
 
 

@@ -1,8 +1,9 @@
 """Documented-but-surprising behaviours of the CS Data API, as switchable flags.
 
-Like the PX ``Quirks``: not faults, the real API does them on every request. Defaults follow
-px-api.md §8; where the notes document two behaviours both are available, and a client must
-accept both.
+Like the PX ``Quirks``: not faults, the real API does them on every request. Documented quirks
+default to the docs (docs/api.md, "CS query"); where the docs give two behaviours both are
+available, and a client must accept both. Worlds (``order_ignored`` and below) default to the
+documented world and play the API as it may really be where the docs are silent.
 
 Always-on behaviours that are not flags (they are how the emulator specifies the API):
 
@@ -49,3 +50,22 @@ class CSQuirks:
     of (coverage.md A1, "may leave out objects such as Person"): a client that discovers
     objects only through the list never sees Person. Describe and query still know it. Off:
     Person is listed like any other object."""
+
+    # -- worlds: where the docs are silent (off = the documented world; see the PX quirks) ---
+
+    order_ignored: bool = False
+    """The query ignores ``orderBy``: records come in a stable order that is not the asked one
+    (by a hash of ``Gsid``, ``tests.emulator.quirks.scrambled``), while ``where``, ``limit``
+    and ``offset`` still apply, so offset pages still partition the matches. Plausible: the
+    docs show ``orderBy`` in one sample body and never say it is honoured, nor how ties
+    fall. A client that keysets on the last record of a page skips records here."""
+
+    drifted_types: bool = False
+    """In a fixed subset of the records of most objects, values arrive with another JSON type
+    than the described one, meaning kept: a number as a numeric string, a boolean as
+    ``"true"``, a string as a number (``Tier__gc`` by rank), a date as an ISO-8601 string
+    instead of epoch ms. The table is ``tests/emulator/drift.py`` (``CS_DRIFTS``); what was
+    sent is logged in ``emulator.drifted``; ``where`` and ``orderBy`` still see the stored
+    values. Plausible: describe types are the only schema, and imports or field-type changes
+    leave values of another type behind. The modified dates a client bookmarks on, keys and
+    the delete logs never drift."""
