@@ -1176,3 +1176,29 @@ def test_world_drifted_types(small):
     assert got == [{"Gsid": c["Gsid"], "Name": c["Name"]} for c in big]
     assert emu.drifted == {}
     emu.quirks.drifted_types = False
+
+
+def test_cli_quirk_options_start_a_world():
+    proc = subprocess.Popen(
+        [
+            *(sys.executable, "-m", "tests.emulator.cs", "--api-key", "cli-key"),
+            *("--requests-per-minute", "0", "--companies", "30", "--people", "10"),
+            *("--quirk", "order_ignored", "--quirk", "drifted_types", "--quirk", "data_as_list"),
+        ],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        url = proc.stdout.readline().strip().split("=", 1)[1]
+        body = {"select": ["Gsid", "IsActive"], "orderBy": {"Name": "asc"}, "limit": 30}
+        r = requests.post(f"{url}{QUERY}/Company", json=body, headers={"accesskey": "cli-key"})
+        rows = r.json()["data"]  # data_as_list
+        gsids = [c["Gsid"] for c in rows]
+        assert gsids == sorted(gsids, key=scrambled)
+        assert {type(c["IsActive"]) for c in rows} == {bool, str}  # some drifted
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=5) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()

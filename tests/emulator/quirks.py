@@ -24,8 +24,12 @@ Always-on behaviours that are not flags (they are how the API is specified):
 
 from __future__ import annotations
 
+import argparse
+import dataclasses
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 
 @dataclass
@@ -101,3 +105,29 @@ class Quirks:
 def scrambled(key: object) -> int:
     """A stable hash of a record's key: the order of a world that ignores the asked one."""
     return zlib.crc32(str(key).encode())
+
+
+def quirk_setting(quirks_class: type) -> Callable[[str], tuple[str, Any]]:
+    """An argparse ``type`` for ``--quirk NAME[=VALUE]`` on a quirks dataclass.
+
+    A bool flag takes ``NAME`` (on), ``NAME=true`` or ``NAME=false``; a ``str | None`` one
+    needs ``NAME=VALUE`` (non-empty). Returns ``(name, value)`` for ``dataclasses.replace``.
+    """
+    kinds = {f.name: str(f.type) for f in dataclasses.fields(quirks_class)}
+
+    def parse(text: str) -> tuple[str, Any]:
+        name, equals, value = text.partition("=")
+        kind = kinds.get(name)
+        if kind is None:
+            raise argparse.ArgumentTypeError(f"{name!r}: unknown quirk; one of {', '.join(kinds)}")
+        if kind == "bool":
+            if not equals:
+                return name, True
+            if value.lower() in ("true", "false"):
+                return name, value.lower() == "true"
+            raise argparse.ArgumentTypeError(f"{text!r}: {name} is true or false")
+        if not value:
+            raise argparse.ArgumentTypeError(f"{text!r}: {name} needs a value, {name}=VALUE")
+        return name, value
+
+    return parse
