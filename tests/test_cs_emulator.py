@@ -17,6 +17,9 @@ import requests
 from tests.emulator import CSEmulator, CSQuirks, CSRequestRecord, CSTenant, Faults
 from tests.emulator.cs.objects import OBJECT_FIELDS
 from tests.emulator.cs.ratelimit import RateLimiter
+from tests.emulator.cs.values import parse_instant
+from tests.emulator.drift import CS_DRIFTS, TIER_RANKS, drift_record
+from tests.emulator.quirks import scrambled
 
 ROOT = Path(__file__).resolve().parent.parent
 QUERY = "/v1/data/objects/query"
@@ -1097,3 +1100,105 @@ def test_cli_prints_one_line_and_exits_0_on_sigterm():
 def test_quirk_defaults():
     q = CSQuirks()
     assert (q.data_as_list, q.empty_as_http_400, q.describe_unavailable) == (False, True, False)
+    assert (q.order_ignored, q.drifted_types) == (False, False)  # worlds: off
+
+
+# -- worlds: the API as it may really be where the docs are silent (CSQuirks) ---------------------
+
+
+def test_world_order_ignored(small):
+    emu, http = small
+    companies = emu.tenant.collections["Company"]
+    active = [c for c in companies if c["IsActive"] is True]
+    where = {"conditions": [cond("IsActive", "EQ", True)]}
+
+    def gsids(order_by, limit=7):
+        got, offset = [], 0
+        while True:
+            body = {"select": ["Gsid"], "where": where, "orderBy": order_by}
+            r = query(http, emu.base_url, "Company", {**body, "limit": limit, "offset": offset})
+            if r.status_code == 400:  # no entity: past the last match
+                return got
+            page = [c["Gsid"] for c in records(r)]
+            assert len(page) <= limit
+            got, offset = got + page, offset + limit
+
+    by_name = [c["Gsid"] for c in sorted(active, key=lambda c: c["Name"])]
+    assert gsids({"Name": "asc"}) == by_name  # the documented world
+    emu.quirks.order_ignored = True
+    orders = [gsids({"Name": "asc"}), gsids({"Name": "desc", "Gsid": "asc"}), gsids(None)]
+    emu.quirks.order_ignored = False
+    scrambled_order = [c["Gsid"] for c in sorted(active, key=lambda c: scrambled(c["Gsid"]))]
+    assert orders[0] == orders[1] == orders[2] == scrambled_order  # stable, not the asked one
+    assert orders[0] not in (by_name, by_name[::-1])
+    assert sorted(orders[0]) == sorted(by_name)  # where, limit and offset still apply
+    assert len(by_name) > 7
+
+
+def test_world_drifted_types(small):
+    emu, http = small
+    for name in ("Company", "Person"):
+        fields = list(OBJECT_FIELDS[name])
+        documented = records(query(http, emu.base_url, name, {"select": fields, "limit": 5000}))
+        assert documented == [{f: r[f] for f in fields} for r in emu.tenant.collections[name]]
+    assert emu.drifted == {}
+    emu.quirks.drifted_types = True
+    for name in CS_DRIFTS:
+        fields = list(OBJECT_FIELDS[name])
+        stored = emu.tenant.collections[name]
+        sent = records(query(http, emu.base_url, name, {"select": fields, "limit": 5000}))
+        assert sent == [drift_record(name, r)[0] for r in stored], name
+        want = {r["Gsid"]: d for r in stored if (d := drift_record(name, r)[1])}
+        assert want, name
+        assert emu.drifted[name] == want, name
+        assert len(want) < len(stored) / 2, name
+    drifts = [d for per_record in emu.drifted["Company"].values() for d in per_record]
+    kinds = {d.field_path: (type(d.original), type(d.sent)) for d in drifts}
+    assert kinds["Employees"] == (int, str)  # a number as a numeric string
+    assert kinds["IsActive"] == (bool, str)  # a boolean as "true" / "false"
+    assert kinds["Tier__gc"] == (str, int)  # a string as a number
+    assert kinds["CreatedDate"] == (int, str)  # a date as ISO 8601
+    meanings = {  # what each drift still means
+        "Employees": lambda d: d.sent == str(d.original),
+        "IsActive": lambda d: d.sent == str(d.original).lower(),
+        "Tier__gc": lambda d: d.sent == TIER_RANKS[d.original],
+        "CreatedDate": lambda d: d.sent.endswith("Z") and parse_instant(d.sent) == d.original,
+    }
+    assert all(meanings[d.field_path](d) for d in drifts if d.field_path in meanings)
+    assert not any(d.field_path == "ModifiedDate" for d in drifts)
+    # where and orderBy see the stored values; only the selected fields are sent and logged.
+    emu.drifted.clear()
+    cut = sorted(c["Employees"] for c in emu.tenant.collections["Company"])[20]
+    body = {"select": ["Gsid", "Name"], "where": {"conditions": [cond("Employees", "GTE", cut)]}}
+    got = records(query(http, emu.base_url, "Company", {**body, "orderBy": {"Employees": "asc"}}))
+    big = [c for c in emu.tenant.collections["Company"] if c["Employees"] >= cut]
+    big.sort(key=lambda c: c["Employees"])
+    assert got == [{"Gsid": c["Gsid"], "Name": c["Name"]} for c in big]
+    assert emu.drifted == {}
+    emu.quirks.drifted_types = False
+
+
+def test_cli_quirk_options_start_a_world():
+    proc = subprocess.Popen(
+        [
+            *(sys.executable, "-m", "tests.emulator.cs", "--api-key", "cli-key"),
+            *("--requests-per-minute", "0", "--companies", "30", "--people", "10"),
+            *("--quirk", "order_ignored", "--quirk", "drifted_types", "--quirk", "data_as_list"),
+        ],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        url = proc.stdout.readline().strip().split("=", 1)[1]
+        body = {"select": ["Gsid", "IsActive"], "orderBy": {"Name": "asc"}, "limit": 30}
+        r = requests.post(f"{url}{QUERY}/Company", json=body, headers={"accesskey": "cli-key"})
+        rows = r.json()["data"]  # data_as_list
+        gsids = [c["Gsid"] for c in rows]
+        assert gsids == sorted(gsids, key=scrambled)
+        assert {type(c["IsActive"]) for c in rows} == {bool, str}  # some drifted
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=5) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()

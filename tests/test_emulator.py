@@ -23,6 +23,7 @@ from tests.emulator import (
     Tenant,
     TenantSize,
 )
+from tests.emulator.__main__ import main as emulator_main
 from tests.emulator.drift import drift_record, record_key, stream_of
 from tests.emulator.endpoints import PxApi
 from tests.emulator.quirks import Quirks, scrambled
@@ -664,6 +665,13 @@ def _recent_window(emu, days=10):
     return f"date>={emu.tenant.now_ms - days * DAY_MS}"
 
 
+def test_worlds_default_to_the_documented_world():
+    q = Quirks()
+    flags = (q.entity_sort_ignored, q.entity_filter_refused, q.entity_filter_ignored)
+    assert flags == (False, False, False)
+    assert (q.renamed_records_key, q.drifted_types) == (None, False)
+
+
 def test_world_entity_sort_ignored(tiny):
     emu, http = tiny
     for path, pk in ENTITIES:
@@ -926,3 +934,50 @@ def test_world_drifted_types_on_every_path_of_a_record(emu, http, drifted):
     assert page.body["results"] == [
         drift_record(path, e)[0] for e in emu._api.handle(path, params).body["results"]
     ]
+
+
+def test_main_quirk_options_start_a_world():
+    proc = subprocess.Popen(
+        [
+            *(sys.executable, "-m", "tests.emulator", "--size", "small", "--api-key", "k"),
+            *("--users", "40", "--accounts", "4", "--history-days", "5"),
+            *("--quirk", "renamed_records_key=items", "--quirk", "drifted_types"),
+            *("--quirk", "entity_sort_ignored", "--quirk", "constant_scroll_id=false"),
+        ],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    try:
+        url = proc.stdout.readline().strip().split("=", 1)[1]
+        session = requests.Session()
+        session.headers["X-APTRINSIC-API-KEY"] = "k"
+        first = session.get(f"{url}/users", params={"pageSize": 20, "sort": "createDate"}).json()
+        users = first["items"]
+        assert [u["aptrinsicId"] for u in users] == sorted(
+            (u["aptrinsicId"] for u in users), key=scrambled
+        )
+        assert any(isinstance(u["score"], str) for u in users)  # drifted
+        more = session.get(f"{url}/users", params={"scrollId": first["scrollId"]}).json()
+        assert more["scrollId"] != first["scrollId"]  # a documented quirk switched off
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=5) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+
+
+@pytest.mark.parametrize(
+    ("option", "error"),
+    [
+        ("nope", "unknown quirk"),
+        ("renamed_records_key", "needs a value"),
+        ("drifted_types=maybe", "true or false"),
+    ],
+)
+def test_main_rejects_a_bad_quirk_option(capsys, option, error):
+    with pytest.raises(SystemExit) as exit_:
+        emulator_main(["--quirk", option])
+    assert exit_.value.code == 2
+    assert error in capsys.readouterr().err

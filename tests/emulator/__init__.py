@@ -1,7 +1,7 @@
 """An in-process emulator of the Gainsight PX REST API (v1, and ``/v2/feature_ext``), for tests
 and demos.
 
-It embodies /work/shared/notes/px-api.md ("px-api.md" in docstrings): start it, point a client
+It embodies the API reference, docs/api.md (cited by topic in docstrings): start it, point a client
 at ``base_url`` with header ``X-APTRINSIC-API-KEY: <api_key>``, and it serves a seeded,
 deterministic tenant with the real API's envelopes, paging, filters, date-window rules and
 quirks, plus switchable faults.

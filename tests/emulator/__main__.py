@@ -15,6 +15,11 @@ part of their path (``pageView`` for ``/events/pageView``, ``responses`` for
 ``/survey/responses``) or by the whole path; e.g. page views 20 times as frequent as leads::
 
     python -m tests.emulator --events-per-day 100 --event-weights pageView=20,lead=1,email=0.05
+
+``--quirk NAME`` switches a ``Quirks`` flag on (``NAME=false`` off), ``--quirk NAME=VALUE``
+sets a valued one; repeat it to play a world where the docs are silent, e.g.::
+
+    python -m tests.emulator --quirk entity_sort_ignored --quirk renamed_records_key=items
 """
 
 from __future__ import annotations
@@ -28,6 +33,7 @@ import sys
 from collections.abc import Callable
 
 from .faults import Faults
+from .quirks import Quirks, quirk_setting
 from .server import Emulator
 from .serving import serve_until_signalled
 from .tenant import EVENT_PATHS, Tenant, TenantSize
@@ -103,6 +109,15 @@ def main(argv: list[str] | None = None) -> int:
         help="the tenant's clock (ISO 8601 with offset); default: the current time, so a "
         "tap's default of the last 190 days always finds events",
     )
+    parser.add_argument(
+        "--quirk",
+        action="append",
+        default=[],
+        type=quirk_setting(Quirks),
+        metavar="NAME[=VALUE]",
+        help="set a Quirks flag (repeatable): NAME turns it on, NAME=false off, "
+        "renamed_records_key=items sets a value",
+    )
     args = parser.parse_args(argv)
     now = args.now or dt.datetime.now(dt.timezone.utc).replace(second=0, microsecond=0)
 
@@ -119,6 +134,7 @@ def main(argv: list[str] | None = None) -> int:
         host=args.host,
         port=args.port,
         faults=Faults(latency_ms=args.latency_ms),
+        quirks=dataclasses.replace(Quirks(), **dict(args.quirk)),
         warm=False,  # done here, before the freeze
     )
     emulator.warm_up()

@@ -1,10 +1,10 @@
 """Admin, monitoring, user-preference and extended endpoints of the PX API (Swagger 0.1.6).
 
-Six more read endpoints, as the PX Swagger (version 0.1.6, coverage.md §B) describes them. All
-go through the server's usual pipeline (API key, faults, request log, ``most_in_flight``); their
-data is generated deterministically from the tenant (``tenant.seed``, the clock, and the records
-of ``tenant.collections``) and kept here, next to the tenant, in a ``PxAdmin``
-(``emulator.admin``). Marks as in coverage.md: [D] documented, [I] this emulator's reading.
+Six more read endpoints, as the PX Swagger (version 0.1.6, docs/api.md, "Swagger 0.1.6") describes
+them. All go through the server's usual pipeline (API key, faults, request log, ``most_in_flight``);
+their data is generated deterministically from the tenant (``tenant.seed``, the clock, and the
+records of ``tenant.collections``) and kept here, next to the tenant, in a ``PxAdmin``
+(``emulator.admin``). Marks as in docs/api.md: [D] documented, [I] this emulator's reading.
 
 ``GET /v1/admin/subscription``
     The subscription, one root object (no records key, no paging)::

@@ -15,7 +15,13 @@ same way on every request, on every path it is served by. A rule whose field is 
 null or of another type than the kind expects leaves the record alone.
 
 Never drifted: primary keys, the fields a client pages or bookmarks on (``date``,
-``lastModifiedDate``, CS ``ModifiedDate``...), and segments (only an id and a name).
+``lastModifiedDate``, CS ``ModifiedDate``...), segments (only an id and a name) and user
+preferences (their records carry no key).
+
+One change is not of a value's type: the tenant has no INTEGER attribute, so the drifted
+world's user attribute model declares ``seats`` (whole numbers) ``INTEGER``
+(``INTEGER_ATTRIBUTE``), logged as a ``Drift`` of its ``type``; the users whose
+``customAttributes.seats`` has a fraction then play an INTEGER attribute sent with one.
 
 Public helpers, for the emulators and for tests computing what to expect:
 

@@ -4,18 +4,20 @@
 ``/v1``, the whole path: ``/v2/feature_ext``) and the parsed query string and returns an
 ``ApiResponse`` (status + JSON-able body). Families:
 
-* **Scroll endpoints** (px-api.md §2a): ``/users``, ``/accounts``, every ``/events/*`` path and
-  ``/survey/responses``. Params ``pageSize`` (default 25, max 1000), ``filter``, ``sort``,
-  ``scrollId``. Envelope ``{"<recordsKey>": [...], "scrollId": "...", "totalHits": n}``.
-* **Event date windows** (px-api.md §3): on event paths the window comes from the ``date``
-  conditions of the filter; no date condition means the last day only; a range over 190 days
-  is a 400.
-* **Page-number endpoints** (px-api.md §2b): ``/feature``, ``/segment``, ``/engagement``,
-  ``/articles``, ``/kcbot``. Params ``pageSize``, ``pageNumber`` (0-based). Envelope
-  ``{"<recordsKey>": [...], "pageNumber": n, "isLastPage": bool}``, records ordered by ``id``.
-* **Attribute models** (px-api.md §4.8): the body is a bare JSON array, no paging.
-* **Single records** (px-api.md §4.1, §4.2): ``/users/{identifyId}``, ``/accounts/{id}`` return
-  the bare object or a 404 ``externalapierror``.
+* **Scroll endpoints** (docs/api.md, "Scroll pagination"): ``/users``, ``/accounts``, every
+  ``/events/*`` path and ``/survey/responses``. Params ``pageSize`` (default 25, max 1000),
+  ``filter``, ``sort``, ``scrollId``. Envelope
+  ``{"<recordsKey>": [...], "scrollId": "...", "totalHits": n}``.
+* **Event date windows** (docs/api.md, "Event windows"): on event paths the window comes from the
+  ``date`` conditions of the filter; no date condition means the last day only; a range over 190
+  days is a 400.
+* **Page-number endpoints** (docs/api.md, "Page-number pagination"): ``/feature``, ``/segment``,
+  ``/engagement``, ``/articles``, ``/kcbot``. Params ``pageSize``, ``pageNumber`` (0-based).
+  Envelope ``{"<recordsKey>": [...], "pageNumber": n, "isLastPage": bool}``, records ordered by
+  ``id``.
+* **Attribute models** (docs/api.md, "Attribute models"): the body is a bare JSON array, no paging.
+* **Single records** (docs/api.md, "Users", "Accounts"): ``/users/{identifyId}``, ``/accounts/{id}``
+  return the bare object or a 404 ``externalapierror``.
 * **Admin, monitoring and extended endpoints** (``admin.py``): ``/admin/subscription``,
   ``/admin/monitoring/integrations``, ``/admin/monitoring/engagement_collisions`` (a scroll of
   its own, through ``scroll``), ``/user/preferences/{identifyId}``, ``/v2/feature_ext`` and
@@ -27,8 +29,9 @@ tested on the records in that range, and ``sort=date`` needs no sort at all. Eve
 (OR'ed filters, an unindexable collection) takes the general path: filter every record, sort
 the hits. Both give the same records in the same order.
 
-Parameter names are case-sensitive (``scrollID`` is not ``scrollId``: px-api.md §1, S2) and
-unknown parameters are ignored, so a miscased ``scrollID`` silently restarts the scroll.
+Parameter names are case-sensitive (``scrollID`` is not ``scrollId``: docs/api.md, "Rate limits
+and errors") and unknown parameters are ignored, so a miscased ``scrollID`` silently restarts the
+scroll.
 """
 
 from __future__ import annotations
@@ -62,7 +65,8 @@ if TYPE_CHECKING:
 Params = dict[str, list[str]]
 Record = dict[str, Any]
 
-#: Records key of every list endpoint (px-api.md §0). Attribute endpoints have none (bare array).
+#: Records key of every list endpoint (docs/api.md, "Records keys"). Attribute endpoints have
+#: none (bare array).
 #: Keyed by the path below ``/v1``, or by the whole path outside it (``/v2/feature_ext``).
 RECORDS_KEYS: dict[str, str] = {
     "/users": "users",
@@ -88,7 +92,7 @@ RECORDS_KEYS: dict[str, str] = {
     "/engagement/extended": "engagements",
 }
 
-#: Maximum ``pageSize`` per endpoint (vendor OpenAPI maxima, px-api.md §2a, §2b).
+#: Maximum ``pageSize`` per endpoint (vendor OpenAPI maxima, docs/api.md, "Pagination").
 MAX_PAGE_SIZE: dict[str, int] = {
     "/users": 1000,
     "/accounts": 1000,
@@ -110,9 +114,9 @@ PRIMARY_KEYS: dict[str, str] = {
     "/accounts": "id",
     **dict.fromkeys(EVENT_PATHS, "eventId"),
 }
-DEFAULT_PAGE_SIZE = 25  # px-api.md §2a (D1, D2)
-MAX_EVENT_RANGE_DAYS = 190  # px-api.md §3
-DEFAULT_EVENT_WINDOW_MS = DAY_MS  # px-api.md §3: no range -> the last day only
+DEFAULT_PAGE_SIZE = 25  # docs/api.md, "Scroll pagination"
+MAX_EVENT_RANGE_DAYS = 190  # docs/api.md, "Event windows"
+DEFAULT_EVENT_WINDOW_MS = DAY_MS  # docs/api.md, "Event windows": no range -> the last day
 _DATE_ASCENDING = [SortKey("date")]
 
 
@@ -258,14 +262,14 @@ class PxApi:
     # -- page sizes ------------------------------------------------------------------------
 
     def page_size(self, path: str, params: Params, default: int = DEFAULT_PAGE_SIZE) -> int:
-        """``pageSize`` within [1, max] or a 400 naming the maximum (px-api.md §1)."""
+        """``pageSize`` within [1, max] or a 400 naming the maximum (docs/api.md, "Pagination")."""
         size = _int_param(params, "pageSize", default)
         maximum = MAX_PAGE_SIZE[path]
         if size < 1 or size > maximum:
             raise bad_request(f"pageSize must be between 1 and {maximum} for {path}, got {size}")
         return size
 
-    # -- scroll endpoints (px-api.md §2a) --------------------------------------------------
+    # -- scroll endpoints (docs/api.md, "Scroll pagination") ------------------------------
 
     def scroll(
         self,
@@ -366,7 +370,7 @@ class PxApi:
             hits = sort_records(hits, keys, PRIMARY_KEYS[path])
         return Snapshot.of(hits)
 
-    # -- event date windows (px-api.md §3) -------------------------------------------------
+    # -- event date windows (docs/api.md, "Event windows") --------------------------------
 
     def event_window(self, branches: list[list[Condition]]) -> list[list[Condition]]:
         """Bound every OR branch of an events filter by its ``date`` conditions.
@@ -374,8 +378,8 @@ class PxApi:
         * ``date>=`` / ``date>`` / ``date==`` give the lower bound, ``date<`` / ``date<=`` /
           ``date==`` the upper one; values are epoch ms or ISO-8601.
         * No lower bound: the window is the last day before the upper bound (now if none):
-          "An events request without a date range returns only the last day" (S5).
-        * ``upper (or now) - lower`` over 190 days is a 400 (S5, S6). The bounds are compared
+          "An events request without a date range returns only the last day" (a peer).
+        * ``upper (or now) - lower`` over 190 days is a 400 (peers). The bounds are compared
           as given, so ``date>=a;date<=a+190d`` is accepted.
         """
         now_ms = self.tenant.now_ms
@@ -406,7 +410,7 @@ class PxApi:
             bounded.append(branch)
         return bounded
 
-    # -- page-number endpoints (px-api.md §2b) ---------------------------------------------
+    # -- page-number endpoints (docs/api.md, "Page-number pagination") --------------------
 
     def paged(
         self,
@@ -442,14 +446,14 @@ class PxApi:
         }
         return ApiResponse(200, body)
 
-    # -- attribute models (px-api.md §4.8) -------------------------------------------------
+    # -- attribute models (docs/api.md, "Attribute models") -------------------------------
 
     def attributes(self, path: str) -> ApiResponse:
         """The attribute definitions as a bare JSON array (the response root)."""
         with self.tenant.lock:
             return ApiResponse(200, list(self.tenant.collections[path]))
 
-    # -- single records (px-api.md §4.1, §4.2) ---------------------------------------------
+    # -- single records (docs/api.md, "Users", "Accounts") --------------------------------
 
     def single(self, kind: str, key: str) -> ApiResponse:
         """``/users/{identifyId}`` or ``/accounts/{id}``: the bare object, or 404."""

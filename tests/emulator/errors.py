@@ -1,6 +1,6 @@
 """The PX error envelope and the exception the emulator raises to produce it.
 
-Every 4xx the real API sends has the same body (px-api.md §1 "Rate limits and errors")::
+Every 4xx the real API sends has the same body (docs/api.md, "Rate limits and errors")::
 
     {"externalapierror": {"status": "NOT_FOUND",
                           "message": "User was not found for parameters {id=absent-id}",
@@ -28,7 +28,7 @@ STATUS_NAMES: dict[int, str] = {
 
 
 def error_body(status: int, message: str) -> dict[str, Any]:
-    """Build the ``externalapierror`` envelope for an HTTP ``status`` (px-api.md §1)."""
+    """Build the ``externalapierror`` envelope for an HTTP ``status`` (see the module)."""
     return {
         "externalapierror": {
             "status": STATUS_NAMES.get(status, str(status)),

@@ -7,16 +7,18 @@ counts every fault actually injected, by name.
 The server applies them after authentication, in this order (first match answers):
 
 1. ``latency_ms``: sleep before anything else (slow network / slow backend).
-2. ``rate_limit_per_second`` -> 429 ``Retry-After: 1`` (gateway throttling; px-api.md §1
-   "around 200 requests per second"; the header is [I], honour it if present).
+2. ``rate_limit_per_second`` -> 429 ``Retry-After: 1`` (gateway throttling; docs/api.md,
+   "Rate limits and errors": "around 200 requests per second"; the header is [I], honour it if
+   present).
 3. ``reset_rate`` -> the socket is closed (RST) without any answer.
 4. ``error_rate`` -> 500/502/503 with a JSON ``externalapierror`` or a proxy's HTML page.
 5. ``html_rate`` -> 200 ``text/html`` maintenance/proxy page instead of JSON.
 6. ``block_duplicates_ms`` -> 429 "Duplicate request blocked. Please wait before retrying"
    when an identical request (same path and query, and for a scroll continuation the same
-   cursor position) was answered less than N ms ago (px-api.md §1, S2 commit message).
-7. ``expire_scrolls`` -> the next scroll continuation is 400 "invalid scrollId"; the scroll is
-   gone and the flag resets itself (scroll lifetime is undocumented, px-api.md §2a).
+   cursor position) was answered less than N ms ago (docs/api.md, "Rate limits and errors": a peer's
+   commit message).
+7. ``expire_scrolls`` -> the next scroll continuation is 400 "invalid scrollId"; the scroll is gone
+   and the flag resets itself (scroll lifetime is undocumented, docs/api.md, "Scroll pagination").
 8. (the API answers)
 9. ``truncate_rate`` -> a 200 JSON body is cut in half; ``Content-Length`` is honest (the cut
    length) and the connection is closed, so the client sees a complete but invalid JSON

@@ -12,20 +12,24 @@ Quirks are not faults: the real API does them on every request. Two kinds of fla
 Always-on behaviours that are not flags (they are how the API is specified):
 
 * the ``scrollId`` stays set on the last page and on the empty pages after it; a client must stop
-  on a short/empty page or on ``totalHits`` (px-api.md §2a, D3 "it does not be null even
-  though the last page of results is returned");
-* an events request without a date range returns only the last day (px-api.md §3);
-* an events date range over 190 days is a 400 (px-api.md §3), an engagement collisions range
-  over 180 days too (``admin.py``);
-* a ``pageSize`` above the endpoint maximum is a 400 (px-api.md §1, §2);
+  on a short/empty page or on ``totalHits`` (docs/api.md, "Scroll pagination": "it does not be null
+  even though the last page of results is returned");
+* an events request without a date range returns only the last day (docs/api.md, "Event windows");
+* an events date range over 190 days is a 400 (docs/api.md, "Event windows"), an engagement
+  collisions range over 180 days too (``admin.py``);
+* a ``pageSize`` above the endpoint maximum is a 400 (docs/api.md, "Pagination");
 * without ``sort`` a scroll returns records in primary-key order, which for events is NOT date
   order (Elasticsearch-style index order; the tap must send ``sort=date``).
 """
 
 from __future__ import annotations
 
+import argparse
+import dataclasses
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 
 @dataclass
@@ -35,18 +39,18 @@ class Quirks:
     constant_scroll_id: bool = True
     """The SAME ``scrollId`` is returned on every page of a scroll: the server keeps the cursor
     (Elasticsearch-style). A paginator that detects loops by "token did not change" must key on
-    something else (px-api.md §7.2). When off, every page returns a fresh id and the previous
-    one becomes invalid."""
+    something else (docs/api.md, "Scroll pagination"). When off, every page returns a fresh id and
+    the previous one becomes invalid."""
 
     omit_total_hits: bool = False
-    """Drop ``totalHits`` from scroll responses. Off by default: S1/S10 read it (px-api.md §2a),
-    but a robust client must not depend on it."""
+    """Drop ``totalHits`` from scroll responses. Off by default: peers read it (docs/api.md,
+    "Scroll pagination"), but a robust client must not depend on it."""
 
     truncated_page_consumes_cursor: bool = True
     """When the ``truncate`` fault cuts a scroll page, the backend has already served it, so the
     cursor has advanced: retrying the same ``scrollId`` returns the NEXT page and the cut page
-    is lost. A client that must not lose data re-opens the window (px-api.md §2a
-    "Resumability"). Off: the cursor is rewound, so a plain retry works."""
+    is lost. A client that must not lose data re-opens the window (docs/api.md,
+    "Scroll pagination"). Off: the cursor is rewound, so a plain retry works."""
 
     no_v2_feature_ext: bool = False
     """``GET /v2/feature_ext`` answers 404 ``NOT_FOUND``, as on a tenant (or region) that does
@@ -101,3 +105,29 @@ class Quirks:
 def scrambled(key: object) -> int:
     """A stable hash of a record's key: the order of a world that ignores the asked one."""
     return zlib.crc32(str(key).encode())
+
+
+def quirk_setting(quirks_class: type) -> Callable[[str], tuple[str, Any]]:
+    """An argparse ``type`` for ``--quirk NAME[=VALUE]`` on a quirks dataclass.
+
+    A bool flag takes ``NAME`` (on), ``NAME=true`` or ``NAME=false``; a ``str | None`` one
+    needs ``NAME=VALUE`` (non-empty). Returns ``(name, value)`` for ``dataclasses.replace``.
+    """
+    kinds = {f.name: str(f.type) for f in dataclasses.fields(quirks_class)}
+
+    def parse(text: str) -> tuple[str, Any]:
+        name, equals, value = text.partition("=")
+        kind = kinds.get(name)
+        if kind is None:
+            raise argparse.ArgumentTypeError(f"{name!r}: unknown quirk; one of {', '.join(kinds)}")
+        if kind == "bool":
+            if not equals:
+                return name, True
+            if value.lower() in ("true", "false"):
+                return name, value.lower() == "true"
+            raise argparse.ArgumentTypeError(f"{text!r}: {name} is true or false")
+        if not value:
+            raise argparse.ArgumentTypeError(f"{text!r}: {name} needs a value, {name}=VALUE")
+        return name, value
+
+    return parse

@@ -4,7 +4,8 @@
 clients keep connections alive). Each request goes through, in order:
 
 1. method: only GET exists for reads (anything else: 405 ``externalapierror``);
-2. auth: header ``X-APTRINSIC-API-KEY`` must equal the key, else 401 (px-api.md §1);
+2. auth: header ``X-APTRINSIC-API-KEY`` must equal the key, else 401 (docs/api.md,
+   "Transport and auth");
 3. faults, in the order documented in ``faults.py``;
 4. routing: almost everything lives under ``/v1``; the only path outside it is
    ``/v2/feature_ext`` (``admin.py``); an unknown path is a 404 ``NOT_FOUND``;

@@ -1,7 +1,7 @@
 """An in-process emulator of the Gainsight CS (NXT) Data API read endpoints, for tests and demos.
 
-It embodies what is known of the real API (/work/shared/notes/coverage.md section A,
-"coverage.md"; px-api.md §8). Start it, point a client at ``base_url`` (the tenant's domain;
+It embodies what is known of the real API (docs/api.md, "Gainsight CS", cited by topic in
+docstrings). Start it, point a client at ``base_url`` (the tenant's domain;
 paths start with ``/v1/…``) with header ``accesskey: <access_key>``, and it serves a seeded,
 deterministic tenant with the real API's envelopes, operators, paging limits, per-minute
 quota and documented quirks, plus the PX emulator's switchable ``Faults``.
@@ -34,7 +34,8 @@ Modules, one concern each:
 * ``metadata``  -- the objects list and describe answers;
 * ``query``     -- the query body: ``select``, ``where`` (+ expression parser), ``orderBy``,
   ``limit``/``offset``;
-* ``quirks``    -- documented behaviours as flags (``CSQuirks``);
+* ``quirks``    -- documented behaviours, and worlds where the docs are silent, as flags
+  (``CSQuirks``); the drifted-types world's table is the PX emulator's ``drift``;
 * ``ratelimit`` -- the sliding-window per-minute quota;
 * ``errors``    -- the envelopes, ``OBJECT_NOT_FOUND`` and error codes;
 * ``server``    -- HTTP plumbing and routing (``CSEmulator``, ``CSRequestRecord``);

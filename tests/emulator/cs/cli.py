@@ -4,6 +4,10 @@ Run from the repo root::
 
     python -m tests.emulator.cs [--port 0] [--api-key KEY] [--seed 1]
         [--requests-per-minute 100] [--latency-ms 0] [--high-volume-log]
+        [--quirk NAME[=VALUE]]...
+
+``--quirk NAME`` switches a ``CSQuirks`` flag on, ``--quirk NAME=false`` off; repeat it, e.g.
+``--quirk order_ignored --quirk drifted_types`` for a world where the docs are silent.
 
 It prints exactly one line, ``CS_EMULATOR_URL=http://127.0.0.1:PORT``, to stdout once it
 listens, then serves until SIGTERM or SIGINT and exits 0. Nothing else goes to stdout.
@@ -12,11 +16,14 @@ listens, then serves until SIGTERM or SIGINT and exits 0. Nothing else goes to s
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import datetime as dt
 
 from tests.emulator.faults import Faults
+from tests.emulator.quirks import quirk_setting
 from tests.emulator.serving import serve_until_signalled
 
+from .quirks import CSQuirks
 from .server import CSEmulator
 from .tenant import CSTenant
 
@@ -45,6 +52,14 @@ def main(argv: list[str] | None = None) -> int:
         default=None,
         help="the tenant's clock (ISO 8601 with offset); default 2026-11-20T12:00:00Z",
     )
+    parser.add_argument(
+        "--quirk",
+        action="append",
+        default=[],
+        type=quirk_setting(CSQuirks),
+        metavar="NAME[=VALUE]",
+        help="set a CSQuirks flag (repeatable): NAME turns it on, NAME=false off",
+    )
     args = parser.parse_args(argv)
 
     emulator = CSEmulator(
@@ -60,5 +75,6 @@ def main(argv: list[str] | None = None) -> int:
         port=args.port,
         requests_per_minute=args.requests_per_minute or None,
         faults=Faults(latency_ms=args.latency_ms),
+        quirks=dataclasses.replace(CSQuirks(), **dict(args.quirk)),
     )
     return serve_until_signalled(emulator, "CS_EMULATOR_URL={url}")

@@ -1,4 +1,4 @@
-"""The delete logs: what Gainsight remembers of deleted records (coverage.md A4).
+"""The delete logs: what Gainsight remembers of deleted records (docs/api.md, "CS deleted records").
 
 Two logs are queried like objects, through the query API (``cs.query``)::
 
@@ -18,7 +18,7 @@ Each entry (``DELETE_LOG_FIELDS``) is ``{"RecordId": <the deleted record's Gsid>
 * ``DeletedOn`` is an ISO-8601 UTC **string** with whole seconds (the documented sample), unlike
   every other date of the API (epoch ms). Filter values may be ``yyyy-MM-dd HH:mm:ss`` (the
   documented form, read as UTC), any ISO-8601 date-time (``2024-02-05T00:00:00+00:00``, what
-  ES sends) or epoch ms; all are compared as instants, to the millisecond. Several records
+  a peer sends) or epoch ms; all are compared as instants, to the millisecond. Several records
   deleted in one operation share one second, as in the sample: a client paging on
   ``DeletedOn`` needs ``RecordId`` as a tie-breaker.
 * ``ObjectName`` is the object's canonical name (``objects``): ``"Company"``, ``"Person"``,
@@ -31,7 +31,7 @@ Each entry (``DELETE_LOG_FIELDS``) is ``{"RecordId": <the deleted record's Gsid>
 Which log: objects marked ``high_volume`` (``activity_timeline``) log to the high-volume log
 when the tenant has one (``CSTenant.generate(high_volume_log=True)``); otherwise everything
 goes to ``record_delete_log``. A tenant without the high-volume log answers a query of it with
-``OBJECT_NOT_FOUND`` (``errors.ObjectNotFound``), which ST treats as an empty log.
+``OBJECT_NOT_FOUND`` (``errors.ObjectNotFound``), which a peer tap treats as an empty log.
 
 Retention: the real API keeps deletions for **15 days** only (``RETENTION_DAYS``; the Recycle
 Bin purges after 15 days, on the next Saturday). The emulator does NOT enforce it: the

@@ -1,4 +1,6 @@
-"""The Data Management (metadata) answers: the objects list and describe (coverage.md A1, A2).
+"""The Data Management (metadata) answers: the objects list and describe.
+
+Cited: docs/api.md, "CS objects list" and "CS describe".
 
 ``GET /v1/meta/services/objects/list?po=company&em=false`` (query parameters accepted and
 ignored: their meaning is undocumented) answers every object of the tenant in lower case::
@@ -12,11 +14,11 @@ ignored: their meaning is undocumented) answers every object of the tenant in lo
 * ``objectType`` is ``STANDARD``, ``CUSTOM`` (``*__gc``) or ``SYSTEM``; there is no
   ``isCustom``. ``keyPrefix`` is absent for ``email_raw_events`` (as in the sample).
 * ``person`` is missing (``CSQuirks.person_missing_from_list``, on by default), and
-  ``internal_notes__gc`` says ``readable: false`` (ST skips such objects), yet both can be
+  ``internal_notes__gc`` says ``readable: false`` (a peer tap skips such objects), yet both can be
   described and queried by name. The delete logs are not listed (they are not objects).
 
 ``POST /v1/meta/services/objects/describe`` with ``{"objectNames": [...], "includeChilds":
-"true", ...}`` (the documented string flags are accepted and ignored; ST batches 25 names)
+"true", ...}`` (the documented string flags are accepted and ignored; a peer batches 25 names)
 answers one entry per known name, in request order, names matched case-insensitively and
 duplicates answered once; unknown names are left out, and if none is known the answer is
 ``OBJECT_NOT_FOUND`` (``errors.ObjectNotFound``)::

@@ -1,6 +1,6 @@
 """The CS Data API read query: body validation, ``where`` evaluation, ``orderBy``, paging.
 
-Body of ``POST /v1/data/objects/query/{objectName}`` (px-api.md §8.2, C1 sample)::
+Body of ``POST /v1/data/objects/query/{objectName}`` (docs/api.md, "CS query", the Company sample)::
 
     {"select": ["Gsid", "Name", "ModifiedDate"],
      "where": {"conditions": [
@@ -16,7 +16,7 @@ What the emulator does, and where it had to choose (real behaviour unknown -> st
 client that passes here sends only well-formed queries):
 
 * ``select``: non-empty list of the object's field names; any other name is a 400. Lookup dot
-  paths (``Csm__gr.Email``, px-api.md §8.2) are not emulated: also a 400. The order of the
+  paths (``Csm__gr.Email``, docs/api.md, "CS query") are not emulated: also a 400. The order of the
   keys in each answered record is the order of ``select``.
 * ``where`` is optional. Each condition needs a known ``name`` and an operator from
   ``OPERATORS``; ``value`` is a list (EQ/NE/GT/GTE/LT/LTE/CONTAINS: 1 item, BTW: 2, IN: >= 1,
@@ -24,12 +24,12 @@ client that passes here sends only well-formed queries):
 * ``expression`` combines aliases with AND, OR (case-insensitive; AND binds tighter) and
   parentheses. Without it every condition is ANDed. With it, every alias must be defined once
   and every condition used (an unused condition is a 400, not silently dropped).
-* Values are read per data type: DATETIME ``"yyyy-MM-dd HH:mm:ss"`` taken as **UTC** (the real
-  API's filter time zone is undocumented, px-api.md §8.2: hence the tap's 24 h lookback) or an
-  epoch-ms number; DATE ``"MM-dd-yyyy"`` (the C1 sample), ``"yyyy-MM-dd"`` or epoch ms (UTC
-  midnight); NUMBER/CURRENCY/PERCENTAGE numbers or numeric strings; BOOLEAN ``true``/``false``
-  or ``"true"``/``"false"``; the rest strings. A seconds-precision DATETIME compares with the
-  stored millisecond exactly: ``GT "… 10:00:00"`` includes 10:00:00.500. An ISO-8601 value
+* Values are read per data type: DATETIME ``"yyyy-MM-dd HH:mm:ss"`` taken as **UTC** (the real API's
+  filter time zone is undocumented, docs/api.md, "CS query": hence the tap's 24 h lookback) or an
+  epoch-ms number; DATE ``"MM-dd-yyyy"`` (the Company API sample), ``"yyyy-MM-dd"`` or epoch ms (UTC
+  midnight); NUMBER/CURRENCY/PERCENTAGE numbers or numeric strings; BOOLEAN ``true``/``false`` or
+  ``"true"``/``"false"``; the rest strings. A seconds-precision DATETIME compares with the stored
+  millisecond exactly: ``GT "… 10:00:00"`` includes 10:00:00.500. An ISO-8601 value
   (``2026-01-01T00:00:00Z``) is a 400 for a DATETIME field: only the delete logs' ``DeletedOn``
   (type ``ISO_DATETIME``, ``deletes``) takes it, besides the documented form and epoch ms.
 * PICKLIST values are item Gsids, compared as strings. MULTISELECTDROPDOWNLIST values are
@@ -51,6 +51,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
+
+from tests.emulator.quirks import scrambled
 
 from .deletes import ISO_DATETIME
 from .errors import LIMIT_TOO_HIGH, CSError, bad_query
@@ -89,10 +91,24 @@ class Query:
 
     def run(self, records: list[Record]) -> list[Record]:
         """The page: matching records, sorted, sliced, projected onto ``select``."""
+        return self.project(self.page(records))
+
+    def page(self, records: list[Record], *, order_ignored: bool = False) -> list[Record]:
+        """The matching records, sorted, sliced: whole records, not projected yet.
+
+        ``order_ignored`` (``CSQuirks.order_ignored``): sorted by a hash of each record's key
+        (``Gsid``, or a delete log's ``RecordId``) instead of ``orderBy``.
+        """
         matching = [r for r in records if self.predicate(r)]
-        for name, descending in reversed(self.order):  # stable sorts, least significant first
-            matching.sort(key=lambda r, n=name: _sort_key(r.get(n)), reverse=descending)
-        page = matching[self.offset : self.offset + self.limit]
+        if order_ignored:
+            matching.sort(key=lambda r: scrambled(r.get("Gsid", r.get("RecordId"))))
+        else:
+            for name, descending in reversed(self.order):  # stable sorts, least significant first
+                matching.sort(key=lambda r, n=name: _sort_key(r.get(n)), reverse=descending)
+        return matching[self.offset : self.offset + self.limit]
+
+    def project(self, page: list[Record]) -> list[Record]:
+        """Each record with the ``select`` fields only, in their order."""
         return [{f: r.get(f) for f in self.select} for r in page]
 
 

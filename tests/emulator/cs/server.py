@@ -1,7 +1,7 @@
 """The HTTP side of the CS emulator: a real server on 127.0.0.1 speaking the CS Data API.
 
 ``CSEmulator`` serves the tenant's domain root: ``base_url`` has no ``/v1``, paths start with
-``/v1/…`` (px-api.md §8.1). Endpoints:
+``/v1/…`` (docs/api.md, "CS transport"). Endpoints:
 
 * ``GET /v1/meta/services/objects/list`` -- the objects list (``metadata``);
 * ``POST /v1/meta/services/objects/describe`` with ``{"objectNames": [...]}`` -- fields,
@@ -15,7 +15,7 @@ Each request goes through, in order (first match answers):
 
 1. the body is read (always, so kept-alive connections stay in sync);
 2. auth: header ``accesskey`` (name case-insensitive) must equal the key, else 401
-   ``GS_APIG_2401`` "Invalid access key" (px-api.md §8.1);
+   ``GS_APIG_2401`` "Invalid access key" (docs/api.md, "CS transport");
 3. ``faults.latency_ms``;
 4. the quota: ``requests_per_minute`` in a sliding 60 s window, else 429 with ``Retry-After``
    (``ratelimit``);
@@ -41,10 +41,12 @@ import json
 import random
 import re
 import threading
+from collections.abc import Hashable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
+from tests.emulator.drift import Drift, drift_record, record_key
 from tests.emulator.faults import Faults
 from tests.emulator.serving import (
     EmulatorHandler,
@@ -71,6 +73,7 @@ from .query import parse_query
 from .quirks import CSQuirks
 from .ratelimit import RateLimiter
 from .tenant import CSTenant
+from .values import Record
 
 JSON_TYPE = "application/json;charset=UTF-8"
 ACCESS_KEY_HEADER = "accesskey"
@@ -140,6 +143,8 @@ class CSEmulator(ServedInBackground[CSRequestRecord]):
         self._limiter = RateLimiter(requests_per_minute)
         self._ids = random.Random(self._tenant.seed)
         self._ids_lock = threading.Lock()
+        self._drifted: dict[str, dict[Hashable, list[Drift]]] = {}
+        self._drifted_lock = threading.Lock()
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -173,6 +178,12 @@ class CSEmulator(ServedInBackground[CSRequestRecord]):
     def quirks(self) -> CSQuirks:
         """Quirk switches, mutable while serving."""
         return self._quirks
+
+    @property
+    def drifted(self) -> dict[str, dict[Hashable, list[Drift]]]:
+        """What ``CSQuirks.drifted_types`` has sent so far: object (canonical name) -> Gsid ->
+        the ``Drift``s of its selected fields (``tests/emulator/drift.py``)."""
+        return self._drifted
 
     @property
     def rate_limiter(self) -> RateLimiter:
@@ -260,12 +271,29 @@ class CSEmulator(ServedInBackground[CSRequestRecord]):
             data = describe(body, self._tenant.picklists, self._instance())
         return 200, {"requestId": request_id, "result": True, "data": data}
 
+    def _drift(self, name: str, page: list[Record], select: list[str]) -> list[Record]:
+        """``page`` as ``CSQuirks.drifted_types`` sends it (``drift.py``); the drifts of the
+        selected fields are logged in ``drifted``."""
+        out = []
+        for record in page:
+            sent, drifts = drift_record(name, record)
+            shown = [d for d in drifts if d.field_path in select]
+            if shown:
+                with self._drifted_lock:
+                    self._drifted.setdefault(name, {})[record_key(name, record)] = shown
+            out.append(sent)
+        return out
+
     def _instance(self) -> str:
         """The ``instance`` of an OBJECT_NOT_FOUND answer: the tenant clock."""
         return self._tenant.now.strftime("%Y-%m-%d %H:%M:%S UTC")
 
     def _query(self, name: str, body: Any, request_id: str) -> tuple[int, Any]:
-        """``POST /v1/data/objects/query/{objectName}`` (px-api.md §8.2, coverage.md A4)."""
+        """``POST /v1/data/objects/query/{objectName}`` (docs/api.md, "CS query").
+
+        The worlds of ``CSQuirks`` apply to the whole records of the page, before ``select``:
+        ``order_ignored`` orders them, ``drifted_types`` drifts them (not the delete logs).
+        """
         log = name.lower() if name.lower() in DELETE_LOGS else None
         if log == HIGH_VOLUME_LOG and not self._tenant.high_volume_log:
             raise ObjectNotFound(self._instance())
@@ -277,16 +305,20 @@ class CSEmulator(ServedInBackground[CSRequestRecord]):
                 raise CSError(400, UNKNOWN_OBJECT, f"Invalid object name: {name}")
             key, fields = obj.name, obj.field_types
         query = parse_query(body, fields)
+        quirks = self._quirks
         with self._tenant.lock:
-            records = query.run(self._tenant.collections[key])
+            page = query.page(self._tenant.collections[key], order_ignored=quirks.order_ignored)
+        if log is None and quirks.drifted_types:
+            page = self._drift(key, page, query.select)
+        records = query.project(page)
         if not records:
-            if self._quirks.empty_as_http_400:
+            if quirks.empty_as_http_400:
                 raise CSError(400, NO_ENTITY, NO_ENTITY_DESC)
             return 200, envelope(request_id, error_code=NO_ENTITY, error_desc=NO_ENTITY_DESC)
         if log is not None:  # the delete-log sample: data.records, plus two localized keys
             answer = envelope(request_id, data={"records": records})
             return 200, {**answer, "localizedErrorDesc": None, "localizedMessage": None}
-        data: Any = records if self._quirks.data_as_list else {"records": records}
+        data: Any = records if quirks.data_as_list else {"records": records}
         return 200, envelope(request_id, data=data)
 
 
