@@ -4,19 +4,19 @@
 ``/v1``, the whole path: ``/v2/feature_ext``) and the parsed query string and returns an
 ``ApiResponse`` (status + JSON-able body). Families:
 
-* **Scroll endpoints** (docs/api.md, "Scroll pagination"): ``/users``, ``/accounts``, every
+* **Scroll endpoints** (docs/api.md, "PX: scroll pagination"): ``/users``, ``/accounts``, every
   ``/events/*`` path and ``/survey/responses``. Params ``pageSize`` (default 25, max 1000),
   ``filter``, ``sort``, ``scrollId``. Envelope
   ``{"<recordsKey>": [...], "scrollId": "...", "totalHits": n}``.
-* **Event date windows** (docs/api.md, "Event windows"): on event paths the window comes from the
+* **Event date windows** (docs/api.md, "PX: event windows"): on event paths the window comes from the
   ``date`` conditions of the filter; no date condition means the last day only; a range over 190
   days is a 400.
-* **Page-number endpoints** (docs/api.md, "Page-number pagination"): ``/feature``, ``/segment``,
+* **Page-number endpoints** (docs/api.md, "PX: page-number pagination"): ``/feature``, ``/segment``,
   ``/engagement``, ``/articles``, ``/kcbot``. Params ``pageSize``, ``pageNumber`` (0-based).
   Envelope ``{"<recordsKey>": [...], "pageNumber": n, "isLastPage": bool}``, records ordered by
   ``id``.
-* **Attribute models** (docs/api.md, "Attribute models"): the body is a bare JSON array, no paging.
-* **Single records** (docs/api.md, "Users", "Accounts"): ``/users/{identifyId}``, ``/accounts/{id}``
+* **Attribute models** (docs/api.md, "PX: attribute models"): the body is a bare JSON array, no paging.
+* **Single records** (docs/api.md, "PX: users and accounts"): ``/users/{identifyId}``, ``/accounts/{id}``
   return the bare object or a 404 ``externalapierror``.
 * **Admin, monitoring and extended endpoints** (``admin.py``): ``/admin/subscription``,
   ``/admin/monitoring/integrations``, ``/admin/monitoring/engagement_collisions`` (a scroll of
@@ -65,7 +65,7 @@ if TYPE_CHECKING:
 Params = dict[str, list[str]]
 Record = dict[str, Any]
 
-#: Records key of every list endpoint (docs/api.md, "Records keys"). Attribute endpoints have
+#: Records key of every list endpoint (docs/api.md, "PX: records keys"). Attribute endpoints have
 #: none (bare array).
 #: Keyed by the path below ``/v1``, or by the whole path outside it (``/v2/feature_ext``).
 RECORDS_KEYS: dict[str, str] = {
@@ -92,7 +92,7 @@ RECORDS_KEYS: dict[str, str] = {
     "/engagement/extended": "engagements",
 }
 
-#: Maximum ``pageSize`` per endpoint (vendor OpenAPI maxima, docs/api.md, "Pagination").
+#: Maximum ``pageSize`` per endpoint (vendor OpenAPI maxima, docs/api.md, "PX: scroll pagination").
 MAX_PAGE_SIZE: dict[str, int] = {
     "/users": 1000,
     "/accounts": 1000,
@@ -114,9 +114,9 @@ PRIMARY_KEYS: dict[str, str] = {
     "/accounts": "id",
     **dict.fromkeys(EVENT_PATHS, "eventId"),
 }
-DEFAULT_PAGE_SIZE = 25  # docs/api.md, "Scroll pagination"
-MAX_EVENT_RANGE_DAYS = 190  # docs/api.md, "Event windows"
-DEFAULT_EVENT_WINDOW_MS = DAY_MS  # docs/api.md, "Event windows": no range -> the last day
+DEFAULT_PAGE_SIZE = 25  # docs/api.md, "PX: scroll pagination"
+MAX_EVENT_RANGE_DAYS = 190  # docs/api.md, "PX: event windows"
+DEFAULT_EVENT_WINDOW_MS = DAY_MS  # docs/api.md, "PX: event windows": no range -> the last day
 _DATE_ASCENDING = [SortKey("date")]
 
 
@@ -262,14 +262,14 @@ class PxApi:
     # -- page sizes ------------------------------------------------------------------------
 
     def page_size(self, path: str, params: Params, default: int = DEFAULT_PAGE_SIZE) -> int:
-        """``pageSize`` within [1, max] or a 400 naming the maximum (docs/api.md, "Pagination")."""
+        """``pageSize`` within [1, max] or a 400 naming the maximum (docs/api.md, "PX: scroll pagination")."""
         size = _int_param(params, "pageSize", default)
         maximum = MAX_PAGE_SIZE[path]
         if size < 1 or size > maximum:
             raise bad_request(f"pageSize must be between 1 and {maximum} for {path}, got {size}")
         return size
 
-    # -- scroll endpoints (docs/api.md, "Scroll pagination") ------------------------------
+    # -- scroll endpoints (docs/api.md, "PX: scroll pagination") ------------------------------
 
     def scroll(
         self,
@@ -370,7 +370,7 @@ class PxApi:
             hits = sort_records(hits, keys, PRIMARY_KEYS[path])
         return Snapshot.of(hits)
 
-    # -- event date windows (docs/api.md, "Event windows") --------------------------------
+    # -- event date windows (docs/api.md, "PX: event windows") --------------------------------
 
     def event_window(self, branches: list[list[Condition]]) -> list[list[Condition]]:
         """Bound every OR branch of an events filter by its ``date`` conditions.
@@ -410,7 +410,7 @@ class PxApi:
             bounded.append(branch)
         return bounded
 
-    # -- page-number endpoints (docs/api.md, "Page-number pagination") --------------------
+    # -- page-number endpoints (docs/api.md, "PX: page-number pagination") --------------------
 
     def paged(
         self,
@@ -446,14 +446,14 @@ class PxApi:
         }
         return ApiResponse(200, body)
 
-    # -- attribute models (docs/api.md, "Attribute models") -------------------------------
+    # -- attribute models (docs/api.md, "PX: attribute models") -------------------------------
 
     def attributes(self, path: str) -> ApiResponse:
         """The attribute definitions as a bare JSON array (the response root)."""
         with self.tenant.lock:
             return ApiResponse(200, list(self.tenant.collections[path]))
 
-    # -- single records (docs/api.md, "Users", "Accounts") --------------------------------
+    # -- single records (docs/api.md, "PX: users and accounts") --------------------------------
 
     def single(self, kind: str, key: str) -> ApiResponse:
         """``/users/{identifyId}`` or ``/accounts/{id}``: the bare object, or 404."""

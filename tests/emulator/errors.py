@@ -1,6 +1,6 @@
 """The PX error envelope and the exception the emulator raises to produce it.
 
-Every 4xx the real API sends has the same body (docs/api.md, "Rate limits and errors")::
+Every 4xx the real API sends has the same body (docs/api.md, "PX: errors and rate limits")::
 
     {"externalapierror": {"status": "NOT_FOUND",
                           "message": "User was not found for parameters {id=absent-id}",

@@ -1,4 +1,4 @@
-"""The PX ``filter`` and ``sort`` query syntax (docs/api.md, "Filter and sort").
+"""The PX ``filter`` and ``sort`` query syntax (docs/api.md, "PX: filter and sort").
 
 ``filter`` is ``<field><op><value>`` conditions joined by ``;`` (logical AND); several ``filter``
 query params are OR'ed. Operators: ``==``, ``!=``, ``<``, ``<=``, ``>``, ``>=``, ``~`` (string
@@ -13,7 +13,7 @@ string is not:
 
 * number field: the value must be a number, or an ISO-8601 UTC date-time
   (``2022-01-01T00:00:00Z``, with or without millis), converted to epoch ms; both forms are used
-  in production against epoch-ms fields (docs/api.md, "Filter and sort").
+  in production against epoch-ms fields (docs/api.md, "PX: filter and sort").
 * boolean field: ``true`` / ``false`` (case-insensitive).
 * string field: compared as strings, case-sensitively [I: the docs' "Case Sensitivity" section is
   unreadable]. ``~`` is an anchored glob: ``accountId~t2700*`` matches ids *starting* with

@@ -1,6 +1,6 @@
 """A date index over every event collection: the fast path of event reads.
 
-Events are read by date range (docs/api.md, "Event windows"), almost always ``sort=date``, and a
+Events are read by date range (docs/api.md, "PX: event windows"), almost always ``sort=date``, and a
 tenant built for a throughput benchmark holds a million of them, so scanning a collection per
 request, or encoding its records to JSON per page, would make the emulator the bottleneck. Per event
 collection, ``SortedEvents`` keeps:

@@ -1,10 +1,10 @@
-"""Server-side scroll cursors (docs/api.md, "Scroll pagination"), Elasticsearch-style.
+"""Server-side scroll cursors (docs/api.md, "PX: scroll pagination"), Elasticsearch-style.
 
 The first request of a scroll (no ``scrollId``) filters and sorts the collection once and keeps
 the result as a point-in-time snapshot; the opaque ``scrollId`` names a cursor into it. Every
 continuation (``scrollId=<id>``) returns the next ``pageSize`` records of the snapshot and
 moves the cursor, whatever ``filter``/``sort`` it repeats. Past the end, pages are empty and
-the ``scrollId`` is still returned (docs/api.md, "Scroll pagination").
+the ``scrollId`` is still returned (docs/api.md, "PX: scroll pagination").
 
 A snapshot (``Snapshot``) is a range of a list nobody changes any more: the hits of a general
 search, or, for an event date range, a range of the collection's date index (``index.py``): no

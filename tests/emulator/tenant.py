@@ -1,4 +1,4 @@
-"""Deterministic data for one emulated Gainsight PX tenant (docs/api.md, "Entities", "Events").
+"""Deterministic data for one emulated Gainsight PX tenant (docs/api.md, "PX: users and accounts", "PX: event windows").
 
 ``Tenant.generate(seed)`` builds every collection the API serves from one seeded RNG, so two
 tenants with the same seed, size and clock are equal record for record. Collections are keyed
@@ -14,12 +14,12 @@ Data traps planted on purpose (a tap must survive all of them):
 * users/accounts: groups of records share the exact same ``lastModifiedDate`` millisecond
   (bulk imports), some users have ``firstVisitDate == 0`` / ``lastSeenDate == 0`` (unknown,
   per a peer's mock), some ``customAttributes`` are ``null`` or miss keys, and a few anonymous
-  VISITOR users have an empty ``identifyId``/``id`` (docs/api.md, "Users": only ``aptrinsicId`` is
+  VISITOR users have an empty ``identifyId``/``id`` (docs/api.md, "PX: users and accounts": only ``aptrinsicId`` is
   a safe primary key).
 * events: weekday/weekend volume, a few *quiet days* with zero events of every type, groups of
   2-5 events sharing one ``date`` millisecond, and such groups placed exactly ON a UTC midnight
   and one millisecond before it (window-boundary tests). Email events have ``sessionId`` and
-  ``accountId`` null (docs/api.md, "Events": a peer's email schema has neither).
+  ``accountId`` null (docs/api.md, "PX: event windows": a peer's email schema has neither).
 
 The clock is fixed (2026-11-20T12:00:00Z) unless given. Nothing is dated after ``now``.
 ``advance()`` / ``touch()`` mutate the tenant for incremental-sync tests; they replace touched
@@ -51,13 +51,13 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 #: The default clock: fixed so generated data is reproducible.
 DEFAULT_NOW = datetime(2026, 11, 20, 12, 0, tzinfo=timezone.utc)
 
-#: Scroll-paginated entity collections (docs/api.md, "Users", "Accounts").
+#: Scroll-paginated entity collections (docs/api.md, "PX: users and accounts").
 SCROLL_ENTITY_PATHS = ("/users", "/accounts")
-#: Page-number collections (docs/api.md, "Page-number pagination").
+#: Page-number collections (docs/api.md, "PX: page-number pagination").
 PAGED_PATHS = ("/feature", "/segment", "/engagement", "/articles", "/kcbot")
-#: Attribute-model collections, served as a bare JSON array (docs/api.md, "Attribute models").
+#: Attribute-model collections, served as a bare JSON array (docs/api.md, "PX: attribute models").
 ATTRIBUTE_PATHS = ("/admin/model/user/attributes", "/admin/model/account/attributes")
-#: Event collections -> the ``eventType`` value their records carry (docs/api.md, "Events").
+#: Event collections -> the ``eventType`` value their records carry (docs/api.md, "PX: event windows").
 EVENT_TYPES: dict[str, str] = {
     "/events/custom": "CUSTOM",
     "/events/email": "EMAIL",
@@ -261,7 +261,7 @@ _CONTENT_IDS = tuple(f"content-{i}" for i in range(61))
 _SLIDE_IDS = tuple(f"slide-{i}" for i in range(6))
 _STEP_IDS = tuple(f"step-{i}" for i in range(7))
 
-# (name, apiName, type, origin) of the attribute models (docs/api.md, "Attribute models").
+# (name, apiName, type, origin) of the attribute models (docs/api.md, "PX: attribute models").
 _USER_ATTRIBUTES = (
     ("Email", "email", "STRING", "STANDARD"),
     ("First Name", "firstName", "STRING", "STANDARD"),
@@ -322,7 +322,7 @@ class _Generator:
         self.size = size
         rng = self.rng
         tag = "".join(rng.choice("ABCDEFGHJKLMNPQRSTUVWXYZ23456789") for _ in range(12))
-        # One web product plus two more property keys (tag keys "AP-XXXX-n", docs/api.md, "Users").
+        # One web product plus two more property keys (tag keys "AP-XXXX-n", docs/api.md, "PX: users and accounts").
         self.property_keys = [f"AP-{tag}-2", f"AP-{tag}-2-2", f"AP-{tag}-2-3"]
         self.next_user = 1
         self.actors: list[tuple[str, str | None, str, str | None]] = []
@@ -681,7 +681,7 @@ class _Generator:
                     "productId": f"product-{i % 3}",
                     "productName": f"Product {i % 3}",
                     "viewType": rng.choice(("ARTICLE", "VIDEO", "LINK")),
-                    # The one non-epoch timestamp: an ISO date string (docs/api.md, "Dates").
+                    # The one non-epoch timestamp: an ISO date string (docs/api.md, "PX and CS: field types").
                     "releaseDate": from_ms(created).date().isoformat(),
                     "createdDate": created,
                     "modifiedDate": self.between(created, now_ms),
@@ -785,7 +785,7 @@ class _Generator:
         track = rng.choices(_EMAIL_TRACK, _EMAIL_TRACK_WEIGHTS)[0]
         bounce = track == "EMAIL_TRACK_BOUNCE"
         click = track == "EMAIL_TRACK_CLICK"
-        e["sessionId"] = None  # email events carry no session/account (docs/api.md, "Events")
+        e["sessionId"] = None  # email events carry no session/account (docs/api.md, "PX: event windows")
         e["accountId"] = None
         ids = self.email_engagement_ids or self.engagement_ids
         e["engagementId"] = ids[rb(len(ids))]

@@ -1,4 +1,4 @@
-"""The delete logs: what Gainsight remembers of deleted records (docs/api.md, "CS deleted records").
+"""The delete logs: what Gainsight remembers of deleted records (docs/api.md, "CS: delete logs").
 
 Two logs are queried like objects, through the query API (``cs.query``)::
 

@@ -1,6 +1,6 @@
 """The Gainsight CS response envelopes, success and error, and the exceptions that produce them.
 
-Query answers and errors have the same six keys (docs/api.md, "CS query", the documented sample)::
+Query answers and errors have the same six keys (docs/api.md, "CS: query, paging and order", the documented sample)::
 
     {"result": false, "errorCode": "GS_APIG_2401", "errorDesc": "Invalid access key",
      "requestId": "6f1c...", "data": null, "message": null}
@@ -9,11 +9,11 @@ Query answers and errors have the same six keys (docs/api.md, "CS query", the do
 UUID per request. The emulator always leaves ``message`` null. Two documented variations:
 
 * the metadata endpoints (list, describe) answer ``{"requestId", "result", "data"}`` only, as
-  their samples do (docs/api.md, "CS objects list", "CS describe");
+  their samples do (docs/api.md, "CS: objects list and describe", "CS: objects list and describe");
 * delete-log answers add ``localizedErrorDesc`` and ``localizedMessage`` (null), as the
-  delete-log sample does (docs/api.md, "CS deleted records", ``deletes``).
+  delete-log sample does (docs/api.md, "CS: delete logs", ``deletes``).
 
-A missing object has its own documented body (docs/api.md, "CS describe": a
+A missing object has its own documented body (docs/api.md, "CS: objects list and describe": a
 peer's ``describe_not_found_response.json``), WITHOUT ``errorCode``; ``ObjectNotFound`` writes it::
 
     {"requestId": "b698e142-...", "result": false, "instance": "2021-02-03 10:31:28 UTC",
@@ -24,7 +24,7 @@ It answers a describe none of whose names is known, and a query of
 ``record_delete_log_high_volume`` on a tenant without that log. Its HTTP status is not
 documented; the emulator sends 400 ([I]): key on ``title``, not on the status.
 
-Error codes: ``GS_APIG_2401`` (bad access key, docs/api.md, "CS transport"), ``GSOBJ_1002`` (query
+Error codes: ``GS_APIG_2401`` (bad access key, docs/api.md, "CS: transport and limits"), ``GSOBJ_1002`` (query
 of an unknown object), ``GSOBJ_1011`` (no entity matches, "CS query") and ``GSOBJ_1015`` (limit
 above the maximum) are the API's own codes as given to the emulator's authors. ``GS_APIG_429`` (rate
 limited) and ``GSOBJ_1000`` (any other malformed query) are INVENTED by the emulator: the real codes

@@ -1,6 +1,6 @@
 """The Data Management (metadata) answers: the objects list and describe.
 
-Cited: docs/api.md, "CS objects list" and "CS describe".
+Cited: docs/api.md, "CS: objects list and describe" and "CS: objects list and describe".
 
 ``GET /v1/meta/services/objects/list?po=company&em=false`` (query parameters accepted and
 ignored: their meaning is undocumented) answers every object of the tenant in lower case::

@@ -1,7 +1,7 @@
 """The HTTP side of the CS emulator: a real server on 127.0.0.1 speaking the CS Data API.
 
 ``CSEmulator`` serves the tenant's domain root: ``base_url`` has no ``/v1``, paths start with
-``/v1/…`` (docs/api.md, "CS transport"). Endpoints:
+``/v1/…`` (docs/api.md, "CS: transport and limits"). Endpoints:
 
 * ``GET /v1/meta/services/objects/list`` -- the objects list (``metadata``);
 * ``POST /v1/meta/services/objects/describe`` with ``{"objectNames": [...]}`` -- fields,
@@ -15,7 +15,7 @@ Each request goes through, in order (first match answers):
 
 1. the body is read (always, so kept-alive connections stay in sync);
 2. auth: header ``accesskey`` (name case-insensitive) must equal the key, else 401
-   ``GS_APIG_2401`` "Invalid access key" (docs/api.md, "CS transport");
+   ``GS_APIG_2401`` "Invalid access key" (docs/api.md, "CS: transport and limits");
 3. ``faults.latency_ms``;
 4. the quota: ``requests_per_minute`` in a sliding 60 s window, else 429 with ``Retry-After``
    (``ratelimit``);
@@ -289,7 +289,7 @@ class CSEmulator(ServedInBackground[CSRequestRecord]):
         return self._tenant.now.strftime("%Y-%m-%d %H:%M:%S UTC")
 
     def _query(self, name: str, body: Any, request_id: str) -> tuple[int, Any]:
-        """``POST /v1/data/objects/query/{objectName}`` (docs/api.md, "CS query").
+        """``POST /v1/data/objects/query/{objectName}`` (docs/api.md, "CS: query, paging and order").
 
         The worlds of ``CSQuirks`` apply to the whole records of the page, before ``select``:
         ``order_ignored`` orders them, ``drifted_types`` drifts them (not the delete logs).

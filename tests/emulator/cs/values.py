@@ -1,7 +1,7 @@
 """How the CS emulator holds values: records, epoch milliseconds and ISO-8601 strings.
 
 A record is a plain dict keyed by field name, holding what the API returns for that field
-(docs/api.md, "CS dates"):
+(docs/api.md, "CS: dates and filters"):
 
 * DATETIME and DATE as **epoch-ms ints** (Custom Object docs; DATEs at UTC midnight);
 * NUMBER, CURRENCY and PERCENTAGE as numbers, BOOLEAN as bools;
@@ -10,7 +10,7 @@ A record is a plain dict keyed by field name, holding what the API returns for t
 * ``None`` (JSON ``null``) for no value.
 
 The one exception is the delete log: its ``DeletedOn`` is an ISO-8601 UTC string with whole seconds,
-``"2024-02-05T07:17:16Z"``, as in the documented sample (docs/api.md, "CS deleted records").
+``"2024-02-05T07:17:16Z"``, as in the documented sample (docs/api.md, "CS: delete logs").
 """
 
 from __future__ import annotations
