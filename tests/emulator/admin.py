@@ -1,6 +1,7 @@
 """Admin, monitoring, user-preference and extended endpoints of the PX API (Swagger 0.1.6).
 
-Six more read endpoints, as the PX Swagger (version 0.1.6, docs/api.md, "PX: admin and monitoring") describes
+Six more read endpoints, as the PX Swagger (version 0.1.6, docs/api.md, "PX: admin and monitoring")
+describes
 them. All go through the server's usual pipeline (API key, faults, request log, ``most_in_flight``);
 their data is generated deterministically from the tenant (``tenant.seed``, the clock, and the
 records of ``tenant.collections``) and kept here, next to the tenant, in a ``PxAdmin``

@@ -8,15 +8,18 @@
   ``/events/*`` path and ``/survey/responses``. Params ``pageSize`` (default 25, max 1000),
   ``filter``, ``sort``, ``scrollId``. Envelope
   ``{"<recordsKey>": [...], "scrollId": "...", "totalHits": n}``.
-* **Event date windows** (docs/api.md, "PX: event windows"): on event paths the window comes from the
+* **Event date windows** (docs/api.md, "PX: event windows"): on event paths the window comes from
+  the
   ``date`` conditions of the filter; no date condition means the last day only; a range over 190
   days is a 400.
 * **Page-number endpoints** (docs/api.md, "PX: page-number pagination"): ``/feature``, ``/segment``,
   ``/engagement``, ``/articles``, ``/kcbot``. Params ``pageSize``, ``pageNumber`` (0-based).
   Envelope ``{"<recordsKey>": [...], "pageNumber": n, "isLastPage": bool}``, records ordered by
   ``id``.
-* **Attribute models** (docs/api.md, "PX: attribute models"): the body is a bare JSON array, no paging.
-* **Single records** (docs/api.md, "PX: users and accounts"): ``/users/{identifyId}``, ``/accounts/{id}``
+* **Attribute models** (docs/api.md, "PX: attribute models"): the body is a bare JSON array, no
+  paging.
+* **Single records** (docs/api.md, "PX: users and accounts"): ``/users/{identifyId}``,
+  ``/accounts/{id}``
   return the bare object or a 404 ``externalapierror``.
 * **Admin, monitoring and extended endpoints** (``admin.py``): ``/admin/subscription``,
   ``/admin/monitoring/integrations``, ``/admin/monitoring/engagement_collisions`` (a scroll of
@@ -262,7 +265,8 @@ class PxApi:
     # -- page sizes ------------------------------------------------------------------------
 
     def page_size(self, path: str, params: Params, default: int = DEFAULT_PAGE_SIZE) -> int:
-        """``pageSize`` within [1, max] or a 400 naming the maximum (docs/api.md, "PX: scroll pagination")."""
+        """``pageSize`` within [1, max] or a 400 naming the maximum (docs/api.md, "PX: scroll
+        pagination")."""
         size = _int_param(params, "pageSize", default)
         maximum = MAX_PAGE_SIZE[path]
         if size < 1 or size > maximum:

@@ -15,10 +15,12 @@ The server applies them after authentication, in this order (first match answers
 5. ``html_rate`` -> 200 ``text/html`` maintenance/proxy page instead of JSON.
 6. ``block_duplicates_ms`` -> 429 "Duplicate request blocked. Please wait before retrying"
    when an identical request (same path and query, and for a scroll continuation the same
-   cursor position) was answered less than N ms ago (docs/api.md, "PX: errors and rate limits": a peer's
+   cursor position) was answered less than N ms ago (docs/api.md, "PX: errors and rate limits": a
+   peer's
    commit message).
 7. ``expire_scrolls`` -> the next scroll continuation is 400 "invalid scrollId"; the scroll is gone
-   and the flag resets itself (scroll lifetime is undocumented, docs/api.md, "PX: scroll pagination").
+   and the flag resets itself (scroll lifetime is undocumented, docs/api.md, "PX: scroll
+   pagination").
 8. (the API answers)
 9. ``truncate_rate`` -> a 200 JSON body is cut in half; ``Content-Length`` is honest (the cut
    length) and the connection is closed, so the client sees a complete but invalid JSON

@@ -12,9 +12,11 @@ Quirks are not faults: the real API does them on every request. Two kinds of fla
 Always-on behaviours that are not flags (they are how the API is specified):
 
 * the ``scrollId`` stays set on the last page and on the empty pages after it; a client must stop
-  on a short/empty page or on ``totalHits`` (docs/api.md, "PX: scroll pagination": "it does not be null
+  on a short/empty page or on ``totalHits`` (docs/api.md, "PX: scroll pagination": "it does not be
+  null
   even though the last page of results is returned");
-* an events request without a date range returns only the last day (docs/api.md, "PX: event windows");
+* an events request without a date range returns only the last day (docs/api.md, "PX: event
+  windows");
 * an events date range over 190 days is a 400 (docs/api.md, "PX: event windows"), an engagement
   collisions range over 180 days too (``admin.py``);
 * a ``pageSize`` above the endpoint maximum is a 400 (docs/api.md, "PX: scroll pagination");
@@ -39,7 +41,8 @@ class Quirks:
     constant_scroll_id: bool = True
     """The SAME ``scrollId`` is returned on every page of a scroll: the server keeps the cursor
     (Elasticsearch-style). A paginator that detects loops by "token did not change" must key on
-    something else (docs/api.md, "PX: scroll pagination"). When off, every page returns a fresh id and
+    something else (docs/api.md, "PX: scroll pagination"). When off, every page returns a fresh id
+    and
     the previous one becomes invalid."""
 
     omit_total_hits: bool = False

@@ -1,4 +1,5 @@
-"""Deterministic data for one emulated Gainsight PX tenant (docs/api.md, "PX: users and accounts", "PX: event windows").
+"""Deterministic data for one emulated Gainsight PX tenant (docs/api.md, "PX: users and accounts",
+"PX: event windows").
 
 ``Tenant.generate(seed)`` builds every collection the API serves from one seeded RNG, so two
 tenants with the same seed, size and clock are equal record for record. Collections are keyed
@@ -14,7 +15,8 @@ Data traps planted on purpose (a tap must survive all of them):
 * users/accounts: groups of records share the exact same ``lastModifiedDate`` millisecond
   (bulk imports), some users have ``firstVisitDate == 0`` / ``lastSeenDate == 0`` (unknown,
   per a peer's mock), some ``customAttributes`` are ``null`` or miss keys, and a few anonymous
-  VISITOR users have an empty ``identifyId``/``id`` (docs/api.md, "PX: users and accounts": only ``aptrinsicId`` is
+  VISITOR users have an empty ``identifyId``/``id`` (docs/api.md, "PX: users and accounts": only
+  ``aptrinsicId`` is
   a safe primary key).
 * events: weekday/weekend volume, a few *quiet days* with zero events of every type, groups of
   2-5 events sharing one ``date`` millisecond, and such groups placed exactly ON a UTC midnight
@@ -57,7 +59,8 @@ SCROLL_ENTITY_PATHS = ("/users", "/accounts")
 PAGED_PATHS = ("/feature", "/segment", "/engagement", "/articles", "/kcbot")
 #: Attribute-model collections, served as a bare JSON array (docs/api.md, "PX: attribute models").
 ATTRIBUTE_PATHS = ("/admin/model/user/attributes", "/admin/model/account/attributes")
-#: Event collections -> the ``eventType`` value their records carry (docs/api.md, "PX: event windows").
+#: Event collections -> the ``eventType`` value their records carry (docs/api.md, "PX: event
+# windows").
 EVENT_TYPES: dict[str, str] = {
     "/events/custom": "CUSTOM",
     "/events/email": "EMAIL",
@@ -322,7 +325,8 @@ class _Generator:
         self.size = size
         rng = self.rng
         tag = "".join(rng.choice("ABCDEFGHJKLMNPQRSTUVWXYZ23456789") for _ in range(12))
-        # One web product plus two more property keys (tag keys "AP-XXXX-n", docs/api.md, "PX: users and accounts").
+        # One web product plus two more property keys (tag keys "AP-XXXX-n", docs/api.md, "PX:
+        # users and accounts").
         self.property_keys = [f"AP-{tag}-2", f"AP-{tag}-2-2", f"AP-{tag}-2-3"]
         self.next_user = 1
         self.actors: list[tuple[str, str | None, str, str | None]] = []
@@ -681,7 +685,8 @@ class _Generator:
                     "productId": f"product-{i % 3}",
                     "productName": f"Product {i % 3}",
                     "viewType": rng.choice(("ARTICLE", "VIDEO", "LINK")),
-                    # The one non-epoch timestamp: an ISO date string (docs/api.md, "PX and CS: field types").
+                    # The one non-epoch timestamp: an ISO date string (docs/api.md, "PX and CS:
+                    # field types").
                     "releaseDate": from_ms(created).date().isoformat(),
                     "createdDate": created,
                     "modifiedDate": self.between(created, now_ms),
@@ -785,7 +790,8 @@ class _Generator:
         track = rng.choices(_EMAIL_TRACK, _EMAIL_TRACK_WEIGHTS)[0]
         bounce = track == "EMAIL_TRACK_BOUNCE"
         click = track == "EMAIL_TRACK_CLICK"
-        e["sessionId"] = None  # email events carry no session/account (docs/api.md, "PX: event windows")
+        # Email events carry no session or account (docs/api.md, "PX: event windows").
+        e["sessionId"] = None
         e["accountId"] = None
         ids = self.email_engagement_ids or self.engagement_ids
         e["engagementId"] = ids[rb(len(ids))]

@@ -1,6 +1,7 @@
 """An in-process emulator of the Gainsight CS (NXT) Data API read endpoints, for tests and demos.
 
-It embodies what is known of the real API (docs/api.md, "CS: transport and limits", cited by topic in
+It embodies what is known of the real API (docs/api.md, "CS: transport and limits", cited by topic
+in
 docstrings). Start it, point a client at ``base_url`` (the tenant's domain;
 paths start with ``/v1/…``) with header ``accesskey: <access_key>``, and it serves a seeded,
 deterministic tenant with the real API's envelopes, operators, paging limits, per-minute

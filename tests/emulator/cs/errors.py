@@ -1,6 +1,7 @@
 """The Gainsight CS response envelopes, success and error, and the exceptions that produce them.
 
-Query answers and errors have the same six keys (docs/api.md, "CS: query, paging and order", the documented sample)::
+Query answers and errors have the same six keys (docs/api.md, "CS: query, paging and order", the
+documented sample)::
 
     {"result": false, "errorCode": "GS_APIG_2401", "errorDesc": "Invalid access key",
      "requestId": "6f1c...", "data": null, "message": null}
@@ -24,7 +25,8 @@ It answers a describe none of whose names is known, and a query of
 ``record_delete_log_high_volume`` on a tenant without that log. Its HTTP status is not
 documented; the emulator sends 400 ([I]): key on ``title``, not on the status.
 
-Error codes: ``GS_APIG_2401`` (bad access key, docs/api.md, "CS: transport and limits"), ``GSOBJ_1002`` (query
+Error codes: ``GS_APIG_2401`` (bad access key, docs/api.md, "CS: transport and limits"),
+``GSOBJ_1002`` (query
 of an unknown object), ``GSOBJ_1011`` (no entity matches, "CS query") and ``GSOBJ_1015`` (limit
 above the maximum) are the API's own codes as given to the emulator's authors. ``GS_APIG_429`` (rate
 limited) and ``GSOBJ_1000`` (any other malformed query) are INVENTED by the emulator: the real codes

@@ -19,8 +19,10 @@ Data traps (``plant_traps``), on every object with a modified-date field (its ow
 * groups of 2-6 records share one exact millisecond (bulk updates), half of the groups on a
   whole second (``...000``), where "GTE s" / "LT s+1s" boundaries bite;
 * clusters of records modified within the same second at different milliseconds (what a
-  "drain the last second" keyset scheme has to page through, docs/api.md, "CS: query, paging and order");
-* about 1% of records (at least one) have a null modified date (docs/api.md, "CS: query, paging and order");
+  "drain the last second" keyset scheme has to page through, docs/api.md, "CS: query, paging and
+  order");
+* about 1% of records (at least one) have a null modified date (docs/api.md, "CS: query, paging and
+  order");
 * optional fields are sometimes null; picklist fields now and then hold an inactive item.
 
 Company and Person get as many groups as their size gives (``len // 60``); the smaller objects

@@ -4,7 +4,8 @@ This is the tenant's schema, what ``GET /v1/meta/services/objects/list`` and ``P
 /v1/meta/services/objects/describe`` report and what ``POST /v1/data/objects/query/{object}``
 accepts. The records themselves are made by ``generate``.
 
-Names (docs/api.md, "CS: objects list and describe", "CS: objects list and describe"). Every object has one canonical ``name``:
+Names (docs/api.md, "CS: objects list and describe", "CS: objects list and describe"). Every object
+has one canonical ``name``:
 the ``tenant.collections`` key, the describe ``objectName`` and the delete log's ``ObjectName``. It
 is the lower-case name the objects list gives (``company_person``, ``gsuser``, ``call_to_action``,
 ``obj__gc``), except ``Company`` and ``Person``, which keep the casing of the docs (the list says
@@ -34,18 +35,21 @@ email_raw_events      SYSTEM    ModifiedDate       no ``keyPrefix`` (as in the l
 internal_notes__gc    CUSTOM    ModifiedDate       ``readable: false``, yet queryable
 ===================== ========= ================== =========================================
 
-Data types (docs/api.md, "CS: objects list and describe"): GSID, STRING, EMAIL, RICHTEXTAREA, NUMBER, CURRENCY,
+Data types (docs/api.md, "CS: objects list and describe"): GSID, STRING, EMAIL, RICHTEXTAREA,
+NUMBER, CURRENCY,
 PERCENTAGE, BOOLEAN, DATE, DATETIME, LOOKUP, PICKLIST, MULTISELECTDROPDOWNLIST, and DROPDOWN.
 DROPDOWN is this emulator's older type for Company's Industry/Stage/Status, whose values are
 **labels** (``"Launched"``), kept because the tap's tests rely on it; on a real tenant such fields
-are PICKLISTs holding item Gsids (docs/api.md, "CS: objects list and describe"), as every picklist of the other
+are PICKLISTs holding item Gsids (docs/api.md, "CS: objects list and describe"), as every picklist
+of the other
 objects here is.
 
 Picklists (``PICKLISTS``): each PICKLIST / MULTISELECTDROPDOWNLIST field names a category. The
 category's items are rows of ``da_picklist`` (Gsid, Name, Category, CategoryId...), and the
 describe lists them as the field's ``options`` (value = item Gsid), inactive ones included
 with ``active: false``; ``product_usage__gc.Tags__gc`` is described with ``options: []`` (as
-``Tags`` in a live describe, docs/api.md, "CS: objects list and describe"), so a client has to resolve it through
+``Tags`` in a live describe, docs/api.md, "CS: objects list and describe"), so a client has to
+resolve it through
 ``meta.properties.PICKLIST_CATEGORY_ID`` or ``da_picklist``. Records hold item Gsids, now and
 then of an inactive (or ``Deleted``) item.
 

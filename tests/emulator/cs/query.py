@@ -1,6 +1,7 @@
 """The CS Data API read query: body validation, ``where`` evaluation, ``orderBy``, paging.
 
-Body of ``POST /v1/data/objects/query/{objectName}`` (docs/api.md, "CS: query, paging and order", the Company sample)::
+Body of ``POST /v1/data/objects/query/{objectName}`` (docs/api.md, "CS: query, paging and order",
+the Company sample)::
 
     {"select": ["Gsid", "Name", "ModifiedDate"],
      "where": {"conditions": [
@@ -16,7 +17,8 @@ What the emulator does, and where it had to choose (real behaviour unknown -> st
 client that passes here sends only well-formed queries):
 
 * ``select``: non-empty list of the object's field names; any other name is a 400. Lookup dot
-  paths (``Csm__gr.Email``, docs/api.md, "CS: query, paging and order") are not emulated: also a 400. The order of the
+  paths (``Csm__gr.Email``, docs/api.md, "CS: query, paging and order") are not emulated: also a
+  400. The order of the
   keys in each answered record is the order of ``select``.
 * ``where`` is optional. Each condition needs a known ``name`` and an operator from
   ``OPERATORS``; ``value`` is a list (EQ/NE/GT/GTE/LT/LTE/CONTAINS: 1 item, BTW: 2, IN: >= 1,
@@ -25,7 +27,8 @@ client that passes here sends only well-formed queries):
   parentheses. Without it every condition is ANDed. With it, every alias must be defined once
   and every condition used (an unused condition is a 400, not silently dropped).
 * Values are read per data type: DATETIME ``"yyyy-MM-dd HH:mm:ss"`` taken as **UTC** (the real API's
-  filter time zone is undocumented, docs/api.md, "CS: query, paging and order": hence the tap's 24 h lookback) or an
+  filter time zone is undocumented, docs/api.md, "CS: query, paging and order": hence the tap's 24
+  h lookback) or an
   epoch-ms number; DATE ``"MM-dd-yyyy"`` (the Company API sample), ``"yyyy-MM-dd"`` or epoch ms (UTC
   midnight); NUMBER/CURRENCY/PERCENTAGE numbers or numeric strings; BOOLEAN ``true``/``false`` or
   ``"true"``/``"false"``; the rest strings. A seconds-precision DATETIME compares with the stored

@@ -1,13 +1,15 @@
 """Documented-but-surprising behaviours of the CS Data API, as switchable flags.
 
 Like the PX ``Quirks``: not faults, the real API does them on every request. Documented quirks
-default to the docs (docs/api.md, "CS: query, paging and order"); where the docs give two behaviours both are
+default to the docs (docs/api.md, "CS: query, paging and order"); where the docs give two
+behaviours both are
 available, and a client must accept both. Worlds (``order_ignored`` and below) default to the
 documented world and play the API as it may really be where the docs are silent.
 
 Always-on behaviours that are not flags (they are how the emulator specifies the API):
 
-* a ``limit`` above 5000 is a 400 ``GSOBJ_1015`` (docs/api.md, "CS: query, paging and order": "limit max 5000");
+* a ``limit`` above 5000 is a 400 ``GSOBJ_1015`` (docs/api.md, "CS: query, paging and order":
+  "limit max 5000");
 * a page with no records (filter matches nothing, OR ``offset`` past the last match) is the
   "no entity" answer below, never an empty list;
 * without ``orderBy`` records come in storage (insertion) order, and ties of an ``orderBy`` keep
@@ -34,11 +36,13 @@ class CSQuirks:
     empty_as_http_400: bool = True
     """A query returning no records answers HTTP 400 ``GSOBJ_1011`` "No entity matches the given
     criteria". Off: HTTP 200 with ``result: false``, the same code and ``data: null``. Both are
-    documented (docs/api.md, "CS: query, paging and order": "Empty result"); treat both as an empty page."""
+    documented (docs/api.md, "CS: query, paging and order": "Empty result"); treat both as an empty
+    page."""
 
     describe_unavailable: bool = False
     """``POST /v1/meta/services/objects/describe`` answers 404 (a tenant or key without the
-    Data Management APIs), so a client's fallback schema can be tested (docs/api.md, "CS: query, paging and order":
+    Data Management APIs), so a client's fallback schema can be tested (docs/api.md, "CS: query,
+    paging and order":
     schema discovery is documented only through a peer)."""
 
     list_unavailable: bool = False
@@ -47,7 +51,8 @@ class CSQuirks:
 
     person_missing_from_list: bool = True
     """``GET /v1/meta/services/objects/list`` leaves ``person`` out, the gap a peer tap's README
-    warns of (docs/api.md, "CS: objects list and describe": "may leave out objects such as Person"): a client that
+    warns of (docs/api.md, "CS: objects list and describe": "may leave out objects such as
+    Person"): a client that
     discovers objects only through the list never sees Person. Describe and query still know it.
     Off: Person is listed like any other object."""
 

@@ -1,7 +1,8 @@
 """The CS API's request quota: ``per_minute`` requests in any 60 s window.
 
 The real limit is 100 synchronous calls per minute (and 50,000 per day) in FIXED windows
-(docs/api.md, "CS: transport and limits"). The emulator uses a SLIDING window, which is stricter: a client
+(docs/api.md, "CS: transport and limits"). The emulator uses a SLIDING window, which is stricter: a
+client
 that survives it survives fixed windows too (two fixed windows allow a 2x burst across their
 boundary; a sliding window never does). The daily limit is not emulated.
 

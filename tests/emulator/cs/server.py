@@ -289,7 +289,8 @@ class CSEmulator(ServedInBackground[CSRequestRecord]):
         return self._tenant.now.strftime("%Y-%m-%d %H:%M:%S UTC")
 
     def _query(self, name: str, body: Any, request_id: str) -> tuple[int, Any]:
-        """``POST /v1/data/objects/query/{objectName}`` (docs/api.md, "CS: query, paging and order").
+        """``POST /v1/data/objects/query/{objectName}`` (docs/api.md, "CS: query, paging and
+        order").
 
         The worlds of ``CSQuirks`` apply to the whole records of the page, before ``select``:
         ``order_ignored`` orders them, ``drifted_types`` drifts them (not the delete logs).
