@@ -257,7 +257,7 @@ def test_drifted_types_fit_every_schema_and_keep_their_meaning(emulator, caplog)
 
 
 def test_cs_objects_arrive_once_when_the_order_is_ignored(cs_emulator, caplog) -> None:
-    from tests.test_cs_objects import OBJECT_STREAMS, date_field, object_of
+    from tests.test_cs_objects import OBJECT_STREAMS, date_field, delete_entries, object_of
 
     cs_emulator.quirks.order_ignored = True
     config = cs_config(cs_emulator)
@@ -271,6 +271,8 @@ def test_cs_objects_arrive_once_when_the_order_is_ignored(cs_emulator, caplog) -
         if field:
             newest_ms = max(r[field] for r in tenant.records(object_of(stream)) if r[field])
             assert first.bookmark(stream) == epoch_ms_to_rfc3339(newest_ms), stream
+    deletions = [(r["ObjectName"], r["RecordId"]) for r in first.records["deleted_records"]]
+    assert sorted(deletions) == sorted(delete_entries(tenant))
     assert any("records not in the order asked for" in line for line in departures(caplog))
 
     changed = tenant.advance(dt.timedelta(days=3), touch=5, new=2)

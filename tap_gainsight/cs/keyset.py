@@ -184,7 +184,9 @@ class KeysetPaginator(BaseAPIPaginator[KeysetPage]):
 
     @override
     def continue_if_empty(self, response: requests.Response) -> bool:
-        return self._more_passes()  # an empty dated pass still has the null pass
+        # An empty dated pass still has the null pass; a page dropped for its order is read
+        # again by offset.
+        return self._restart_pass or self._more_passes()
 
 
 def condition(alias: str, name: str, operator: str, *values: t.Any) -> dict[str, t.Any]:
