@@ -245,6 +245,7 @@ class GainsightStream(RESTStream[t.Any]):
         Requests sent before the stream's turn (its first page, read ahead) stay counted.
         """
         self._tap.sync_started()  # type: ignore[attr-defined]
+        self._syncing = True
         before = self.progress.requests
         self.progress = StreamProgress(self.logger, self.progress_position)
         self.progress.requests = before
@@ -282,7 +283,18 @@ class GainsightStream(RESTStream[t.Any]):
 
     @override
     def parse_response(self, response: requests.Response) -> Iterable[dict]:
-        return self.records_of(response)
+        return self.checked(self.records_of(response))
+
+    def checked(self, records: list[dict]) -> list[dict]:
+        """A page's records, each made to fit the schema in force before it is handed on.
+
+        Only while the stream syncs: a discovery read (the attribute models) has no target.
+        """
+        if self._syncing:
+            self.schema_watch.check_page(records)
+        return records
+
+    _syncing = False
 
     def check_delivered(self, response: requests.Response) -> None:
         """Refuse a redirect, and retry a 2xx whose body is not JSON.
@@ -388,8 +400,6 @@ class GainsightStream(RESTStream[t.Any]):
     @override
     def post_process(self, row: dict, context: Context | None = None) -> dict | None:
         watch = self.schema_watch
-        if not watch.fits(row):
-            watch.conform(row)
         for field in self._epoch_ms_fields:
             value = row.get(field)
             if type(value) is int:  # JSON gives exactly int (bool is not one here)

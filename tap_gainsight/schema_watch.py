@@ -25,6 +25,7 @@ import math
 import re
 import typing as t
 
+import msgspec
 from singer_sdk.mapper import RemoveRecordTransform
 from singer_sdk.singerlib import SchemaMessage
 
@@ -43,17 +44,6 @@ JSON_TYPES: dict[type, str] = {
     list: "array",
     type(None): "null",
 }
-#: Python types a JSON type admits (an integer is a number too).
-_PYTHON_TYPES: dict[str, tuple[type, ...]] = {
-    "boolean": (bool,),
-    "integer": (int,),
-    "number": (int, float),
-    "string": (str,),
-    "object": (dict,),
-    "array": (list,),
-    "null": (type(None),),
-}
-_ANY_TYPE = frozenset(JSON_TYPES)
 #: Where in a record: property names, with `[]` for the items of an array.
 Path = tuple[str, ...]
 
@@ -105,82 +95,51 @@ def is_date_time_text(value: str) -> bool:
     return _DATE_TIME_TEXT.fullmatch(value) is not None
 
 
-def admitted_types(prop: dict[str, t.Any]) -> frozenset[type]:
-    """The Python types of the values a property admits as the API sends them.
+#: Python types of a JSON type, as msgspec checks them (an integer is a number too).
+_PYTHON_TYPES: dict[str, t.Any] = {
+    "boolean": bool,
+    "integer": int,
+    "number": int | float,
+    "string": str,
+    "null": None,
+}
 
-    A date-time admits integers too: epoch milliseconds, turned into text after the check.
+
+def value_type(prop: dict[str, t.Any], *, top_level: bool = False) -> t.Any:
+    """The Python type (for msgspec) of the values a property admits, as the API sends them.
+
+    A top-level date-time admits epoch ms and text (checked as it is converted, in
+    `GainsightStream.post_process`); a nested one epoch ms only, so that its text, rarer,
+    is checked on the slow path (`reconcile`). An object with properties checks them
+    (unknown keys pass, as its schema lets them); an array checks its items.
     """
     types = declared_types(prop)
     if types is None:
-        return _ANY_TYPE
-    admitted = {kind for name in types for kind in _PYTHON_TYPES.get(name, ())}
-    if is_date_time(prop):
-        admitted.add(int)
-    return frozenset(admitted)
+        return t.Any
+    members: list[t.Any] = []
+    for name in types:
+        if name == "object":
+            properties = prop.get("properties")
+            members.append(shape_of(properties, closed=False) if properties else dict)
+        elif name == "array":
+            items = prop.get("items")
+            item_type = value_type(items) if isinstance(items, dict) else t.Any
+            members.append(list[item_type])  # type: ignore[valid-type]
+        elif name == "string" and is_date_time(prop):
+            members.extend([str, int] if top_level else [int])
+        elif name in _PYTHON_TYPES:
+            members.append(_PYTHON_TYPES[name])
+    return t.Union[tuple(members)] if members else t.Any  # noqa: UP007 (built at run time)
 
 
-Check = t.Callable[[t.Any], bool]
-
-
-def nested_check(prop: dict[str, t.Any]) -> Check | None:
-    """What checks inside a value of this property (None: nothing typed inside it)."""
-    if isinstance(prop.get("properties"), dict) and prop["properties"]:
-        return ObjectShape(prop, closed=False).fits
-    items = prop.get("items")
-    if isinstance(items, dict) and declared_types(items) is not None:
-        item_types, inner = admitted_types(items), nested_check(items)
-
-        def each_item(value: list) -> bool:
-            return all(
-                type(item) in item_types and (inner is None or inner(item)) for item in value
-            )
-
-        return each_item
-    return None
-
-
-class ObjectShape:
-    """The compiled check of an object schema: does a dict fit it, as it stands?
-
-    A closed shape (a record's top level) refuses keys it does not declare: they are new
-    fields. An open one (a nested object) lets them through, as its schema does.
-    """
-
-    def __init__(self, schema: dict[str, t.Any], *, closed: bool) -> None:
-        props: dict[str, dict[str, t.Any]] = schema.get("properties") or {}
-        self._admitted = {name: admitted_types(prop) for name, prop in props.items()}
-        self._pairs = frozenset(
-            (name, kind) for name, kinds in self._admitted.items() for kind in kinds
-        )
-        self._closed = closed
-        self._nested: tuple[tuple[str, Check], ...] = tuple(
-            (name, check) for name, prop in props.items() if (check := nested_check(prop))
-        )
-        #: Nested date-times: their text is checked here (top-level ones, as they convert).
-        self._dates = () if closed else tuple(n for n, p in props.items() if is_date_time(p))
-
-    def fits(self, value: t.Any) -> bool:
-        """Whether `value` (a dict, else it fits: its own type was checked) fits the shape."""
-        if type(value) is not dict:
-            return True
-        if self._closed:
-            if not self._pairs.issuperset(zip(value, map(type, value.values()), strict=True)):
-                return False
-        else:
-            admitted = self._admitted
-            for name, item in value.items():
-                kinds = admitted.get(name)
-                if kinds is not None and type(item) not in kinds:
-                    return False
-            for name in self._dates:
-                item = value.get(name)
-                if type(item) is str and not is_date_time_text(item):
-                    return False
-        for name, check in self._nested:
-            item = value.get(name)
-            if item is not None and not check(item):
-                return False
-        return True
+def shape_of(properties: dict[str, dict[str, t.Any]], *, closed: bool) -> type[msgspec.Struct]:
+    """A msgspec type checking an object's properties; `closed`: no other key either."""
+    fields = [
+        (f"f{n}", value_type(prop, top_level=closed) | msgspec.UnsetType, msgspec.UNSET)
+        for n, prop in enumerate(properties.values())
+    ]
+    rename = {f"f{n}": name for n, name in enumerate(properties)}
+    return msgspec.defstruct("Shape", fields, rename=rename, forbid_unknown_fields=closed, gc=False)
 
 
 class Outcome(t.NamedTuple):
@@ -277,9 +236,14 @@ class SchemaWatch:
         self._compile()
 
     def _compile(self) -> None:
-        self._shape = ObjectShape(self.emitted_schema(), closed=True)
+        properties = self.emitted_schema().get("properties", {})
+        record_type = shape_of(properties, closed=True)
+        self._record_type: t.Any = record_type
+        self._page_type: t.Any = list[record_type]  # type: ignore[valid-type]
         #: Fields the target knows of (or that the catalog deselected).
-        self.known: frozenset[str] = frozenset(self.emitted_schema().get("properties", {}))
+        self.known: frozenset[str] = frozenset(properties) | self._deselected
+
+    _deselected: frozenset[str] = frozenset()
 
     def emitted_schema(self) -> dict[str, t.Any]:
         """The schema the target was last told of (the catalog's, where one was given)."""
@@ -287,8 +251,21 @@ class SchemaWatch:
         return stream._tap.mapper.stream_maps[stream.name][0].raw_schema
 
     def fits(self, row: dict[str, t.Any]) -> bool:
-        """Whether the record fits the schema in force as it is (the per-record check)."""
-        return self._shape.fits(row)
+        """Whether a record fits the schema in force as it is."""
+        try:
+            msgspec.convert(row, self._record_type, strict=True)
+        except msgspec.ValidationError:
+            return False
+        return True
+
+    def check_page(self, records: list[dict[str, t.Any]]) -> None:
+        """Make every record of a page fit: one check of the whole page, in C, where all do."""
+        try:
+            msgspec.convert(records, self._page_type, strict=True)
+        except msgspec.ValidationError:
+            for record in records:
+                if not self.fits(record):
+                    self.conform(record)
 
     def conform(self, row: dict[str, t.Any]) -> None:
         """Make a record that does not fit fit: new fields, conversions, widened properties."""
@@ -323,6 +300,7 @@ class SchemaWatch:
                 grown[(name,)] = copy.deepcopy(declared[name])
             else:
                 grown[(name,)] = inferred_property(value)
+        self._deselected |= deselected
         self.known |= deselected
         if any(len(path) == 1 for path in grown):
             fields = ", ".join(f"{p[0]} ({type_name(prop)})" for p, prop in grown.items())

@@ -254,7 +254,7 @@ class KeysetStream(CSStream, OrderGuardedStream):
     def parse_response(self, response: requests.Response) -> Iterable[dict]:
         records = self.records_of(response)
         if self._position.unordered or self._position.in_order(records):
-            return records
+            return self.checked(records)
         self.break_order(self.context, self.path, "orderBy (date, key)")
         self._paginator.read_by_offset()
         return []

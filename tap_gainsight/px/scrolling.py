@@ -292,4 +292,4 @@ class ScrollingStream(PXStream):
             for self.scroll_number, pages in enumerate(pages_of_each):
                 for page in pages:
                     request_counter.increment()
-                    yield from page
+                    yield from self.checked(page if type(page) is list else list(page))
