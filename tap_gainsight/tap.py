@@ -17,7 +17,7 @@ from tap_gainsight.cs import client as cs_client
 from tap_gainsight.cs.deletes import DeletedRecordsStream
 from tap_gainsight.cs.objects import discover_cs_streams
 from tap_gainsight.cs.objects import probe_stream as cs_probe_stream
-from tap_gainsight.errors import EXPLAINED_FAILURES
+from tap_gainsight.errors import EXPLAINED_FAILURES, explain, failures_in_one_line
 from tap_gainsight.output import SingerOutput
 from tap_gainsight.progress import SyncTotals
 from tap_gainsight.px.entities import (
@@ -37,6 +37,7 @@ from tap_gainsight.px.request_slots import FastestAnswer, RequestSlots
 from tap_gainsight.px.slice_allowance import SliceAllowance
 from tap_gainsight.px.waiting_pages import PageRoom
 from tap_gainsight.rate_limit import RequestLimiter
+from tap_gainsight.retries import FirstContact
 from tap_gainsight.settings import (
     CONFIG_SCHEMA,
     DEFAULT_CS_REQUESTS_PER_MINUTE,
@@ -74,6 +75,35 @@ class TapGainsight(Tap):
                 )
         return errors
 
+    @classmethod
+    @override
+    def invoke(  # type: ignore[override]
+        cls,
+        *,
+        about: bool = False,
+        about_format: str | None = None,
+        config: t.Any = None,
+        state: t.IO[str] | None = None,
+        catalog: t.IO[str] | None = None,
+    ) -> None:
+        """Sync; a refused key or a host never reached end it in one line, no traceback."""
+        with failures_in_one_line(cls.logger, "Sync"):
+            super().invoke(
+                about=about, about_format=about_format, config=config, state=state, catalog=catalog
+            )
+
+    @classmethod
+    @override
+    def cb_discover(cls, ctx: click.Context, param: click.Option, value: bool) -> None:
+        """`--discover`: a refused key or a host never reached fail it, in one line."""
+        with failures_in_one_line(cls.logger, "Discovery"):
+            super().cb_discover(ctx, param, value)
+
+    @cached_property
+    def first_contact(self) -> FirstContact:
+        """The hosts that have answered in this run (one never reached is not retried long)."""
+        return FirstContact()
+
     @cached_property
     def request_limiter(self) -> RequestLimiter:
         """The pace and budget every request of this process goes through."""
@@ -108,12 +138,13 @@ class TapGainsight(Tap):
             super().cb_test(ctx, param, value)
             return
         config = ctx.params.get("config")
-        tap = cls(
-            config=config.config if config else None,
-            parse_env_config=bool(config and config.parse_env),
-            validate_config=True,
-            setup_mapper=False,  # no catalog, so no schema, so no attribute-model requests
-        )
+        with failures_in_one_line(cls.logger, "Connection test"):
+            tap = cls(
+                config=config.config if config else None,
+                parse_env_config=bool(config and config.parse_env),
+                validate_config=True,
+                setup_mapper=False,  # no catalog, so no schema, so no attribute-model requests
+            )
         probes: list[tuple[str, GainsightStream]] = []
         if has_px_credentials(tap.config):
             probes.append(("API key", px_probe_stream(tap)))
@@ -124,7 +155,7 @@ class TapGainsight(Tap):
             try:
                 stream.probe()
             except EXPLAINED_FAILURES as failure:
-                tap.logger.error("Connection test failed: %s", failure)
+                tap.logger.error("Connection test failed: %s", explain(failure))
                 failed = True
             else:
                 tap.logger.info(
