@@ -18,6 +18,7 @@ from tap_gainsight.cs.deletes import DeletedRecordsStream
 from tap_gainsight.cs.objects import discover_cs_streams
 from tap_gainsight.cs.objects import probe_stream as cs_probe_stream
 from tap_gainsight.errors import EXPLAINED_FAILURES, explain, failures_in_one_line
+from tap_gainsight.inputs import checked_catalog, checked_state
 from tap_gainsight.output import SingerOutput
 from tap_gainsight.progress import SyncTotals
 from tap_gainsight.px.entities import (
@@ -86,8 +87,15 @@ class TapGainsight(Tap):
         state: t.IO[str] | None = None,
         catalog: t.IO[str] | None = None,
     ) -> None:
-        """Sync; a refused key or a host never reached end it in one line, no traceback."""
+        """Sync, after checking the state and catalog given.
+
+        A bad state or catalog is said before any request; a bad setting, a refused key or a
+        host never reached end the run in one line, without a traceback.
+        """
         with failures_in_one_line(cls.logger, "Sync"):
+            if not about:
+                state = checked_state(state)
+                catalog = checked_catalog(catalog, cls.logger)
             super().invoke(
                 about=about, about_format=about_format, config=config, state=state, catalog=catalog
             )
