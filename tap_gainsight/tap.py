@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import gc
+import os
 import typing as t
 from functools import cached_property
 
 import click
 from singer_sdk import Tap
 from singer_sdk.exceptions import ConfigValidationError
+from singer_sdk.helpers._classproperty import classproperty
+from singer_sdk.plugin_base import PluginBase
 from singer_sdk.tap_base import CliTestOptionValue
 from typing_extensions import override
 
@@ -45,6 +48,7 @@ from tap_gainsight.settings import (
     DEFAULT_MAX_CONCURRENCY,
     DEFAULT_MAX_REQUESTS_PER_DAY,
     DEFAULT_MAX_REQUESTS_PER_SECOND,
+    env_setting_errors,
     has_cs_credentials,
     has_px_credentials,
     semantic_errors,
@@ -75,6 +79,23 @@ class TapGainsight(Tap):
                     "Config validation failed", errors=errors, schema=self.config_jsonschema
                 )
         return errors
+
+    @classproperty
+    def _env_var_config(cls) -> dict[str, t.Any]:
+        """The settings given as environment variables (`--config ENV`).
+
+        The SDK's parser raises a bare `ValueError` on a non-integer value of an integer
+        setting; that is said here as the setting's one line.
+        """
+        try:
+            return t.cast("dict[str, t.Any]", vars(PluginBase)["_env_var_config"].fget(cls))
+        except ValueError as error:
+            errors = env_setting_errors(cls.config_jsonschema, cls._env_var_prefix, os.environ)
+            raise ConfigValidationError(
+                "Config validation failed",
+                errors=errors or [str(error)],
+                schema=cls.config_jsonschema,
+            ) from None
 
     @classmethod
     @override

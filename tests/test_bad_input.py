@@ -1,6 +1,8 @@
-"""A bad state or catalog, or a catalog that selects nothing: one line."""
+"""A bad state or catalog, an empty selection, a bad setting from the environment: one line."""
 
 from __future__ import annotations
+
+import json
 
 import pytest
 
@@ -136,3 +138,31 @@ def test_a_catalog_that_is_not_json_is_one_line(shared_emulator, tmp_path) -> No
     line = one_error_line(result)
     assert line.startswith(f"Sync failed: The catalog file {catalog_file} is not JSON")
     assert "--discover" in line
+
+
+@pytest.mark.parametrize(
+    "args", [(), ("--discover",), ("--test",)], ids=["sync", "discover", "test"]
+)
+def test_a_non_integer_setting_from_the_environment_is_one_line(
+    shared_emulator, tmp_path, args
+) -> None:
+    config = px_config(shared_emulator)
+    env = {"TAP_GAINSIGHT_PAGE_SIZE": "abc"}
+    result = run_cli(config, tmp_path, "--config", "ENV", *args, env=env)
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    (line, *rest) = error_lines(result.stderr)
+    assert "page_size: TAP_GAINSIGHT_PAGE_SIZE is 'abc', not a whole number" in line
+    assert all("Config validation failed" in other for other in rest), rest
+    assert result.stdout == ""
+
+
+def test_settings_from_the_environment_still_apply(shared_emulator, tmp_path) -> None:
+    config = px_config(shared_emulator)
+    env = {"TAP_GAINSIGHT_PAGE_SIZE": "7"}
+    result = run_cli(config, tmp_path, "--config", "ENV", streams=["segments"], env=env)
+    assert result.returncode == 0, result.stderr[-2000:]
+    pages = [r for r in shared_emulator.requests if r.path == "/segment"]
+    assert pages
+    assert pages[-1].params["pageSize"] == ["7"]
+    assert json.loads(result.stdout.splitlines()[-1])["type"] == "STATE"
