@@ -95,19 +95,26 @@ def connect_failure(error: BaseException) -> str | None:
 
     None for anything that happens once connected (a reset, a read timeout, an answer).
     """
-    for kind, words in _NOT_CONNECTED:
-        if isinstance(error, kind):
-            return words
-    if not isinstance(error, requests.exceptions.ConnectionError):
-        return None
     # requests' ConnectionError wraps urllib3's MaxRetryError, whose reason is the failure.
     wrapped = error.args[0] if error.args else None
     reason = getattr(wrapped, "reason", wrapped)
+    for kind, words in _NOT_CONNECTED:
+        if isinstance(error, kind):
+            return _with_certificate_fault(words, reason)
+    if not isinstance(error, requests.exceptions.ConnectionError):
+        return None
     if isinstance(reason, NameResolutionError):
         return _NO_SUCH_HOST
     if isinstance(reason, NewConnectionError):
         return _os_error_words(reason.__cause__ or reason.__context__)
     return None
+
+
+def _with_certificate_fault(words: str, reason: t.Any) -> str:
+    """`words`, and what was wrong with the server's certificate if that is the fault."""
+    fault = reason.args[0] if isinstance(reason, Exception) and reason.args else reason
+    verify_message = getattr(fault, "verify_message", None)
+    return f"{words}: {verify_message}" if verify_message else words
 
 
 def _os_error_words(os_error: BaseException | None) -> str:

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import json
 import socket
+import ssl
 import time
 
 import pytest
 import requests
-from urllib3.exceptions import ProtocolError
+from urllib3.exceptions import MaxRetryError, ProtocolError, SSLError
 
 from tap_gainsight.errors import HostUnreachable, connect_failure, explain
 from tap_gainsight.px.entities import PX_ENTITY_ENDPOINTS
@@ -164,3 +165,13 @@ def test_a_host_name_that_does_not_resolve_fails_fast_in_one_line(tmp_path) -> N
     assert "Discovery failed: Cannot connect to https://no-such-host.invalid/v1/" in line
     assert "(no such host: the name does not resolve), tried 2 times" in line
     assert "Traceback" not in result.stderr
+
+
+def test_a_certificate_refused_says_why() -> None:
+    fault = ssl.SSLCertVerificationError(1, "certificate verify failed")
+    fault.verify_message = "self-signed certificate"
+    wrapped = MaxRetryError(None, "/v1/users", reason=SSLError(fault))
+    error = requests.exceptions.SSLError(wrapped)
+    assert connect_failure(error) == "the TLS handshake failed: self-signed certificate"
+    plain = requests.exceptions.SSLError(MaxRetryError(None, "/v1/users", reason=SSLError("x")))
+    assert connect_failure(plain) == "the TLS handshake failed"
