@@ -24,6 +24,7 @@ from tap_gainsight.errors import (
     EXPLAINED_FAILURES,
     RETRIABLE_ERRORS,
     end_sync,
+    explain,
 )
 from tap_gainsight.progress import StreamProgress
 from tap_gainsight.record_path import sync_records, takes_direct_path
@@ -31,7 +32,7 @@ from tap_gainsight.responses import (
     read_whole_body,
     response_body,
 )
-from tap_gainsight.retries import retry_waits
+from tap_gainsight.retries import FirstContact, retry_waits
 from tap_gainsight.schema_watch import SchemaWatch, is_date_time_text
 from tap_gainsight.settings import (
     DEFAULT_REQUEST_TIMEOUT_SECONDS,
@@ -111,10 +112,12 @@ class GainsightStream(RESTStream[t.Any]):
         """Pace every try of `func` through the tap's limiter and retry what is worth retrying.
 
         Each failed try is retried after a wait (the server's `Retry-After`, else jittered
-        doubling), within `retry_max_tries` and `retry_max_wait_seconds`.
+        doubling), within `retry_max_tries` and `retry_max_wait_seconds`; but a host that
+        has not answered once in the run is given only a quick try or two (`FirstContact`).
         `request_for_retry`, if given, may replace the request a retry sends.
         """
         failed_before = False
+        first_contact: FirstContact = self._tap.first_contact  # type: ignore[attr-defined]
 
         def send(prepared_request: requests.PreparedRequest, context: t.Any) -> requests.Response:
             nonlocal failed_before
@@ -124,10 +127,12 @@ class GainsightStream(RESTStream[t.Any]):
             self.progress.count_request()
             try:
                 response = func(prepared_request, context)
-            except RETRIABLE_ERRORS:
+            except RETRIABLE_ERRORS as error:
                 failed_before = True
+                first_contact.failed(prepared_request.url, error, self.address_settings)
                 raise
             failed_before = False
+            first_contact.answered(prepared_request.url)
             return response
 
         retrying: RequestFunc = backoff.on_exception(
@@ -202,7 +207,7 @@ class GainsightStream(RESTStream[t.Any]):
     def backoff_handler(self, details: t.Any) -> None:
         self.logger.warning(
             "%s; try %d failed, trying again in %.1f s.",
-            details.get("exception"),
+            explain(details["exception"]),
             details["tries"],
             details["wait"],
         )
@@ -328,9 +333,15 @@ class GainsightStream(RESTStream[t.Any]):
 
         Raises:
             FatalAPIError: If the key or address is refused.
+            HostUnreachable: If no connection could be made.
         """
         self.request_limiter.acquire()
-        self.send_request(self.probe_request(), None)
+        request = self.probe_request()
+        try:
+            self.send_request(request, None)
+        except RETRIABLE_ERRORS as error:
+            FirstContact(tries=1).failed(request.url, error, self.address_settings)
+            raise
 
     def where(self) -> str:
         """Where requests go, as a user would check it in the settings."""

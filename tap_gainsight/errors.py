@@ -1,15 +1,22 @@
-"""The tap's failures, and how a sync ends on one: state emitted, one line said."""
+"""The tap's failures, and how a run ends on one: state emitted, one line said."""
 
 from __future__ import annotations
 
+import contextlib
+import socket
 import sys
 import typing as t
+from urllib.parse import urlsplit, urlunsplit
 
 import requests
-from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
+from singer_sdk.exceptions import ConfigValidationError, FatalAPIError, RetriableAPIError
 from singer_sdk.singerlib import StateMessage
+from urllib3.exceptions import NameResolutionError, NewConnectionError
 
 if t.TYPE_CHECKING:
+    import logging
+    from collections.abc import Iterator
+
     from singer_sdk import Tap
 
     from tap_gainsight.departures import Departures
@@ -39,6 +46,18 @@ class ScrollExpiredError(RetriableAPIError):
     """The API no longer knows the `scrollId` it was sent."""
 
 
+class KeyRefused(FatalAPIError):
+    """The API refused the key (HTTP 401 or 403): no request of the run can succeed."""
+
+
+class HostUnreachable(Exception):
+    """No connection could be made to a host that has not answered once in this run."""
+
+
+class BadInputError(Exception):
+    """A state or catalog the tap cannot use; its message says what to do."""
+
+
 #: Failures worth another try: the API's retriable answers and what networks do.
 RETRIABLE_ERRORS: tuple[type[Exception], ...] = (
     RetriableAPIError,
@@ -57,7 +76,109 @@ EXPLAINED_FAILURES: tuple[type[Exception], ...] = (
     RecordsOutOfOrderError,
     RequestBudgetExhausted,
     *RETRIABLE_ERRORS,
+    HostUnreachable,
 )
+
+#: Failures that end a run (sync, discovery, test) in one line, without a traceback.
+ONE_LINE_FAILURES: tuple[type[Exception], ...] = (BadInputError, *EXPLAINED_FAILURES)
+
+#: Failures that mean the settings or the network are wrong, not the data: discovery stops
+#: on them rather than carry on with less (an untyped model, only the built-in objects).
+SETUP_FAILURES: tuple[type[Exception], ...] = (KeyRefused, HostUnreachable)
+
+
+#: The failures of requests' own that mean no connection was made, in words.
+_NOT_CONNECTED: tuple[tuple[type[Exception], str], ...] = (
+    (requests.exceptions.ProxyError, "the proxy could not be reached or refused the connection"),
+    (requests.exceptions.SSLError, "the TLS handshake failed"),
+    (requests.exceptions.ConnectTimeout, "connecting timed out"),
+)
+_NO_SUCH_HOST = "no such host: the name does not resolve"
+
+
+def connect_failure(error: BaseException) -> str | None:
+    """Why no connection could be made at all (refused, no such host...), or None.
+
+    None for anything that happens once connected (a reset, a read timeout, an answer).
+    """
+    # requests' ConnectionError wraps urllib3's MaxRetryError, whose reason is the failure.
+    wrapped = error.args[0] if error.args else None
+    reason = getattr(wrapped, "reason", wrapped)
+    for kind, words in _NOT_CONNECTED:
+        if isinstance(error, kind):
+            return _with_certificate_fault(words, reason)
+    if not isinstance(error, requests.exceptions.ConnectionError):
+        return None
+    if isinstance(reason, NameResolutionError):
+        return _NO_SUCH_HOST
+    if isinstance(reason, NewConnectionError):
+        return _os_error_words(reason.__cause__ or reason.__context__)
+    return None
+
+
+def _with_certificate_fault(words: str, reason: t.Any) -> str:
+    """`words`, and what was wrong with the server's certificate if that is the fault."""
+    fault = reason.args[0] if isinstance(reason, Exception) and reason.args else reason
+    verify_message = getattr(fault, "verify_message", None)
+    return f"{words}: {verify_message}" if verify_message else words
+
+
+def _os_error_words(os_error: BaseException | None) -> str:
+    """What the system said when a connection could not be made."""
+    if isinstance(os_error, ConnectionRefusedError):
+        return "connection refused"
+    if isinstance(os_error, socket.gaierror):
+        return _NO_SUCH_HOST
+    if isinstance(os_error, OSError) and os_error.strerror:
+        return os_error.strerror.lower()
+    return "no connection could be made"
+
+
+def public_url(url: str | None) -> str:
+    """A request's URL fit for a log line: no query, no user or password."""
+    parts = urlsplit(url or "")
+    host = parts.hostname or ""
+    if ":" in host:
+        host = f"[{host}]"
+    netloc = f"{host}:{parts.port}" if parts.port else host
+    return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
+
+
+def explain(failure: BaseException) -> str:
+    """A failure in words: a connection that could not be made says where and why."""
+    reason = connect_failure(failure)
+    request = getattr(failure, "request", None)
+    if reason is not None and request is not None:
+        return f"Cannot connect to {public_url(request.url)} ({reason})"
+    return str(failure)
+
+
+def unreachable(error: BaseException, tries: int, settings: str) -> HostUnreachable:
+    """The one-line failure of a host that could not be reached in `tries` tries."""
+    what = explain(error).rstrip(".")
+    times = "once" if tries == 1 else f"{tries} times"
+    return HostUnreachable(
+        f"{what}, tried {times}. Check the {settings} setting, and the network or proxy "
+        "between this machine and that host."
+    )
+
+
+@contextlib.contextmanager
+def failures_in_one_line(logger: logging.Logger, what: str) -> Iterator[None]:
+    """End a run (sync, discovery, test) on a failure the user can act on, in one line.
+
+    A bad setting, state or catalog, a refused key or an unreachable host: the line says what
+    is wrong and what to do, with no traceback, and the process exits 1.
+    """
+    try:
+        yield
+    except ConfigValidationError as failure:
+        for error in failure.errors:
+            logger.error("Config validation error: %s", error)
+        sys.exit(1)
+    except ONE_LINE_FAILURES as failure:
+        logger.error("%s failed: %s", what, explain(failure).rstrip(".") + ".")
+        sys.exit(1)
 
 
 def end_sync(tap: Tap, failure: Exception, departures: Departures) -> t.NoReturn:
@@ -77,6 +198,6 @@ def end_sync(tap: Tap, failure: Exception, departures: Departures) -> t.NoReturn
     tap.logger.error(
         "Sync failed%s: %s The state so far has been emitted; run again to resume.",
         retried,
-        str(failure).rstrip(".") + ".",
+        explain(failure).rstrip(".") + ".",
     )
     sys.exit(1)

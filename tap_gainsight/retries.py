@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import email.utils
 import random
+import threading
 import time
 import typing as t
+from urllib.parse import urlsplit
+
+from tap_gainsight.errors import connect_failure, unreachable
 
 if t.TYPE_CHECKING:
     from collections.abc import Generator
@@ -51,3 +55,48 @@ def retry_waits() -> Generator[float, BaseException | None, None]:
             wait = max(wait, INITIAL_WAIT_SECONDS)
             ceiling = min(ceiling * 2, MAX_WAIT_SECONDS)
         exception = yield wait
+
+
+class FirstContact:
+    """Which hosts have answered in this run: one never reached is not retried for long.
+
+    A connection refused, a name that does not resolve or a failed handshake before a host
+    has answered once is a wrong setting or a network down, which waiting does not mend: it
+    gets `tries` quick tries in all, then the run stops in one line. Once a host has
+    answered, the same failures are a passing outage and keep the full retry budget.
+    """
+
+    #: Tries of a host that has never answered, over the whole run.
+    TRIES = 2
+
+    def __init__(self, tries: int = TRIES) -> None:
+        self.tries = tries
+        self._answered: set[str] = set()
+        self._failures: dict[str, int] = {}
+        self._lock = threading.Lock()
+
+    def answered(self, url: str | None) -> None:
+        """Note that the host of `url` answered (any HTTP status)."""
+        host = urlsplit(url or "").netloc
+        if host not in self._answered:
+            with self._lock:
+                self._answered.add(host)
+
+    def failed(self, url: str | None, error: BaseException, settings: str) -> None:
+        """Count a failed try of `url`; past `tries` on a host never reached, stop.
+
+        Raises:
+            HostUnreachable: If the host has never answered and no connection could be made
+                `tries` times; the message names the URL and the `settings` to check.
+        """
+        if connect_failure(error) is None:
+            if getattr(error, "response", None) is not None:
+                self.answered(url)
+            return
+        host = urlsplit(url or "").netloc
+        with self._lock:
+            if host in self._answered:
+                return
+            self._failures[host] = failures = self._failures.get(host, 0) + 1
+        if failures >= self.tries:
+            raise unreachable(error, failures, settings) from None

@@ -364,3 +364,29 @@ def semantic_errors(config: Mapping[str, t.Any]) -> list[str]:
     if isinstance(page_size, int) and page_size < 1:
         errors.append(f"page_size: {page_size} must be at least 1.")
     return errors
+
+
+def env_setting_errors(
+    schema: Mapping[str, t.Any], prefix: str, environ: Mapping[str, str]
+) -> list[str]:
+    """Integer settings given as environment variables whose value is not a whole number.
+
+    Each error is one line naming the setting and its variable.
+    """
+    errors: list[str] = []
+    for name, prop in schema.get("properties", {}).items():
+        variable = prefix + name.upper().replace("-", "_")
+        value = environ.get(variable)
+        types = [prop.get("type"), *(option.get("type") for option in prop.get("anyOf", []))]
+        if value is None or not any(
+            kind == "integer" or (isinstance(kind, list) and "integer" in kind) for kind in types
+        ):
+            continue
+        try:
+            int(value)
+        except ValueError:
+            errors.append(
+                f"{name}: {variable} is {value!r}, not a whole number; set it to one "
+                "(e.g. 1000) or unset it."
+            )
+    return errors

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import gc
+import os
 import typing as t
 from functools import cached_property
 
 import click
 from singer_sdk import Tap
 from singer_sdk.exceptions import ConfigValidationError
+from singer_sdk.helpers._classproperty import classproperty
+from singer_sdk.plugin_base import PluginBase
 from singer_sdk.tap_base import CliTestOptionValue
 from typing_extensions import override
 
@@ -18,7 +21,8 @@ from tap_gainsight.cs.deletes import DeletedRecordsStream
 from tap_gainsight.cs.objects import discover_cs_streams
 from tap_gainsight.cs.objects import probe_stream as cs_probe_stream
 from tap_gainsight.departures import Departures
-from tap_gainsight.errors import EXPLAINED_FAILURES
+from tap_gainsight.errors import EXPLAINED_FAILURES, explain, failures_in_one_line
+from tap_gainsight.inputs import checked_catalog, checked_state
 from tap_gainsight.output import SingerOutput
 from tap_gainsight.progress import SyncTotals
 from tap_gainsight.px.entities import (
@@ -38,12 +42,14 @@ from tap_gainsight.px.request_slots import FastestAnswer, RequestSlots
 from tap_gainsight.px.slice_allowance import SliceAllowance
 from tap_gainsight.px.waiting_pages import PageRoom
 from tap_gainsight.rate_limit import RequestLimiter
+from tap_gainsight.retries import FirstContact
 from tap_gainsight.settings import (
     CONFIG_SCHEMA,
     DEFAULT_CS_REQUESTS_PER_MINUTE,
     DEFAULT_MAX_CONCURRENCY,
     DEFAULT_MAX_REQUESTS_PER_DAY,
     DEFAULT_MAX_REQUESTS_PER_SECOND,
+    env_setting_errors,
     has_cs_credentials,
     has_px_credentials,
     semantic_errors,
@@ -74,6 +80,59 @@ class TapGainsight(Tap):
                     "Config validation failed", errors=errors, schema=self.config_jsonschema
                 )
         return errors
+
+    @classproperty
+    def _env_var_config(cls) -> dict[str, t.Any]:
+        """The settings given as environment variables (`--config ENV`).
+
+        The SDK's parser raises a bare `ValueError` on a non-integer value of an integer
+        setting; that is said here as the setting's one line.
+        """
+        try:
+            return t.cast("dict[str, t.Any]", vars(PluginBase)["_env_var_config"].fget(cls))
+        except ValueError as error:
+            errors = env_setting_errors(cls.config_jsonschema, cls._env_var_prefix, os.environ)
+            raise ConfigValidationError(
+                "Config validation failed",
+                errors=errors or [str(error)],
+                schema=cls.config_jsonschema,
+            ) from None
+
+    @classmethod
+    @override
+    def invoke(  # type: ignore[override]
+        cls,
+        *,
+        about: bool = False,
+        about_format: str | None = None,
+        config: t.Any = None,
+        state: t.IO[str] | None = None,
+        catalog: t.IO[str] | None = None,
+    ) -> None:
+        """Sync, after checking the state and catalog given.
+
+        A bad state or catalog is said before any request; a bad setting, a refused key or a
+        host never reached end the run in one line, without a traceback.
+        """
+        with failures_in_one_line(cls.logger, "Sync"):
+            if not about:
+                state = checked_state(state)
+                catalog = checked_catalog(catalog, cls.logger)
+            super().invoke(
+                about=about, about_format=about_format, config=config, state=state, catalog=catalog
+            )
+
+    @classmethod
+    @override
+    def cb_discover(cls, ctx: click.Context, param: click.Option, value: bool) -> None:
+        """`--discover`: a refused key or a host never reached fail it, in one line."""
+        with failures_in_one_line(cls.logger, "Discovery"):
+            super().cb_discover(ctx, param, value)
+
+    @cached_property
+    def first_contact(self) -> FirstContact:
+        """The hosts that have answered in this run (one never reached is not retried long)."""
+        return FirstContact()
 
     @cached_property
     def request_limiter(self) -> RequestLimiter:
@@ -109,12 +168,13 @@ class TapGainsight(Tap):
             super().cb_test(ctx, param, value)
             return
         config = ctx.params.get("config")
-        tap = cls(
-            config=config.config if config else None,
-            parse_env_config=bool(config and config.parse_env),
-            validate_config=True,
-            setup_mapper=False,  # no catalog, so no schema, so no attribute-model requests
-        )
+        with failures_in_one_line(cls.logger, "Connection test"):
+            tap = cls(
+                config=config.config if config else None,
+                parse_env_config=bool(config and config.parse_env),
+                validate_config=True,
+                setup_mapper=False,  # no catalog, so no schema, so no attribute-model requests
+            )
         probes: list[tuple[str, GainsightStream]] = []
         if has_px_credentials(tap.config):
             probes.append(("API key", px_probe_stream(tap)))
@@ -125,7 +185,7 @@ class TapGainsight(Tap):
             try:
                 stream.probe()
             except EXPLAINED_FAILURES as failure:
-                tap.logger.error("Connection test failed: %s", failure)
+                tap.logger.error("Connection test failed: %s", explain(failure))
                 failed = True
             else:
                 tap.logger.info(

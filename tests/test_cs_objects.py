@@ -148,29 +148,85 @@ def test_both_delete_logs_where_the_tenant_has_them() -> None:
     assert {p["context"]["delete_log"] for p in partitions} == logs
 
 
-def test_an_old_delete_bookmark_warns_of_what_may_be_lost(cs_emulator, caplog) -> None:
-    old = (dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=20)).strftime("%Y-%m-%dT%H:%M:%SZ")
-    state = {
-        "bookmarks": {
-            "deleted_records": {
-                "partitions": [
-                    {
-                        "context": {"delete_log": "record_delete_log"},
-                        "replication_key": "DeletedOn",
-                        "replication_key_value": old,
-                    }
-                ]
-            }
-        }
-    }
+def delete_warnings(caplog) -> list[str]:
+    return [r.getMessage() for r in caplog.records if "keeps deletions" in r.getMessage()]
+
+
+def log_states(**logs: dict) -> dict:
+    """A `deleted_records` state with one partition per named log."""
+    partitions = [{"context": {"delete_log": log}, **state} for log, state in logs.items()]
+    return {"bookmarks": {"deleted_records": {"partitions": partitions}}}
+
+
+def days_ago(days: float) -> str:
+    moment = dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=days)
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def test_a_quiet_tenants_second_run_warns_of_nothing(caplog) -> None:
+    # Every deletion older than the API keeps them: the newest is the bookmark, weeks old.
+    now = dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=20)
+    tenant = CSTenant.generate(seed=SEED, companies=50, people=50, now=now)
+    with CSEmulator(tenant, access_key=CS_ACCESS_KEY, requests_per_minute=None) as emulator:
+        config = cs_config(emulator)
+        first = run_sync(config, streams=["deleted_records"])
+        assert first.records["deleted_records"]
+        bookmark = parse_setting_datetime(
+            first.final_state["bookmarks"]["deleted_records"]["partitions"][0][
+                "replication_key_value"
+            ]
+        )
+        assert dt.datetime.now(dt.timezone.utc) - bookmark > dt.timedelta(days=15)
+        caplog.clear()
+        run_sync(config, state=first.final_state, streams=["deleted_records"])
+    assert delete_warnings(caplog) == []
+    partitions = first.final_state["bookmarks"]["deleted_records"]["partitions"]
+    # Both logs were read to their end, the absent high-volume one included.
+    for partition in partitions:
+        read_at = parse_setting_datetime(partition["last_complete_read"])
+        assert dt.datetime.now(dt.timezone.utc) - read_at < dt.timedelta(minutes=5)
+    assert len(partitions) == 2
+
+
+def test_a_log_last_read_whole_16_days_ago_warns_once(cs_emulator, caplog) -> None:
+    old = {"replication_key": "DeletedOn", "replication_key_value": days_ago(20)}
+    state = log_states(
+        record_delete_log={**old, "last_complete_read": days_ago(16)},
+        record_delete_log_high_volume={"last_complete_read": days_ago(16)},
+    )
     caplog.set_level(logging.WARNING)
+    result = run_sync(cs_config(cs_emulator), state=state, streams=["deleted_records"])
+    (warning,) = delete_warnings(caplog)
+    assert "record_delete_log (16 days ago)" in warning
+    assert "record_delete_log_high_volume (16 days ago)" in warning
+    assert "--full-refresh" in warning
+    # This run read both logs whole: the next one has nothing to warn of.
+    caplog.clear()
+    run_sync(cs_config(cs_emulator), state=result.final_state, streams=["deleted_records"])
+    assert delete_warnings(caplog) == []
+
+
+@pytest.mark.parametrize(
+    ("state", "why"),
+    [
+        (
+            {"replication_key_value": days_ago(2), "last_complete_read": days_ago(16)},
+            "a resumed read reached a deletion of 2 days ago",
+        ),
+        ({"replication_key_value": days_ago(20)}, "an older state, without the time"),
+    ],
+)
+def test_no_warning_when_nothing_can_have_been_missed(cs_emulator, caplog, state, why) -> None:
+    state = log_states(record_delete_log={"replication_key": "DeletedOn", **state})
     run_sync(cs_config(cs_emulator), state=state, streams=["deleted_records"])
-    warnings = [
-        r.getMessage() for r in caplog.records if "keeps deletions only 15 days" in r.getMessage()
-    ]
-    assert len(warnings) == 1
-    assert "record_delete_log" in warnings[0]
-    assert "--full-refresh" in warnings[0]
+    assert delete_warnings(caplog) == [], why
+
+
+def test_an_absent_log_is_named_by_its_path(cs_emulator, caplog) -> None:
+    run_sync(cs_config(cs_emulator), streams=["deleted_records"])
+    (line,) = [r.getMessage() for r in caplog.records if "no such log" in r.getMessage()]
+    assert line.startswith("/v1/data/objects/query/record_delete_log_high_volume: ")
+    assert "{" not in line
 
 
 def test_custom_object_columns_are_typed(cs_emulator) -> None:

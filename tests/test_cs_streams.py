@@ -254,6 +254,18 @@ def test_rejected_access_key_is_one_line(cs_emulator, tmp_path, args, failed) ->
     assert secret not in result.stdout + result.stderr
 
 
+def test_a_refused_cs_key_fails_discovery_in_one_line(cs_emulator, tmp_path) -> None:
+    secret = "wrong-cs-key-1f2e3d4c5b"
+    result = run_cli(cs_config(cs_emulator, cs_access_key=secret), tmp_path, "--discover")
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    (line,) = [x.split("| ")[-1] for x in error_lines(result.stderr)]
+    assert line.startswith("Discovery failed: Gainsight CS refused the access key (HTTP 401")
+    assert f"cs_api_url {cs_emulator.base_url}" in line
+    assert "WARNING" not in result.stderr
+    assert secret not in result.stdout + result.stderr
+
+
 def test_connection_test_probes_each_configured_product(
     cs_emulator, shared_emulator, tmp_path
 ) -> None:

@@ -171,6 +171,22 @@ def test_rejected_key_is_one_line_naming_region_and_url(emulator, tmp_path, args
     assert secret not in result.stdout + result.stderr
 
 
+def test_a_refused_px_key_fails_discovery_in_one_line(emulator, tmp_path) -> None:
+    secret = "wrong-key-8c7b6a5d4e"
+    result = run_cli(px_config(emulator, api_key=secret), tmp_path, "--discover")
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    (line,) = [x.split("| ")[-1] for x in error_lines(result.stderr)]
+    assert line.startswith("Discovery failed: Gainsight PX refused the API key (HTTP 401)")
+    assert f"api_url {emulator.base_url}" in line
+    assert "Read permission" in line
+    assert "WARNING" not in result.stderr
+    assert result.stdout == ""
+    assert secret not in result.stdout + result.stderr
+    # Refused once: the key is not tried again (the other model, or retries).
+    assert len(emulator.requests) == 1
+
+
 def test_connection_test_is_one_request_that_says_where(emulator, tmp_path) -> None:
     result = run_cli(px_config(emulator), tmp_path, "--test")
     assert result.returncode == 0

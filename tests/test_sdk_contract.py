@@ -1,13 +1,15 @@
 """What the tap relies on in SDK internals: these fail on an upgrade that changes them.
 
-Three SDK-private methods are overridden, where no public hook exists:
+Four SDK-private members are overridden, where no public hook exists:
 - `OrderGuardedStream._increment_stream_state` (CS objects, users, accounts), to skip
   never-modified records and to keep only the largest value once the API's order broke;
 - `GainsightStream._generate_record_messages`, to skip the per-record selection walk when
   every property is selected (measured: docs/benchmarks.md);
 - `GainsightStream._sync_records`, to write records without the SDK's per-record message
   objects when nothing they do could change them (`tap_gainsight/record_path.py`; measured
-  in docs/benchmarks.md).
+  in docs/benchmarks.md);
+- `TapGainsight._env_var_config`, to say a non-integer integer setting from the environment
+  in one line rather than a traceback.
 """
 
 from __future__ import annotations
@@ -23,6 +25,8 @@ from importlib.metadata import version
 
 import pytest
 from singer_sdk import Stream
+from singer_sdk.helpers._classproperty import classproperty
+from singer_sdk.plugin_base import PluginBase
 
 from tap_gainsight import record_path
 from tap_gainsight.client import GainsightStream
@@ -60,6 +64,15 @@ def test_the_sdk_still_warns_on_a_null_bookmark_value(shared_emulator, caplog) -
     caplog.set_level(logging.WARNING)
     Stream._increment_stream_state(stream, {"lastModifiedDate": None})
     assert "New replication value is null" in caplog.text
+
+
+def test_env_var_config_is_still_a_class_property_that_raises_value_error(monkeypatch) -> None:
+    """What `TapGainsight._env_var_config` calls and catches."""
+    assert isinstance(vars(PluginBase)["_env_var_config"], classproperty)
+    assert isinstance(vars(TapGainsight)["_env_var_config"], classproperty)
+    monkeypatch.setenv("TAP_GAINSIGHT_PAGE_SIZE", "abc")
+    with pytest.raises(ValueError, match="invalid literal for int"):
+        vars(PluginBase)["_env_var_config"].fget(TapGainsight)
 
 
 def test_generate_record_messages_keeps_its_signature() -> None:
@@ -108,6 +121,7 @@ def test_a_partly_selected_stream_takes_the_sdks_path(shared_emulator) -> None:
 #: full table's version (when its stream began).
 CLOCK_READINGS = re.compile(
     rb',"time_extracted":"[^"]*"|"replication_key_signpost":"[^"]*"|"version":\d+'
+    rb'|,"last_complete_read":"[^"]*"'
 )
 
 

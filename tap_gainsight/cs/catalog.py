@@ -16,7 +16,7 @@ from typing_extensions import override
 
 from tap_gainsight.cs.client import CSStream, data_list
 from tap_gainsight.cs.keyset import KEY
-from tap_gainsight.errors import EXPLAINED_FAILURES
+from tap_gainsight.errors import EXPLAINED_FAILURES, SETUP_FAILURES
 from tap_gainsight.responses import response_body
 
 if t.TYPE_CHECKING:
@@ -135,7 +135,9 @@ class TenantObjects:
 
 
 def discover_objects(tap: Tap) -> TenantObjects:
-    """List and describe the tenant's objects; every failure is one warning, not an error.
+    """List and describe the tenant's objects; a failure is one warning, not an error.
+
+    A refused access key or a host never reached stops discovery: nothing could be read.
 
     Without the list, the tap reads Company, Person and the `cs_objects` named; without
     describe, Company and Person with their built-in fields, and nothing else.
@@ -144,6 +146,8 @@ def discover_objects(tap: Tap) -> TenantObjects:
     wanted = tap.config.get("cs_objects")
     try:
         listed = metadata.list_objects()
+    except SETUP_FAILURES:
+        raise  # a refused key or a host never reached: say so, once
     except METADATA_FAILURES as failure:
         metadata.logger.warning(
             "Could not list the CS objects at %s (%s); reading %s.",
@@ -155,6 +159,8 @@ def discover_objects(tap: Tap) -> TenantObjects:
     objects = chosen_objects(listed, wanted)
     try:
         fields = metadata.describe([o.object_name for o in objects])
+    except SETUP_FAILURES:
+        raise  # a refused key or a host never reached: say so, once
     except METADATA_FAILURES as failure:
         metadata.logger.warning(
             "Could not describe the CS objects at %s (%s); reading only the built-in fields "

@@ -17,7 +17,7 @@ from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
 from typing_extensions import override
 
 from tap_gainsight.client import GainsightStream
-from tap_gainsight.errors import UnexpectedResponseError
+from tap_gainsight.errors import KeyRefused, UnexpectedResponseError
 from tap_gainsight.responses import response_body
 from tap_gainsight.settings import cs_base_url
 
@@ -123,7 +123,7 @@ class CSStream(GainsightStream):
             body = None
         code, desc = cs_error(body)
         if status in (HTTPStatus.UNAUTHORIZED, HTTPStatus.FORBIDDEN) or code in CS_AUTH_ERROR_CODES:
-            raise FatalAPIError(self._auth_failure_message(status, code))
+            raise KeyRefused(self._auth_failure_message(status, code))
         if status == HTTPStatus.TOO_MANY_REQUESTS or status >= HTTPStatus.INTERNAL_SERVER_ERROR:
             raise RetriableAPIError(f"{path} answered HTTP {status}: {desc}", response)
         if is_no_data(body):

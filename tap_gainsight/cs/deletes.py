@@ -5,7 +5,10 @@ a tenant may not have: `OBJECT_NOT_FOUND` then means an empty log) lists `{Recor
 DeletedOn, ObjectName}`, `DeletedOn` an ISO-8601 string unlike every other CS date
 (docs/api.md, "CS: delete logs"). Each log is a partition with its own bookmark, read in
 `(DeletedOn, RecordId)` keyset order from the bookmark less `cs_lookback_hours`. Gainsight
-keeps deletions 15 days: a bookmark older than that may have missed some, which the run says.
+keeps deletions 15 days. Each log's state keeps when its last read that reached the end began
+(`last_complete_read`): when that is more than 15 days ago, deletions may have been missed,
+which the run says. The bookmark alone cannot tell: a quiet tenant's newest deletion may be
+weeks old while every deletion since has been read.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import typing as t
 from functools import cached_property
+from urllib.parse import urlsplit
 
 from typing_extensions import override
 
@@ -42,6 +46,15 @@ RETENTION = dt.timedelta(days=15)
 DATE_FIELD, RECORD_ID = "DeletedOn", "RecordId"
 #: The answer of a tenant without the log asked for (docs/api.md, "CS: delete logs").
 NOT_FOUND = "OBJECT_NOT_FOUND"
+#: The key of a log's state that holds when its last read to the end began (UTC).
+LAST_COMPLETE_READ = "last_complete_read"
+STATE_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
+
+
+def last_complete_read(state: dict[str, t.Any]) -> dt.datetime | None:
+    """When the log of this state was last read to its end, or None if the state does not say."""
+    value = state.get(LAST_COMPLETE_READ)
+    return parse_setting_datetime(value) if isinstance(value, str) and value else None
 
 
 def delete_date_filter(value: t.Any) -> t.Any:
@@ -95,33 +108,57 @@ class DeletedRecordsStream(KeysetStream):
     @override
     def request_records(self, context: Context | None) -> Iterable[dict]:
         log = (context or {}).get("delete_log", DELETE_LOGS[0])
+        if not self._retention_checked:
+            self._retention_checked = True
+            self.warn_of_missed_deletions()
         bookmark = self.bookmark(context)
         self._since = None
         if bookmark is not None:
             hours = self.config.get("cs_lookback_hours", DEFAULT_CS_LOOKBACK_HOURS)
             self._since = bookmark - dt.timedelta(hours=hours)
-            age = dt.datetime.now(dt.timezone.utc) - bookmark
-            if age > RETENTION:
-                self.logger.warning(
-                    "%s: the bookmark %s is %d days old, but Gainsight keeps deletions only "
-                    "15 days: deletions before the last 15 days may have been missed. To "
-                    "recover, run a full refresh of the CS objects concerned (e.g. "
-                    "`meltano run --full-refresh tap-gainsight <loader>` with only them "
-                    "selected) and drop the warehouse rows it no longer returns.",
-                    log,
-                    bookmark.isoformat(),
-                    age.days,
-                )
         self._absent = False
         self.logger.info(
             "Reading the deletions of %s %s.",
             log,
             f"since {self._since.isoformat()}" if self._since else "it holds",
         )
+        started = dt.datetime.now(dt.timezone.utc)
         yield from super().request_records(context)
+        # Read to its end: every deletion logged before `started` has been seen.
+        self.get_context_state(context)[LAST_COMPLETE_READ] = started.strftime(STATE_FORMAT)
 
     _since: dt.datetime | None = None
     _absent = False
+    _retention_checked = False
+
+    def warn_of_missed_deletions(self) -> None:
+        """Warn once if a log was last read to its end more than 15 days ago.
+
+        Deletions are kept 15 days, so those logged between that read and 15 days ago are
+        gone. A resumed read covers up to its bookmark too. A state without the time (written
+        by an older version of the tap) cannot tell a quiet tenant from a missed one: it
+        gets no warning, and this run's read writes the time.
+        """
+        now = dt.datetime.now(dt.timezone.utc)
+        stale: list[str] = []
+        for log in DELETE_LOGS:
+            context = {"delete_log": log}
+            read_at = last_complete_read(self.get_context_state(context))
+            if read_at is None:
+                continue
+            bookmark = self.bookmark(context)
+            covered = max(read_at, bookmark) if bookmark else read_at
+            if now - covered > RETENTION:
+                stale.append(f"{log} ({(now - covered).days} days ago)")
+        if stale:
+            self.logger.warning(
+                "The delete logs were last read in full longer ago than the 15 days Gainsight "
+                "keeps deletions: %s; deletions in between may have been missed. To recover, "
+                "run a full refresh of the CS objects concerned (e.g. `meltano run "
+                "--full-refresh tap-gainsight <loader>` with only them selected) and drop the "
+                "warehouse rows it no longer returns.",
+                ", ".join(stale),
+            )
 
     @override
     def get_new_paginator(self) -> KeysetPaginator:
@@ -159,7 +196,10 @@ class DeletedRecordsStream(KeysetStream):
         if isinstance(body, dict) and NOT_FOUND in (body.get("title"), body.get("errorCode")):
             # The tenant has no such log (the high-volume one is not in every tenant).
             self._absent = True
-            self.logger.info("%s: the tenant has no such log; nothing to read.", self.path)
+            self.logger.info(
+                "%s: the tenant has no such log; nothing to read.",
+                urlsplit(response.url).path or self.path,
+            )
             return
         super().validate_response(response)
 

@@ -11,7 +11,7 @@ from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
 from typing_extensions import override
 
 from tap_gainsight.client import GainsightStream
-from tap_gainsight.errors import ScrollExpiredError
+from tap_gainsight.errors import KeyRefused, ScrollExpiredError
 from tap_gainsight.responses import api_error_message, find_records, response_body
 from tap_gainsight.settings import px_base_url
 
@@ -77,7 +77,7 @@ class PXStream(GainsightStream):
     def validate_response(self, response: requests.Response) -> None:
         status = response.status_code
         if status in (HTTPStatus.UNAUTHORIZED, HTTPStatus.FORBIDDEN):
-            raise FatalAPIError(self._auth_failure_message(status))
+            raise KeyRefused(self._auth_failure_message(status))
         if status == HTTPStatus.TOO_MANY_REQUESTS or status >= HTTPStatus.INTERNAL_SERVER_ERROR:
             raise RetriableAPIError(
                 f"{self.path} answered HTTP {status}: {api_error_message(response)}", response

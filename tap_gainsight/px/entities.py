@@ -11,7 +11,7 @@ from http import HTTPStatus
 
 from typing_extensions import override
 
-from tap_gainsight.errors import FilterRefused
+from tap_gainsight.errors import SETUP_FAILURES, FilterRefused
 from tap_gainsight.order_guard import OrderGuardedStream
 from tap_gainsight.px.client import DUPLICATE_REQUEST_MESSAGE, PXStream
 from tap_gainsight.px.custom_attributes import AttributeModel
@@ -111,6 +111,8 @@ class ScrollStream(ScrollingStream, OrderGuardedStream):
             return None
         try:
             return AttributeModel.from_definitions(endpoint.build(self._tap).request_records(None))
+        except SETUP_FAILURES:
+            raise  # a refused key or a host never reached: nothing else can be read either
         except Exception as failure:
             self.logger.warning(
                 "Could not read the attribute model at %s (%s); customAttributes stays an "
