@@ -9,9 +9,11 @@ one that does not fit is made to, before it is written:
 - a value of another JSON type than declared is converted where that is exact (`12.0` or
   `"12"` to an integer, `"7.5"` to a number, `"true"` to a boolean, a number or boolean in a
   string field to its text, epoch milliseconds in any form to a date-time);
-- otherwise its property is widened: an integer seeing a fraction becomes a number, a
-  date-time seeing text that is no date becomes plain text, and anything else accepts both
-  types (SQL loaders keep such a column as text or JSON, the value whole).
+- otherwise its property is widened: a date-time seeing text that is no date becomes plain
+  text, and anything else accepts both types (SQL loaders keep such a column as text or
+  JSON, the value whole). The tap declares every number a number, never an integer: SQL
+  loaders built on the SDK keep an integer column's type when a later SCHEMA widens it, and
+  would round a fraction (an integer declared by a catalog still widens to number).
 
 A grown schema goes to the target as a new SCHEMA before the record that needs it, and each
 departure is said once (`departures.py`). A record that fits costs one set comparison.
@@ -61,10 +63,13 @@ def json_type(value: t.Any) -> str:
 def inferred_property(value: t.Any) -> dict[str, t.Any]:
     """The schema of a new field, from its first non-null value; always nullable.
 
-    Objects and lists stay whole (no properties or item type are guessed from one value):
-    a target stores them as JSON, and flattening keeps them as one column.
+    A whole number makes a number column, not an integer one: SQL loaders built on the SDK
+    keep a column's type when a later SCHEMA widens integer to number, and would round the
+    fraction that made it widen. Objects and lists stay whole (no properties or item type
+    are guessed from one value): a target stores them as JSON, and flattening keeps them as
+    one column.
     """
-    kind = json_type(value)
+    kind = "number" if json_type(value) == "integer" else json_type(value)
     prop: dict[str, t.Any] = {"type": [kind, "null"]}
     if kind == "array":
         prop["items"] = {}

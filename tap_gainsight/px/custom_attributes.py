@@ -14,7 +14,8 @@ if t.TYPE_CHECKING:
 ATTRIBUTE_SCHEMAS: dict[str, dict[str, t.Any]] = {
     "STRING": {"type": ["string", "null"]},
     "NUMBER": {"type": ["number", "null"]},
-    "INTEGER": {"type": ["integer", "null"]},
+    # A number column, not an integer one: see `schema_watch.inferred_property`.
+    "INTEGER": {"type": ["number", "null"]},
     "BOOLEAN": {"type": ["boolean", "null"]},
     "DATE_TIME": {"type": ["string", "null"], "format": "date-time"},
     "DATE": {"type": ["string", "null"], "format": "date-time"},
