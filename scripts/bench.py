@@ -280,7 +280,7 @@ def run_without_http(url: str, start: dt.datetime, end: dt.datetime) -> tuple[fl
 
     def from_memory(self: EventStream, context: object) -> t.Iterator[dict]:
         for content in bodies:
-            yield from records_of(content)
+            yield from self.checked(records_of(content))  # as each page is, in a sync
 
     config = {"api_key": API_KEY, "api_url": url, "start_date": start.isoformat()}
     tap = TapGainsight(
