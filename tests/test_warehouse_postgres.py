@@ -64,22 +64,28 @@ def expected_users(tenant) -> dict[str, tuple]:
     }
 
 
+def loader_env(tmp_path, settings: dict, db: PostgresServer) -> dict[str, str]:
+    """Meltano's environment for a run into `db`, the plugins installed."""
+    env = meltano_env(
+        tmp_path,
+        settings,
+        TARGET_POSTGRES_HOST=db.host,
+        TARGET_POSTGRES_PORT=str(db.port),
+        TARGET_POSTGRES_USER=db.user,
+        TARGET_POSTGRES_PASSWORD="unused-trust-auth",
+        TARGET_POSTGRES_DATABASE=db.database,
+    )
+    install_plugins(env, "tap-gainsight", "target-postgres")
+    return env
+
+
 def test_postgres_load_then_incremental_run(tmp_path, postgres_server: PostgresServer) -> None:  # noqa: F811
     db = dataclasses.replace(postgres_server, database="warehouse_incremental")
     postgres_server.psql(f"create database {db.database}")
     tenant = Tenant.generate(seed=SEED, size=SIZE)
     with Emulator(tenant, api_key=API_KEY) as emulator:
         settings, since_ms = load_settings(emulator)
-        env = meltano_env(
-            tmp_path,
-            settings,
-            TARGET_POSTGRES_HOST=db.host,
-            TARGET_POSTGRES_PORT=str(db.port),
-            TARGET_POSTGRES_USER=db.user,
-            TARGET_POSTGRES_PASSWORD="unused-trust-auth",
-            TARGET_POSTGRES_DATABASE=db.database,
-        )
-        install_plugins(env, "tap-gainsight", "target-postgres")
+        env = loader_env(tmp_path, settings, db)
 
         meltano("run", "tap-gainsight", "target-postgres", env=env)
         assert table_counts(db) == held_counts(emulator, since_ms)
@@ -133,16 +139,7 @@ def test_postgres_takes_every_row_when_the_api_drifts_types(tmp_path, postgres_s
     with Emulator(tenant, api_key=API_KEY) as emulator:
         emulator.quirks.drifted_types = True
         settings, since_ms = load_settings(emulator)
-        env = meltano_env(
-            tmp_path,
-            settings,
-            TARGET_POSTGRES_HOST=db.host,
-            TARGET_POSTGRES_PORT=str(db.port),
-            TARGET_POSTGRES_USER=db.user,
-            TARGET_POSTGRES_PASSWORD="unused-trust-auth",
-            TARGET_POSTGRES_DATABASE=db.database,
-        )
-        install_plugins(env, "tap-gainsight", "target-postgres")
+        env = loader_env(tmp_path, settings, db)
         run = meltano("run", "tap-gainsight", "target-postgres", env=env)
         assert table_counts(db) == held_counts(emulator, since_ms)
         assert sum(len(drifts) for drifts in emulator.drifted.values()) > 100

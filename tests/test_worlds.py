@@ -19,6 +19,7 @@ from tap_gainsight.px.events import PX_EVENT_ENDPOINTS
 from tap_gainsight.tap import TapGainsight
 from tap_gainsight.timestamps import epoch_ms_of, epoch_ms_to_rfc3339, parse_setting_datetime
 from tests.conftest import cs_config, px_config
+from tests.emulator.filters import get_path
 from tests.loader_check import invalid_records, records_checked
 from tests.sync import SyncResult, run_sync
 
@@ -198,15 +199,6 @@ def drifted_value_means(sent: object, original: object, delivered: object) -> bo
     return False
 
 
-def value_at(record: dict, dotted: str) -> object:
-    value: object = record
-    for step in dotted.split("."):
-        if not isinstance(value, dict):
-            return None
-        value = value.get(step)
-    return value
-
-
 def test_drifted_types_fit_every_schema_and_keep_their_meaning(emulator, caplog) -> None:
     emulator.quirks.drifted_types = True
     start = emulator.tenant.now - dt.timedelta(days=10)
@@ -238,7 +230,7 @@ def test_drifted_types_fit_every_schema_and_keep_their_meaning(emulator, caplog)
             if record is None:
                 continue
             for drift in drifts:
-                delivered = value_at(record, drift.field_path)
+                delivered = get_path(record, drift.field_path)
                 assert drifted_value_means(drift.sent, drift.original, delivered), (
                     stream,
                     drift,
