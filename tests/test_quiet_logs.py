@@ -13,7 +13,7 @@ import re
 import pytest
 
 from tap_gainsight.progress import Total, plural, through_windows, time_left
-from tests.conftest import px_config
+from tests.conftest import cs_config, px_config
 from tests.sync import run_cli, run_sync
 
 STREAMS = ["subscription", "features", "page_view_events", "users"]
@@ -24,6 +24,10 @@ INFO_LINES = re.compile(
     r"|Beginning sync of '\w+' in (incremental|full_table) mode$"
     r"|Starting incremental sync of '\w+' with bookmark value: "
     r"|Reading events dated \S+ to \S+ in (1 window|[\d,]+ windows) of at most (1 day|\d+ days)\.$"
+    r"|Reading \w+ records modified .*, then those never modified\.$"
+    r"|Reading every \w+ record \(no modified date: full table\)\.$"
+    r"|Reading the deletions of \w+ "
+    r"|/v1/data/objects/query/\w+: the tenant has no such log; nothing to read\.$"
     r"|Progress: "
     r"|Done: (1 record|[\d,]+ records), (1 request|[\d,]+ requests) in "
     r"|Sync complete: [\d,]+ records?, [\d,]+ requests? in "
@@ -64,6 +68,15 @@ def test_an_info_log_is_the_plan_progress_summaries_and_total(shared_emulator, t
     assert any(m.startswith("Done: 1 record, 1 request in ") for m in messages), messages
     assert len([m for m in messages if m.startswith("Done: ")]) == len(STREAMS)
     assert messages[-1].startswith(("Sync complete: ", "API departure: ")), messages[-1]
+
+
+def test_a_cs_sync_logs_its_plan_and_summaries_only(cs_emulator, tmp_path) -> None:
+    result = run_cli(cs_config(cs_emulator), tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "METRIC" not in result.stderr
+    for level, logger, message in log_lines(result.stderr):
+        assert level == "INFO", (level, message)
+        assert INFO_LINES.match(message), f"not for a person at INFO: {logger}: {message}"
 
 
 def test_log_metrics_brings_the_metric_lines_back(shared_emulator, tmp_path) -> None:
