@@ -26,7 +26,8 @@ from tap_gainsight.errors import (
     end_sync,
     explain,
 )
-from tap_gainsight.progress import StreamProgress
+from tap_gainsight.logs import SDK_INTERNAL_LINES
+from tap_gainsight.progress import StreamProgress, Total
 from tap_gainsight.record_path import sync_records, takes_direct_path
 from tap_gainsight.responses import (
     read_whole_body,
@@ -84,7 +85,8 @@ class GainsightStream(RESTStream[t.Any]):
     def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
         self._sessions = threading.local()
         super().__init__(*args, **kwargs)
-        self.progress = StreamProgress(self.logger, self.progress_position)
+        self.logger.addFilter(SDK_INTERNAL_LINES)  # e.g. "Pagination stopped after 0 pages"
+        self.progress = StreamProgress(self.logger, self.progress_position, self.progress_total)
 
     @property
     @override
@@ -252,7 +254,7 @@ class GainsightStream(RESTStream[t.Any]):
         self._tap.sync_started()  # type: ignore[attr-defined]
         self._syncing = True
         before = self.progress.requests
-        self.progress = StreamProgress(self.logger, self.progress_position)
+        self.progress = StreamProgress(self.logger, self.progress_position, self.progress_total)
         self.progress.requests = before
 
     def finish(self) -> None:
@@ -285,6 +287,10 @@ class GainsightStream(RESTStream[t.Any]):
     def progress_position(self) -> str:
         """Where the stream is, for progress lines (e.g. "window 3 of 58, ")."""
         return ""
+
+    def progress_total(self) -> Total | None:
+        """The records the stream has and has done, where the API told (progress lines)."""
+        return None
 
     @override
     def parse_response(self, response: requests.Response) -> Iterable[dict]:

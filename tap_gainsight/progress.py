@@ -8,7 +8,7 @@ import typing as t
 
 if t.TYPE_CHECKING:
     import logging
-    from collections.abc import Callable
+    from collections.abc import Callable, Mapping
 
     from tap_gainsight.departures import Departures
 
@@ -18,12 +18,62 @@ REPORT_EVERY_SECONDS = 10.0
 _CHECK_EVERY_RECORDS = 256
 
 
+def plural(count: int, word: str, many: str | None = None) -> str:
+    """The count and its noun: "1 request", "2 requests", "1,000 windows"."""
+    return f"{count:,} {word if count == 1 else (many or word + 's')}"
+
+
+def time_left(seconds: float) -> str:
+    """A duration a person reads at a glance: "about 8 s", "about 3 min", "about 1.5 h"."""
+    if seconds < 90:
+        return f"about {max(seconds, 1):.0f} s"
+    if seconds < 90 * 60:
+        return f"about {seconds / 60:.0f} min"
+    return f"about {seconds / 3600:.1f} h"
+
+
+class Total(t.NamedTuple):
+    """How many records a stream (or, `in_window`, its current window) has, and has done.
+
+    Known where the API said it: an event window's first page carries `totalHits`.
+    """
+
+    done: int
+    total: int
+    in_window: bool = False
+
+
+def through_windows(
+    records: int, number: int, windows: int, totals: Mapping[int, int | None]
+) -> Total | None:
+    """Where a stream reading `windows` windows stands, at window `number` (from 0).
+
+    `totals` holds the `totalHits` of the windows opened so far. In the last window the
+    stream's total is known (the windows before it and this one's); before it, only the
+    current window's. None where a window's answer gave no total.
+    """
+    known = [totals.get(n) for n in range(number + 1)]
+    if any(total is None for total in known):
+        return None
+    sizes = t.cast("list[int]", known)
+    before, current = sum(sizes[:-1]), sizes[-1]
+    if number == windows - 1:
+        return Total(records, max(records, before + current))
+    return Total(min(max(records - before, 0), current), current, in_window=True)
+
+
 class StreamProgress:
     """Counts one stream's records and requests and reports them at INFO."""
 
-    def __init__(self, logger: logging.Logger, where: Callable[[], str]) -> None:
+    def __init__(
+        self,
+        logger: logging.Logger,
+        where: Callable[[], str],
+        total: Callable[[], Total | None] | None = None,
+    ) -> None:
         self._logger = logger
         self._where = where
+        self._total = total
         self.records = 0
         self.requests = 0
         self._requests_lock = threading.Lock()
@@ -40,12 +90,25 @@ class StreamProgress:
         self.records += 1
         if self.records % _CHECK_EVERY_RECORDS == 0 and time.monotonic() >= self._next_report:
             self._next_report = time.monotonic() + REPORT_EVERY_SECONDS
-            self._logger.info(
-                "Progress: %s%s records so far, %s records/s.",
-                self._where(),
-                f"{self.records:,}",
-                f"{self.records / max(self.elapsed, 1e-9):,.0f}",
+            self._logger.info("Progress: %s%s", self._where(), self.progress_line())
+
+    def progress_line(self) -> str:
+        """Records so far (of how many and the time left, where known) and the pace."""
+        rate = self.records / max(self.elapsed, 1e-9)
+        total = self._total() if self._total is not None else None
+        if total is None:
+            return f"{plural(self.records, 'record')} so far, {rate:,.0f} records/s."
+        left = time_left((total.total - total.done) / max(rate, 1e-9))
+        if total.in_window:
+            return (
+                f"{plural(self.records, 'record')} so far, {rate:,.0f} records/s; "
+                f"this window: {total.done:,} of {plural(total.total, 'event')}, {left} left."
             )
+        percent = 100 * total.done / max(total.total, 1)
+        return (
+            f"{total.done:,} of {plural(total.total, 'record')} ({percent:.0f} %), "
+            f"{rate:,.0f} records/s, {left} left."
+        )
 
     def count_request(self) -> None:
         """Count one request sent (from any thread)."""
@@ -56,8 +119,8 @@ class StreamProgress:
         """One line: records, requests, time and rate."""
         seconds = self.elapsed
         return (
-            f"{self.records:,} records, {self.requests:,} requests in {seconds:,.1f} s "
-            f"({self.records / max(seconds, 1e-9):,.0f} records/s)"
+            f"{plural(self.records, 'record')}, {plural(self.requests, 'request')} in "
+            f"{seconds:,.1f} s ({self.records / max(seconds, 1e-9):,.0f} records/s)"
         )
 
 
@@ -79,9 +142,9 @@ class SyncTotals:
         if self._streams_left == 0:
             seconds = time.monotonic() - self._started
             self._logger.info(
-                "Sync complete: %s records, %s requests in %s s (%s records/s).",
-                f"{self._records:,}",
-                f"{self._requests:,}",
+                "Sync complete: %s, %s in %s s (%s records/s).",
+                plural(self._records, "record"),
+                plural(self._requests, "request"),
                 f"{seconds:,.1f}",
                 f"{self._records / max(seconds, 1e-9):,.0f}",
             )

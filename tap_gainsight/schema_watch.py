@@ -310,8 +310,9 @@ class SchemaWatch:
         if any(len(path) == 1 for path in grown):
             fields = ", ".join(f"{p[0]} ({type_name(prop)})" for p, prop in grown.items())
             stream.logger.info(
-                "%s: the API sends field(s) the schema lacks, now added to it and kept: %s.",
+                "%s: the API sends %s the schema lacks, now added to it and kept: %s.",
                 stream.name,
+                "a field" if len(grown) == 1 else "fields",
                 fields,
             )
 

@@ -206,6 +206,17 @@ CONFIG_SCHEMA = th.PropertiesList(
         ),
     ),
     th.Property(
+        "log_metrics",
+        th.BooleanType,
+        default=False,
+        title="Log metrics",
+        description=(
+            "Log the SDK's METRIC lines (a request's duration, each stream's record count "
+            "and sync time) at INFO, for tools that read them. Off, they appear only at "
+            "DEBUG (TAP_GAINSIGHT_LOGLEVEL=DEBUG)."
+        ),
+    ),
+    th.Property(
         "cs_api_url",
         th.StringType,
         title="CS tenant URL",

@@ -23,6 +23,7 @@ from tap_gainsight.cs.objects import probe_stream as cs_probe_stream
 from tap_gainsight.departures import Departures
 from tap_gainsight.errors import EXPLAINED_FAILURES, explain, failures_in_one_line
 from tap_gainsight.inputs import checked_catalog, checked_state
+from tap_gainsight.logs import quiet_internals, show_metrics
 from tap_gainsight.output import SingerOutput
 from tap_gainsight.progress import SyncTotals
 from tap_gainsight.px.entities import (
@@ -58,6 +59,10 @@ from tap_gainsight.settings import (
 if t.TYPE_CHECKING:
     from singer_sdk import Stream
 
+# Before the SDK's first line: its internals, and METRIC lines, are DEBUG lines (`logs.py`).
+quiet_internals()
+show_metrics(False)
+
 
 class TapGainsight(Tap):
     """Singer tap for Gainsight PX and Gainsight CS, either or both."""
@@ -71,6 +76,8 @@ class TapGainsight(Tap):
 
     @override
     def _validate_config(self, *, raise_errors: bool = True) -> list[str]:
+        # The first hook that sees the config, before any request (discovery's included).
+        show_metrics(bool(self.config.get("log_metrics")))
         # JSON Schema first (types, required, allowed values), then what it cannot express.
         errors = super()._validate_config(raise_errors=raise_errors)
         if not errors:

@@ -9,7 +9,7 @@ from tap_gainsight.schema_watch import inferred_property
 from tests.conftest import px_config
 from tests.sync import catalog_for, run_sync
 
-NEW_FIELD_LOG = "the API sends field(s) the schema lacks"
+NEW_FIELD_LOG = "the schema lacks, now added to it and kept"
 
 
 def schema_then_records(result, stream: str) -> list[tuple[str, dict]]:

@@ -22,11 +22,16 @@ def test_plan_progress_and_summaries(shared_emulator, caplog, monkeypatch) -> No
     result = run_sync(config, streams=["page_view_events", "features"])
 
     (plan,) = messages(caplog, r"^Reading events dated")
-    windows = int(re.search(r"in (\d+) window\(s\) of at most 7 day\(s\)", plan).group(1))
+    windows = int(re.search(r"in (\d+) windows of at most 7 days", plan).group(1))
     assert windows >= 58, "400 days and more in 7-day windows"
 
     progress = messages(caplog, rf"^Progress: window \d+ of {windows}, [\d,]+ records so far")
     assert progress, "progress lines name the window and the records so far"
+    # Before the last window: the current window's count, from its first page's totalHits.
+    in_window = re.compile(
+        r"; this window: [\d,]+ of [\d,]+ events?, about [\d.]+ (s|min|h) left\.$"
+    )
+    assert any(in_window.search(line) for line in progress), progress[:3]
 
     summaries = messages(caplog, r"^Done: ")
     assert len(summaries) == 2

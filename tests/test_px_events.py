@@ -204,7 +204,8 @@ def test_concurrent_windows_emit_exactly_what_a_serial_read_emits(emulator) -> N
 
 def test_every_request_is_timed_in_the_sdk_metrics(emulator, caplog) -> None:
     start = emulator.tenant.now - dt.timedelta(days=30)
-    config = px_config(emulator, start_date=start.isoformat(), page_size=20)
+    # log_metrics: the METRIC lines at INFO (without it they are DEBUG lines).
+    config = px_config(emulator, start_date=start.isoformat(), page_size=20, log_metrics=True)
     with caplog.at_level(logging.INFO, logger="singer_sdk.metrics"):
         run_sync(config, streams=["custom_events"])
     points = [

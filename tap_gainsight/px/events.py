@@ -20,6 +20,7 @@ from functools import cached_property
 from typing_extensions import override
 
 from tap_gainsight.prefetch import started_in_order
+from tap_gainsight.progress import Total, plural, through_windows
 from tap_gainsight.px.pagination import ScrollPage, ScrollPaginator
 from tap_gainsight.px.scrolling import ScrollingStream, ScrollReader
 from tap_gainsight.px.waiting_pages import HELD_PAGES, PageHolding
@@ -137,12 +138,13 @@ class EventStream(ScrollingStream):
             # the last day of events: send none.
             self.logger.info("Nothing to read: the bookmark is already at %s.", self.sync_end)
             return
+        self._window_totals: dict[int, int | None] = {}
         self.logger.info(
-            "Reading events dated %s to %s in %d window(s) of at most %d day(s).",
+            "Reading events dated %s to %s in %s of at most %s.",
             self._windows[0].start.isoformat(),
             self._windows[-1].end.isoformat(),
-            len(self._windows),
-            self.window_days,
+            plural(len(self._windows), "window"),
+            plural(self.window_days, "day"),
         )
         self.read_ahead_of_next_streams()
         yield from super().request_records(context)
@@ -268,6 +270,12 @@ class EventStream(ScrollingStream):
         return f"window {self.scroll_number + 1} of {len(self._windows)}, "
 
     @override
+    def progress_total(self) -> Total | None:
+        return through_windows(
+            self.progress.records, self.scroll_number, len(self._windows), self._window_totals
+        )
+
+    @override
     def scrolls(self, context: Context | None) -> list[ScrollPaginator]:
         # One scroll per window: windows are independent, so several can be read at once.
         return [self.window_scroll(window) for window in self._windows]
@@ -304,6 +312,7 @@ class EventStream(ScrollingStream):
         start = self._tap.read_ahead.take(self.window_key(window))  # type: ignore[attr-defined]
         if start is None:
             start = self.open_window(window, context, number, ahead=False)
+        self._window_totals[number] = start.reader.total_hits  # for progress lines
         if start.slices > 1 and start.rest_from is not None:
             self.logger.info(
                 "%s window %s holds %d events: reading the rest of it, from %s, "

@@ -1,0 +1,72 @@
+"""What the log says at INFO: the plan, progress, summaries and the total, nothing else.
+
+The SDK and its libraries log their machinery at INFO too: a `METRIC:` line per request and
+per stream (`singer_sdk.metrics`), `Skipping parse of env var settings...`, `Pagination
+stopped after 0 pages…`, `Skipping deselected stream …` (one per stream not
+selected), pyrate_limiter's `Initializing default bucket(InMemoryBucket)…`.
+Those are turned into DEBUG lines here: shown with `TAP_GAINSIGHT_LOGLEVEL=DEBUG`, not
+otherwise. The `log_metrics` setting keeps the METRIC lines at INFO, for tools that read
+them.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from singer_sdk import metrics
+
+#: The tap's logger: at DEBUG, the demoted lines are shown (as DEBUG lines).
+TAP_LOGGER = "tap-gainsight"
+#: The SDK's INFO lines that describe its machinery rather than the sync.
+SDK_INTERNALS = (
+    "Skipping parse of env var settings",
+    "Parsing env var for settings config",
+    "Pagination stopped after",
+    "Skipping deselected stream",
+)
+
+
+class Demoted(logging.Filter):
+    """Makes a logger's INFO records DEBUG ones: all of them, or those starting a prefix.
+
+    A filter runs after the logger's level check, so a demoted record is dropped here
+    unless the tap logs at DEBUG.
+    """
+
+    def __init__(self, prefixes: tuple[str, ...] | None = None) -> None:
+        super().__init__()
+        self.prefixes = prefixes
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Keep every record but a demoted one at INFO, which only DEBUG shows."""
+        if record.levelno != logging.INFO:
+            return True
+        if self.prefixes is not None and not (
+            isinstance(record.msg, str) and record.msg.startswith(self.prefixes)
+        ):
+            return True
+        if not logging.getLogger(TAP_LOGGER).isEnabledFor(logging.DEBUG):
+            return False
+        record.levelno, record.levelname = logging.DEBUG, logging.getLevelName(logging.DEBUG)
+        return True
+
+
+#: For the tap's logger and each stream's (`tap-gainsight.<stream>`).
+SDK_INTERNAL_LINES = Demoted(SDK_INTERNALS)
+_EVERY_INFO_LINE = Demoted()
+
+
+def quiet_internals() -> None:
+    """Demote the SDK's and pyrate_limiter's internals on the loggers they use."""
+    logging.getLogger(TAP_LOGGER).addFilter(SDK_INTERNAL_LINES)
+    logging.getLogger("pyrate_limiter").addFilter(_EVERY_INFO_LINE)
+    logging.getLogger("pyrate_limiter.limiter").addFilter(_EVERY_INFO_LINE)
+
+
+def show_metrics(show: bool) -> None:
+    """Log the SDK's METRIC lines at INFO (`log_metrics`), or only at DEBUG."""
+    logger = metrics.get_metrics_logger()
+    if show:
+        logger.removeFilter(_EVERY_INFO_LINE)
+    else:
+        logger.addFilter(_EVERY_INFO_LINE)
