@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import threading
 import typing as t
 from functools import cached_property
@@ -296,12 +297,20 @@ class GainsightStream(RESTStream[t.Any]):
     def parse_response(self, response: requests.Response) -> Iterable[dict]:
         return self.checked(self.records_of(response))
 
+    #: Fields whose values may be of any JSON type, sent as their JSON text (as declared).
+    text_fields: frozenset[str] = frozenset()
+
     def checked(self, records: list[dict]) -> list[dict]:
         """A page's records, each made to fit the schema in force before it is handed on.
 
         Only while the stream syncs: a discovery read (the attribute models) has no target.
         """
         if self._syncing:
+            for name in self.text_fields:
+                for record in records:
+                    value = record.get(name)
+                    if value is not None and type(value) is not str:
+                        record[name] = json.dumps(value)
             self.schema_watch.check_page(records)
         return records
 

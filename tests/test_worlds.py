@@ -295,3 +295,13 @@ def test_cs_drifted_types_fit_every_schema(cs_emulator, caplog) -> None:
         held = sorted(r["Gsid"] for r in cs_emulator.tenant.records(object_of(stream)))
         assert sorted(r["Gsid"] for r in result.records[stream]) == held, stream
     assert departures(caplog), "the drift is said"
+
+
+def test_the_documented_world_says_no_departure(emulator, cs_emulator, caplog) -> None:
+    """Every departure line is true: none where the API behaves as docs/api.md says."""
+    start = emulator.tenant.now - dt.timedelta(days=10)
+    config = {**px_config(emulator, start_date=start.isoformat()), **cs_config(cs_emulator)}
+    result = run_sync(config)
+    assert_loadable(result)
+    assert len(result.records) > 30, "every PX and CS stream"
+    assert departures(caplog) == []

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
-import json
 import typing as t
 from functools import cached_property
 
@@ -80,7 +79,9 @@ class CSObjectStream(KeysetStream):
         return copy.deepcopy(super().schema)  # the reviewed built-in schema
 
     @cached_property
-    def _loose_fields(self) -> frozenset[str]:
+    @override
+    def text_fields(self) -> frozenset[str]:  # type: ignore[override]
+        """Fields of a data type the tap does not know: kept as text, whatever they hold."""
         return self.described[1] if self.described is not None else frozenset()
 
     @cached_property
@@ -147,10 +148,6 @@ class CSObjectStream(KeysetStream):
     @override
     def post_process(self, row: dict, context: Context | None = None) -> dict | None:
         self._position.advance(row)
-        for name in self._loose_fields:
-            value = row.get(name)
-            if value is not None and not isinstance(value, str):
-                row[name] = json.dumps(value)
         return super().post_process(row, context)
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import copy
-import json
 import typing as t
 from dataclasses import dataclass
 from functools import cached_property
@@ -371,14 +370,12 @@ class SingleObjectStream(WholeListStream):
 
 
 class AttributeModelStream(WholeListStream):
-    """An attribute model (user or account), answered whole in one response."""
+    """An attribute model (user or account), answered whole in one response.
 
-    @override
-    def post_process(self, row: dict, context: Context | None = None) -> dict | None:
-        default = row.get("defaultValue")
-        if default is not None and not isinstance(default, str):
-            row["defaultValue"] = json.dumps(default)
-        return super().post_process(row, context)
+    An attribute's `defaultValue` has its attribute's type, whichever that is: kept as text.
+    """
+
+    text_fields = frozenset({"defaultValue"})
 
 
 @dataclass(frozen=True)
