@@ -19,6 +19,52 @@ GENERIC_RECORDS_KEY = "results"
 
 _BODY_ATTRIBUTE = "_tap_gainsight_body"
 _CONTENT_ATTRIBUTE = "_tap_gainsight_content"
+_OUTLINE_ATTRIBUTE = "_tap_gainsight_outline"
+_OUTLINED_ATTRIBUTE = "_tap_gainsight_outlined"
+
+
+class PageOutline:
+    """Decodes only what a scroll's reader needs of a page, skipping the rest unbuilt.
+
+    That is its cursor, its total and each record's key and date. A page that waits to be
+    emitted is kept as its compressed body (`px/scrolling.py`, `HeldPage`) and decoded whole
+    at its turn. What the outline does not fit (records under a key other than the endpoint's or
+    `results`, a list at the root, a records list holding something other than objects) is
+    decoded whole at once instead, as any page is.
+    """
+
+    def __init__(self, record_fields: Sequence[str], records_keys: Sequence[str]) -> None:
+        # TypedDicts built from the stream's fields: msgspec decodes them into plain dicts
+        # holding only those keys, so the readers' code sees the records it always did.
+        typed_dict: t.Any = t.TypedDict
+        record = typed_dict("RecordOutline", dict.fromkeys(record_fields, t.Any), total=False)
+        self.records_keys = (*records_keys, GENERIC_RECORDS_KEY)
+        records: t.Any = t.Optional[list[record]]  # type: ignore[valid-type]  # noqa: UP045
+        fields: dict[str, t.Any] = {"scrollId": t.Any, "totalHits": t.Any}
+        fields |= dict.fromkeys(self.records_keys, records)
+        self._decoder = msgspec.json.Decoder(typed_dict("PageOutline", fields, total=False))
+
+    def decode(self, content: bytes) -> dict | None:
+        """The page's outline, or None if the outline does not fit it.
+
+        Raises:
+            ValueError: If the body is not JSON.
+        """
+        try:
+            body: dict = self._decoder.decode(content)
+        except msgspec.ValidationError:
+            return None
+        return body if any(isinstance(body.get(k), list) for k in self.records_keys) else None
+
+
+def read_as_outline(request: requests.PreparedRequest, outline: PageOutline) -> None:
+    """Have the answer to `request` decoded as `outline` where it fits (see `PageOutline`)."""
+    setattr(request, _OUTLINE_ATTRIBUTE, outline)
+
+
+def is_outline(response: requests.Response) -> bool:
+    """Tell whether `response_body` is the page's outline rather than its whole body."""
+    return getattr(response, _OUTLINED_ATTRIBUTE, False)
 
 
 def response_content(response: requests.Response) -> bytes:
@@ -50,10 +96,26 @@ def response_body(response: requests.Response) -> t.Any:
     try:
         return getattr(response, _BODY_ATTRIBUTE)
     except AttributeError:
-        # msgspec decodes a page several times faster than requests' json().
-        body = msgspec.json.decode(response_content(response))
+        outline = getattr(response.request, _OUTLINE_ATTRIBUTE, None)
+        body = outline.decode(response_content(response)) if outline else None
+        if body is None:
+            return whole_body(response)
         setattr(response, _BODY_ATTRIBUTE, body)
+        setattr(response, _OUTLINED_ATTRIBUTE, True)
         return body
+
+
+def whole_body(response: requests.Response) -> t.Any:
+    """Decode the whole body, even where an outline was decoded first, and keep it.
+
+    Raises:
+        ValueError: If the body is not JSON.
+    """
+    # msgspec decodes a page several times faster than requests' json().
+    body = msgspec.json.decode(response_content(response))
+    setattr(response, _BODY_ATTRIBUTE, body)
+    setattr(response, _OUTLINED_ATTRIBUTE, False)
+    return body
 
 
 def find_records(body: t.Any, keys: Sequence[str], endpoint: str) -> tuple[list[dict], str]:

@@ -45,6 +45,8 @@ class FakeScroll:
     position: ScrollPosition
     paginator: Paginator = field(default_factory=Paginator)
     total_hits: int | None = None
+    hold_next: bool = False
+    answer_seconds: float | None = None
 
     def pages(self):
         start, end = to_epoch_ms(self.window.start), to_epoch_ms(self.window.end)
@@ -54,6 +56,7 @@ class FakeScroll:
             self.stream.requests.append(self.window)
             if self.stream.delay:
                 time.sleep(random.uniform(0, self.stream.delay))
+            self.answer_seconds = self.stream.answer_seconds
             if self.stream.fail_at is not None and at >= self.stream.fail_at:
                 raise RuntimeError(f"{self.stream.name} failed")
             page = [{"date": d, "eventId": f"{self.stream.name}-{d}"} for d in dates[at:][:PAGE]]
@@ -71,6 +74,9 @@ class FakeStream:
     delay: float = 0.0
     fail_at: int | None = None
     max_slices: int = 4
+    page_size: int = PAGE
+    #: How long the fake API says it took: long, so that reading ahead pays.
+    answer_seconds: float = 1.0
     requests: list[Window] = field(default_factory=list)
     logger: logging.Logger = field(default_factory=lambda: logging.getLogger("test"))
 
@@ -142,7 +148,7 @@ def test_pages_read_ahead_stay_within_the_bound(monkeypatch) -> None:
             time.sleep(0.001)  # a slow emitter: the readers get ahead
             most = max(most, reader._held)
     # The bound, plus a page in flight per worker and the openings (one per stream).
-    assert 5 <= most <= 5 + 4 + 3
+    assert 5 <= most <= 5 + 3 + 3
 
 
 def test_the_budget_goes_to_the_biggest_windows_first() -> None:
@@ -191,4 +197,4 @@ def test_workers_stop_when_everything_is_read() -> None:
     deadline = time.monotonic() + 5
     while threading.active_count() > before and time.monotonic() < deadline:
         time.sleep(0.01)
-    assert threading.active_count() == before
+    assert threading.active_count() <= before

@@ -3,11 +3,11 @@
 Each selected event stream reads its history as windows (`px/events.py`), each window one
 scroll of pages. Here the scrolls of every event stream form one list, in the order their
 records are emitted: a stream's windows oldest first, the streams in sync order.
-`max_concurrency` worker threads each claim the first unclaimed scroll at most
-`2 * max_concurrency` places past the one being emitted, and read its pages into that
-scroll's queue. The emitting thread (the one the SDK syncs on) takes the pages of one scroll
-after the other, strictly in list order, so records and STATE messages are exactly those of
-a serial read: the workers only make the pages arrive sooner.
+Worker threads each claim the first unclaimed scroll at most `2 * max_concurrency` places
+past the one being emitted, and read its pages into that scroll's queue. The emitting
+thread (the one the SDK syncs on) takes the pages of one scroll after the other, strictly
+in list order, so records and STATE messages are exactly those of a serial read: the
+workers only make the pages arrive sooner.
 
 Slices. A scroll is a chain of requests, each sent when the one before has answered. A
 window whose first page's `totalHits` shows many pages is cut, after that page, into slices
@@ -19,9 +19,13 @@ the biggest windows: the first window of every stream is opened before anything 
 ahead (one request each), and once all of them have answered the budget is shared out,
 biggest first; a window opened later takes what is left.
 
-Memory. At most `PAGES_HELD` pages, decoded, are read and not yet emitted over the run. A
-worker reads on only while there is room, except for the scroll being emitted (the emitter
-waits for it) and the windows' opening pages (one per stream).
+Who reads what. The emitting thread reads the scroll being emitted itself, once the pages
+read ahead of it are handed on: where the API answers faster than records are emitted, the
+run is exactly a serial read. `max_concurrency - 1` worker threads open every stream's first
+window and read ahead the scrolls after the one being emitted, but only while reading ahead
+pays: while the API's fastest answer to a page this run is slower than the tap's time to
+emit a page, both measured as the run goes. A page read ahead waits as its body compressed
+(`scrolling.HeldPage`), at most `PAGES_HELD` of them over the run.
 
 Failures. A scroll's exception is raised on the emitting thread where its next page would
 have been emitted, after every page before it.
@@ -31,6 +35,7 @@ from __future__ import annotations
 
 import itertools
 import threading
+import time
 import typing as t
 from collections import deque
 from dataclasses import dataclass, field
@@ -43,11 +48,11 @@ if t.TYPE_CHECKING:
 
     from tap_gainsight.departures import Departures
     from tap_gainsight.px.events import EventStream
-    from tap_gainsight.px.scrolling import ScrollReader
+    from tap_gainsight.px.scrolling import HeldPage, ScrollReader
 
-#: Pages read and not yet emitted, over the whole run: the reader's memory bound. A page of
-#: 1,000 events takes about 1.5 MB decoded (docs/benchmarks.md).
-PAGES_HELD = 64
+#: Pages read and not yet emitted, over the whole run: the reader's memory bound. A page
+#: that waits is held compressed (`scrolling.HeldPage`): about 90 KB for 1,000 events.
+PAGES_HELD = 256
 
 
 @dataclass(eq=False)
@@ -64,16 +69,16 @@ class Scroll:
     first_of_stream: bool = False
     #: Its first page not read yet: that page decides whether the window is sliced.
     unopened: bool = True
-    pages: deque[list[dict]] = field(default_factory=deque)
+    pages: deque[list[dict] | HeldPage] = field(default_factory=deque)
     claimed: bool = False
     #: False while the window waits for the run's budget to be shared out.
     decided: bool = True
     done: bool = False
     dropped: bool = False
     failure: BaseException | None = None
-    page_iter: Generator[list[dict], None, None] | None = None
+    page_iter: Generator[list[dict] | HeldPage, None, None] | None = None
 
-    def read_page(self) -> list[dict] | None:
+    def read_page(self) -> list[dict] | HeldPage | None:
         """The scroll's next page, or None at its end (on the claiming worker's thread)."""
         if self.page_iter is None:
             self.page_iter = self.reader.pages()
@@ -97,6 +102,12 @@ class EventReader:
         self._undecided: list[Scroll] = []
         self._budget = 0
         self._running = 0
+        #: The API's fastest answer to a page this run (its latency, as near as the tap can
+        #: see it: a slower answer may only mean a busy server), and the time the SDK took
+        #: to emit the records so far.
+        self._answer_seconds: float | None = None
+        self._emit_seconds = 0.0
+        self._records_emitted = 0
 
     @property
     def budget_left(self) -> int:
@@ -126,7 +137,7 @@ class EventReader:
                     self._openings_left += 1
             self._start_workers()
 
-    def pages_of(self, stream: EventStream) -> Iterator[tuple[Scroll, list[dict]]]:
+    def pages_of(self, stream: EventStream) -> Iterator[tuple[Scroll, list[dict] | HeldPage]]:
         """The pages of `stream`'s scrolls, in order, each with its scroll.
 
         Scrolls of streams planned before it and never asked for are dropped. Closing the
@@ -169,30 +180,57 @@ class EventReader:
         self._emitting += 1
         self._changed.notify_all()
 
-    def _drain(self, scroll: Scroll) -> Iterator[list[dict]]:
+    def _drain(self, scroll: Scroll) -> Iterator[list[dict] | HeldPage]:
+        """The pages of the scroll being emitted: those read ahead, then read here."""
         while True:
             with self._changed:
-                while not scroll.pages and not scroll.done:
+                while not (scroll.pages or scroll.done or self._may_claim(scroll, emitter=True)):
                     self._changed.wait()
-                if not scroll.pages:
+                page: list[dict] | HeldPage | None = None
+                if scroll.pages:
+                    page = scroll.pages.popleft()
+                    self._held -= 1
+                    self._changed.notify_all()
+                elif scroll.done:
                     if scroll.failure is not None:
                         raise scroll.failure
                     return
-                page = scroll.pages.popleft()
-                self._held -= 1
-                self._changed.notify_all()
+                else:
+                    scroll.claimed = True
+            if page is None:
+                self._read_page(scroll, hold=False)
+                with self._changed:
+                    scroll.claimed = scroll.done
+                continue
+            began = time.perf_counter()
             yield page
+            self._emitted(len(page) if isinstance(page, list) else page.count, began)
+
+    def _emitted(self, records: int, began: float) -> None:
+        """Note how long the SDK took to emit a page of `records` records."""
+        with self._changed:
+            self._emit_seconds += time.perf_counter() - began
+            self._records_emitted += records
+            self._changed.notify_all()  # whether reading ahead pays may have changed
 
     # -- the workers -----------------------------------------------------------------------
 
     def _start_workers(self) -> None:
-        while self._running < min(self.workers, len(self._scrolls) - self._emitting):
+        threads = min(self.workers - 1, len(self._scrolls) - self._emitting)
+        while self._running < threads:
             self._running += 1
             threading.Thread(target=self._work, name="event-reader", daemon=True).start()
 
     def _work(self) -> None:
         while (scroll := self._claim()) is not None:
-            self._read(scroll)
+            while True:
+                with self._changed:
+                    if scroll.done or scroll.dropped or not self._has_room(scroll):
+                        scroll.claimed = scroll.done or scroll.dropped
+                        self._changed.notify_all()
+                        break
+                if not self._read_page(scroll, hold=True):
+                    break
 
     def _claim(self) -> Scroll | None:
         """The scroll to read next (waiting for one), or None when none is left."""
@@ -209,68 +247,78 @@ class EventReader:
                 self._changed.wait()
 
     def _claimable(self) -> Scroll | None:
-        """The scroll to read next (holding the lock), if any.
+        """The scroll a worker reads next (holding the lock), if any.
 
-        The one being emitted, else a stream's first window not opened yet, else the first
-        within the look-ahead that has room.
+        A stream's first window not opened yet, else the first within the look-ahead that
+        may be read now.
         """
-        ahead = self._scrolls[self._emitting : self._emitting + self.look_ahead]
-        if ahead and self._may_claim(ahead[0]):
-            return ahead[0]
         if self._openings_left:
             for scroll in itertools.islice(self._scrolls, self._emitting, None):
                 if scroll.first_of_stream and scroll.unopened and not scroll.claimed:
                     return scroll
+        ahead = itertools.islice(self._scrolls, self._emitting, self._emitting + self.look_ahead)
         return next((scroll for scroll in ahead if self._may_claim(scroll)), None)
 
-    def _may_claim(self, scroll: Scroll) -> bool:
-        return not scroll.claimed and scroll.decided and self._has_room(scroll)
+    def _may_claim(self, scroll: Scroll, *, emitter: bool = False) -> bool:
+        claimable = not scroll.claimed and scroll.decided and not scroll.done
+        return claimable and (emitter or self._has_room(scroll))
 
     def _has_room(self, scroll: Scroll) -> bool:
-        """Whether `scroll` may read its next page now (holding the lock).
+        """Whether a worker may read `scroll`'s next page now (holding the lock).
 
-        Within `PAGES_HELD`; beyond it, only a window's opening page, or the page the
-        emitter is waiting for.
+        A window's opening page, always. Never the scroll being emitted: the emitting
+        thread reads that itself. Any other, within `PAGES_HELD`, and only while reading
+        ahead pays: while the API takes longer to answer a page than the tap takes to emit
+        one (both as measured this run). Otherwise the emitter is what the run waits for,
+        and reading ahead would only take the interpreter from it.
         """
-        return (
-            self._held < PAGES_HELD
-            or scroll.unopened
-            or (
-                not scroll.pages
-                and self._emitting < len(self._scrolls)
-                and self._at_emitting() is scroll
-            )
-        )
+        if scroll.unopened:
+            return True
+        if self._current() is scroll:
+            return False
+        return self._held < PAGES_HELD and self._reading_ahead_pays(scroll.stream.page_size)
 
-    def _read(self, scroll: Scroll) -> None:
-        """Read `scroll`'s pages while it may, then give it back or mark it done."""
-        while True:
+    def _reading_ahead_pays(self, page_size: int) -> bool:
+        if self._answer_seconds is None or not self._records_emitted:
+            return False
+        emit_seconds = self._emit_seconds / self._records_emitted * page_size
+        return self._answer_seconds > emit_seconds
+
+    def _current(self) -> Scroll | None:
+        """The scroll being emitted, if any."""
+        return self._scrolls[self._emitting] if self._emitting < len(self._scrolls) else None
+
+    def _read_page(self, scroll: Scroll, *, hold: bool) -> bool:
+        """Read `scroll`'s next page into its queue; whether its reader may read on.
+
+        `hold`: the page will wait for its turn, so it is held compressed.
+        """
+        scroll.reader.hold_next = hold
+        try:
+            page = scroll.read_page()
+        except BaseException as error:  # raised on the emitting thread, in its place
             with self._changed:
-                if scroll.dropped or not self._has_room(scroll):
-                    scroll.claimed = scroll.dropped
-                    self._changed.notify_all()
-                    return
-            try:
-                page = scroll.read_page()
-            except BaseException as error:  # raised on the emitting thread, in its place
-                with self._changed:
-                    scroll.failure, scroll.done = error, True
-                    self._opened(scroll)
-                    self._changed.notify_all()
-                return
-            with self._changed:
-                if page is None:
-                    scroll.done = True
-                    self._opened(scroll)
-                    self._changed.notify_all()
-                    return
-                if not scroll.dropped:
-                    scroll.pages.append(page)
-                    self._held += 1
-                if scroll.unopened and not self._opened(scroll):
-                    self._changed.notify_all()
-                    return  # waits for the budget to be shared out
+                scroll.failure, scroll.done = error, True
+                self._opened(scroll)
                 self._changed.notify_all()
+            return False
+        with self._changed:
+            answered = scroll.reader.answer_seconds
+            if answered is not None and (
+                self._answer_seconds is None or answered < self._answer_seconds
+            ):
+                self._answer_seconds = answered
+            if page is None:
+                scroll.done = True
+                self._opened(scroll)
+                self._changed.notify_all()
+                return False
+            if not scroll.dropped:
+                scroll.pages.append(page)
+                self._held += 1
+            went_on = not scroll.unopened or self._opened(scroll)
+            self._changed.notify_all()
+            return went_on
 
     def _opened(self, scroll: Scroll) -> bool:
         """Note a scroll's first page (holding the lock); False if it now waits for the budget.

@@ -17,7 +17,7 @@ from functools import cached_property
 from typing_extensions import override
 
 from tap_gainsight.px.pagination import ScrollPaginator, ScrollToken
-from tap_gainsight.px.scrolling import ScrollPosition, ScrollReader, ScrollStream
+from tap_gainsight.px.scrolling import HeldPage, ScrollPosition, ScrollReader, ScrollStream
 from tap_gainsight.settings import (
     DEFAULT_EVENT_WINDOW_DAYS,
     DEFAULT_HISTORY,
@@ -182,7 +182,7 @@ class EventStream(ScrollStream):
         )
 
     @override
-    def pages(self, context: Context | None) -> Iterator[list[dict]]:
+    def pages(self, context: Context | None) -> Iterator[list[dict] | HeldPage]:
         held: Window | None = None
         for scroll, page in self.run.events.pages_of(self):
             if held is not None and held is not scroll.window:
