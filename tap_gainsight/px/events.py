@@ -176,9 +176,10 @@ class EventStream(ScrollStream):
         self._unordered = self._unordered | {number}
         self.departures.note(
             self.path,
-            f"events not in date order ({value_ms} after {last_ms})",
-            "every event is still sent; that window's bookmark stays at its start until it "
-            "is read whole, so an interrupted run reads it again",
+            "events not in date order",
+            f"every event is still sent (seen: {value_ms} after {last_ms}); that window's "
+            "bookmark stays at its start until it is read whole, so an interrupted run reads "
+            "it again",
         )
 
     @override
