@@ -2,7 +2,8 @@
 
     make bench                                    # = .venv/bin/python scripts/bench.py
     .venv/bin/python scripts/bench.py [--scenario backfill|daily|all] [--latency-ms L]
-                                      [--max-concurrency C] [--rounds N] [--without-http]
+                                      [--max-concurrency C] [--max-requests-per-second R]
+                                      [--rounds N] [--without-http]
 
 Each scenario (`SCENARIOS`) starts one emulator process (`python -m tests.emulator`, a real
 HTTP server) with a generated tenant whose clock is `NOW` and the scenario's `--latency-ms`
@@ -12,7 +13,9 @@ alternate which goes first (tap, floor; floor, tap); each client's fastest run i
 
   (a) tap: `python -m tap_gainsight` over the 11 event streams with its own defaults for the
       request plan (no `event_window_days`), `page_size` 1000, `max_requests_per_second`
-      100,000 and `max_concurrency` from `--max-concurrency` (default: the tap's
+      from `--max-requests-per-second` (default 100,000: no pace; the tap's own default is
+      20, the API's documented ceiling 200) and `max_concurrency` from `--max-concurrency`
+      (default: the tap's
       `DEFAULT_MAX_CONCURRENCY`); RECORD lines to /dev/null. Its records and requests come
       from its `Sync complete: N records, M requests` line, its peak RSS from wait4 on it.
   (b) floor: the best plain client: `requests` and msgspec, no SDK, serial, one event type
@@ -79,6 +82,8 @@ API_KEY = "bench-key"
 #: The tenant's clock; both clients read up to a minute after it.
 NOW = dt.datetime(2026, 11, 20, 12, tzinfo=dt.timezone.utc)
 PAGE_SIZE = 1000
+#: `max_requests_per_second` that paces nothing: the tap's requests are timed, not its pace.
+UNPACED = 100_000
 ENCODER = msgspec.json.Encoder()
 #: The event type timed without HTTP.
 PATH = "/events/pageView"
@@ -170,7 +175,9 @@ def emulator(scenario: Scenario, latency_ms: int) -> t.Iterator[str]:
 # -- the tap -----------------------------------------------------------------------------------
 
 
-def run_tap(url: str, start: dt.datetime, end: dt.datetime, concurrency: int) -> Result:
+def run_tap(
+    url: str, start: dt.datetime, end: dt.datetime, concurrency: int, pace: int = UNPACED
+) -> Result:
     """Time the tap over every event stream; its peak RSS comes from wait4 on it alone.
 
     That figure is at least this process's RSS when the tap starts (see `without_http_apart`),
@@ -178,7 +185,7 @@ def run_tap(url: str, start: dt.datetime, end: dt.datetime, concurrency: int) ->
     """
     config = {
         "api_key": API_KEY, "api_url": url, "start_date": start.isoformat(),
-        "end_date": end.isoformat(), "max_requests_per_second": 100_000,
+        "end_date": end.isoformat(), "max_requests_per_second": pace,
         "page_size": PAGE_SIZE, "max_concurrency": concurrency,
     }  # fmt: skip
     with tempfile.TemporaryDirectory() as tmp:
@@ -357,7 +364,13 @@ def best_of(runs: list[Result]) -> Result:
 
 
 def run(
-    scenario: Scenario, latency_ms: int, concurrency: int, *, rounds: int, without_http: bool
+    scenario: Scenario,
+    latency_ms: int,
+    concurrency: int,
+    *,
+    rounds: int,
+    without_http: bool,
+    pace: int = UNPACED,
 ) -> None:
     """One emulator process: both clients `rounds` times, then (if asked) no HTTP at all.
 
@@ -370,14 +383,15 @@ def run(
     with emulator(scenario, latency_ms) as url:
         print(f"{scenario.name} at {latency_ms} ms: {scenario.days} days of history, reading "
               f"[{start:%Y-%m-%d %H:%M}, {end:%Y-%m-%d %H:%M}) UTC, max_concurrency "
-              f"{concurrency}; emulator ready in {time.perf_counter() - began:.0f} s")  # fmt: skip
+              f"{concurrency}, max_requests_per_second {pace:,}; emulator ready in "
+              f"{time.perf_counter() - began:.0f} s")  # fmt: skip
         taps: list[Result] = []
         floors: list[Result] = []
         for number in range(rounds):
             order = ("tap", "floor") if number % 2 == 0 else ("floor", "tap")
             for client in order:
                 if client == "tap":
-                    taps.append(run_tap(url, start, end, concurrency))
+                    taps.append(run_tap(url, start, end, concurrency, pace))
                 else:
                     floors.append(run_floor(url, start, end))
         if rounds > 1:
@@ -426,6 +440,12 @@ def main() -> None:
         help=f"the tap's setting (default: its default, {DEFAULT_MAX_CONCURRENCY})",
     )
     parser.add_argument(
+        "--max-requests-per-second",
+        type=int,
+        default=UNPACED,
+        help=f"the tap's pace (default: {UNPACED:,}, no pace; the tap's default is 20)",
+    )
+    parser.add_argument(
         "--rounds", type=int, default=2, help="runs of each client, alternating (default: 2)"
     )
     parser.add_argument(
@@ -439,6 +459,7 @@ def main() -> None:
             latency,
             args.max_concurrency,
             rounds=max(1, args.rounds),
+            pace=args.max_requests_per_second,
             without_http=without_http,
         )
 

@@ -51,6 +51,7 @@ if t.TYPE_CHECKING:
 
     from tap_gainsight.departures import Departures
     from tap_gainsight.rate_limit import RequestLimiter
+    from tap_gainsight.run import Run
     from tap_gainsight.tap import TapGainsight
 
     RequestFunc = Callable[[requests.PreparedRequest, t.Any], requests.Response]
@@ -60,6 +61,9 @@ SCHEMAS = SchemaDirectory(schemas)
 
 #: Longest wait for a connection, whatever `request_timeout_seconds` says.
 CONNECT_TIMEOUT_SECONDS = 10
+
+#: Each thread's `requests.Session` (the syncing thread's, and each event reader's).
+_SESSIONS = threading.local()
 
 
 class GainsightStream(RESTStream[t.Any]):
@@ -83,9 +87,10 @@ class GainsightStream(RESTStream[t.Any]):
     credential_name = "credential"
     address_settings = "base URL"
 
-    def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
-        self._sessions = threading.local()
-        super().__init__(*args, **kwargs)
+    def __init__(self, tap: TapGainsight, *args: t.Any, **kwargs: t.Any) -> None:
+        #: What every stream of the run shares (limiters, the event reader, departures).
+        self.run: Run = tap.run
+        super().__init__(tap, *args, **kwargs)
         self.logger.addFilter(SDK_INTERNAL_LINES)  # e.g. "Pagination stopped after 0 pages"
         self.progress = StreamProgress(self.logger, self.progress_position, self.progress_total)
 
@@ -120,7 +125,7 @@ class GainsightStream(RESTStream[t.Any]):
         `request_for_retry`, if given, may replace the request a retry sends.
         """
         failed_before = False
-        first_contact: FirstContact = self._tap.first_contact  # type: ignore[attr-defined]
+        first_contact = self.run.first_contact
 
         def send(prepared_request: requests.PreparedRequest, context: t.Any) -> requests.Response:
             nonlocal failed_before
@@ -154,10 +159,10 @@ class GainsightStream(RESTStream[t.Any]):
     @property
     @override
     def requests_session(self) -> requests.Session:
-        """A session per thread: each prefetching thread keeps its own connection alive."""
-        session: requests.Session | None = getattr(self._sessions, "session", None)
+        """A session per thread, shared by every stream: each keeps its connections alive."""
+        session: requests.Session | None = getattr(_SESSIONS, "session", None)
         if session is None:
-            session = self._sessions.session = requests.Session()
+            session = _SESSIONS.session = requests.Session()
         return session
 
     def prepared_request(self, context: Context | None, token: t.Any) -> requests.PreparedRequest:
@@ -252,7 +257,7 @@ class GainsightStream(RESTStream[t.Any]):
 
         Requests sent before the stream's turn (its first page, read ahead) stay counted.
         """
-        self._tap.sync_started()  # type: ignore[attr-defined]
+        self.run.sync_started(sum(1 for s in self._tap.streams.values() if s.selected))
         self._syncing = True
         before = self.progress.requests
         self.progress = StreamProgress(self.logger, self.progress_position, self.progress_total)
@@ -261,7 +266,7 @@ class GainsightStream(RESTStream[t.Any]):
     def finish(self) -> None:
         """Log the stream's summary and count it done in the sync's total."""
         self.logger.info("Done: %s%s.", self.progress.summary(), self.summary_extra())
-        self._tap.sync_totals.stream_done(self.progress)  # type: ignore[attr-defined]
+        self.run.stream_done(self.progress)
 
     def summary_extra(self) -> str:
         """What else the summary line says, if anything (e.g. ", 3 skipped")."""
@@ -378,7 +383,7 @@ class GainsightStream(RESTStream[t.Any]):
     @property
     def departures(self) -> Departures:
         """The run's record of where the API differed from docs/api.md."""
-        return t.cast("TapGainsight", self._tap).departures
+        return self.run.departures
 
     @property
     @override

@@ -26,18 +26,16 @@ from singer_sdk.singerlib.catalog import REPLICATION_INCREMENTAL
 from tap_gainsight.output import SingerOutput
 
 if t.TYPE_CHECKING:
-    from collections.abc import Callable, Generator
+    from collections.abc import Callable, Generator, Iterable
 
     from singer_sdk import metrics
     from singer_sdk.helpers.types import Context
-
-    from tap_gainsight.client import GainsightStream
 
 #: Records counted into the SDK's record counter at once.
 COUNT_EVERY_RECORDS = 1000
 
 
-def takes_direct_path(stream: GainsightStream, *, write_messages: bool) -> bool:
+def takes_direct_path(stream: Stream, *, write_messages: bool) -> bool:
     """Whether nothing the SDK does per record could change what this stream writes.
 
     That is: every property selected (nothing to pop), the default map only (no stream maps,
@@ -48,7 +46,7 @@ def takes_direct_path(stream: GainsightStream, *, write_messages: bool) -> bool:
         write_messages
         and stream.selected
         and stream.ABORT_AT_RECORD_COUNT is None
-        and stream.every_property_selected
+        and all(stream.mask.values())
         and len(maps) == 1
         and type(maps[0]) is SameRecordTransform
         and not maps[0].flattening_enabled
@@ -69,7 +67,7 @@ class RecordLines:
         return self._version + b',"time_extracted":' + encoder.encode(extracted) + b"}\n"
 
 
-def bookmark_setter(stream: GainsightStream, context: Context | None) -> Callable[[dict], None]:
+def bookmark_setter(stream: Stream, context: Context | None) -> Callable[[dict], None]:
     """What advances the bookmark after one record, with the SDK's outcome.
 
     For a sorted stream that does not check its order and keeps the SDK's rule, the SDK
@@ -110,7 +108,7 @@ def _no_bookmark(record: dict) -> None:
     """Full-table streams keep no bookmark."""
 
 
-def sync_records(stream: GainsightStream, context: Context | None) -> Generator[dict]:
+def sync_records(stream: Stream, context: Context | None) -> Generator[dict]:
     """The SDK's `Stream._sync_records` for a stream `takes_direct_path` accepts."""
     record_counter = stream.get_record_counter()
     timer = stream.get_sync_timer()
@@ -135,7 +133,7 @@ def sync_records(stream: GainsightStream, context: Context | None) -> Generator[
 class DirectWriter:
     """The records of one stream's partitions, written and counted as the SDK's loop does."""
 
-    def __init__(self, stream: GainsightStream) -> None:
+    def __init__(self, stream: Stream) -> None:
         self.stream = stream
         self._output: SingerOutput = stream._tap.message_writer  # type: ignore[assignment]
         self._lines = RecordLines(stream.stream_maps[0].stream_alias, stream._stream_version)
@@ -158,8 +156,10 @@ class DirectWriter:
         set_bookmark = bookmark_setter(stream, context)
         suffix_ms, suffix = -1, b""
         uncounted = 0
+        # This tap's streams yield records, never (record, child context) pairs.
+        records = t.cast("Iterable[dict]", stream.get_records(context))
         try:
-            for raw in stream.get_records(context):
+            for raw in records:
                 record = stream.post_process(raw, context)
                 if record is None:
                     continue

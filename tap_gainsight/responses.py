@@ -27,8 +27,8 @@ class PageOutline:
     """Decodes only what a scroll's reader needs of a page, skipping the rest unbuilt.
 
     That is its cursor, its total and each record's key and date. A page that waits to be
-    emitted is kept as its compressed body (`waiting_pages.py`) and decoded whole at its
-    turn. What the outline does not fit (records under a key other than the endpoint's or
+    emitted is kept as its compressed body (`px/scrolling.py`, `HeldPage`) and decoded whole
+    at its turn. What the outline does not fit (records under a key other than the endpoint's or
     `results`, a list at the root, a records list holding something other than objects) is
     decoded whole at once instead, as any page is.
     """
@@ -76,7 +76,7 @@ def response_content(response: requests.Response) -> bytes:
 def read_whole_body(response: requests.Response) -> None:
     """Read the body of a response sent with `stream=True` in as few reads as it arrives in.
 
-    `response.content` reads in 10 KB chunks, and a prefetching thread waits for the GIL
+    `response.content` reads in 10 KB chunks, and a reading thread waits for the GIL
     before each one while the main thread emits records: a page took many times longer to
     arrive. Reading whole keeps requests' own translation of read errors (a connection cut
     mid-body is still a retriable `requests` exception).

@@ -130,10 +130,10 @@ CONFIG_SCHEMA = th.PropertiesList(
         default=DEFAULT_MAX_CONCURRENCY,
         title="Concurrent requests",
         description=(
-            f"PX requests the tap may have in flight at once, 1 to {MAX_CONCURRENCY}: the next "
-            "event windows (or slices of a big one) and, where the API is slow, the later "
-            "event streams' first windows are read while the current one is emitted, and "
-            "users/accounts read their next page. Records are still emitted in order, every "
+            f"PX requests the tap may have in flight at once, 1 to {MAX_CONCURRENCY}: the "
+            "event windows after the one being emitted (and the slices of a big one) are "
+            "read ahead on max_concurrency - 1 threads while the API is slower to answer a "
+            "page than the tap is to emit one. Records are still emitted in order, every "
             "request within max_requests_per_second. 1 reads one page at a time."
         ),
     ),

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 import os
 import typing as t
 from functools import cached_property
@@ -16,40 +15,23 @@ from singer_sdk.tap_base import CliTestOptionValue
 from typing_extensions import override
 
 from tap_gainsight.client import GainsightStream
-from tap_gainsight.cs import client as cs_client
 from tap_gainsight.cs.deletes import DeletedRecordsStream
 from tap_gainsight.cs.objects import discover_cs_streams
 from tap_gainsight.cs.objects import probe_stream as cs_probe_stream
-from tap_gainsight.departures import Departures
 from tap_gainsight.errors import EXPLAINED_FAILURES, explain, failures_in_one_line
 from tap_gainsight.inputs import checked_catalog, checked_state
 from tap_gainsight.logs import quiet_internals, show_metrics
 from tap_gainsight.output import SingerOutput
-from tap_gainsight.progress import SyncTotals
 from tap_gainsight.px.entities import (
     PX_ADMIN_ENDPOINTS,
     PX_ENTITY_ENDPOINTS,
     UserPreferencesStream,
 )
 from tap_gainsight.px.entities import probe_stream as px_probe_stream
-from tap_gainsight.px.events import (
-    PX_EVENT_ENDPOINTS,
-    PX_MONITORING_ENDPOINTS,
-    EventStream,
-    WindowStart,
-)
-from tap_gainsight.px.read_ahead import ReadAhead
-from tap_gainsight.px.request_slots import FastestAnswer, RequestSlots
-from tap_gainsight.px.slice_allowance import SliceAllowance
-from tap_gainsight.px.waiting_pages import PageRoom
-from tap_gainsight.rate_limit import RequestLimiter
-from tap_gainsight.retries import FirstContact
+from tap_gainsight.px.events import PX_EVENT_ENDPOINTS, PX_MONITORING_ENDPOINTS
+from tap_gainsight.run import Run
 from tap_gainsight.settings import (
     CONFIG_SCHEMA,
-    DEFAULT_CS_REQUESTS_PER_MINUTE,
-    DEFAULT_MAX_CONCURRENCY,
-    DEFAULT_MAX_REQUESTS_PER_DAY,
-    DEFAULT_MAX_REQUESTS_PER_SECOND,
     env_setting_errors,
     has_cs_credentials,
     has_px_credentials,
@@ -137,32 +119,9 @@ class TapGainsight(Tap):
             super().cb_discover(ctx, param, value)
 
     @cached_property
-    def first_contact(self) -> FirstContact:
-        """The hosts that have answered in this run (one never reached is not retried long)."""
-        return FirstContact()
-
-    @cached_property
-    def request_limiter(self) -> RequestLimiter:
-        """The pace and budget every request of this process goes through."""
-        return RequestLimiter(
-            self.config.get("max_requests_per_second", DEFAULT_MAX_REQUESTS_PER_SECOND),
-            per_run=self.config.get("max_requests_per_day", DEFAULT_MAX_REQUESTS_PER_DAY),
-        )
-
-    @cached_property
-    def cs_request_limiter(self) -> RequestLimiter:
-        """The pace every Gainsight CS request of this process goes through.
-
-        No per-run budget: at the default pace a run cannot reach the API's 50,000 calls a
-        day in less than a day.
-        """
-        # Paced over a window 2 % longer than the API's: the API counts arrivals, the
-        # limiter sends, and a request delayed on the way (a few ms) would otherwise land in
-        # the same window as one sent a full window after it.
-        return RequestLimiter(
-            self.config.get("cs_requests_per_minute", DEFAULT_CS_REQUESTS_PER_MINUTE),
-            window_ms=cs_client.CS_RATE_WINDOW_MS * 51 // 50,
-        )
+    def run(self) -> Run:
+        """What every stream of this run shares; each stream is given it when made."""
+        return Run.from_config(self.config, self.logger)
 
     @classmethod
     @override
@@ -199,69 +158,6 @@ class TapGainsight(Tap):
                     "Connection test passed: the %s is accepted at %s.", key, stream.where()
                 )
         ctx.exit(1 if failed else 0)
-
-    @cached_property
-    def in_flight(self) -> RequestSlots:
-        """Held by every PX scroll request: at most `max_concurrency` at once, by priority."""
-        return RequestSlots(self.config.get("max_concurrency", DEFAULT_MAX_CONCURRENCY))
-
-    @cached_property
-    def first_window_sizes(self) -> dict[int, int]:
-        """Events in each event stream's first window (by sync order), as its opening says."""
-        return {}
-
-    @cached_property
-    def fastest_answer(self) -> FastestAnswer:
-        """The API's latency as the openings of the event windows show it."""
-        return FastestAnswer()
-
-    @cached_property
-    def read_ahead(self) -> ReadAhead[WindowStart]:
-        """The event streams' first windows read ahead of their turn (`px/read_ahead.py`)."""
-        return ReadAhead()
-
-    @cached_property
-    def held_pages(self) -> PageRoom:
-        """The room for pages read ahead and waiting, over the whole run."""
-        return PageRoom()
-
-    @cached_property
-    def slice_allowance(self) -> SliceAllowance:
-        """Extra requests the run's sliced windows may cost: one per selected event type."""
-        return SliceAllowance(
-            sum(1 for s in self.streams.values() if isinstance(s, EventStream) and s.selected)
-        )
-
-    @cached_property
-    def departures(self) -> Departures:
-        """Where the API differed from docs/api.md this run: logged once each, then listed."""
-        return Departures(self.logger)
-
-    @cached_property
-    def sync_totals(self) -> SyncTotals:
-        """Totals of this sync, logged once its last selected stream is done."""
-        return SyncTotals(
-            self.logger,
-            sum(1 for s in self.streams.values() if s.selected),
-            self.departures,
-        )
-
-    def sync_started(self) -> None:
-        """Called as each stream starts reading; acts once, when the first one does.
-
-        The run's clock starts. What exists by then (the SDK, the schemas, the catalog: a
-        few hundred thousand objects) lives until the sync ends; frozen, it is left out of
-        the collector's full passes, which otherwise walk all of it again while pages of
-        records are allocated (docs/benchmarks.md). `Tap.sync_all`, the natural place, is
-        final in the SDK.
-        """
-        if self._sync_started:
-            return
-        self._sync_started = True
-        _ = self.sync_totals
-        gc.freeze()
-
-    _sync_started = False
 
     @override
     def discover_streams(self) -> list[Stream]:

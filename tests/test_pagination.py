@@ -8,7 +8,7 @@ import pytest
 import requests
 
 from tap_gainsight.errors import RunawayPaginationError, UnexpectedResponseError
-from tap_gainsight.px.pagination import PageNumberEndpointPaginator, ScrollPage, ScrollPaginator
+from tap_gainsight.px.pagination import PageNumberEndpointPaginator, ScrollPaginator, ScrollToken
 from tap_gainsight.responses import find_records, response_body
 
 
@@ -36,7 +36,7 @@ def test_repeated_scroll_id_is_not_a_loop() -> None:
     for _ in range(3):
         paginator.advance(page({"users": users(3), "scrollId": "same", "totalHits": 100}))
     assert not paginator.finished
-    assert paginator.current_value == ScrollPage("same", 3)
+    assert paginator.current_value == ScrollToken("same", 3)
 
 
 def test_short_page_is_last_even_with_scroll_id() -> None:

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
-
-from tap_gainsight.errors import RecordsOutOfOrderError
 from tap_gainsight.px.scrolling import ScrollPosition
 
 
@@ -41,13 +38,18 @@ def test_a_reopened_scroll_drops_only_what_was_handed_on_at_its_last_value() -> 
     assert ids(scroll.admit(events((7, "e"), (8, "f")))) == ["f"]
 
 
-def test_records_going_backwards_are_refused() -> None:
-    scroll = position()
+def test_records_going_backwards_are_all_handed_on_once_and_said_once() -> None:
+    said: list[tuple[int, int]] = []
+    scroll = ScrollPosition(
+        "date", lambda record: record["eventId"], start_ms=1, on_disorder=lambda *v: said.append(v)
+    )
     scroll.admit(events((5, "a")))
-    with pytest.raises(RecordsOutOfOrderError):
-        scroll.admit(events((6, "b"), (4, "c")))
-    with pytest.raises(RecordsOutOfOrderError):
-        position().admit(events((2, "a"), (1, "b")))
+    assert ids(scroll.admit(events((6, "b"), (4, "c"), (3, "d")))) == ["b", "c", "d"]
+    assert said == [(4, 6)]
+    assert scroll.reopen_from() == 1, "out of order: a failed scroll reopens from its start"
+    # Reopened from its start: what was handed on since the disorder is dropped.
+    assert ids(scroll.admit(events((6, "b"), (4, "c"), (2, "e"), (7, "f")))) == ["e", "f"]
+    assert scroll.value_ms == 7
 
 
 def test_a_record_without_a_value_passes_and_keeps_the_order_check() -> None:

@@ -99,7 +99,7 @@ class CSStream(GainsightStream):
     @override
     def request_limiter(self) -> RequestLimiter:
         """The process-wide CS pace, owned by the tap."""
-        return self._tap.cs_request_limiter  # type: ignore[attr-defined]
+        return self.run.cs_limiter
 
     @override
     def where(self) -> str:

@@ -35,8 +35,9 @@ from tap_gainsight.settings import DEFAULT_CS_LOOKBACK_HOURS
 if t.TYPE_CHECKING:
     from collections.abc import Iterable
 
-    from singer_sdk import Tap
     from singer_sdk.helpers.types import Context
+
+    from tap_gainsight.tap import TapGainsight
 
 #: The Data API's query path of an object.
 QUERY_PATH = "/v1/data/objects/query/{}"
@@ -54,7 +55,9 @@ class CSObjectStream(KeysetStream):
     #: Records per query: the API's maximum. A class attribute so that tests can page small.
     page_limit: int = CS_MAX_LIMIT
 
-    def __init__(self, tap: Tap, cs_object: CSObject, fields: dict[str, str] | None) -> None:
+    def __init__(
+        self, tap: TapGainsight, cs_object: CSObject, fields: dict[str, str] | None
+    ) -> None:
         self.object_name = cs_object.object_name
         #: `{field: dataType}` from describe; None: the built-in schema (Company, Person).
         self.fields = fields
@@ -151,7 +154,7 @@ class CSObjectStream(KeysetStream):
         return super().post_process(row, context)
 
 
-def discover_cs_streams(tap: Tap) -> list[CSStream]:
+def discover_cs_streams(tap: TapGainsight) -> list[CSStream]:
     """The CS streams of the tenant's objects (see `catalog.py`)."""
     found: TenantObjects = discover_objects(tap)
     streams: list[CSStream] = []
@@ -162,6 +165,6 @@ def discover_cs_streams(tap: Tap) -> list[CSStream]:
     return streams
 
 
-def probe_stream(tap: Tap) -> CSObjectStream:
+def probe_stream(tap: TapGainsight) -> CSObjectStream:
     """The `companies` stream, built without discovery: what `--test` probes."""
     return CSObjectStream(tap, COMPANIES, None)

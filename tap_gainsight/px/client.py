@@ -53,17 +53,13 @@ class PXStream(GainsightStream):
     @property
     @override
     def request_limiter(self) -> RequestLimiter:
-        """The process-wide request pace and budget, owned by the tap."""
-        return self._tap.request_limiter  # type: ignore[attr-defined]
+        """The process-wide PX request pace and budget."""
+        return self.run.px_limiter
 
     @override
     def records_of(self, response: requests.Response) -> list[dict]:
-        """Return the records of one page (parsed once, shared with the paginator)."""
-        return self.records_in_body(response_body(response))
-
-    def records_in_body(self, body: t.Any) -> list[dict]:
-        """Return the records of a page's parsed body, found under the endpoint's key."""
-        records, key = find_records(body, self.records_keys, self.path)
+        """Return the records of one page, found under the endpoint's key (parsed once)."""
+        records, key = find_records(response_body(response), self.records_keys, self.path)
         expected = self.records_keys or ("<root>",)
         if key not in (*expected, "<empty>"):
             self.departures.note(

@@ -14,19 +14,20 @@ from tap_gainsight.errors import SETUP_FAILURES, FilterRefused
 from tap_gainsight.order_guard import OrderGuardedStream
 from tap_gainsight.px.client import DUPLICATE_REQUEST_MESSAGE, PXStream
 from tap_gainsight.px.custom_attributes import AttributeModel
-from tap_gainsight.px.pagination import PageNumberEndpointPaginator, ScrollPage, ScrollPaginator
-from tap_gainsight.px.scrolling import ScrollingStream, ScrollPosition, ScrollReader
+from tap_gainsight.px.pagination import PageNumberEndpointPaginator, ScrollPaginator, ScrollToken
+from tap_gainsight.px.scrolling import HeldPage, ScrollPosition, ScrollReader, ScrollStream
 from tap_gainsight.responses import api_error_message, response_body
 from tap_gainsight.settings import px_v2_base_url
 from tap_gainsight.timestamps import epoch_ms_of, to_epoch_ms
 
 if t.TYPE_CHECKING:
-    from collections.abc import Iterable
+    from collections.abc import Iterable, Iterator
 
     import requests
-    from singer_sdk import Tap
     from singer_sdk.helpers.types import Context
     from singer_sdk.pagination import BaseAPIPaginator
+
+    from tap_gainsight.tap import TapGainsight
 
 
 class EntityPosition(ScrollPosition):
@@ -40,7 +41,7 @@ class EntityPosition(ScrollPosition):
     a scroll that fails part-way is opened again from the floor, not from the last value.
     """
 
-    def __init__(self, stream: ScrollStream, context: Context | None, floor_ms: int | None) -> None:
+    def __init__(self, stream: EntityStream, context: Context | None, floor_ms: int | None) -> None:
         super().__init__(stream.replication_key or "", stream.record_key)
         self._stream = stream
         self._context = context
@@ -81,7 +82,7 @@ class EntityPosition(ScrollPosition):
         return self.floor_ms if self._stream.order_broken else self.value_ms
 
 
-class ScrollStream(ScrollingStream, OrderGuardedStream):
+class EntityStream(ScrollStream, OrderGuardedStream):
     """An entity read through a scroll cursor (`/users`, `/accounts`).
 
     Incremental on `lastModifiedDate`: a run without a bookmark reads the whole table
@@ -99,24 +100,24 @@ class ScrollStream(ScrollingStream, OrderGuardedStream):
     filter_refused = False
     _position: EntityPosition | None = None
 
-    #: The endpoint whose attribute definitions type `customAttributes`.
-    attribute_model_endpoint: EntityEndpoint | None = None
+    #: The stream of attribute definitions that type `customAttributes` (read on demand).
+    attribute_model_source: PXStream | None = None
 
     @cached_property
     def attribute_model(self) -> AttributeModel | None:
         """The typed `customAttributes`, or None (untyped) when the model cannot be read."""
-        endpoint = self.attribute_model_endpoint
-        if endpoint is None or self.deselected_by_catalog():
+        source = self.attribute_model_source
+        if source is None or self.deselected_by_catalog():
             return None
         try:
-            return AttributeModel.from_definitions(endpoint.build(self._tap).request_records(None))
+            return AttributeModel.from_definitions(source.request_records(None))
         except SETUP_FAILURES:
             raise  # a refused key or a host never reached: nothing else can be read either
         except Exception as failure:
             self.logger.warning(
                 "Could not read the attribute model at %s (%s); customAttributes stays an "
                 "untyped object.",
-                endpoint.path,
+                source.path,
                 failure,
             )
             return None
@@ -149,13 +150,11 @@ class ScrollStream(ScrollingStream, OrderGuardedStream):
         return row
 
     @override
-    def scrolls(self, context: Context | None) -> tuple[ScrollPaginator]:
-        return (ScrollPaginator(self.page_size, self.records_of),)
-
-    @override
-    def sources(self, context: Context | None) -> list[t.Callable[[], Iterable[Iterable[dict]]]]:
+    def pages(self, context: Context | None) -> Iterator[list[dict] | HeldPage]:
+        # One scroll, read on the syncing thread: nothing to emit while waiting for it.
         position = self._position or EntityPosition(self, context, None)
-        return [ScrollReader(self, p, context, position).pages for p in self.scrolls(context)]
+        paginator = ScrollPaginator(self.page_size, self.records_of)
+        return ScrollReader(self, paginator, context, position).pages()
 
     @property
     def sends_filter(self) -> bool:
@@ -200,7 +199,7 @@ class ScrollStream(ScrollingStream, OrderGuardedStream):
 
     @override
     def get_url_params(self, context: Context | None, next_page_token: t.Any) -> dict[str, t.Any]:
-        token: ScrollPage = next_page_token or ScrollPage()
+        token: ScrollToken = next_page_token or ScrollToken()
         params: dict[str, t.Any] = {"pageSize": self.page_size, "scrollId": token.scroll_id}
         params["sort"] = self.replication_key
         since_ms = token.since_ms
@@ -211,7 +210,7 @@ class ScrollStream(ScrollingStream, OrderGuardedStream):
         return params
 
 
-class UserStream(ScrollStream):
+class UserStream(EntityStream):
     """`users`, the parent of `user_preferences`: each user it delivers is a child context."""
 
     @override
@@ -392,15 +391,17 @@ class EntityEndpoint:
     attribute_model: EntityEndpoint | None = None
     richer_path: str | None = None
 
-    def build(self, tap: Tap) -> PXStream:
+    def build(self, tap: TapGainsight) -> PXStream:
         """Instantiate the stream for a tap."""
         stream = self.stream_class(tap, name=self.name, path=self.path)
         stream.records_keys = (self.records_key,) if self.records_key else ()
         stream.max_page_size = self.max_page_size
         stream.primary_keys = (self.primary_key,)
         stream.replication_key = self.replication_key
-        if isinstance(stream, ScrollStream):
-            stream.attribute_model_endpoint = self.attribute_model
+        if isinstance(stream, EntityStream):
+            stream.attribute_model_source = (
+                self.attribute_model.build(tap) if self.attribute_model else None
+            )
         if isinstance(stream, PageNumberStream):
             stream.richer_path = self.richer_path
         return stream
@@ -426,7 +427,7 @@ PX_ENTITY_ENDPOINTS: tuple[EntityEndpoint, ...] = (
         attribute_model=USER_ATTRIBUTES,
     ),
     EntityEndpoint(
-        ScrollStream,
+        EntityStream,
         "accounts",
         "/accounts",
         "accounts",
@@ -473,7 +474,7 @@ PX_ADMIN_ENDPOINTS: tuple[EntityEndpoint, ...] = (
 )
 
 
-def probe_stream(tap: Tap) -> PXStream:
+def probe_stream(tap: TapGainsight) -> PXStream:
     """The `accounts` stream, whose one-record page is what `--test` asks for."""
     (accounts,) = [e for e in PX_ENTITY_ENDPOINTS if e.name == "accounts"]
     return accounts.build(tap)

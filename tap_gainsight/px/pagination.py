@@ -24,8 +24,8 @@ MAX_SCROLL_PAGES = 1_000_000
 
 
 @dataclass(frozen=True)
-class ScrollPage:
-    """Token of a scroll page: the API's cursor plus our own page counter.
+class ScrollToken:
+    """What asks for the next page of a scroll: the API's cursor plus our own page counter.
 
     The PX API may hand back the same `scrollId` for every page of a scroll; the counter keeps
     consecutive tokens distinct, so the SDK's "loop detected" check never fires on a cursor
@@ -39,8 +39,8 @@ class ScrollPage:
     since_ms: int | None = None
 
 
-class ScrollPaginator(BaseAPIPaginator[ScrollPage]):
-    """Follows a PX scroll (`/users`, `/accounts`) to its true last page.
+class ScrollPaginator(BaseAPIPaginator[ScrollToken]):
+    """Follows a PX scroll (events, `/users`, `/accounts`) to its true last page.
 
     The API does not reliably clear `scrollId` on the last page and may omit `totalHits`
     (docs/api.md, "PX: scroll pagination"), so a page is the last when shorter than the page size
@@ -54,9 +54,9 @@ class ScrollPaginator(BaseAPIPaginator[ScrollPage]):
         records_of: RecordsOf,
         *,
         max_pages: int = MAX_SCROLL_PAGES,
-        start_value: ScrollPage | None = None,
+        start_value: ScrollToken | None = None,
     ) -> None:
-        super().__init__(start_value or ScrollPage())
+        super().__init__(start_value or ScrollToken())
         self._page_size = page_size
         self._records_of = records_of
         self._max_pages = max_pages
@@ -86,7 +86,7 @@ class ScrollPaginator(BaseAPIPaginator[ScrollPage]):
         """Forget the counts of the scroll just finished."""
         self._records_seen = self._pages_seen = 0
 
-    def reopen(self, since_ms: int | None) -> ScrollPage:
+    def reopen(self, since_ms: int | None) -> ScrollToken:
         """Start the current scroll again, from `since_ms` on, and return the new token."""
         current = self.current_value
         self._value = replace(current, scroll_id=None, number=current.number + 1, since_ms=since_ms)
@@ -96,7 +96,7 @@ class ScrollPaginator(BaseAPIPaginator[ScrollPage]):
     def has_more(self, response: requests.Response) -> bool:  # noqa: D102
         return not self.scroll_finished(response)
 
-    def get_next(self, response: requests.Response) -> ScrollPage:  # noqa: D102
+    def get_next(self, response: requests.Response) -> ScrollToken:  # noqa: D102
         current = self.current_value
         return replace(
             current, scroll_id=response_body(response)["scrollId"], number=current.number + 1

@@ -3,60 +3,76 @@
 from __future__ import annotations
 
 import typing as t
-from contextlib import closing
+import zlib
 from functools import cached_property
 
 import msgspec
 from typing_extensions import override
 
-from tap_gainsight.errors import RecordsOutOfOrderError
-from tap_gainsight.prefetch import prefetch_in_order
+from tap_gainsight.errors import UnexpectedResponseError
 from tap_gainsight.px.client import PXStream
 from tap_gainsight.responses import (
     PageOutline,
+    find_records,
     is_outline,
     read_as_outline,
     response_body,
     response_content,
 )
-from tap_gainsight.settings import DEFAULT_MAX_CONCURRENCY
 
 if t.TYPE_CHECKING:
-    from collections.abc import Callable, Generator, Iterable, Sequence
+    from collections.abc import Callable, Generator, Iterable
 
     import requests
     from singer_sdk.helpers.types import Context
 
-    from tap_gainsight.px.pagination import ScrollPage, ScrollPaginator
-    from tap_gainsight.px.request_slots import Priority, RequestSlots
-    from tap_gainsight.px.waiting_pages import PageHolding, WaitingPage
+    from tap_gainsight.px.pagination import ScrollPaginator, ScrollToken
+
+#: Compression of a page held while it waits: the fastest level (it releases the
+#: interpreter lock while it works); the next levels save little more.
+COMPRESSION_LEVEL = 1
 
 
 class ScrollPosition:
-    """The last key value handed on, and which records were handed on at exactly that value."""
+    """The last key value handed on, and which records were handed on at exactly that value.
 
-    def __init__(self, value_field: str, key_of: Callable[[dict], t.Hashable]) -> None:
+    A scroll is asked for in ascending order of its key value. Should a value go backwards,
+    `on_disorder` is called (once) and the position stops trusting the order: from then on it
+    remembers every record it hands on, and a scroll that fails is opened again from
+    `start_ms` (its first value), not from its last: the re-read drops what was handed on.
+    """
+
+    def __init__(
+        self,
+        value_field: str,
+        key_of: Callable[[dict], t.Hashable],
+        *,
+        start_ms: int | None = None,
+        on_disorder: Callable[[int, int], None] | None = None,
+    ) -> None:
         self._value_field = value_field
         self._key_of = key_of
+        self._start_ms = start_ms
+        self._on_disorder = on_disorder
         self.value_ms: int | None = None
         self._keys_at_value: set[t.Any] = set()
+        #: False once a value went backwards; then `_keys_at_value` holds every key handed on.
+        self.in_order = True
 
     def reopen_from(self) -> int | None:
-        """Where a scroll that failed part-way is opened again: the last value handed on."""
-        return self.value_ms
+        """Where a scroll that failed part-way is opened again."""
+        return self.value_ms if self.in_order else self._start_ms
 
     def admit(self, records: list[dict]) -> list[dict]:
         """Return the records of a page not handed on before, and note them as handed on.
 
         Only a reopened scroll starts at or before the last value handed on, so only there
-        are records dropped: those of that value already handed on.
-
-        Raises:
-            RecordsOutOfOrderError: If a value goes backwards.
+        (or once out of order) are records dropped: those handed on already.
         """
         values: list[t.Any] = [record.get(self._value_field) for record in records]
         if (
-            values
+            self.in_order
+            and values
             and set(map(type, values)) == {int}
             and (self.value_ms is None or values[0] > self.value_ms)
             and values == sorted(values)
@@ -81,138 +97,132 @@ class ScrollPosition:
         for record in records:
             value = record.get(value_field)
             if type(value) is int:
-                if last_ms is None or value > last_ms:
+                key = key_of(record)
+                if not self.in_order:
+                    if key in keys_at_last:
+                        continue
+                    last_ms = value if last_ms is None else max(value, last_ms)
+                elif last_ms is None or value > last_ms:
                     last_ms, keys_at_last = value, set()
                 elif value < last_ms:
-                    msg = f"records out of order ({value} after {last_ms})"
-                    raise RecordsOutOfOrderError(msg)
-                key = key_of(record)
-                if value == before_ms and key in before_keys:
+                    self._disorder(value, last_ms)
+                    keys_at_last = set(keys_at_last)
+                elif value == before_ms and key in before_keys:
                     continue
                 keys_at_last.add(key)
             admitted.append(record)
         self.value_ms, self._keys_at_value = last_ms, keys_at_last
         return admitted
 
+    def _disorder(self, value: int, last_ms: int) -> None:
+        self.in_order = False
+        if self._on_disorder is not None:
+            self._on_disorder(value, last_ms)
+
+
+class HeldPage:
+    """A page read ahead of its turn, held as its body compressed until it is emitted.
+
+    Decoded, a page of 1,000 events takes about 2 MB; its body compressed, about 90 KB. Its
+    reader decoded only its outline (`responses.PageOutline`: the cursor, the total and each
+    record's key and date); `records()` decodes it whole, on the emitting thread.
+    """
+
+    __slots__ = ("_count", "_keep", "_packed", "_stream")
+
+    def __init__(
+        self, stream: ScrollStream, content: bytes, count: int, keep: list[int] | None
+    ) -> None:
+        self._stream = stream
+        self._packed = zlib.compress(content, COMPRESSION_LEVEL)
+        self._count = count
+        #: The places of the records to hand on, if not all (a reopened scroll).
+        self._keep = keep
+
+    @property
+    def count(self) -> int:
+        """How many records the page hands on."""
+        return self._count if self._keep is None else len(self._keep)
+
+    def records(self) -> list[dict]:
+        """The page's records to hand on, decoded whole.
+
+        Raises:
+            UnexpectedResponseError: If the body decodes to another number of records.
+        """
+        stream = self._stream
+        body = msgspec.json.decode(zlib.decompress(self._packed))
+        records, _ = find_records(body, stream.records_keys, stream.path)
+        if len(records) != self._count:
+            msg = f"a page held compressed decoded to {len(records)} records, not {self._count}"
+            raise UnexpectedResponseError(msg)
+        return records if self._keep is None else [records[n] for n in self._keep]
+
 
 class ScrollReader:
-    """One scroll of a stream: its pages in order, each record handed on once.
+    """One scroll: its pages in order, each record handed on once.
 
     A scroll cursor lives on the server, and a page whose answer was lost may still have moved
     it on (or the cursor may have expired). So a failed page is never asked for again as it
-    was: the scroll is reopened from the last key value handed on (`>=`), and the records of
-    that value already handed on are dropped, so nothing is lost and nothing sent twice.
-    Everything a reader knows is its own, so several can run at once on threads.
+    was: the scroll is reopened from where its position says (`>=`), and the records already
+    handed on are dropped, so nothing is lost and nothing sent twice. Everything a reader
+    knows is its own, so several can run at once on threads.
     """
 
     def __init__(
         self,
-        stream: ScrollingStream,
+        stream: ScrollStream,
         paginator: ScrollPaginator,
         context: Context | None,
-        position: ScrollPosition | None = None,
-        *,
-        priority: Priority = (),
+        position: ScrollPosition,
     ) -> None:
         self.stream = stream
         self.paginator = paginator
         self._context = context
-        #: What was handed on so far; `position` carries on from another reader's.
-        self.position: ScrollPosition = position or ScrollPosition(
-            stream.replication_key or "", stream.record_key
-        )
-        #: The first page's `totalHits` (the scroll's size, where the API says it) and how
-        #: long the API took to answer it.
+        self.position = position
+        #: The first page's `totalHits`: the scroll's size, where the API says it.
         self.total_hits: int | None = None
-        self.first_seconds: float | None = None
-        #: Where this reader's requests queue for a slot (`request_slots.py`), while its
-        #: pages are wanted in emission order; `expected_pages` until its first page says.
-        self.priority = priority
-        self.expected_pages = 1
-        self._records_read = 0
-        #: For a reader read ahead: when its last page will be wanted (seconds into the
-        #: emission) and how long one of its pages takes to arrive.
-        self.due_seconds = 0.0
-        self.page_seconds = 0.0
-        #: Set for a reader read ahead of its turn: its pages wait there (`waiting_pages.py`).
-        self.holding: PageHolding | None = None
-        self._outline_next = False
+        #: Set while the next page will wait for its turn: it is then held compressed.
+        self.hold_next = False
+        #: How long the API took to answer the last page.
+        self.answer_seconds: float | None = None
+        self._opened = False
 
-    def pages(self) -> Generator[list[dict] | WaitingPage, None, None]:
+    def pages(self) -> Generator[list[dict] | HeldPage, None, None]:
         """Request the scroll's pages and yield their new records, page by page."""
         stream, context = self.stream, self._context
         send = stream.retrying(stream.send_request, self._request_for_retry)
         while not self.paginator.finished:
-            holding = self.holding
-            held_room = holding.take_room() if holding else False
-            self._outline_next = holding is not None and holding.will_wait()
-            request = self._prepared(self.paginator.current_value)
-            with stream.in_flight.held(self.request_priority()):
-                response = send(request, context)
-            if self.first_seconds is None:
-                self.first_seconds = response.elapsed.total_seconds()
-                total_hits = response_body(response).get("totalHits")
-                self.total_hits = total_hits if isinstance(total_hits, int) else None
-                if self.total_hits is None:
-                    stream.departures.note(
-                        stream.path,
-                        "no totalHits in a scroll's answer",
-                        "a scroll ends on its first short or empty page instead",
-                    )
-            page = self._admitted_page(response, holding, held_room)
-            self.paginator.advance(response)
-            yield page
-
-    def request_priority(self) -> Priority:
-        """Where the next request queues: openings, then pages wanted in emission order.
-
-        Pages read ahead of their window's turn come last, the least time to spare first:
-        the time until the scroll's last page will be wanted, less the time its remaining
-        pages take to read one after the other. So a near window goes before a far one,
-        and a long scroll starts early enough not to keep the run waiting at its end.
-        """
-        holding = self.holding
-        if holding is not None and not holding.taken.is_set():
-            spare = self.due_seconds - self.pages_left() * self.page_seconds
-            return (1, int(spare * 1000), *self.priority)
-        return (0, *self.priority)
-
-    def pages_left(self) -> int:
-        """Pages this scroll still has to read, as its first page's `totalHits` says."""
-        if self.total_hits is None:
-            return self.expected_pages
-        return -(-max(0, self.total_hits - self._records_read) // self.stream.page_size)
-
-    def _admitted_page(
-        self,
-        response: requests.Response,
-        holding: PageHolding | None,
-        held_room: bool,
-    ) -> list[dict] | WaitingPage:
-        """The page's records not handed on before, as they wait to be emitted."""
-        stream = self.stream
-        records = stream.records_of(response)
-        self._records_read += len(records)
-        try:
+            response = send(self._prepared(self.paginator.current_value), context)
+            self.answer_seconds = response.elapsed.total_seconds()
+            if not self._opened:
+                self._opened = True
+                self._note_total(response)
+            records = stream.records_of(response)
             admitted = self.position.admit(records)
-        except RecordsOutOfOrderError as error:
-            msg = f"{stream.path} returned {error}; stopping before a bookmark skips any."
-            raise RecordsOutOfOrderError(msg) from None
-        if holding is None:
-            return admitted
-        if is_outline(response):
-            if admitted is records:  # the common page: every record new, kept compressed
-                content = response_content(response)
-                return holding.compressed(content, len(records), stream.records_in, held_room)
-            # Some records were handed on before (a reopened scroll): the same ones, whole.
-            kept = {id(record) for record in admitted}
-            whole = stream.records_in(response_content(response))
-            admitted = [r for r, o in zip(whole, records, strict=True) if id(o) in kept]
-        return holding.decoded(admitted, held_room)
+            self.paginator.advance(response)
+            if not is_outline(response):
+                yield admitted
+                continue
+            keep = None
+            if admitted is not records:  # some were handed on before (a reopened scroll)
+                kept = {id(record) for record in admitted}
+                keep = [n for n, record in enumerate(records) if id(record) in kept]
+            yield HeldPage(stream, response_content(response), len(records), keep)
 
-    def _prepared(self, token: ScrollPage) -> requests.PreparedRequest:
+    def _note_total(self, response: requests.Response) -> None:
+        total_hits = response_body(response).get("totalHits")
+        self.total_hits = total_hits if isinstance(total_hits, int) else None
+        if self.total_hits is None:
+            self.stream.departures.note(
+                self.stream.path,
+                "no totalHits in a scroll's answer",
+                "a scroll ends on its first short or empty page instead",
+            )
+
+    def _prepared(self, token: ScrollToken) -> requests.PreparedRequest:
         request = self.stream.prepared_request(self._context, token)
-        if self._outline_next:
+        if self.hold_next:
             read_as_outline(request, self.stream.page_outline)
         return request
 
@@ -228,18 +238,14 @@ class ScrollReader:
         return self._prepared(token)
 
 
-class ScrollingStream(PXStream):
+class ScrollStream(PXStream):
     """A stream sorted ascending on its epoch-ms replication key and read by scroll cursors.
 
-    A stream is one scroll or a row of them (the event windows); with `max_concurrency`
-    above 1 the next scrolls are read on threads while the current one is emitted.
+    Subclasses say where the pages come from (`pages`); each page's records are checked
+    against the schema and handed on here, on the thread the SDK syncs on.
     """
 
     is_sorted = True
-
-    def scrolls(self, context: Context | None) -> Sequence[ScrollPaginator]:
-        """The scrolls of one sync, in the order their records are emitted."""
-        raise NotImplementedError
 
     @cached_property
     def record_key(self) -> Callable[[dict], t.Hashable]:
@@ -250,46 +256,19 @@ class ScrollingStream(PXStream):
         return lambda record: tuple(record.get(field) for field in self.primary_keys)
 
     @cached_property
-    def max_concurrency(self) -> int:
-        """Requests this stream may have in flight at once."""
-        return int(self.config.get("max_concurrency", DEFAULT_MAX_CONCURRENCY))
-
-    @property
-    def in_flight(self) -> RequestSlots:
-        """Held by each scroll request of the tap: at most `max_concurrency` at once.
-
-        Slices and the pages read ahead of the next streams included.
-        """
-        return self._tap.in_flight  # type: ignore[attr-defined]
-
-    @cached_property
     def page_outline(self) -> PageOutline:
         """What a reader decodes of a page that will wait: cursor, total, keys and dates."""
         fields = (*self.primary_keys, *([self.replication_key] if self.replication_key else []))
         return PageOutline(fields, self.records_keys)
 
-    def records_in(self, content: bytes) -> list[dict]:
-        """The records of a page's body, decoded whole (a page that waited compressed)."""
-        return self.records_in_body(msgspec.json.decode(content))
-
-    def sources(self, context: Context | None) -> list[Callable[[], Iterable[Iterable[dict]]]]:
-        """The page sources of one sync, in the order their records are emitted."""
-        return [ScrollReader(self, paginator, context).pages for paginator in self.scrolls(context)]
-
-    #: Number (from 0) of the scroll being emitted, for progress lines.
-    scroll_number = 0
-
-    def pages_of_each(self, context: Context | None) -> Generator[Iterable[Iterable[dict]]]:
-        """The pages of each source in turn, the next sources read on threads meanwhile."""
-        return prefetch_in_order(self.sources(context), workers=self.max_concurrency)
+    def pages(self, context: Context | None) -> Iterable[list[dict] | HeldPage]:
+        """The pages of one sync, in the order their records are emitted."""
+        raise NotImplementedError
 
     @override
     def request_records(self, context: Context | None) -> Iterable[dict]:
-        pages_of_each = self.pages_of_each(context)
-        # Closing stops the workers at once, whether the sync ends, fails or is cut short.
-        with closing(pages_of_each), self.get_http_request_counter() as request_counter:
+        with self.get_http_request_counter() as request_counter:
             request_counter.with_context(context)
-            for self.scroll_number, pages in enumerate(pages_of_each):
-                for page in pages:
-                    request_counter.increment()
-                    yield from self.checked(page if type(page) is list else list(page))
+            for page in self.pages(context):
+                request_counter.increment()
+                yield from self.checked(page if isinstance(page, list) else page.records())

@@ -322,7 +322,9 @@ class PxApi:
             raise bad_request(str(e)) from None
         if path in EVENT_PATHS:
             branches = self.event_window(branches)
-            found = self.search_index(path, branches, keys)
+            found = (
+                None if self.quirks.event_sort_ignored else self.search_index(path, branches, keys)
+            )
             if found is not None:
                 return found
         if path in SCROLL_ENTITY_PATHS:
@@ -331,7 +333,9 @@ class PxApi:
             records = list(self.tenant.collections[path])
         hits = [r for r in records if matches(r, branches)]
         pk = PRIMARY_KEYS[path]
-        if path in SCROLL_ENTITY_PATHS and self.quirks.entity_sort_ignored:
+        if (path in SCROLL_ENTITY_PATHS and self.quirks.entity_sort_ignored) or (
+            path in EVENT_PATHS and self.quirks.event_sort_ignored
+        ):
             return Snapshot.of(sorted(hits, key=lambda r: scrambled(r.get(pk))))
         # Without sort: primary-key order, i.e. NOT date order for events (quirks.py).
         return Snapshot.of(sort_records(hits, keys, pk))

@@ -74,6 +74,12 @@ class Quirks:
     sorts users, and an Elasticsearch scroll without a usable sort keeps index order. A client
     that stops reading "once below the bookmark" loses records here. Events are unaffected."""
 
+    event_sort_ignored: bool = False
+    """The event endpoints ignore ``sort``: a window's events come in one stable order that is
+    not ``date`` order (``scrambled`` by ``eventId``), across all its pages. Not seen: every
+    source sorts events on ``date``. The tap must still send every event once, and never
+    save a bookmark that skips one."""
+
     entity_filter_refused: bool = False
     """``/users`` and ``/accounts`` answer 400 ``BAD_REQUEST`` "Filtering on lastModifiedDate
     is not supported" when a scroll is opened with a ``filter`` that names

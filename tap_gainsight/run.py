@@ -1,0 +1,92 @@
+"""What the streams of one run share: limiters, the event reader, departures, totals.
+
+The tap builds one `Run` and gives it to every stream it makes (`GainsightStream.run`), so a
+stream reaches the run's shared objects through one typed attribute, never by looking them
+up on the Tap.
+"""
+
+from __future__ import annotations
+
+import gc
+import typing as t
+from dataclasses import dataclass, field
+
+from tap_gainsight.cs.client import CS_RATE_WINDOW_MS
+from tap_gainsight.departures import Departures
+from tap_gainsight.progress import StreamProgress, SyncTotals
+from tap_gainsight.px.event_reader import EventReader
+from tap_gainsight.rate_limit import RequestLimiter
+from tap_gainsight.retries import FirstContact
+from tap_gainsight.settings import (
+    DEFAULT_CS_REQUESTS_PER_MINUTE,
+    DEFAULT_MAX_CONCURRENCY,
+    DEFAULT_MAX_REQUESTS_PER_DAY,
+    DEFAULT_MAX_REQUESTS_PER_SECOND,
+)
+
+if t.TYPE_CHECKING:
+    import logging
+    from collections.abc import Mapping
+
+
+@dataclass
+class Run:
+    """The objects every stream of one run shares (each is thread-safe where it must be)."""
+
+    logger: logging.Logger
+    #: The pace and budget of every PX request of the process.
+    px_limiter: RequestLimiter
+    #: The pace of every CS request of the process (no budget: at the default pace a run
+    #: cannot reach the API's 50,000 calls a day in less than a day).
+    cs_limiter: RequestLimiter
+    #: The hosts that have answered in this run (one never reached is not retried long).
+    first_contact: FirstContact
+    #: Where the API differed from docs/api.md this run: logged once each, then listed.
+    departures: Departures
+    #: The PX event history: every event stream's scrolls, read ahead (`px/event_reader.py`).
+    events: EventReader
+    #: Totals of the sync, set when the first stream starts reading.
+    totals: SyncTotals | None = field(default=None)
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, t.Any], logger: logging.Logger) -> Run:
+        """The run's shared objects, as the settings shape them."""
+        departures = Departures(logger)
+        return cls(
+            logger=logger,
+            px_limiter=RequestLimiter(
+                config.get("max_requests_per_second", DEFAULT_MAX_REQUESTS_PER_SECOND),
+                per_run=config.get("max_requests_per_day", DEFAULT_MAX_REQUESTS_PER_DAY),
+            ),
+            # Paced over a window 2 % longer than the API's: the API counts arrivals, the
+            # limiter sends, and a request delayed on the way (a few ms) would otherwise land
+            # in the same window as one sent a full window after it.
+            cs_limiter=RequestLimiter(
+                config.get("cs_requests_per_minute", DEFAULT_CS_REQUESTS_PER_MINUTE),
+                window_ms=CS_RATE_WINDOW_MS * 51 // 50,
+            ),
+            first_contact=FirstContact(),
+            departures=departures,
+            events=EventReader(
+                int(config.get("max_concurrency", DEFAULT_MAX_CONCURRENCY)), departures
+            ),
+        )
+
+    def sync_started(self, selected_streams: int) -> SyncTotals:
+        """Called as each stream starts reading; acts once, when the first one does.
+
+        The run's clock starts. What exists by then (the SDK, the schemas, the catalog: a
+        few hundred thousand objects) lives until the sync ends; frozen, it is left out of
+        the collector's full passes, which otherwise walk all of it again while pages of
+        records are allocated (docs/benchmarks.md). `Tap.sync_all`, the natural place, is
+        final in the SDK.
+        """
+        if self.totals is None:
+            self.totals = SyncTotals(self.logger, selected_streams, self.departures)
+            gc.freeze()
+        return self.totals
+
+    def stream_done(self, progress: StreamProgress) -> None:
+        """Count a finished stream into the sync's totals."""
+        if self.totals is not None:
+            self.totals.stream_done(progress)

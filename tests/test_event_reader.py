@@ -1,0 +1,200 @@
+"""The event reader alone: order, failures, memory, slicing and its budget, over fake scrolls.
+
+Each fake stream holds sorted event dates; a fake scroll pages through those of its window
+(or slice), as the API's scroll would, optionally slowly or failing. No HTTP: the reader's
+own rules, one at a time. The same rules over a real socket are in `test_px_events.py` and
+`test_reliability.py`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import random
+import threading
+import time
+from dataclasses import dataclass, field
+
+import pytest
+
+from tap_gainsight.departures import Departures
+from tap_gainsight.px import event_reader
+from tap_gainsight.px.event_reader import EventReader
+from tap_gainsight.px.scrolling import ScrollPosition
+from tap_gainsight.timestamps import to_epoch_ms
+from tap_gainsight.windows import Window
+
+DAY0 = dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc)
+PAGE = 10
+
+
+def day(n: float) -> dt.datetime:
+    return DAY0 + dt.timedelta(days=n)
+
+
+class Paginator:
+    finished = False
+
+
+@dataclass
+class FakeScroll:
+    """One scroll over the events of `window` from `position` on, `PAGE` at a time."""
+
+    stream: FakeStream
+    window: Window
+    position: ScrollPosition
+    paginator: Paginator = field(default_factory=Paginator)
+    total_hits: int | None = None
+    hold_next: bool = False
+    answer_seconds: float | None = None
+
+    def pages(self):
+        start, end = to_epoch_ms(self.window.start), to_epoch_ms(self.window.end)
+        dates = [d for d in self.stream.dates if start <= d < end]
+        self.total_hits = len(dates)
+        for at in range(0, max(len(dates), 1), PAGE):
+            self.stream.requests.append(self.window)
+            if self.stream.delay:
+                time.sleep(random.uniform(0, self.stream.delay))
+            self.answer_seconds = self.stream.answer_seconds
+            if self.stream.fail_at is not None and at >= self.stream.fail_at:
+                raise RuntimeError(f"{self.stream.name} failed")
+            page = [{"date": d, "eventId": f"{self.stream.name}-{d}"} for d in dates[at:][:PAGE]]
+            self.paginator.finished = at + PAGE >= len(dates)
+            yield self.position.admit(page)
+
+
+@dataclass(eq=False)
+class FakeStream:
+    """What the reader asks of an event stream."""
+
+    name: str
+    dates: list[int]
+    windows: tuple[Window, ...] = (Window(day(0), day(10)),)
+    delay: float = 0.0
+    fail_at: int | None = None
+    max_slices: int = 4
+    page_size: int = PAGE
+    #: How long the fake API says it took: long, so that reading ahead pays.
+    answer_seconds: float = 1.0
+    requests: list[Window] = field(default_factory=list)
+    logger: logging.Logger = field(default_factory=lambda: logging.getLogger("test"))
+
+    def windows_to_read(self) -> tuple[Window, ...]:
+        return self.windows
+
+    def window_reader(self, window: Window, position: ScrollPosition | None = None) -> FakeScroll:
+        position = position or ScrollPosition("date", lambda r: r["eventId"])
+        return FakeScroll(self, window, position)
+
+    def slices_for(self, total_hits: int | None) -> int:
+        pages = -(-(total_hits or 0) // PAGE)
+        return 1 if pages < 8 else min(self.max_slices, pages // 4)
+
+
+def spread(count: int, days: float = 10) -> list[int]:
+    """`count` event dates spread over the first `days` days."""
+    step = days * 86_400_000 // max(count, 1)
+    return [to_epoch_ms(DAY0) + n * step for n in range(count)]
+
+
+def read_all(reader: EventReader, streams: list[FakeStream]) -> dict[str, list[int]]:
+    reader.plan(streams)  # type: ignore[arg-type]
+    return {
+        s.name: [r["date"] for _, page in reader.pages_of(s) for r in page]  # type: ignore[arg-type]
+        for s in streams
+    }
+
+
+def new_reader(workers: int = 4) -> EventReader:
+    return EventReader(workers, Departures(logging.getLogger("test")))
+
+
+def test_every_stream_comes_out_in_order_whatever_the_workers_speed() -> None:
+    random.seed(7)
+    windows = tuple(Window(day(n), day(n + 1)) for n in range(10))
+    streams = [
+        FakeStream(f"s{n}", spread(37 * (n + 1)), windows=windows, delay=0.002) for n in range(3)
+    ]
+    assert read_all(new_reader(), streams) == {s.name: s.dates for s in streams}
+
+
+def test_a_failure_comes_after_every_page_before_it() -> None:
+    good = FakeStream("good", spread(50), delay=0.001)
+    bad = FakeStream("bad", spread(50), fail_at=20)
+    reader = new_reader()
+    reader.plan([good, bad])  # type: ignore[list-item]
+    assert [r["date"] for _, p in reader.pages_of(good) for r in p] == good.dates  # type: ignore[arg-type]
+    emitted: list[int] = []
+
+    def emit_bad() -> None:
+        for _, page in reader.pages_of(bad):  # type: ignore[arg-type]
+            emitted.extend(r["date"] for r in page)
+
+    with pytest.raises(RuntimeError, match="bad failed"):
+        emit_bad()
+    assert emitted == bad.dates[:20]
+
+
+def test_pages_read_ahead_stay_within_the_bound(monkeypatch) -> None:
+    monkeypatch.setattr(event_reader, "PAGES_HELD", 5)
+    windows = tuple(Window(day(n), day(n + 1)) for n in range(10))
+    streams = [FakeStream(f"s{n}", spread(400), windows=windows) for n in range(3)]
+    reader = new_reader()
+    most = 0
+    reader.plan(streams)  # type: ignore[arg-type]
+    for stream in streams:
+        for _ in reader.pages_of(stream):  # type: ignore[arg-type]
+            time.sleep(0.001)  # a slow emitter: the readers get ahead
+            most = max(most, reader._held)
+    # The bound, plus a page in flight per worker and the openings (one per stream).
+    assert 5 <= most <= 5 + 3 + 3
+
+
+def test_the_budget_goes_to_the_biggest_windows_first() -> None:
+    small = FakeStream("small", spread(100))  # 10 pages: wants 2 slices
+    big = FakeStream("big", spread(400))  # 40 pages: wants 4
+    reader = new_reader()
+    result = read_all(reader, [small, big])  # budget: 2 (one per stream)
+    assert result == {"small": small.dates, "big": big.dates}
+    assert len(small.requests) == 10, "small: one scroll"
+    assert reader.budget_left == 0
+    # big: its first page, then 2 slices from that page's last event.
+    assert len(set(big.requests)) == 3
+    assert len(big.requests) <= 40 + 2
+
+
+def test_one_worker_reads_one_scroll_at_a_time() -> None:
+    streams = [FakeStream(f"s{n}", spread(100)) for n in range(3)]
+    reader = new_reader(workers=1)
+    assert read_all(reader, streams) == {s.name: s.dates for s in streams}
+    assert all(len(set(s.requests)) == 1 for s in streams), "nothing sliced"
+
+
+def test_a_stream_closed_early_drops_its_rest_and_the_next_reads_on() -> None:
+    first = FakeStream(
+        "first", spread(200), windows=(Window(day(0), day(5)), Window(day(5), day(10)))
+    )
+    second = FakeStream("second", spread(30))
+    reader = new_reader()
+    reader.plan([first, second])  # type: ignore[list-item]
+    pages = reader.pages_of(first)  # type: ignore[arg-type]
+    next(pages)
+    pages.close()
+    assert [r["date"] for _, p in reader.pages_of(second) for r in p] == second.dates  # type: ignore[arg-type]
+
+
+def test_a_stream_planned_but_never_asked_for_is_skipped() -> None:
+    skipped, asked = FakeStream("skipped", spread(60)), FakeStream("asked", spread(60))
+    reader = new_reader()
+    reader.plan([skipped, asked])  # type: ignore[list-item]
+    assert [r["date"] for _, p in reader.pages_of(asked) for r in p] == asked.dates  # type: ignore[arg-type]
+
+
+def test_workers_stop_when_everything_is_read() -> None:
+    before = threading.active_count()
+    read_all(new_reader(), [FakeStream("s", spread(100), delay=0.001)])
+    deadline = time.monotonic() + 5
+    while threading.active_count() > before and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert threading.active_count() <= before
