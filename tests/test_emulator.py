@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
 import subprocess
 import sys
 import time
+import typing as t
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -619,30 +621,39 @@ def test_indexed_scroll_pages_are_the_json_of_their_body(emu, http):
     assert got == [e for e in events if e["date"] < events[0]["date"] + 150 * DAY_MS]
 
 
-def test_main_size_options():
+@contextlib.contextmanager
+def emulator_process(*options: str) -> t.Iterator[tuple[str, requests.Session]]:
+    """`python -m tests.emulator` with a small tenant and key "k": its URL and a session.
+
+    On leaving, the process is stopped with SIGTERM and must exit cleanly.
+    """
     proc = subprocess.Popen(
-        [
-            *(sys.executable, "-m", "tests.emulator", "--size", "small", "--api-key", "k"),
-            *("--users", "40", "--accounts", "4", "--history-days", "5", "--events-per-day", "2"),
-        ],
+        [sys.executable, "-m", "tests.emulator", "--size", "small", "--api-key", "k", *options],
         cwd=ROOT,
         stdout=subprocess.PIPE,
         text=True,
         env={**os.environ, "PYTHONUNBUFFERED": "1"},
     )
     try:
+        assert proc.stdout is not None
         url = proc.stdout.readline().strip().split("=", 1)[1]
         session = requests.Session()
         session.headers["X-APTRINSIC-API-KEY"] = "k"
-        for path, total in (("/users", 40), ("/accounts", 4)):
-            assert session.get(f"{url}{path}").json()["totalHits"] == total
-        assert session.get(f"{url}/feature", params={"pageSize": 200}).json()["isLastPage"] is False
+        yield url, session
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=5) == 0
         assert proc.stdout.read() == ""
     finally:
         if proc.poll() is None:
             proc.kill()
+
+
+def test_main_size_options():
+    options = ("--users", "40", "--accounts", "4", "--history-days", "5", "--events-per-day", "2")
+    with emulator_process(*options) as (url, session):
+        for path, total in (("/users", 40), ("/accounts", 4)):
+            assert session.get(f"{url}{path}").json()["totalHits"] == total
+        assert session.get(f"{url}/feature", params={"pageSize": 200}).json()["isLastPage"] is False
 
 
 # -- worlds: the API as it may really be where the docs are silent (quirks.py) --------------------
@@ -937,22 +948,12 @@ def test_world_drifted_types_on_every_path_of_a_record(emu, http, drifted):
 
 
 def test_main_quirk_options_start_a_world():
-    proc = subprocess.Popen(
-        [
-            *(sys.executable, "-m", "tests.emulator", "--size", "small", "--api-key", "k"),
-            *("--users", "40", "--accounts", "4", "--history-days", "5"),
-            *("--quirk", "renamed_records_key=items", "--quirk", "drifted_types"),
-            *("--quirk", "entity_sort_ignored", "--quirk", "constant_scroll_id=false"),
-        ],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        text=True,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    options = (
+        *("--users", "40", "--accounts", "4", "--history-days", "5"),
+        *("--quirk", "renamed_records_key=items", "--quirk", "drifted_types"),
+        *("--quirk", "entity_sort_ignored", "--quirk", "constant_scroll_id=false"),
     )
-    try:
-        url = proc.stdout.readline().strip().split("=", 1)[1]
-        session = requests.Session()
-        session.headers["X-APTRINSIC-API-KEY"] = "k"
+    with emulator_process(*options) as (url, session):
         first = session.get(f"{url}/users", params={"pageSize": 20, "sort": "createDate"}).json()
         users = first["items"]
         assert [u["aptrinsicId"] for u in users] == sorted(
@@ -961,11 +962,6 @@ def test_main_quirk_options_start_a_world():
         assert any(isinstance(u["score"], str) for u in users)  # drifted
         more = session.get(f"{url}/users", params={"scrollId": first["scrollId"]}).json()
         assert more["scrollId"] != first["scrollId"]  # a documented quirk switched off
-        proc.send_signal(signal.SIGTERM)
-        assert proc.wait(timeout=5) == 0
-    finally:
-        if proc.poll() is None:
-            proc.kill()
 
 
 @pytest.mark.parametrize(
