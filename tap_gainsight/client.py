@@ -430,12 +430,11 @@ class GainsightStream(RESTStream[t.Any]):
 
     @override
     def post_process(self, row: dict, context: Context | None = None) -> dict | None:
-        watch = self.schema_watch
         for field in self._epoch_ms_fields:
             value = row.get(field)
             if type(value) is int:  # JSON gives exactly int (bool is not one here)
                 # PX reports unknown dates as 0; 1970-01-01 would be a false fact.
                 row[field] = epoch_ms_to_rfc3339(value) if value else None
             elif type(value) is str and not is_date_time_text(value):
-                watch.conform_date(row, field)
+                self.schema_watch.conform_date(row, field)
         return row

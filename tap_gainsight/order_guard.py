@@ -11,26 +11,15 @@ stream completes (a run interrupted half-way re-reads the stream; nothing is ski
 
 from __future__ import annotations
 
-import datetime as dt
 import typing as t
 
 from typing_extensions import override
 
 from tap_gainsight.client import GainsightStream
+from tap_gainsight.timestamps import epoch_ms_of, epoch_ms_to_rfc3339
 
 if t.TYPE_CHECKING:
     from singer_sdk.helpers.types import Context, Record
-
-
-def _moment(value: t.Any) -> dt.datetime | None:
-    """A bookmark value (an RFC 3339 string) as a datetime, or None if it is not one."""
-    if not isinstance(value, str):
-        return None
-    try:
-        moment = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=dt.timezone.utc)
 
 
 class OrderGuardedStream(GainsightStream):
@@ -39,7 +28,8 @@ class OrderGuardedStream(GainsightStream):
     #: Set once a record arrived out of order this run (see the module docstring).
     order_broken = False
     _bookmark_at_start: t.Any = None
-    _largest_seen: dt.datetime | None = None
+    #: The largest value seen since the order broke, in epoch ms.
+    _largest_seen: int | None = None
 
     def guard_order(self, context: Context | None) -> None:
         """Note where the bookmark stands as the stream starts reading."""
@@ -78,7 +68,7 @@ class OrderGuardedStream(GainsightStream):
         if not self.order_broken:
             super()._increment_stream_state(latest_record, context=context)
             return
-        moment = _moment(value)
+        moment = epoch_ms_of(value)
         if moment is not None and (self._largest_seen is None or moment > self._largest_seen):
             self._largest_seen = moment
 
@@ -90,12 +80,9 @@ class OrderGuardedStream(GainsightStream):
         """
         if not self.order_broken or self._largest_seen is None:
             return
-        started = dt.datetime.fromtimestamp(self._tap.initialized_at / 1000, tz=dt.timezone.utc)
-        largest = min(self._largest_seen, started)
-        start = _moment(self._bookmark_at_start)
+        largest = min(self._largest_seen, self._tap.initialized_at)
+        start = epoch_ms_of(self._bookmark_at_start)
         if start is None or largest > start:
             state = self.get_context_state(context)
             state["replication_key"] = self.replication_key
-            state["replication_key_value"] = largest.isoformat(timespec="milliseconds").replace(
-                "+00:00", "Z"
-            )
+            state["replication_key_value"] = epoch_ms_to_rfc3339(largest)

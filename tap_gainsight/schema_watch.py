@@ -16,7 +16,7 @@ one that does not fit is made to, before it is written:
   would round a fraction (an integer declared by a catalog still widens to number).
 
 A grown schema goes to the target as a new SCHEMA before the record that needs it, and each
-departure is said once (`departures.py`). A record that fits costs one set comparison.
+departure is said once (`departures.py`). Pages that fit cost one `msgspec.convert` each.
 """
 
 from __future__ import annotations
@@ -150,6 +150,7 @@ def shape_of(properties: dict[str, dict[str, t.Any]], *, closed: bool) -> type[m
 class Outcome(t.NamedTuple):
     """What becomes of a value that does not fit its property."""
 
+    #: The value to send; None with a widened property means the value is kept as it is.
     value: t.Any
     #: The widened property, or None if the value was converted to fit.
     widened: dict[str, t.Any] | None

@@ -142,12 +142,10 @@ class EntityStream(ScrollStream, OrderGuardedStream):
 
     @override
     def post_process(self, row: dict, context: Context | None = None) -> dict | None:
-        # Types checked first (the model's date attributes admit epoch ms), then converted.
-        super().post_process(row, context)
         attributes = row.get("customAttributes")
         if attributes and self.attribute_model is not None:
             self.attribute_model.convert(attributes)
-        return row
+        return super().post_process(row, context)
 
     @override
     def pages(self, context: Context | None) -> Iterator[list[dict] | HeldPage]:
@@ -159,11 +157,8 @@ class EntityStream(ScrollStream, OrderGuardedStream):
     @property
     def sends_filter(self) -> bool:
         """Whether this run asks the API to filter on the bookmark."""
-        return (
-            not self.filter_refused
-            and self._position is not None
-            and (self._position.floor_ms is not None)
-        )
+        position = self._position
+        return not self.filter_refused and position is not None and position.floor_ms is not None
 
     @override
     def request_records(self, context: Context | None) -> Iterable[dict]:
