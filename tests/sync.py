@@ -121,3 +121,11 @@ def run_cli(
 def error_lines(stderr: str) -> list[str]:
     """The ERROR lines of the tap's log."""
     return [line for line in stderr.splitlines() if "| ERROR" in line]
+
+
+def one_error_line(result: subprocess.CompletedProcess[str]) -> str:
+    """The one ERROR line of a run that failed (exit 1, no traceback), without its prefix."""
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    (line,) = error_lines(result.stderr)
+    return line.split("| ")[-1]

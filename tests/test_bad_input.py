@@ -8,16 +8,9 @@ import pytest
 
 from tap_gainsight.inputs import state_errors
 from tests.conftest import px_config
-from tests.sync import error_lines, run_cli
+from tests.sync import error_lines, one_error_line, run_cli
 
 PARTITIONED = "deleted_records (delete_log record_delete_log)"
-
-
-def one_error_line(result) -> str:
-    assert result.returncode == 1
-    assert "Traceback" not in result.stderr
-    (line,) = error_lines(result.stderr)
-    return line.split("| ")[-1]
 
 
 def test_a_state_file_that_is_not_json_is_one_line_before_any_request(emulator, tmp_path) -> None:
