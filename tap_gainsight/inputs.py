@@ -94,6 +94,20 @@ def _date_errors(stream: str, state: dict[str, t.Any]) -> list[str]:
     return errors
 
 
+def _read_json(file: t.IO[str], what: str, fix: str) -> tuple[str, t.Any]:
+    """An input file's text and its JSON.
+
+    Raises:
+        BadInputError: If it is not JSON; the line says `fix`.
+    """
+    text = file.read()
+    try:
+        return text, json.loads(text)
+    except ValueError as error:
+        msg = f"The {what} file {file.name} is not JSON ({error}). {fix}"
+        raise BadInputError(msg) from None
+
+
 def checked_state(file: t.IO[str] | None) -> t.IO[str] | None:
     """The state file, read and checked, as a file again for the SDK.
 
@@ -102,12 +116,7 @@ def checked_state(file: t.IO[str] | None) -> t.IO[str] | None:
     """
     if file is None:
         return None
-    text = file.read()
-    try:
-        state = json.loads(text)
-    except ValueError as error:
-        msg = f"The state file {file.name} is not JSON ({error}). {FIX_STATE}"
-        raise BadInputError(msg) from None
+    text, state = _read_json(file, "state", FIX_STATE)
     errors = state_errors(state)
     if errors:
         # One line: the first fault; the others, if any, are counted.
@@ -124,15 +133,11 @@ def checked_catalog(file: t.IO[str] | None, logger: logging.Logger) -> t.IO[str]
     """
     if file is None:
         return None
-    text = file.read()
-    try:
-        catalog = json.loads(text)
-    except ValueError as error:
-        msg = (
-            f"The catalog file {file.name} is not JSON ({error}). Write it again with "
-            "`tap-gainsight --config <config> --discover`, or let Meltano make it."
-        )
-        raise BadInputError(msg) from None
+    text, catalog = _read_json(
+        file,
+        "catalog",
+        "Write it again with `tap-gainsight --config <config> --discover`, or let Meltano make it.",
+    )
     try:
         entries = Catalog.from_dict(catalog).values()
         selected = any(entry.metadata.resolve_selection()[()] for entry in entries)
