@@ -72,6 +72,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from tap_gainsight.px.events import PX_EVENT_ENDPOINTS, EventStream  # noqa: E402
+from tap_gainsight.responses import find_records  # noqa: E402
 from tap_gainsight.settings import DEFAULT_MAX_CONCURRENCY  # noqa: E402
 from tap_gainsight.tap import TapGainsight  # noqa: E402
 from tap_gainsight.timestamps import epoch_ms_to_rfc3339, to_epoch_ms  # noqa: E402
@@ -286,8 +287,9 @@ def run_without_http(url: str, start: dt.datetime, end: dt.datetime) -> tuple[fl
     total = sum(len(records_of(content)) for content in bodies)
 
     def from_memory(self: EventStream, context: object) -> t.Iterator[dict]:
-        for content in bodies:
-            yield from self.checked(records_of(content))  # as each page is, in a sync
+        for content in bodies:  # decoded and checked as each page is, in a sync
+            records, _ = find_records(self.page_body(content), self.records_keys, self.path)
+            yield from self.checked(records)
 
     config = {"api_key": API_KEY, "api_url": url, "start_date": start.isoformat()}
     tap = TapGainsight(

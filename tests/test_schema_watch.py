@@ -6,7 +6,8 @@ import jsonschema
 import msgspec
 import pytest
 
-from tap_gainsight.schema_watch import reconcile, shape_of
+from tap_gainsight.responses import PageShape
+from tap_gainsight.schema_watch import FittingRecords, TypedRecords, reconcile, shape_of
 
 INTEGER = {"type": ["integer", "null"]}
 NUMBER = {"type": ["number", "null"]}
@@ -92,18 +93,31 @@ def test_values_of_the_declared_type_fit(prop, sent) -> None:
     assert reconcile(sent, prop) is None
 
 
+PROPERTIES = {
+    "id": {"type": "string"},
+    "visits": INTEGER,
+    "date": DATE_TIME,
+    "location": {
+        "type": ["object", "null"],
+        "properties": {"lat": NUMBER, "since": DATE_TIME},
+    },
+    "tags": ARRAY,
+}
+FITTING = {"id": "a", "visits": 3, "date": 1, "location": {"lat": 1.5, "x": 1}, "tags": ["t"]}
+#: Records that do not fit PROPERTIES, and why.
+MISFITS = [
+    ({**FITTING, "new": 1}, "a new field"),
+    ({**FITTING, "visits": 3.5}, "a fraction for an integer"),
+    ({**FITTING, "visits": True}, "a boolean is no integer here"),
+    ({**FITTING, "location": {"lat": "1.5"}}, "nested text for a number"),
+    ({**FITTING, "location": {"since": "never"}}, "nested text for a date: the slow path"),
+    ({**FITTING, "tags": ["t", 3]}, "an item of another type"),
+    ({**FITTING, "id": None}, "null where the schema has none"),
+]
+
+
 def test_the_record_check_sees_new_fields_drift_and_nested_drift() -> None:
-    properties = {
-        "id": {"type": "string"},
-        "visits": INTEGER,
-        "date": DATE_TIME,
-        "location": {
-            "type": ["object", "null"],
-            "properties": {"lat": NUMBER, "since": DATE_TIME},
-        },
-        "tags": ARRAY,
-    }
-    shape = shape_of(properties, closed=True)
+    shape = shape_of(PROPERTIES, closed=True)
 
     def fits(record: dict) -> bool:
         try:
@@ -112,14 +126,44 @@ def test_the_record_check_sees_new_fields_drift_and_nested_drift() -> None:
             return False
         return True
 
-    fitting = {"id": "a", "visits": 3, "date": 1, "location": {"lat": 1.5, "x": 1}, "tags": ["t"]}
-    assert fits(fitting)
+    assert fits(FITTING)
     assert fits({"id": "a", "location": None, "tags": None})
-    assert fits({**fitting, "date": "2024-01-01T00:00:00Z"}), "checked as it converts"
-    assert not fits({**fitting, "new": 1}), "a new field"
-    assert not fits({**fitting, "visits": 3.5})
-    assert not fits({**fitting, "visits": True}), "a boolean is no integer here"
-    assert not fits({**fitting, "location": {"lat": "1.5"}})
-    assert not fits({**fitting, "location": {"since": "never"}}), "nested text: the slow path"
-    assert fits({**fitting, "location": {"since": 1624431528295}})
-    assert not fits({**fitting, "tags": ["t", 3]})
+    assert fits({**FITTING, "date": "2024-01-01T00:00:00Z"}), "checked as it converts"
+    assert fits({**FITTING, "location": {"since": 1624431528295}})
+    for record, why in MISFITS:
+        assert not fits(record), why
+
+
+def typed_page(properties: dict, text_fields: frozenset[str] = frozenset()) -> PageShape:
+    typed = TypedRecords.of(properties, text_fields)
+    assert typed is not None
+    return PageShape(typed.record_type, ["users"], typed.fitting)
+
+
+def test_a_page_decoded_typed_fits_as_the_check_says_and_keeps_every_value() -> None:
+    page = typed_page(PROPERTIES)
+    sparse = {"id": "b", "location": {"lat": 2, "extra": {"kept": True}}}
+    body = page.decode(msgspec.json.encode({"users": [FITTING, sparse], "scrollId": "s"}))
+    assert body is not None
+    assert body["scrollId"] == "s"
+    records = body["users"]
+    assert type(records) is FittingRecords
+    assert records[0] == FITTING, "nested keys the schema lacks are kept"
+    assert records[1] == {**dict.fromkeys(PROPERTIES), **sparse}, "a missing field is a null"
+    for record, why in MISFITS:
+        content = msgspec.json.encode({"users": [FITTING, record]})
+        assert page.decode(content) is None, why
+
+
+def test_a_page_the_typed_decode_cannot_take_is_decoded_plain() -> None:
+    page = typed_page(PROPERTIES)
+    assert page.decode(b'{"items": [{"id": "a"}]}') is None, "records under another key"
+    assert page.decode(b'[{"id": "a"}]') is None, "a list at the root"
+    assert TypedRecords.of({"a b": STRING}, frozenset()) is None, "no struct field by that name"
+
+
+def test_a_field_kept_as_text_takes_any_value_in_the_typed_decode() -> None:
+    page = typed_page({"id": STRING, "defaultValue": STRING}, frozenset({"defaultValue"}))
+    body = page.decode(b'{"users": [{"id": "a", "defaultValue": {"any": [1]}}]}')
+    assert body is not None
+    assert body["users"] == [{"id": "a", "defaultValue": {"any": [1]}}]

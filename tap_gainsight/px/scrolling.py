@@ -12,10 +12,10 @@ from typing_extensions import override
 from tap_gainsight.errors import UnexpectedResponseError
 from tap_gainsight.px.client import PXStream
 from tap_gainsight.responses import (
-    PageOutline,
+    PageShape,
+    decode_as,
     find_records,
     is_outline,
-    read_as_outline,
     response_body,
     response_content,
 )
@@ -124,8 +124,8 @@ class HeldPage:
     """A page read ahead of its turn, held as its body compressed until it is emitted.
 
     Decoded, a page of 1,000 events takes about 2 MB; its body compressed, about 90 KB. Its
-    reader decoded only its outline (`responses.PageOutline`: the cursor, the total and each
-    record's key and date); `records()` decodes it whole, on the emitting thread.
+    reader decoded only its outline (`responses.PageShape.outline`: the cursor, the total and
+    each record's key and date); `records()` decodes it whole, on the emitting thread.
     """
 
     __slots__ = ("_count", "_keep", "_packed", "_stream")
@@ -151,8 +151,9 @@ class HeldPage:
             UnexpectedResponseError: If the body decodes to another number of records.
         """
         stream = self._stream
-        body = msgspec.json.decode(zlib.decompress(self._packed))
-        records, _ = find_records(body, stream.records_keys, stream.path)
+        records, _ = find_records(
+            stream.page_body(zlib.decompress(self._packed)), stream.records_keys, stream.path
+        )
         if len(records) != self._count:
             msg = f"a page held compressed decoded to {len(records)} records, not {self._count}"
             raise UnexpectedResponseError(msg)
@@ -222,8 +223,9 @@ class ScrollReader:
 
     def _prepared(self, token: ScrollToken) -> requests.PreparedRequest:
         request = self.stream.prepared_request(self._context, token)
-        if self.hold_next:
-            read_as_outline(request, self.stream.page_outline)
+        shape = self.stream.page_outline if self.hold_next else self.stream.whole_page
+        if shape is not None:
+            decode_as(request, shape)
         return request
 
     def _request_for_retry(
@@ -256,10 +258,34 @@ class ScrollStream(PXStream):
         return lambda record: tuple(record.get(field) for field in self.primary_keys)
 
     @cached_property
-    def page_outline(self) -> PageOutline:
+    def page_outline(self) -> PageShape:
         """What a reader decodes of a page that will wait: cursor, total, keys and dates."""
         fields = (*self.primary_keys, *([self.replication_key] if self.replication_key else []))
-        return PageOutline(fields, self.records_keys)
+        return PageShape.outline(fields, self.records_keys)
+
+    @property
+    def whole_page(self) -> PageShape | None:
+        """A page decoded whole and checked against the schema in force, where names allow."""
+        typed = self.schema_watch.typed_records
+        if typed is None:
+            return None
+        if self._whole_page is None or self._whole_page_of is not typed:
+            self._whole_page = PageShape(typed.record_type, self.records_keys, typed.fitting)
+            self._whole_page_of = typed
+        return self._whole_page
+
+    _whole_page: PageShape | None = None
+    _whole_page_of: object = None
+
+    def page_body(self, content: bytes) -> t.Any:
+        """A page's body decoded whole: checked as it is decoded where the schema fits it.
+
+        Raises:
+            ValueError: If the body is not JSON.
+        """
+        shape = self.whole_page
+        body = shape.decode(content) if shape is not None else None
+        return msgspec.json.decode(content) if body is None else body
 
     def pages(self, context: Context | None) -> Iterable[list[dict] | HeldPage]:
         """The pages of one sync, in the order their records are emitted."""
