@@ -19,6 +19,7 @@ from tap_gainsight.responses import (
     response_body,
     response_content,
 )
+from tap_gainsight.schema_watch import FittingRecords
 
 if t.TYPE_CHECKING:
     from collections.abc import Callable, Generator, Iterable
@@ -201,6 +202,8 @@ class ScrollReader:
                 self._note_total(response)
             records = stream.records_of(response)
             admitted = self.position.admit(records)
+            if type(records) is FittingRecords and type(admitted) is not FittingRecords:
+                admitted = FittingRecords(admitted)  # some of a page that fits fit too
             self.paginator.advance(response)
             if not is_outline(response):
                 yield admitted
@@ -265,7 +268,11 @@ class ScrollStream(PXStream):
 
     @property
     def whole_page(self) -> PageShape | None:
-        """A page decoded whole and checked against the schema in force, where names allow."""
+        """A page decoded whole and checked against the schema in force, where names allow.
+
+        Only the thread the SDK syncs on decodes pages whole (workers read outlines), and it
+        is the one that grows the schema: no lock.
+        """
         typed = self.schema_watch.typed_records
         if typed is None:
             return None
