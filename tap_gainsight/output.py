@@ -23,7 +23,7 @@ class SingerOutput(MsgSpecWriter):
     cover yet: a resume sends them again. Gathering here rather than relying on stdout's
     buffer matters because stdout is unbuffered under `PYTHONUNBUFFERED` (common in
     containers): a system call per record cost about a tenth of the tap's time, and
-    flushing per record about a fifth (docs/singer-sdk.md, "Message writer and output").
+    flushing per record about a fifth (docs/benchmarks.md, "What the tap does").
     """
 
     def __init__(self) -> None:
