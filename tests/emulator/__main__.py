@@ -33,7 +33,7 @@ import sys
 from collections.abc import Callable
 
 from .faults import Faults
-from .quirks import Quirks, quirk_setting
+from .quirks import Quirks, add_quirk_option
 from .server import Emulator
 from .serving import serve_until_signalled
 from .tenant import EVENT_PATHS, Tenant, TenantSize
@@ -109,15 +109,7 @@ def main(argv: list[str] | None = None) -> int:
         help="the tenant's clock (ISO 8601 with offset); default: the current time, so a "
         "tap's default of the last 190 days always finds events",
     )
-    parser.add_argument(
-        "--quirk",
-        action="append",
-        default=[],
-        type=quirk_setting(Quirks),
-        metavar="NAME[=VALUE]",
-        help="set a Quirks flag (repeatable): NAME turns it on, NAME=false off, "
-        "renamed_records_key=items sets a value",
-    )
+    add_quirk_option(parser, Quirks)
     args = parser.parse_args(argv)
     now = args.now or dt.datetime.now(dt.timezone.utc).replace(second=0, microsecond=0)
 

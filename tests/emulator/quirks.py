@@ -140,3 +140,16 @@ def quirk_setting(quirks_class: type) -> Callable[[str], tuple[str, Any]]:
         return name, value
 
     return parse
+
+
+def add_quirk_option(parser: argparse.ArgumentParser, quirks_class: type) -> None:
+    """Add ``--quirk NAME[=VALUE]`` (repeatable) for a quirks dataclass to an emulator's CLI."""
+    parser.add_argument(
+        "--quirk",
+        action="append",
+        default=[],
+        type=quirk_setting(quirks_class),
+        metavar="NAME[=VALUE]",
+        help=f"set a {quirks_class.__name__} flag (repeatable): NAME turns it on, NAME=false "
+        "off, NAME=VALUE sets a valued one",
+    )

@@ -20,7 +20,7 @@ import dataclasses
 import datetime as dt
 
 from tests.emulator.faults import Faults
-from tests.emulator.quirks import quirk_setting
+from tests.emulator.quirks import add_quirk_option
 from tests.emulator.serving import serve_until_signalled
 
 from .quirks import CSQuirks
@@ -52,14 +52,7 @@ def main(argv: list[str] | None = None) -> int:
         default=None,
         help="the tenant's clock (ISO 8601 with offset); default 2026-11-20T12:00:00Z",
     )
-    parser.add_argument(
-        "--quirk",
-        action="append",
-        default=[],
-        type=quirk_setting(CSQuirks),
-        metavar="NAME[=VALUE]",
-        help="set a CSQuirks flag (repeatable): NAME turns it on, NAME=false off",
-    )
+    add_quirk_option(parser, CSQuirks)
     args = parser.parse_args(argv)
 
     emulator = CSEmulator(
