@@ -30,10 +30,6 @@ class RunawayPaginationError(RuntimeError):
     """A scroll kept returning full pages far beyond what any tenant holds."""
 
 
-class RecordsOutOfOrderError(RuntimeError):
-    """The API returned records not sorted as asked; a bookmark could skip some."""
-
-
 class FilterRefused(FatalAPIError):
     """The API answered 4xx to a request because of its `filter` (docs/api.md)."""
 
@@ -73,7 +69,6 @@ EXPLAINED_FAILURES: tuple[type[Exception], ...] = (
     FatalAPIError,
     UnexpectedResponseError,
     RunawayPaginationError,
-    RecordsOutOfOrderError,
     RequestBudgetExhausted,
     *RETRIABLE_ERRORS,
     HostUnreachable,

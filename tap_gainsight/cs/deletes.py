@@ -208,8 +208,3 @@ class DeletedRecordsStream(KeysetStream):
         if self._absent:
             return []
         return super().records_of(response)
-
-    @override
-    def post_process(self, row: dict, context: Context | None = None) -> dict | None:
-        self._position.advance(row)
-        return super().post_process(row, context)

@@ -21,7 +21,7 @@ from singer_sdk.pagination import BaseAPIPaginator
 from typing_extensions import override
 
 from tap_gainsight.cs.client import CSStream
-from tap_gainsight.errors import RecordsOutOfOrderError, UnexpectedResponseError
+from tap_gainsight.errors import UnexpectedResponseError
 from tap_gainsight.order_guard import OrderGuardedStream
 from tap_gainsight.timestamps import epoch_ms_of
 
@@ -42,10 +42,10 @@ DATED, NULLS, WHOLE = "dated", "nulls", "whole"
 class KeysetPosition:
     """The last `(date, key)` delivered; each record must come strictly after it.
 
-    Noted from the raw record, before `post_process` turns its date into text. Dates compare
-    as instants (epoch ms, whatever form the API sent), nulls last; the date is kept as
-    sent, for the next page's `where`. Once `unordered` (the API ignored the order asked
-    for), records are noted without the check: the pages are then read by offset.
+    Noted page by page from the raw records, before `post_process` turns their dates into
+    text. Dates compare as instants (epoch ms, whatever form the API sent), nulls last; the
+    date is kept as sent, for the next page's `where`. Once `unordered` (the API ignored the
+    order asked for), pages are no longer checked: they are then read by offset.
     """
 
     def __init__(self, date_field: str | None, key_field: str = KEY) -> None:
@@ -82,21 +82,11 @@ class KeysetPosition:
         """The key of the last record delivered."""
         return None if self._last is None else self._last[2]
 
-    def advance(self, record: dict[str, t.Any]) -> None:
-        """Note a record about to be delivered.
-
-        Raises:
-            RecordsOutOfOrderError: If it does not come after the previous one.
-        """
-        position = self._place(record)
-        if not self.unordered and self._last is not None and position <= self._last:
-            msg = (
-                f"records out of (date, {self._key_field}) order: "
-                f"{position[1:]} after {self._last[1:]}"
-            )
-            raise RecordsOutOfOrderError(msg)
-        self._last = position
-        self._last_date = record.get(self._date_field) if self._date_field else None
+    def note_page(self, records: list[dict[str, t.Any]]) -> None:
+        """Note a page's records as delivered: the next page starts after its last one."""
+        if records:
+            self._last = self._place(records[-1])
+            self._last_date = records[-1].get(self._date_field) if self._date_field else None
 
 
 @dataclass(frozen=True)
@@ -171,7 +161,7 @@ class KeysetPaginator(BaseAPIPaginator[KeysetPage]):
             return KeysetPage(current.pass_name, number=number, offset=offset)
         if len(records) < self._page_size:  # this pass is done: on to the null pass
             return KeysetPage(NULLS, number=number)
-        # Every record of the page went through the stream's `KeysetPosition` already.
+        # The page went through the stream's `KeysetPosition` already (`parse_response`).
         key, after = self._position.key, self._position.date
         if (
             key is None
@@ -253,11 +243,12 @@ class KeysetStream(CSStream, OrderGuardedStream):
     @override
     def parse_response(self, response: requests.Response) -> Iterable[dict]:
         records = self.records_of(response)
-        if self._position.unordered or self._position.in_order(records):
-            return self.checked(records)
-        self.break_order(self.context, self.path, "orderBy (date, key)")
-        self._paginator.read_by_offset()
-        return []
+        if not (self._position.unordered or self._position.in_order(records)):
+            self.break_order(self.context, self.path, "orderBy (date, key)")
+            self._paginator.read_by_offset()
+            return []
+        self._position.note_page(records)
+        return self.checked(records)
 
 
 def offset_of(page: KeysetPage) -> dict[str, int]:

@@ -148,11 +148,6 @@ class CSObjectStream(KeysetStream):
             payload["where"] = where
         return {**payload, "orderBy": order, "limit": self.page_size, **offset_of(page)}
 
-    @override
-    def post_process(self, row: dict, context: Context | None = None) -> dict | None:
-        self._position.advance(row)
-        return super().post_process(row, context)
-
 
 def discover_cs_streams(tap: TapGainsight) -> list[CSStream]:
     """The CS streams of the tenant's objects (see `catalog.py`)."""
