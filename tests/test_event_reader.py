@@ -80,9 +80,6 @@ class FakeStream:
     requests: list[Window] = field(default_factory=list)
     logger: logging.Logger = field(default_factory=lambda: logging.getLogger("test"))
 
-    def windows_to_read(self) -> tuple[Window, ...]:
-        return self.windows
-
     def window_reader(self, window: Window, position: ScrollPosition | None = None) -> FakeScroll:
         position = position or ScrollPosition("date", lambda r: r["eventId"])
         return FakeScroll(self, window, position)

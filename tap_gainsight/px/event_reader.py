@@ -125,7 +125,7 @@ class EventReader:
             for stream in streams:
                 if self._pending.get(stream.name):
                     continue
-                windows = stream.windows_to_read()
+                windows = stream.windows
                 self._budget += 1
                 self._pending[stream.name] = len(windows)
                 for number, window in enumerate(windows):

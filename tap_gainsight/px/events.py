@@ -109,10 +109,6 @@ class EventStream(ScrollStream):
         """The windows of this run (the stream has no partitions)."""
         return self.plan(None)
 
-    def windows_to_read(self) -> tuple[Window, ...]:
-        """The windows the event reader reads for this stream, oldest first."""
-        return self.windows
-
     def window_reader(self, window: Window, position: ScrollPosition | None = None) -> ScrollReader:
         """A reader of one window's (or slice's) scroll; `position` carries on another's."""
         if position is None:
