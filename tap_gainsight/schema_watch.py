@@ -32,9 +32,12 @@ import msgspec
 from singer_sdk.mapper import RemoveRecordTransform
 from singer_sdk.singerlib import SchemaMessage
 
+from tap_gainsight.responses import PageShape
 from tap_gainsight.timestamps import epoch_ms_to_rfc3339
 
 if t.TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from tap_gainsight.client import GainsightStream
 
 #: JSON type of a parsed JSON value, by its exact Python type.
@@ -186,6 +189,17 @@ class TypedRecords:
         #: The struct one record is decoded into.
         self.record_type = record_type
         self._nested_page_type = None if nested_type is None else list[nested_type]  # type: ignore[valid-type]
+        self._page_shape: PageShape | None = None
+
+    def page_shape(self, records_keys: Sequence[str]) -> PageShape:
+        """The whole page of a scroll whose records come under `records_keys`, so decoded.
+
+        Built once: a stream's records keys do not change, and a grown schema makes a new
+        `TypedRecords`.
+        """
+        if self._page_shape is None:
+            self._page_shape = PageShape(self.record_type, records_keys, self.fitting)
+        return self._page_shape
 
     @classmethod
     def of(cls, properties: dict[str, dict[str, t.Any]]) -> TypedRecords | None:

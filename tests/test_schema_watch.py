@@ -137,7 +137,7 @@ def test_the_record_check_sees_new_fields_drift_and_nested_drift() -> None:
 def typed_page(properties: dict) -> PageShape:
     typed = TypedRecords.of(properties)
     assert typed is not None
-    return PageShape(typed.record_type, ["users"], typed.fitting)
+    return typed.page_shape(["users"])
 
 
 def test_a_page_decoded_typed_fits_as_the_check_says_and_keeps_every_value() -> None:

@@ -274,15 +274,7 @@ class ScrollStream(PXStream):
         is the one that grows the schema: no lock.
         """
         typed = self.schema_watch.typed_records
-        if typed is None:
-            return None
-        if self._whole_page is None or self._whole_page_of is not typed:
-            self._whole_page = PageShape(typed.record_type, self.records_keys, typed.fitting)
-            self._whole_page_of = typed
-        return self._whole_page
-
-    _whole_page: PageShape | None = None
-    _whole_page_of: object = None
+        return None if typed is None else typed.page_shape(self.records_keys)
 
     def page_body(self, content: bytes) -> t.Any:
         """A page's body decoded whole: checked as it is decoded where the schema fits it.
