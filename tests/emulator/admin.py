@@ -51,10 +51,11 @@ records of ``tenant.collections``) and kept here, next to the tenant, in a ``PxA
     * ``dateRangeStart``, ``dateRangeEnd``: epoch ms, GMT, **both required** (400 without
       either). ``dateRangeStart`` is inclusive and ``dateRangeEnd`` exclusive: the docs do not
       say, this is the emulator's reading [I], so consecutive windows ``[a, b)``, ``[b, c)``
-      return every collision exactly once, ties on ``b`` in the second. A range over
+      return every collision exactly once, ties on ``b`` in the second
+      (``Quirks.range_edges`` plays the other readings). A range over
       ``MAX_COLLISION_RANGE_DAYS`` (180) days is a 400 "Exceeded date range180days" (exactly
-      180 days is allowed: "less than or equal to 180 days" [D]); a start after the end is a
-      400 [I].
+      180 days is allowed: "less than or equal to 180 days" [D]), as is one over
+      ``Quirks.max_range_days`` in its world; a start after the end is a 400 [I].
     * ``propertyKey``: only collisions of that product key (optional) [D].
     * ``pageSize``: default 25, 1-1000, else 400 [D].
     * ``scrollId``: continues the scroll (the next page); the other params of a continuation
@@ -65,7 +66,8 @@ records of ``tenant.collections``) and kept here, next to the tenant, in a ``PxA
     Records come sorted by ``triggeredDate``, then ``engagementId``, then ``viewedByUser``
     (``collision_sort_key``) [I]. As on the event scrolls, the ``scrollId`` stays set on the
     last page and on the empty pages after it, and ``Quirks.constant_scroll_id``,
-    ``Quirks.omit_total_hits``, ``Quirks.truncated_page_consumes_cursor`` and the
+    ``Quirks.omit_total_hits``, ``Quirks.truncated_page_consumes_cursor``,
+    ``Quirks.page_cap``, ``Quirks.scroll_expiry``, ``Quirks.empty_body`` and the
     ``expire_scrolls`` fault apply.
 
 ``GET /v1/user/preferences/{identifyId}``
@@ -114,7 +116,7 @@ do not change them; ``subscription`` and ``integrations`` are copies):
 * ``integrations`` -- the list under ``integrationStatuses``;
 * ``collisions`` -- every collision, sorted by ``collision_sort_key``;
   ``collisions_in(start, end, property_key=None)`` -- those a request for ``[start, end)``
-  returns, in order;
+  returns, in order (with ``start_excluded``/``end_included``: in a ``range_edges`` world);
 * ``preferences(identify_id)`` -- a user's preferences, or None (the 404);
 * ``mapped_elements(feature_id)``, ``feature_ext(feature)`` -- a feature's mapped elements,
   and the record ``/v2/feature_ext`` serves for a feature of ``/feature``;
@@ -382,13 +384,26 @@ class PxAdmin:
             self._refresh_collisions()
             return list(self._collisions)
 
-    def collisions_in(self, start: int, end: int, property_key: str | None = None) -> list[Record]:
+    def collisions_in(
+        self,
+        start: int,
+        end: int,
+        property_key: str | None = None,
+        *,
+        start_excluded: bool = False,
+        end_included: bool = False,
+    ) -> list[Record]:
         """The collisions with ``start <= triggeredDate < end`` (of ``property_key`` if given),
-        in the order served: what ``dateRangeStart=start&dateRangeEnd=end`` returns."""
+        in the order served: what ``dateRangeStart=start&dateRangeEnd=end`` returns.
+
+        ``start_excluded`` makes it ``start < triggeredDate``, ``end_included``
+        ``triggeredDate <= end``: the edges as taken in the world of ``Quirks.range_edges``.
+        """
         with self._lock:
             self._refresh_collisions()
             dates = self._collision_dates
-            lo, hi = bisect.bisect_left(dates, start), bisect.bisect_left(dates, end)
+            lo = (bisect.bisect_right if start_excluded else bisect.bisect_left)(dates, start)
+            hi = (bisect.bisect_right if end_included else bisect.bisect_left)(dates, end)
             hits = self._collisions[lo:hi]
         if property_key is not None:
             hits = [r for r in hits if r["propertyKey"] == property_key]
@@ -459,15 +474,23 @@ class PxAdmin:
             unique.setdefault(collision_key(r), r)
         return list(unique.values())
 
-    def _search_collisions(self, _path: str, params: Params) -> Snapshot:
-        """The hits of a new collisions scroll (``[dateRangeStart, dateRangeEnd)``)."""
+    def _search_collisions(self, api: PxApi, params: Params) -> Snapshot:
+        """The hits of a new collisions scroll (``[dateRangeStart, dateRangeEnd)``, its edges
+        as ``Quirks.range_edges`` takes them)."""
         start = _required_ms(params, "dateRangeStart")
         end = _required_ms(params, "dateRangeEnd")
         if start > end:
             raise bad_request(f"dateRangeStart ({start}) must not be after dateRangeEnd ({end})")
-        if end - start > MAX_COLLISION_RANGE_DAYS * DAY_MS:
-            raise bad_request(f"Exceeded date range{MAX_COLLISION_RANGE_DAYS}days")
-        return Snapshot.of(self.collisions_in(start, end, _one(params, "propertyKey")))
+        too_long = f"Exceeded date range{MAX_COLLISION_RANGE_DAYS}days"
+        api.check_range(start, end, MAX_COLLISION_RANGE_DAYS, too_long)
+        hits = self.collisions_in(
+            start,
+            end,
+            _one(params, "propertyKey"),
+            start_excluded=api.quirks.lower_edge_excluded,
+            end_included=api.quirks.upper_edge_included,
+        )
+        return Snapshot.of(hits)
 
     # -- user preferences ------------------------------------------------------------------
 
@@ -555,7 +578,7 @@ class PxAdmin:
         return ApiResponse(200, {"integrationStatuses": self.integrations})
 
     def _serve_collisions(self, api: PxApi, path: str, params: Params) -> ApiResponse:
-        return api.scroll(path, params, search=self._search_collisions)
+        return api.scroll(path, params, search=lambda _path, q: self._search_collisions(api, q))
 
     def _serve_preferences(self, _api: PxApi, path: str, _params: Params) -> ApiResponse:
         identify_id = unquote(path[len(PREFERENCES_PREFIX) :])

@@ -32,6 +32,14 @@ tested on the records in that range, and ``sort=date`` needs no sort at all. Eve
 (OR'ed filters, an unindexable collection) takes the general path: filter every record, sort
 the hits. Both give the same records in the same order.
 
+The worlds of ``quirks.py`` each act in one place: a refusal (``refused_paths``) before any
+endpoint, in ``refuse``; the page cap (``page_cap``) in ``page_size``; the envelope of a list
+page, empty pages (``empty_body``) and ``isLastPage`` (``omit_is_last_page``) included, in
+``list_body``; the edges of an event range (``range_edges``) in ``event_window``, before the
+index or the general path sees the filter; a range limit (``max_range_days``) in
+``check_range``; a cursor's expiry (``scroll_expiry``) in ``scroll``. The engagement
+collisions (``admin.py``) go through ``scroll``, ``list_body`` and ``check_range`` too.
+
 Parameter names are case-sensitive (``scrollID`` is not ``scrollId``: docs/api.md, "Rate limits
 and errors") and unknown parameters are ignored, so a miscased ``scrollID`` silently restarts the
 scroll.
@@ -219,6 +227,7 @@ class PxApi:
 
     def _answer(self, path: str, params: Params) -> ApiResponse:
         try:
+            self.refuse(path)
             if path in SCROLL_PATHS:
                 return self.scroll(path, params)
             if path in PAGED_PATHS:
@@ -234,6 +243,18 @@ class PxApi:
             raise not_found(path)
         except ApiError as e:
             return ApiResponse(e.status, e.body)
+
+    def refuse(self, path: str) -> None:
+        """Refuse ``path`` if ``Quirks.refused_paths`` names it, as a tenant without the product
+        or a key without the right would be: 403 ``FORBIDDEN``, or ``Quirks.refused_status``
+        (404: the "No handler found" of a path not served)."""
+        status = self.quirks.refusal_status(path)
+        if status is None:
+            return
+        if status == 404:
+            raise not_found(path)
+        full = path if path.startswith("/v2/") else f"/v1{path}"
+        raise ApiError(status, f"Access is denied to GET {full} for this subscription or key")
 
     def serves_root_path(self, path: str) -> bool:
         """Whether ``path`` (a whole path outside ``/v1``, e.g. ``/v2/feature_ext``) is ours."""
@@ -262,16 +283,32 @@ class PxApi:
         renamed = self.quirks.renamed_records_key
         return RECORDS_KEYS[path] if renamed is None else renamed
 
+    def list_body(self, path: str, page: list[Record], **paging: Any) -> dict[str, Any]:
+        """The envelope of one list page: the records under ``records_key(path)``, then
+        ``paging`` (``scrollId``, ``totalHits``, ``pageNumber``, ``isLastPage``...).
+
+        A page without records takes the form of ``Quirks.empty_body``: ``{}`` alone, the
+        records key left out, or the records key null.
+        """
+        form = self.quirks.empty_page_form if not page else None
+        if form == "{}":
+            return {}
+        if form == "absent":
+            return dict(paging)
+        return {self.records_key(path): None if form == "null" else page, **paging}
+
     # -- page sizes ------------------------------------------------------------------------
 
     def page_size(self, path: str, params: Params, default: int = DEFAULT_PAGE_SIZE) -> int:
-        """``pageSize`` within [1, max] or a 400 naming the maximum (docs/api.md, "PX: scroll
-        pagination")."""
+        """The records a page holds: ``pageSize`` within [1, max] or a 400 naming the maximum
+        (docs/api.md, "PX: scroll pagination"), and at most ``Quirks.page_cap`` in its world,
+        which nothing in the answer shows."""
         size = _int_param(params, "pageSize", default)
         maximum = MAX_PAGE_SIZE[path]
         if size < 1 or size > maximum:
             raise bad_request(f"pageSize must be between 1 and {maximum} for {path}, got {size}")
-        return size
+        cap = self.quirks.page_cap_size
+        return size if cap is None else min(size, cap)
 
     # -- scroll endpoints (docs/api.md, "PX: scroll pagination") ------------------------------
 
@@ -284,7 +321,8 @@ class PxApi:
         """One page of a scroll; opens the scroll when there is no ``scrollId``.
 
         ``search`` finds the hits of a new scroll (default: ``self.search``); it is not called
-        on a continuation.
+        on a continuation. In the world of ``Quirks.scroll_expiry`` a continuation of a cursor
+        that has served its pages is refused and the cursor forgotten.
         """
         scroll_id = self.continuation_id(path, params)
         if scroll_id is None:
@@ -296,6 +334,10 @@ class PxApi:
             if found is None or found.path != path:
                 raise self.invalid_scroll(scroll_id)
             cursor = found
+            expiry = self.quirks.scroll_expiry_rule
+            if expiry is not None and cursor.pages_served >= expiry.pages:
+                self.scrolls.expire(scroll_id)
+                raise ApiError(expiry.status, expiry.message)
             # filter/sort repeated on a continuation are ignored: the snapshot is fixed.
             size = self.page_size(path, params, default=cursor.page_size)
             new_id = not self.quirks.constant_scroll_id
@@ -308,10 +350,10 @@ class PxApi:
         if snapshot.index is not None:
             records_json = snapshot.index.encoded_range(start, stop)
         # The scrollId stays set on the last page and on empty pages after it (§2a).
-        body: dict[str, Any] = {self.records_key(path): page, "scrollId": cursor.scroll_id}
+        paging: dict[str, Any] = {"scrollId": cursor.scroll_id}
         if not self.quirks.omit_total_hits:
-            body["totalHits"] = cursor.total_hits
-        return ApiResponse(200, body, cursor, records_json)
+            paging["totalHits"] = cursor.total_hits
+        return ApiResponse(200, self.list_body(path, page, **paging), cursor, records_json)
 
     def search(self, path: str, params: Params) -> Snapshot:
         """Filter and sort a snapshot of the collection (the hits of a new scroll)."""
@@ -387,13 +429,17 @@ class PxApi:
           ``date==`` the upper one; values are epoch ms or ISO-8601.
         * No lower bound: the window is the last day before the upper bound (now if none):
           "An events request without a date range returns only the last day" (a peer).
-        * ``upper (or now) - lower`` over 190 days is a 400 (peers). The bounds are compared
-          as given, so ``date>=a;date<=a+190d`` is accepted.
+        * ``upper (or now) - lower`` over 190 days is a 400 (peers), or over
+          ``Quirks.max_range_days`` in its world (``check_range``). The bounds are compared as
+          given, so ``date>=a;date<=a+190d`` is accepted.
+        * In the world of ``Quirks.range_edges`` the conditions are rewritten as the API takes
+          them (``date>=a`` as ``date>a``, ``date<b`` as ``date<=b``), for the date index and
+          the general path alike.
         """
         now_ms = self.tenant.now_ms
         bounded = []
         for conditions in branches or [[]]:
-            branch = conditions
+            branch = [self.edge_taken(c) for c in conditions]
             lower: int | None = None
             upper: int | None = None
             for c in branch:
@@ -410,13 +456,35 @@ class PxApi:
             if lower is None:
                 lower = end - DEFAULT_EVENT_WINDOW_MS
                 branch = [*branch, Condition.parse(f"date>={lower}")]
-            if end - lower > MAX_EVENT_RANGE_DAYS * DAY_MS:
-                raise bad_request(
-                    f"The date range may not exceed {MAX_EVENT_RANGE_DAYS} days "
-                    f"(requested {(end - lower) / DAY_MS:.2f} days)"
-                )
+            documented = (
+                f"The date range may not exceed {MAX_EVENT_RANGE_DAYS} days "
+                f"(requested {(end - lower) / DAY_MS:.2f} days)"
+            )
+            self.check_range(lower, end, MAX_EVENT_RANGE_DAYS, documented)
             bounded.append(branch)
         return bounded
+
+    def edge_taken(self, condition: Condition) -> Condition:
+        """A ``date`` condition as the API takes it in the world of ``Quirks.range_edges``: a
+        lower bound ``>=`` as ``>`` (``exclusive_start``), an upper bound ``<`` as ``<=``
+        (``inclusive_end``); any other condition as sent."""
+        if condition.field != "date":
+            return condition
+        if condition.op == ">=" and self.quirks.lower_edge_excluded:
+            return Condition.parse(f"date>{condition.value}")
+        if condition.op == "<" and self.quirks.upper_edge_included:
+            return Condition.parse(f"date<={condition.value}")
+        return condition
+
+    def check_range(self, start_ms: int, end_ms: int, days: int, too_long: str) -> None:
+        """Refuse (400) a date range over the endpoint's documented ``days`` (worded
+        ``too_long``), or over ``Quirks.max_range_days`` in its world (worded by
+        ``Quirks.range_message``)."""
+        if end_ms - start_ms > days * DAY_MS:
+            raise bad_request(too_long)
+        limit = self.quirks.range_limit_days
+        if limit is not None and end_ms - start_ms > limit * DAY_MS:
+            raise bad_request(self.quirks.range_refusal(limit))
 
     # -- page-number endpoints (docs/api.md, "PX: page-number pagination") --------------------
 
@@ -447,12 +515,10 @@ class PxApi:
         page = records[start : start + size]
         if extend is not None:
             page = [extend(r) for r in page]
-        body = {
-            self.records_key(path): page,
-            "pageNumber": number,
-            "isLastPage": start + size >= len(records),
-        }
-        return ApiResponse(200, body)
+        paging: dict[str, Any] = {"pageNumber": number}
+        if not self.quirks.omit_is_last_page:
+            paging["isLastPage"] = start + size >= len(records)
+        return ApiResponse(200, self.list_body(path, page, **paging))
 
     # -- attribute models (docs/api.md, "PX: attribute models") -------------------------------
 

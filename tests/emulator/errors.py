@@ -18,8 +18,10 @@ from typing import Any
 STATUS_NAMES: dict[int, str] = {
     400: "BAD_REQUEST",
     401: "UNAUTHORIZED",
+    403: "FORBIDDEN",
     404: "NOT_FOUND",
     405: "METHOD_NOT_ALLOWED",
+    410: "GONE",
     429: "TOO_MANY_REQUESTS",
     500: "INTERNAL_SERVER_ERROR",
     502: "BAD_GATEWAY",

@@ -8,6 +8,9 @@ Quirks are not faults: the real API does them on every request. Two kinds of fla
 * **worlds** (``entity_sort_ignored`` and below) play the API as it may really be where the
   docs are silent. They default to False/None, the documented world; turning one on makes the
   emulator *harsher* in a way nobody has ruled out, to test that a client survives it.
+  A valued world is a ``str`` (so that ``--quirk NAME=VALUE`` sets it as it is), read on each
+  request through its reading (``refusal_status``, ``page_cap_size``...), which parses it and
+  says what it means; a malformed value is a ``ValueError`` there and at ``--quirk``.
 
 Always-on behaviours that are not flags (they are how the API is specified):
 
@@ -31,7 +34,7 @@ import dataclasses
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 
 @dataclass
@@ -110,6 +113,210 @@ class Quirks:
     (one types account timestamps as strings), and customer-sent values (custom attributes,
     identify calls) pass through as sent."""
 
+    refused_paths: str | None = None
+    """Comma-separated path prefixes (below ``/v1``, e.g. ``"/articles,/kcbot,/survey,/admin"``)
+    whose every request is refused in the error envelope: 403 ``FORBIDDEN`` (or
+    ``refused_status``). A prefix names whole path segments: ``/admin`` refuses
+    ``/admin/subscription`` and ``/admin/model/user/attributes``, ``/survey`` refuses
+    ``/survey/responses``, but ``/acc`` refuses nothing, so ``/accounts`` is refused only by a
+    prefix naming it. Plausible: Knowledge Center and surveys are products a subscription may
+    lack, and the admin endpoints may need more than the key's Read permission; the docs say
+    neither what such a tenant or key is answered nor which endpoints it concerns."""
+
+    refused_status: str | None = None
+    """The HTTP status of the refusals of ``refused_paths``: ``"404"`` answers ``NOT_FOUND``
+    "No handler found", as a region that does not serve the path would; None is 403
+    ``FORBIDDEN``. Any 4xx is accepted, named as ``errors.STATUS_NAMES`` names it."""
+
+    page_cap: str | None = None
+    """``"N"``: every list page holds at most N records whatever ``pageSize`` asked (within its
+    maximum), without saying so: the scrolls (events, ``/survey/responses`` and the engagement
+    collisions included) advance their cursor by N and keep the true ``totalHits``; a
+    page-number endpoint answers ``records[k*N:(k+1)*N]`` for ``pageNumber=k``, with an honest
+    ``isLastPage``. Plausible: the documented maxima come from the OpenAPI spec, and a backend
+    may cap a page lower than its spec (Elasticsearch caps a scroll page by its own settings).
+    A client that ends a scroll on the first page shorter than it asked loses the rest."""
+
+    omit_is_last_page: bool = False
+    """Page-number answers carry no ``isLastPage``. Plausible: it is known from the OpenAPI
+    spec's two richer forms only; peers end on a short page. With ``omit_total_hits``, no page
+    of any kind says how much remains."""
+
+    range_edges: str | None = None
+    """How the edges of a date range are taken, for the events' (and survey responses')
+    ``filter=date>=a;date<b`` and the engagement collisions' ``dateRangeStart``/
+    ``dateRangeEnd``: ``"exclusive_start"`` (a lower bound excludes its own millisecond, so
+    ``>=`` acts as ``>``), ``"inclusive_end"`` (an upper bound includes its own millisecond:
+    ``<`` acts as ``<=``) or ``"both"``. ``==`` names one millisecond and is taken as sent.
+    None: the operators as sent (collisions: start inclusive, end exclusive). Plausible:
+    no source says how the backend turns the filter, or the collisions' two parameters, into
+    its range query. A client reading consecutive windows loses the events on an edge
+    (``exclusive_start``) or reads them twice (``inclusive_end``)."""
+
+    max_range_days: str | None = None
+    """``"N"``: an event or survey-response date range (or an engagement collisions range)
+    longer than N days is a 400 worded by ``range_message``; the documented limits (190 and
+    180 days) still apply. Plausible: the 190 days come from the spec and one peer, and a
+    limit may differ per tenant, region or API version."""
+
+    range_message: str | None = None
+    """The wording of ``max_range_days``'s 400, a template where ``{days}`` stands for N, e.g.
+    ``"Date range cannot exceed {days} days"``, or ``"Invalid date range"`` (no number at
+    all). None: the documented wording, ``"Exceeded date range{days}days"``."""
+
+    scroll_expiry: str | None = None
+    """``"PAGES:STATUS:MESSAGE"``, e.g. ``"3:404:No search context found for id [1234]"``,
+    ``"2:410:Scroll has expired"`` or ``"5:400:Cursor timed out"``: once a scroll cursor has
+    served PAGES pages, its next continuation answers HTTP STATUS with MESSAGE in the error
+    envelope and the cursor is forgotten; opening a scroll (no ``scrollId``) works as ever.
+    Every scroll path, the engagement collisions included. Plausible: a cursor's lifetime is
+    undocumented, and Elasticsearch answers an expired scroll context with a 404 "No search
+    context found", a message that says nothing of scrolls."""
+
+    empty_body: str | None = None
+    """How a list page without records is answered, on the scrolls, the page-number
+    endpoints and the engagement collisions: ``"{}"`` (an empty JSON object, nothing else),
+    ``"absent"`` (the records key left out, the other keys kept) or ``"null"`` (the records
+    key set to null). Pages with records are unchanged. Plausible: a serializer that omits
+    empty or null collections is common, and no source shows an empty page."""
+
+    #: The parser of each valued world (``quirk_setting`` checks ``--quirk`` values with it).
+    value_readers: ClassVar[dict[str, Callable[[str], object]]]
+
+    # -- readings of the valued worlds (read on every request: they may change at run time) --
+
+    def refusal_status(self, path: str) -> int | None:
+        """The HTTP status ``refused_paths`` refuses ``path`` with (below ``/v1``, or the whole
+        path outside it); None: served."""
+        if self.refused_paths is None:
+            return None
+        prefixes = read_path_prefixes(self.refused_paths)
+        if not any(path == prefix or path.startswith(f"{prefix}/") for prefix in prefixes):
+            return None
+        return 403 if self.refused_status is None else read_client_error(self.refused_status)
+
+    @property
+    def page_cap_size(self) -> int | None:
+        """The most records a list page holds in the world of ``page_cap``; None: no cap."""
+        return None if self.page_cap is None else read_positive_int(self.page_cap)
+
+    @property
+    def lower_edge_excluded(self) -> bool:
+        """Whether a range's lower bound excludes its own millisecond (``range_edges``)."""
+        return read_range_edges(self.range_edges)[0] if self.range_edges else False
+
+    @property
+    def upper_edge_included(self) -> bool:
+        """Whether a range's upper bound includes its own millisecond (``range_edges``)."""
+        return read_range_edges(self.range_edges)[1] if self.range_edges else False
+
+    @property
+    def range_limit_days(self) -> int | None:
+        """The longest date range of ``max_range_days``, in days; None: only the documented."""
+        return None if self.max_range_days is None else read_positive_int(self.max_range_days)
+
+    def range_refusal(self, days: int) -> str:
+        """The message of a range over ``days`` (``range_message``, or the documented one)."""
+        template = DOCUMENTED_RANGE_MESSAGE if self.range_message is None else self.range_message
+        return template.replace("{days}", str(days))
+
+    @property
+    def scroll_expiry_rule(self) -> ScrollExpiry | None:
+        """When and how a scroll cursor expires (``scroll_expiry``); None: never."""
+        return None if self.scroll_expiry is None else ScrollExpiry.parse(self.scroll_expiry)
+
+    @property
+    def empty_page_form(self) -> str | None:
+        """The form of a page without records (``empty_body``); None: the documented one."""
+        return None if self.empty_body is None else read_empty_body(self.empty_body)
+
+
+#: The documented wording of a range over the limit, ``{days}`` for the limit (docs/api.md,
+#: "PX: event windows").
+DOCUMENTED_RANGE_MESSAGE = "Exceeded date range{days}days"
+#: ``range_edges`` values -> (lower bound excluded, upper bound included).
+RANGE_EDGE_MODES: dict[str, tuple[bool, bool]] = {
+    "exclusive_start": (True, False),
+    "inclusive_end": (False, True),
+    "both": (True, True),
+}
+#: ``empty_body`` values.
+EMPTY_BODY_FORMS = ("{}", "absent", "null")
+
+
+@dataclass(frozen=True)
+class ScrollExpiry:
+    """A ``scroll_expiry`` rule: after ``pages`` pages a continuation answers ``status`` with
+    ``message`` and the cursor is gone."""
+
+    pages: int
+    status: int
+    message: str
+
+    @classmethod
+    def parse(cls, text: str) -> ScrollExpiry:
+        """``"PAGES:STATUS:MESSAGE"`` (the message may hold colons); ValueError if malformed."""
+        pages, _, rest = text.partition(":")
+        status, colon, message = rest.partition(":")
+        if not colon or not message:
+            raise ValueError(f"{text!r}: expected PAGES:STATUS:MESSAGE")
+        return cls(read_positive_int(pages), read_client_error(status), message)
+
+
+def read_positive_int(text: str) -> int:
+    """An integer >= 1 from a quirk's text; ValueError otherwise."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise ValueError(f"{text!r}: expected a whole number") from None
+    if value < 1:
+        raise ValueError(f"{text!r}: expected a number of at least 1")
+    return value
+
+
+def read_client_error(text: str) -> int:
+    """An HTTP 4xx status from a quirk's text; ValueError otherwise."""
+    status = read_positive_int(text)
+    if not 400 <= status <= 499:
+        raise ValueError(f"{text!r}: expected a 4xx status")
+    return status
+
+
+def read_path_prefixes(text: str) -> tuple[str, ...]:
+    """The prefixes of ``refused_paths``, without trailing ``/``; ValueError if one is not a
+    path (it must start with ``/`` and name at least one segment)."""
+    prefixes = tuple(part.strip().rstrip("/") for part in text.split(",") if part.strip())
+    bad = [p for p in prefixes if not p.startswith("/")]
+    if bad or not prefixes:
+        raise ValueError(f"{text!r}: expected comma-separated paths such as /articles,/admin")
+    return prefixes
+
+
+def read_range_edges(text: str) -> tuple[bool, bool]:
+    """(lower bound excluded, upper bound included) of a ``range_edges`` mode."""
+    try:
+        return RANGE_EDGE_MODES[text]
+    except KeyError:
+        raise ValueError(f"{text!r}: one of {', '.join(RANGE_EDGE_MODES)}") from None
+
+
+def read_empty_body(text: str) -> str:
+    """An ``empty_body`` form, checked."""
+    if text not in EMPTY_BODY_FORMS:
+        raise ValueError(f"{text!r}: one of {', '.join(EMPTY_BODY_FORMS)}")
+    return text
+
+
+Quirks.value_readers = {
+    "refused_paths": read_path_prefixes,
+    "refused_status": read_client_error,
+    "page_cap": read_positive_int,
+    "range_edges": read_range_edges,
+    "max_range_days": read_positive_int,
+    "scroll_expiry": ScrollExpiry.parse,
+    "empty_body": read_empty_body,
+}
+
 
 def scrambled(key: object) -> int:
     """A stable hash of a record's key: the order of a world that ignores the asked one."""
@@ -120,9 +327,11 @@ def quirk_setting(quirks_class: type) -> Callable[[str], tuple[str, Any]]:
     """An argparse ``type`` for ``--quirk NAME[=VALUE]`` on a quirks dataclass.
 
     A bool flag takes ``NAME`` (on), ``NAME=true`` or ``NAME=false``; a ``str | None`` one
-    needs ``NAME=VALUE`` (non-empty). Returns ``(name, value)`` for ``dataclasses.replace``.
+    needs ``NAME=VALUE`` (non-empty), checked by the class's ``value_readers`` if it has one
+    for that name. Returns ``(name, value)`` for ``dataclasses.replace``.
     """
     kinds = {f.name: str(f.type) for f in dataclasses.fields(quirks_class)}
+    readers: dict[str, Callable[[str], object]] = getattr(quirks_class, "value_readers", {})
 
     def parse(text: str) -> tuple[str, Any]:
         name, equals, value = text.partition("=")
@@ -137,6 +346,12 @@ def quirk_setting(quirks_class: type) -> Callable[[str], tuple[str, Any]]:
             raise argparse.ArgumentTypeError(f"{text!r}: {name} is true or false")
         if not value:
             raise argparse.ArgumentTypeError(f"{text!r}: {name} needs a value, {name}=VALUE")
+        reader = readers.get(name)
+        if reader is not None:
+            try:
+                reader(value)
+            except ValueError as e:
+                raise argparse.ArgumentTypeError(f"{name}: {e}") from None
         return name, value
 
     return parse

@@ -12,7 +12,8 @@ copy at all, and pages whose records are already JSON-encoded.
 
 A continuation with an unknown (or expired) id is a 400 ``externalapierror``. The lifetime of a
 real scroll is undocumented; here a scroll lives until the emulator stops, except that only the
-``MAX_OPEN_SCROLLS`` most recently used are kept.
+``MAX_OPEN_SCROLLS`` most recently used are kept, and that in the world of
+``Quirks.scroll_expiry`` a cursor dies after serving a number of pages (``pages_served``).
 """
 
 from __future__ import annotations
@@ -56,7 +57,9 @@ class ScrollCursor:
     snapshot: Snapshot
     page_size: int
     position: int = 0
-    _undo: tuple[str, int] | None = field(default=None, repr=False)
+    #: Pages served so far, the first (the opening request's) included.
+    pages_served: int = 0
+    _undo: tuple[str, int, int] | None = field(default=None, repr=False)
 
     @property
     def total_hits(self) -> int:
@@ -120,8 +123,9 @@ class ScrollStore:
             snapshot = cursor.snapshot
             start = min(snapshot.start + cursor.position, snapshot.stop)
             stop = min(start + page_size, snapshot.stop)
-            cursor._undo = (cursor.scroll_id, cursor.position)
+            cursor._undo = (cursor.scroll_id, cursor.position, cursor.pages_served)
             cursor.position += stop - start
+            cursor.pages_served += 1
             if new_id:
                 self._open.pop(cursor.scroll_id, None)
                 cursor.scroll_id = self._new_id()
@@ -129,11 +133,12 @@ class ScrollStore:
             return start, stop
 
     def rewind(self, cursor: ScrollCursor) -> None:
-        """Undo the last ``next_page`` (position and id), as if it had never been served."""
+        """Undo the last ``next_page`` (position, pages and id), as if it had never been
+        served."""
         with self._lock:
             if cursor._undo is None:
                 return
-            old_id, old_position = cursor._undo
+            old_id, old_position, cursor.pages_served = cursor._undo
             cursor._undo = None
             if old_id != cursor.scroll_id:
                 self._open.pop(cursor.scroll_id, None)
