@@ -20,6 +20,7 @@ part of their path (``pageView`` for ``/events/pageView``, ``responses`` for
 sets a valued one; repeat it to play a world where the docs are silent, e.g.::
 
     python -m tests.emulator --quirk entity_sort_ignored --quirk renamed_records_key=items
+    python -m tests.emulator --quirk refused_paths=/articles,/kcbot --quirk page_cap=7
 """
 
 from __future__ import annotations
