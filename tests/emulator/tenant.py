@@ -1159,6 +1159,27 @@ class Tenant:
                 seen = gen.between(create, new_ms + 1)
                 self.collections["/users"].append(gen.user(models, create, seen, seen, new_ms))
 
+    def add_events(self, path: str, dates: Iterable[int]) -> list[Record]:
+        """Add one event of ``path`` per date, made as ``advance()`` makes them (a date given
+        several times: events sharing that millisecond), keeping the collection in
+        ``(date, eventId)`` order; return them.
+
+        For tests that need events exactly on an edge. The collection's ``version`` moves, so
+        the server's date index (``index.py``) is rebuilt on its next read. A date after
+        ``now`` is refused: nothing is dated after the clock.
+        """
+        dates = list(dates)
+        if path not in EVENT_TYPES:
+            raise ValueError(f"{path} is not an event collection; use one of {EVENT_PATHS}")
+        with self.lock:
+            if any(date > self.now_ms for date in dates):
+                raise ValueError(f"an event dated after now ({self.now_ms}) in {dates}")
+            made = [self._gen.event(path, date) for date in dates]
+            held = self.collections[path]
+            held.extend(made)
+            held.sort(key=event_sort_key)
+            return made
+
     def touch(self, path: str, n: int) -> list[Record]:
         """Modify ``n`` records of an entity collection at the current clock; return them."""
         if path not in MODIFIED_FIELD:
