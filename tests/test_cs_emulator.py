@@ -1103,6 +1103,9 @@ def test_quirk_defaults():
     q = CSQuirks()
     assert (q.data_as_list, q.empty_as_http_400, q.describe_unavailable) == (False, True, False)
     assert (q.order_ignored, q.drifted_types) == (False, False)  # worlds: off
+    valued = (q.refused_fields, q.refused_field_message, q.text_dates, q.refused_objects)
+    assert valued == (None, None, None, None)
+    assert (q.refused_objects_status, q.page_cap) == (None, None)
 
 
 # -- worlds: the API as it may really be where the docs are silent (CSQuirks) ---------------------
