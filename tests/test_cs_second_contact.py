@@ -285,7 +285,7 @@ def test_a_refused_object_is_skipped_said_and_the_rest_arrives(
         assert any("skipped" in line and refused in line for line in closing), closing
 
 
-@pytest.mark.parametrize("status", [None, "404"])
+@pytest.mark.parametrize("status", [pytest.param(None, id="403"), pytest.param("404", id="404")])
 def test_a_refused_company_stops_the_run_naming_the_access_key(
     cs_emulator, tmp_path, status
 ) -> None:

@@ -117,8 +117,8 @@ class CSQuirks:
     describe show them as ever, but a query of one answers HTTP 403 (``refused_objects_status``)
     with ``GSOBJ_1403`` "Access denied to object ..." in the CS envelope. Plausible: a key's
     user lacks the permission on one object (a custom object of another team, the timeline),
-    and the docs document only the auth codes ``GS_APIG_2401``/``GSOBJ_1024``, not a
-    per-object refusal."""
+    and the docs name only the auth codes ``GS_APIG_2401``/``GSOBJ_1024``, no per-object
+    refusal."""
 
     refused_objects_status: str | None = None
     """The HTTP status of a ``refused_objects`` answer: None is 403, ``"404"`` plays an API
