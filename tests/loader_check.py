@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import re
 import typing as t
 
 from singer_sdk.helpers._compat import datetime_fromisoformat
@@ -46,3 +48,63 @@ def invalid_records(result: SyncResult) -> list[str]:
 def records_checked(result: SyncResult) -> int:
     """How many RECORD messages `invalid_records` checked."""
     return sum(1 for message in result.messages if message["type"] == "RECORD")
+
+
+#: RFC 3339 `date-time`: `YYYY-MM-DDTHH:MM:SS`, an optional fraction, then `Z` or `±HH:MM`.
+RFC3339 = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})")
+#: The keys of a STATE whose values are the date-times a stream resumes from.
+BOOKMARK_KEYS = frozenset({"replication_key_value", "last_complete_read"})
+
+
+def is_rfc3339(value: object) -> bool:
+    """Whether a value is an RFC 3339 date-time, in form and in range (no month 13)."""
+    if not isinstance(value, str) or RFC3339.fullmatch(value) is None:
+        return False
+    try:
+        dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return False
+    return True
+
+
+def _bookmarks(node: t.Any, where: str) -> t.Iterator[tuple[str, t.Any]]:
+    """Every bookmark value under a STATE's `bookmarks`, with where it is."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key in BOOKMARK_KEYS and value is not None:
+                yield f"{where}.{key}", value
+            else:
+                yield from _bookmarks(value, f"{where}.{key}")
+    elif isinstance(node, list):
+        for i, value in enumerate(node):
+            yield from _bookmarks(value, f"{where}[{i}]")
+
+
+def not_rfc3339(result: SyncResult) -> list[str]:
+    """Every date-time a loader or the next run would read that is not strict RFC 3339.
+
+    The top-level RECORD values whose property, in the stream's SCHEMA in force, says
+    `format: date-time`, and the bookmarks of every STATE. Stricter than
+    `datetime.fromisoformat` (and the SDK's check in `invalid_records`), which take a space
+    for the `T`, no offset or `+0000`: a warehouse or a target in another language may not.
+    """
+    schemas: dict[str, dict] = {}
+    wrong: list[str] = []
+    for message in result.messages:
+        stream = message.get("stream")
+        if message["type"] == "SCHEMA":
+            schemas[stream] = message["schema"]
+        elif message["type"] == "RECORD":
+            properties = schemas[stream]["properties"]
+            for name, value in message["record"].items():
+                prop = properties.get(name)
+                if value is None or prop is None:
+                    continue
+                if get_datelike_property_type(prop) == "date-time" and not is_rfc3339(value):
+                    wrong.append(f"{stream}: {name}: {value!r}")
+        elif message["type"] == "STATE":
+            bookmarks = message["value"].get("bookmarks", {})
+            for where, value in _bookmarks(bookmarks, "STATE bookmarks"):
+                if not is_rfc3339(value):
+                    wrong.append(f"{where}: {value!r}")
+    return wrong

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import argparse
+import dataclasses
 import os
 import re
 import signal
@@ -19,7 +21,7 @@ from tests.emulator.cs.objects import OBJECT_FIELDS
 from tests.emulator.cs.ratelimit import RateLimiter
 from tests.emulator.cs.values import parse_instant
 from tests.emulator.drift import CS_DRIFTS, TIER_RANKS, drift_record
-from tests.emulator.quirks import scrambled
+from tests.emulator.quirks import add_quirk_option, scrambled
 
 ROOT = Path(__file__).resolve().parent.parent
 QUERY = "/v1/data/objects/query"
@@ -1101,6 +1103,9 @@ def test_quirk_defaults():
     q = CSQuirks()
     assert (q.data_as_list, q.empty_as_http_400, q.describe_unavailable) == (False, True, False)
     assert (q.order_ignored, q.drifted_types) == (False, False)  # worlds: off
+    valued = (q.refused_fields, q.refused_field_message, q.text_dates, q.refused_objects)
+    assert valued == (None, None, None, None)
+    assert (q.refused_objects_status, q.page_cap) == (None, None)
 
 
 # -- worlds: the API as it may really be where the docs are silent (CSQuirks) ---------------------
@@ -1176,6 +1181,168 @@ def test_world_drifted_types(small):
     assert got == [{"Gsid": c["Gsid"], "Name": c["Name"]} for c in big]
     assert emu.drifted == {}
     emu.quirks.drifted_types = False
+
+
+def described_fields(http, base_url, name):
+    r = http.post(f"{base_url}{DESCRIBE}", json={"objectNames": [name]})
+    return [f["fieldName"] for f in r.json()["data"][0]["fields"]]
+
+
+@pytest.mark.parametrize(
+    ("template", "said"),
+    [
+        (None, "Invalid select field(s): Tier__gc, HealthScore__gc"),
+        ("One or more fields in select are not accessible", None),
+    ],
+)
+def test_world_refused_fields(small, template, said):
+    emu, http = small
+    emu.quirks.refused_fields = "company.Tier__gc,COMPANY.HealthScore__gc,Person.Region__gc"
+    emu.quirks.refused_field_message = template
+    assert {"Tier__gc", "HealthScore__gc"} <= set(described_fields(http, emu.base_url, "Company"))
+    r = query(http, emu.base_url, "Company", {"select": ["Gsid", "Tier__gc", "HealthScore__gc"]})
+    assert r.status_code == 400
+    body = r.json()
+    assert set(body) == ENVELOPE_KEYS
+    assert (body["result"], body["errorCode"], body["data"]) == (False, "GSOBJ_1000", None)
+    if said:
+        assert body["errorDesc"] == said
+    else:  # a wording that does not say which field
+        assert body["errorDesc"] == template
+        assert "Tier__gc" not in body["errorDesc"]
+    # Without the refused fields, and on another object, queries are served as ever; the
+    # where and orderBy may still name them.
+    where = {"conditions": [cond("Tier__gc", "IS_NOT_NULL")]}
+    body = {"select": ["Gsid", "Name"], "where": where, "orderBy": {"Tier__gc": "asc"}}
+    assert records(query(http, emu.base_url, "Company", body))
+    assert records(query(http, emu.base_url, "gsuser", {"select": ["Gsid", "Name"]}))
+
+
+def test_world_refused_objects(small):
+    emu, http = small
+    emu.quirks.refused_objects = "Renewal_Forecast__gc, gsuser"
+    for status, setting in ((403, None), (404, "404")):
+        emu.quirks.refused_objects_status = setting
+        for asked in ("renewal_forecast__gc", "GsUser"):
+            r = query(http, emu.base_url, asked, {"select": ["Gsid"]})
+            assert r.status_code == status
+            body = r.json()
+            assert set(body) == ENVELOPE_KEYS
+            assert (body["result"], body["errorCode"]) == (False, "GSOBJ_1403")
+            assert body["errorDesc"] == f"Access denied to object {asked}"
+    # Refused whatever the body; still listed and described; the others are served.
+    assert query(http, emu.base_url, "gsuser", {"select": ["Nope"]}).status_code == 404
+    listed = {
+        o["objectName"]
+        for o in http.get(f"{emu.base_url}/v1/meta/services/objects/list").json()["data"]
+    }
+    assert {"renewal_forecast__gc", "gsuser"} <= listed
+    assert "Forecast_ARR__gc" in described_fields(http, emu.base_url, "renewal_forecast__gc")
+    assert records(query(http, emu.base_url, "Company", {"select": ["Gsid"]}))
+    with pytest.raises(ValueError, match="403 or 404"):
+        emu.quirks.refused_objects_status = "500"
+
+
+def test_world_page_cap(small):
+    emu, http = small
+    emu.quirks.page_cap = "7"
+    body = {"select": ["Gsid"], "orderBy": {"Gsid": "asc"}, "limit": 100}
+    got, offset = [], 0
+    while True:
+        r = query(http, emu.base_url, "Company", {**body, "offset": offset})
+        if r.status_code == 400:
+            break
+        page = [c["Gsid"] for c in records(r)]
+        assert len(page) == 7 or len(got) + len(page) == 40  # never more, never told
+        assert set(r.json()) == ENVELOPE_KEYS
+        got, offset = got + page, offset + len(page)
+    assert got == sorted(c["Gsid"] for c in emu.tenant.collections["Company"])
+    # A keyset after the last record returned gets the rest, and the delete log is capped too.
+    after = {"conditions": [cond("Gsid", "GT", got[6])]}
+    (first, *_) = records(query(http, emu.base_url, "Company", {**body, "where": after}))
+    assert first["Gsid"] == got[7]
+    log = {"select": ["RecordId", "DeletedOn", "ObjectName"], "limit": 5000}
+    assert len(records(query(http, emu.base_url, "record_delete_log", log))) == 7
+    with pytest.raises(ValueError, match="above 0"):
+        emu.quirks.page_cap = "none"
+
+
+TEXT_FORMS = {  # what every answered date looks like, per form
+    "offset": re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}\+0000"),
+    "space": re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(\.\d{3})?"),
+    "utc": re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{3})?Z"),
+    "zoned": re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{3})?[+-](05:30|08:00)"),
+    "day": re.compile(r"\d{4}-\d\d-\d\d"),
+}
+
+
+def shape(text):
+    return next(name for name, pattern in TEXT_FORMS.items() if pattern.fullmatch(text))
+
+
+@pytest.mark.parametrize(
+    ("form", "shapes"),
+    [
+        ("offset", {"offset"}),
+        ("space", {"space"}),
+        ("date", {"space", "day"}),
+        ("mixed", {"offset", "space", "utc", "zoned"}),
+    ],
+)
+def test_world_text_dates(small, form, shapes):
+    emu, http = small
+    emu.quirks.text_dates = form
+    name = "renewal_forecast__gc"
+    fields = OBJECT_FIELDS[name]
+    dates = [f for f, dtype in fields.items() if dtype in ("DATE", "DATETIME")]
+    body = {"select": ["Gsid", *dates], "orderBy": {"ModifiedDate": "desc"}, "limit": 5000}
+    sent = records(query(http, emu.base_url, name, body))
+    stored = sorted(
+        emu.tenant.collections[name],
+        key=lambda r: (r["ModifiedDate"] is not None, r["ModifiedDate"] or 0),
+        reverse=True,  # stable: ties keep storage order, as the emulator's sort
+    )
+    assert [r["Gsid"] for r in sent] == [r["Gsid"] for r in stored]  # sorted by the instant
+    seen = set()
+    for record, original in zip(sent, stored, strict=True):
+        for field in dates:
+            text, ms = record[field], original[field]
+            if ms is None:
+                assert text is None
+                continue
+            seen.add(shape(text))
+            if shape(text) == "day":
+                assert fields[field] == "DATE"
+                assert text == fmt(ms)[:10]
+            else:
+                assert parse_instant(text) == ms, (field, text)
+    assert seen == shapes
+    # Each text comes back as a where value of its field and finds its record.
+    for record in sent[:8]:
+        text = record["ModifiedDate"]
+        where = {
+            "conditions": [cond("ModifiedDate", "EQ", text), cond("Gsid", "EQ", record["Gsid"])]
+        }
+        assert (
+            len(records(query(http, emu.base_url, name, {"select": ["Gsid"], "where": where}))) == 1
+        )
+    # The delete log keeps its form; the documented world takes no ISO text for a DATETIME.
+    log = records(query(http, emu.base_url, "record_delete_log", {"select": ["DeletedOn"]}))
+    assert all(ISO_SECONDS.fullmatch(e["DeletedOn"]) for e in log)
+    emu.quirks.text_dates = None
+    iso = {"conditions": [cond("ModifiedDate", "GTE", "2026-01-01T00:00:00Z")]}
+    assert query(http, emu.base_url, name, {"select": ["Gsid"], "where": iso}).status_code == 400
+
+
+def test_cli_valued_worlds_are_checked():
+    parser = argparse.ArgumentParser()
+    add_quirk_option(parser, CSQuirks)
+    args = parser.parse_args(["--quirk", "page_cap=7", "--quirk", "text_dates=mixed"])
+    quirks = dataclasses.replace(CSQuirks(), **dict(args.quirk))
+    assert (quirks.page_cap, quirks.text_dates) == ("7", "mixed")
+    args = parser.parse_args(["--quirk", "text_dates=iso"])
+    with pytest.raises(ValueError, match="offset, space, date, mixed"):
+        dataclasses.replace(CSQuirks(), **dict(args.quirk))
 
 
 def test_cli_quirk_options_start_a_world():

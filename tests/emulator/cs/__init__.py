@@ -37,6 +37,8 @@ Modules, one concern each:
   ``limit``/``offset``;
 * ``quirks``    -- documented behaviours, and worlds where the docs are silent, as flags
   (``CSQuirks``); the drifted-types world's table is the PX emulator's ``drift``;
+* ``worlds``    -- what the valued worlds (refused fields and objects, text dates, a page
+  cap) do to a query's answer;
 * ``ratelimit`` -- the sliding-window per-minute quota;
 * ``errors``    -- the envelopes, ``OBJECT_NOT_FOUND`` and error codes;
 * ``server``    -- HTTP plumbing and routing (``CSEmulator``, ``CSRequestRecord``);

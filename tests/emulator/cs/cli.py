@@ -6,8 +6,9 @@ Run from the repo root::
         [--requests-per-minute 100] [--latency-ms 0] [--high-volume-log]
         [--quirk NAME[=VALUE]]...
 
-``--quirk NAME`` switches a ``CSQuirks`` flag on, ``--quirk NAME=false`` off; repeat it, e.g.
-``--quirk order_ignored --quirk drifted_types`` for a world where the docs are silent.
+``--quirk NAME`` switches a ``CSQuirks`` flag on, ``--quirk NAME=false`` off, ``--quirk
+NAME=VALUE`` sets a valued world; repeat it, e.g. ``--quirk order_ignored --quirk
+page_cap=7`` for a world where the docs are silent.
 
 It prints exactly one line, ``CS_EMULATOR_URL=http://127.0.0.1:PORT``, to stdout once it
 listens, then serves until SIGTERM or SIGINT and exits 0. Nothing else goes to stdout.

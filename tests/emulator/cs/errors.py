@@ -29,8 +29,10 @@ Error codes: ``GS_APIG_2401`` (bad access key, docs/api.md, "CS: transport and l
 ``GSOBJ_1002`` (query
 of an unknown object), ``GSOBJ_1011`` (no entity matches, "CS query") and ``GSOBJ_1015`` (limit
 above the maximum) are the API's own codes as given to the emulator's authors. ``GS_APIG_429`` (rate
-limited) and ``GSOBJ_1000`` (any other malformed query) are INVENTED by the emulator: the real codes
-are unknown, so a client must key on the HTTP status and ``result: false``, never on these.
+limited), ``GSOBJ_1000`` (any other malformed query, a refused field included) and
+``GSOBJ_1403`` (a refused object, ``CSQuirks.refused_objects``) are INVENTED by the emulator:
+the real codes are unknown, so a client must key on the HTTP status and ``result: false``,
+never on these.
 """
 
 from __future__ import annotations
@@ -43,6 +45,7 @@ BAD_QUERY = "GSOBJ_1000"  # emulator's invention
 UNKNOWN_OBJECT = "GSOBJ_1002"
 NO_ENTITY = "GSOBJ_1011"
 LIMIT_TOO_HIGH = "GSOBJ_1015"
+ACCESS_DENIED = "GSOBJ_1403"  # emulator's invention (``CSQuirks.refused_objects``)
 
 NO_ENTITY_DESC = "No entity matches the given criteria"
 

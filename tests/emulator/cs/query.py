@@ -34,7 +34,8 @@ client that passes here sends only well-formed queries):
   ``"true"``/``"false"``; the rest strings. A seconds-precision DATETIME compares with the stored
   millisecond exactly: ``GT "… 10:00:00"`` includes 10:00:00.500. An ISO-8601 value
   (``2026-01-01T00:00:00Z``) is a 400 for a DATETIME field: only the delete logs' ``DeletedOn``
-  (type ``ISO_DATETIME``, ``deletes``) takes it, besides the documented form and epoch ms.
+  (type ``ISO_DATETIME``, ``deletes``) takes it, besides the documented form and epoch ms, and
+  every DATE and DATETIME field where ``CSQuirks.text_dates`` sends dates as text.
 * PICKLIST values are item Gsids, compared as strings. MULTISELECTDROPDOWNLIST values are
   ``;``-joined Gsids, compared as one string: ``EQ`` needs the whole value, ``CONTAINS`` finds
   one item (the real API's multi-select operators are undocumented: not emulated).
@@ -45,6 +46,7 @@ client that passes here sends only well-formed queries):
   FIRST ascending (so last descending); ties keep storage order. ``DeletedOn`` sorts as its
   text, which for its one fixed form (``2024-02-05T07:17:16Z``) is chronological.
 * ``limit`` 1..5000, default 100 (above 5000: 400 ``GSOBJ_1015``); ``offset`` >= 0, default 0.
+  ``CSQuirks.page_cap`` answers fewer than ``limit`` without saying so.
 """
 
 from __future__ import annotations
@@ -96,11 +98,14 @@ class Query:
         """The page: matching records, sorted, sliced, projected onto ``select``."""
         return self.project(self.page(records))
 
-    def page(self, records: list[Record], *, order_ignored: bool = False) -> list[Record]:
+    def page(
+        self, records: list[Record], *, order_ignored: bool = False, cap: int | None = None
+    ) -> list[Record]:
         """The matching records, sorted, sliced: whole records, not projected yet.
 
         ``order_ignored`` (``CSQuirks.order_ignored``): sorted by a hash of each record's key
-        (``Gsid``, or a delete log's ``RecordId``) instead of ``orderBy``.
+        (``Gsid``, or a delete log's ``RecordId``) instead of ``orderBy``. ``cap``
+        (``CSQuirks.page_cap``): at most that many records, whatever ``limit`` asked.
         """
         matching = [r for r in records if self.predicate(r)]
         if order_ignored:
@@ -108,7 +113,8 @@ class Query:
         else:
             for name, descending in reversed(self.order):  # stable sorts, least significant first
                 matching.sort(key=lambda r, n=name: _sort_key(r.get(n)), reverse=descending)
-        return matching[self.offset : self.offset + self.limit]
+        limit = self.limit if cap is None else min(self.limit, cap)
+        return matching[self.offset : self.offset + limit]
 
     def project(self, page: list[Record]) -> list[Record]:
         """Each record with the ``select`` fields only, in their order."""
@@ -119,8 +125,12 @@ def _sort_key(value: Any) -> tuple[bool, Any]:
     return (value is not None, value if value is not None else 0)
 
 
-def parse_query(body: Any, fields: dict[str, str]) -> Query:
-    """Validate a query ``body`` for an object with ``fields`` (name -> data type)."""
+def parse_query(body: Any, fields: dict[str, str], *, text_dates: bool = False) -> Query:
+    """Validate a query ``body`` for an object with ``fields`` (name -> data type).
+
+    ``text_dates`` (``CSQuirks.text_dates``): DATE and DATETIME conditions also take the text
+    forms that world answers (any ISO-8601 date-time, a space for the ``T``, a fraction).
+    """
     if not isinstance(body, dict):
         raise bad_query("Request body must be a JSON object")
     select = body.get("select")
@@ -129,7 +139,7 @@ def parse_query(body: Any, fields: dict[str, str]) -> Query:
     _known(select, fields)
     return Query(
         select=select,
-        predicate=_where(body.get("where"), fields),
+        predicate=_where(body.get("where"), fields, text_dates),
         order=_order_by(body.get("orderBy"), fields),
         limit=_limit(body.get("limit", DEFAULT_LIMIT)),
         offset=_int(body.get("offset", 0), "offset", minimum=0),
@@ -172,7 +182,7 @@ def _order_by(order_by: Any, fields: dict[str, str]) -> list[tuple[str, bool]]:
 # -- where ------------------------------------------------------------------------------------
 
 
-def _where(where: Any, fields: dict[str, str]) -> Predicate:
+def _where(where: Any, fields: dict[str, str], text_dates: bool) -> Predicate:
     if where is None:
         return lambda r: True
     if not isinstance(where, dict):
@@ -180,7 +190,7 @@ def _where(where: Any, fields: dict[str, str]) -> Predicate:
     conditions = where.get("conditions") or []
     if not isinstance(conditions, list):
         raise bad_query("'where.conditions' must be a list")
-    predicates = [_condition(c, fields) for c in conditions]
+    predicates = [_condition(c, fields, text_dates) for c in conditions]
     expression = where.get("expression")
     if expression is None or expression == "":
         return lambda r: all(p(r) for _, p in predicates)
@@ -196,7 +206,7 @@ def _where(where: Any, fields: dict[str, str]) -> Predicate:
     return _ExpressionParser(expression, by_alias).parse()
 
 
-def _condition(cond: Any, fields: dict[str, str]) -> tuple[Any, Predicate]:
+def _condition(cond: Any, fields: dict[str, str], text_dates: bool) -> tuple[Any, Predicate]:
     if not isinstance(cond, dict):
         raise bad_query("each condition must be an object")
     name, operator = cond.get("name"), cond.get("operator")
@@ -222,7 +232,7 @@ def _condition(cond: Any, fields: dict[str, str]) -> tuple[Any, Predicate]:
             raise bad_query(f"condition on {name}: CONTAINS needs a text field and a string")
         needle = raw[0].lower()
         return alias, lambda r: r.get(name) is not None and needle in str(r[name]).lower()
-    values = [_coerce(name, dtype, v) for v in raw]
+    values = [_coerce(name, dtype, v, text_dates) for v in raw]
     test = _test(operator, values)
     if dtype == ISO_DATETIME:  # stored as an ISO string, compared as an instant
         return alias, lambda r: r.get(name) is not None and test(parse_instant(r[name]))
@@ -265,14 +275,19 @@ _DATE_VALUES = {
 }
 
 
-def _epoch_ms(dtype: str, value: Any) -> int | None:
-    """A date condition value as epoch ms (strings without offset read as UTC), else None."""
+def _epoch_ms(dtype: str, value: Any, text_dates: bool = False) -> int | None:
+    """A date condition value as epoch ms (strings without offset read as UTC), else None.
+
+    ``text_dates``: a DATE or DATETIME also takes what ``parse_instant`` reads.
+    """
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return int(value)
     if not isinstance(value, str):
         return None
-    if dtype == ISO_DATETIME:
-        return parse_instant(value)
+    if dtype == ISO_DATETIME or text_dates:
+        instant = parse_instant(value)
+        if instant is not None or dtype == ISO_DATETIME:
+            return instant
     formats = [(_DATETIME_RE, "%Y-%m-%d %H:%M:%S")] if dtype == "DATETIME" else _DATE_FORMATS
     for pattern, fmt in formats:
         if pattern.fullmatch(value):
@@ -283,7 +298,7 @@ def _epoch_ms(dtype: str, value: Any) -> int | None:
     return None
 
 
-def _coerce(name: str, dtype: str, value: Any) -> Any:
+def _coerce(name: str, dtype: str, value: Any, text_dates: bool = False) -> Any:
     """A condition value as the stored type of a ``dtype`` field (see module docstring)."""
 
     def fail(expected: str) -> CSError:
@@ -292,7 +307,7 @@ def _coerce(name: str, dtype: str, value: Any) -> Any:
     if value is None:
         raise fail("a value (use IS_NULL / IS_NOT_NULL for nulls)")
     if dtype in _DATE_VALUES:
-        ms = _epoch_ms(dtype, value)
+        ms = _epoch_ms(dtype, value, text_dates)
         if ms is None:
             raise fail(_DATE_VALUES[dtype])
         return ms

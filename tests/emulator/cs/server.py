@@ -74,6 +74,7 @@ from .quirks import CSQuirks
 from .ratelimit import RateLimiter
 from .tenant import CSTenant
 from .values import Record
+from .worlds import field_refusal, object_refusal, page_cap, text_dated
 
 JSON_TYPE = "application/json;charset=UTF-8"
 ACCESS_KEY_HEADER = "accesskey"
@@ -292,26 +293,40 @@ class CSEmulator(ServedInBackground[CSRequestRecord]):
         """``POST /v1/data/objects/query/{objectName}`` (docs/api.md, "CS: query, paging and
         order").
 
-        The worlds of ``CSQuirks`` apply to the whole records of the page, before ``select``:
-        ``order_ignored`` orders them, ``drifted_types`` drifts them (not the delete logs).
+        The worlds of ``CSQuirks`` (``worlds``), in order: ``refused_objects`` refuses the
+        object, whatever the body; once the body is valid, ``refused_fields`` refuses its
+        ``select``; ``order_ignored`` orders the whole records of the page and ``page_cap``
+        cuts it; ``drifted_types`` drifts them, before ``select``; ``text_dates`` writes the
+        dates of the projected records as text. Only ``page_cap`` applies to the delete logs.
         """
         log = name.lower() if name.lower() in DELETE_LOGS else None
         if log == HIGH_VOLUME_LOG and not self._tenant.high_volume_log:
             raise ObjectNotFound(self._instance())
+        quirks = self._quirks
+        obj = None if log is not None else find_object(name)
         if log is not None:
             key, fields = log, DELETE_LOG_FIELDS
+        elif obj is None:
+            raise CSError(400, UNKNOWN_OBJECT, f"Invalid object name: {name}")
         else:
-            obj = find_object(name)
-            if obj is None:
-                raise CSError(400, UNKNOWN_OBJECT, f"Invalid object name: {name}")
             key, fields = obj.name, obj.field_types
-        query = parse_query(body, fields)
-        quirks = self._quirks
+            if (refusal := object_refusal(quirks, obj, name)) is not None:
+                raise refusal
+        text_dates = quirks.text_dates if obj is not None else None
+        query = parse_query(body, fields, text_dates=text_dates is not None)
+        if obj is not None and (refusal := field_refusal(quirks, obj, query.select)) is not None:
+            raise refusal
         with self._tenant.lock:
-            page = query.page(self._tenant.collections[key], order_ignored=quirks.order_ignored)
+            page = query.page(
+                self._tenant.collections[key],
+                order_ignored=quirks.order_ignored,
+                cap=page_cap(quirks),
+            )
         if log is None and quirks.drifted_types:
             page = self._drift(key, page, query.select)
         records = query.project(page)
+        if text_dates is not None:
+            records = text_dated(records, fields, text_dates)
         if not records:
             if quirks.empty_as_http_400:
                 raise CSError(400, NO_ENTITY, NO_ENTITY_DESC)

@@ -11,6 +11,9 @@ A record is a plain dict keyed by field name, holding what the API returns for t
 
 The one exception is the delete log: its ``DeletedOn`` is an ISO-8601 UTC string with whole seconds,
 ``"2024-02-05T07:17:16Z"``, as in the documented sample (docs/api.md, "CS: delete logs").
+
+Records always hold these values; what an answer sends may differ where a world says so
+(``CSQuirks.text_dates`` writes the dates as text, ``drifted_types`` changes some types).
 """
 
 from __future__ import annotations
