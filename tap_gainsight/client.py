@@ -24,6 +24,8 @@ from tap_gainsight import schemas
 from tap_gainsight.errors import (
     EXPLAINED_FAILURES,
     RETRIABLE_ERRORS,
+    EndpointRefused,
+    KeyRefused,
     end_sync,
     explain,
 )
@@ -242,15 +244,75 @@ class GainsightStream(RESTStream[t.Any]):
 
     @override
     def get_records(self, context: Context | None) -> Iterable[dict[str, t.Any]]:
+        if self.name in self.run.skipped:
+            return  # refused earlier this run (e.g. for another parent record)
         self.begin_progress()
         try:
             # The SDK's `get_records` is `yield from request_records`: one generator less.
             for record in self.request_records(context):
                 self.progress.record()
                 yield record
+        except EndpointRefused as refusal:
+            self.skip(refusal)
         except EXPLAINED_FAILURES as failure:
             end_sync(self._tap, failure, self.departures)
         self.finish()
+
+    def skip(self, refusal: EndpointRefused) -> None:
+        """Leave out the rest of this stream for the run: its endpoint refused the key.
+
+        Every record sent before stays sent and the bookmark covers exactly those, so the
+        next run resumes there (docs/api.md, "PX and CS: refusals").
+        """
+        self.run.skipped[self.name] = f"{refusal.path}, HTTP {refusal.status}"
+        self.departures.note(
+            refusal.path,
+            f"refused with HTTP {refusal.status} while the key reads {self.core_name}",
+            f"the tenant lacks this module or the key this right: {self.name} is skipped "
+            f"this run ({refusal})",
+        )
+
+    #: The product's core endpoint, which every key that reads anything reads.
+    core_name = "the core endpoint"
+
+    def core_request(self) -> requests.PreparedRequest:
+        """A cheap request to the product's core endpoint (what `--test` sends too)."""
+        raise NotImplementedError
+
+    def at_core(self, response: requests.Response) -> bool:
+        """Whether `response` answers the product's core endpoint."""
+        raise NotImplementedError
+
+    def key_refused(self, status: int, code: str | None = None) -> KeyRefused:
+        """The one-line failure of a refused key, naming the settings to check."""
+        raise NotImplementedError
+
+    def refusal(
+        self, response: requests.Response, message: str, code: str | None = None
+    ) -> FatalAPIError:
+        """What a 401, 403 or 404 means: the key refused, or one endpoint the tenant lacks.
+
+        A 401 is always the key's, and so is a refusal from the core endpoint itself. A
+        refusal anywhere else is the key's only if the core endpoint refuses it too (asked
+        once a run); otherwise it is that endpoint's alone (docs/api.md, "PX and CS:
+        refusals").
+        """
+        status = response.status_code
+        if status == HTTPStatus.UNAUTHORIZED or self.at_core(response):
+            return self.key_refused(status, code)
+        if self.run.core_check.key_reads(self.core_name, self.ask_core):
+            return EndpointRefused(urlsplit(response.url).path or self.path, status, message)
+        if status == HTTPStatus.NOT_FOUND:  # the core unknown too: a wrong address
+            return self.request_refused(response, message)
+        return self.key_refused(status, code)
+
+    def request_refused(self, response: requests.Response, message: str) -> FatalAPIError:
+        """The failure for a 4xx that no general rule explains: the request's own fault."""
+        raise NotImplementedError
+
+    def ask_core(self) -> None:
+        """Send the core request, paced and retried like any (raises if refused)."""
+        self.retrying(self.send_request)(self.core_request(), None)
 
     def begin_progress(self) -> None:
         """Start counting this stream's records and requests.
@@ -384,6 +446,10 @@ class GainsightStream(RESTStream[t.Any]):
     def departures(self) -> Departures:
         """The run's record of where the API differed from docs/api.md."""
         return self.run.departures
+
+    def note_departure(self, what: str, consequence: str) -> None:
+        """Say once that this stream's endpoint answered otherwise than documented."""
+        self.departures.note(self.path, what, consequence)
 
     @property
     @override

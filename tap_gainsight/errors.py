@@ -46,6 +46,26 @@ class KeyRefused(FatalAPIError):
     """The API refused the key (HTTP 401 or 403): no request of the run can succeed."""
 
 
+class EndpointRefused(FatalAPIError):
+    """One endpoint refused a key that the product's core endpoint accepts.
+
+    A module the tenant lacks (Knowledge Center, surveys) or a right the key lacks (admin):
+    the stream is skipped, the run goes on (docs/api.md, "PX and CS: refusals").
+    """
+
+    def __init__(self, path: str, status: int, message: str) -> None:
+        super().__init__(f"{path} refused the request (HTTP {status}): {message}")
+        self.path = path
+        self.status = status
+
+
+class WindowRefused(FatalAPIError):
+    """The API answered 400 to the request opening a date range.
+
+    Most likely a range longer than the tenant accepts (docs/api.md, "PX: event windows").
+    """
+
+
 class HostUnreachable(Exception):
     """No connection could be made to a host that has not answered once in this run."""
 

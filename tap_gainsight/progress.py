@@ -127,9 +127,16 @@ class StreamProgress:
 class SyncTotals:
     """Adds up the streams of one sync and says the total when the last one is done."""
 
-    def __init__(self, logger: logging.Logger, streams: int, departures: Departures) -> None:
+    def __init__(
+        self,
+        logger: logging.Logger,
+        streams: int,
+        departures: Departures,
+        skipped: Mapping[str, str],
+    ) -> None:
         self._logger = logger
         self._departures = departures
+        self._skipped = skipped
         self._streams_left = streams
         self._records = self._requests = 0
         self._started = time.monotonic()
@@ -148,4 +155,11 @@ class SyncTotals:
                 f"{seconds:,.1f}",
                 f"{self._records / max(seconds, 1e-9):,.0f}",
             )
+            if self._skipped:
+                self._logger.warning(
+                    "%s skipped, refused by the API (a module or right the tenant lacks; "
+                    "the rest of the sync is complete): %s.",
+                    plural(len(self._skipped), "stream"),
+                    "; ".join(f"{name} ({why})" for name, why in self._skipped.items()),
+                )
             self._departures.report()

@@ -8,8 +8,11 @@ up on the Tap.
 from __future__ import annotations
 
 import gc
+import threading
 import typing as t
 from dataclasses import dataclass, field
+
+from singer_sdk.exceptions import FatalAPIError
 
 from tap_gainsight.cs.client import CS_RATE_WINDOW_MS
 from tap_gainsight.departures import Departures
@@ -26,7 +29,37 @@ from tap_gainsight.settings import (
 
 if t.TYPE_CHECKING:
     import logging
-    from collections.abc import Mapping
+    from collections.abc import Callable, Mapping
+
+
+class CoreCheck:
+    """Whether each product's key reads its core endpoint: asked once a run, when needed.
+
+    A refusal from one endpoint means the key is wrong only if the core endpoint refuses it
+    too; otherwise it is a module or right the tenant lacks (docs/api.md, "PX and CS:
+    refusals").
+    """
+
+    def __init__(self) -> None:
+        self._answers: dict[str, bool] = {}
+        self._lock = threading.Lock()
+
+    def key_reads(self, product: str, ask: Callable[[], object]) -> bool:
+        """Whether the key reads `product`'s core endpoint; `ask` sends that one request.
+
+        Raises:
+            Exception: Whatever `ask` raises other than a refusal (a host never reached, a
+                server failing after its retries): the answer is then unknown.
+        """
+        with self._lock:
+            if product not in self._answers:
+                try:
+                    ask()
+                except FatalAPIError:  # the key refused, or the address unknown
+                    self._answers[product] = False
+                else:
+                    self._answers[product] = True
+            return self._answers[product]
 
 
 @dataclass
@@ -43,10 +76,14 @@ class Run:
     first_contact: FirstContact
     #: Where the API differed from docs/api.md this run: logged once each, then listed.
     departures: Departures
+    #: Whether each product's key reads its core endpoint (asked on a first refusal).
+    core_check: CoreCheck
     #: The PX event history: every event stream's scrolls, read ahead (`px/event_reader.py`).
     events: EventReader
     #: Totals of the sync, set when the first stream starts reading.
     totals: SyncTotals | None = field(default=None)
+    #: Streams skipped this run because their endpoint refused the request: name, why.
+    skipped: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def from_config(cls, config: Mapping[str, t.Any], logger: logging.Logger) -> Run:
@@ -67,6 +104,7 @@ class Run:
             ),
             first_contact=FirstContact(),
             departures=departures,
+            core_check=CoreCheck(),
             events=EventReader(
                 int(config.get("max_concurrency", DEFAULT_MAX_CONCURRENCY)), departures
             ),
@@ -82,7 +120,7 @@ class Run:
         final in the SDK.
         """
         if self.totals is None:
-            self.totals = SyncTotals(self.logger, selected_streams, self.departures)
+            self.totals = SyncTotals(self.logger, selected_streams, self.departures, self.skipped)
             gc.freeze()
         return self.totals
 

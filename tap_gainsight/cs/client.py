@@ -34,6 +34,10 @@ CS_RATE_WINDOW_MS: int = int(Duration.MINUTE)
 #: Error codes that mean the access key was refused, whatever the HTTP status
 #: (docs/api.md, "CS: transport and limits").
 CS_AUTH_ERROR_CODES = frozenset({"GS_APIG_2401", "GSOBJ_1024"})
+#: The query every access key reads: a refusal there is the key's.
+CORE_PATH = "/v1/data/objects/query/Company"
+#: Statuses that refuse a request (the key's, or one object's: `GainsightStream.refusal`).
+REFUSALS = frozenset({HTTPStatus.UNAUTHORIZED, HTTPStatus.FORBIDDEN, HTTPStatus.NOT_FOUND})
 #: "No entity matches the given criteria": an empty result, sent as HTTP 400 or 200.
 CS_NO_DATA_CODE = "GSOBJ_1011"
 #: Descriptions of an empty result ("No data found for given criteria",
@@ -115,6 +119,12 @@ class CSStream(GainsightStream):
 
     @override
     def validate_response(self, response: requests.Response) -> None:
+        """Read an answer by the envelope's rules (docs/api.md, "CS: transport and limits").
+
+        A pace or server trouble is retried; "nothing matches" is an empty page, whatever
+        its status; a 401, 403, 404 or an auth error code is a refusal (of the key, or of this
+        object alone: `refusal`); any other error is the request's own (`request_refused`).
+        """
         status = response.status_code
         path = urlsplit(response.url).path or self.path
         try:
@@ -122,20 +132,46 @@ class CSStream(GainsightStream):
         except ValueError:
             body = None
         code, desc = cs_error(body)
-        if status in (HTTPStatus.UNAUTHORIZED, HTTPStatus.FORBIDDEN) or code in CS_AUTH_ERROR_CODES:
-            raise KeyRefused(self._auth_failure_message(status, code))
         if status == HTTPStatus.TOO_MANY_REQUESTS or status >= HTTPStatus.INTERNAL_SERVER_ERROR:
             raise RetriableAPIError(f"{path} answered HTTP {status}: {desc}", response)
         if is_no_data(body):
             return  # an empty page, whether sent as HTTP 400 or 200
+        if status in REFUSALS or code in CS_AUTH_ERROR_CODES:
+            raise self.refusal(response, f"{code}: {desc}" if code else desc, code)
         if status >= HTTPStatus.BAD_REQUEST:
             reason = f"{code}: {desc}" if code else desc
             if body is None:
                 reason = response.reason or "no message"
-            raise FatalAPIError(f"Gainsight CS rejected {path} (HTTP {status}): {reason}")
+            raise self.request_refused(response, reason)
         self.check_delivered(response)
         if isinstance(body, dict) and body.get("result") is False:
             raise FatalAPIError(f"Gainsight CS answered {path} with an error: {code}: {desc}")
+
+    def request_refused(self, response: requests.Response, reason: str) -> FatalAPIError:
+        """The failure for a 4xx that no general rule explains: the request's own fault."""
+        path = urlsplit(response.url).path or self.path
+        return FatalAPIError(
+            f"Gainsight CS rejected {path} (HTTP {response.status_code}): {reason}"
+        )
+
+    core_name = "Company"
+
+    @override
+    def core_request(self) -> requests.PreparedRequest:
+        return self.build_prepared_request(
+            method="POST",
+            url=self.url_base + CORE_PATH,
+            json={"select": ["Gsid"], "limit": 1},
+            headers=self.http_headers,
+        )
+
+    @override
+    def at_core(self, response: requests.Response) -> bool:
+        return urlsplit(response.url).path.lower().endswith(CORE_PATH.lower())
+
+    @override
+    def key_refused(self, status: int, code: str | None = None) -> KeyRefused:
+        return KeyRefused(self._auth_failure_message(status, code))
 
     @override
     def records_of(self, response: requests.Response) -> list[dict]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import typing as t
 from functools import cached_property
 from http import HTTPStatus
+from urllib.parse import urlsplit
 
 from singer_sdk.authenticators import APIKeyAuthenticator
 from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
@@ -20,6 +21,8 @@ if t.TYPE_CHECKING:
 
     from tap_gainsight.rate_limit import RequestLimiter
 
+#: The endpoint every key with Read permission reads: a refusal there is the key's.
+CORE_PATH = "/accounts"
 #: Message the API sends when an identical request arrives too soon
 #: (docs/api.md, "PX: errors and rate limits").
 DUPLICATE_REQUEST_MESSAGE = "Duplicate request blocked"
@@ -59,9 +62,16 @@ class PXStream(GainsightStream):
     @override
     def records_of(self, response: requests.Response) -> list[dict]:
         """Return the records of one page, found under the endpoint's key (parsed once)."""
-        records, key = find_records(response_body(response), self.records_keys, self.path)
+        body = response_body(response)
+        records, key = find_records(body, self.records_keys, self.path)
         expected = self.records_keys or ("<root>",)
-        if key not in (*expected, "<empty>"):
+        if key == "<none>":
+            self.departures.note(
+                self.path,
+                f"an answer without a records list (keys: {', '.join(sorted(body)) or 'none'})",
+                "it is read as an empty page",
+            )
+        elif key not in (*expected, "<empty>"):
             self.departures.note(
                 self.path,
                 f"records under {key!r}, not {' or '.join(map(repr, expected))}",
@@ -71,26 +81,61 @@ class PXStream(GainsightStream):
 
     @override
     def validate_response(self, response: requests.Response) -> None:
+        """Read an answer by the API's general rules (docs/api.md, "PX: errors and rate limits").
+
+        In order: a pace or server trouble is retried; a failure after a scroll's first
+        page reopens the scroll, whatever its status and wording; a 401, 403 or 404 is a
+        refusal (of the key, or of this endpoint alone: `refusal`); any other 4xx is the
+        request's own (`request_refused`).
+        """
         status = response.status_code
-        if status in (HTTPStatus.UNAUTHORIZED, HTTPStatus.FORBIDDEN):
-            raise KeyRefused(self._auth_failure_message(status))
-        if status == HTTPStatus.TOO_MANY_REQUESTS or status >= HTTPStatus.INTERNAL_SERVER_ERROR:
-            raise RetriableAPIError(
-                f"{self.path} answered HTTP {status}: {api_error_message(response)}", response
+        if status < HTTPStatus.BAD_REQUEST:
+            self.check_delivered(response)
+            return
+        message = api_error_message(response)
+        if (
+            status == HTTPStatus.TOO_MANY_REQUESTS
+            or status >= HTTPStatus.INTERNAL_SERVER_ERROR
+            or DUPLICATE_REQUEST_MESSAGE.lower() in message.lower()
+        ):
+            raise RetriableAPIError(f"{self.path} answered HTTP {status}: {message}", response)
+        if "scrollId=" in (response.request.url or ""):
+            self.departures.note(
+                self.path,
+                f"a scroll failed after its first page (HTTP {status}: {message})",
+                "it is opened again after the last record delivered",
             )
-        if status >= HTTPStatus.BAD_REQUEST:
-            message = api_error_message(response)
-            if DUPLICATE_REQUEST_MESSAGE.lower() in message.lower():
-                raise RetriableAPIError(f"{self.path}: {message}", response)
-            if "scroll" in message.lower() and "scrollId=" in (response.request.url or ""):
-                self.departures.note(
-                    self.path,
-                    "a scroll expired before its last page",
-                    "it is opened again from the last value delivered",
-                )
-                raise ScrollExpiredError(f"{self.path}: {message}", response)
-            raise FatalAPIError(f"Gainsight PX rejected {self.path} (HTTP {status}): {message}")
-        self.check_delivered(response)
+            raise ScrollExpiredError(f"{self.path}: {message}", response)
+        if status in (HTTPStatus.UNAUTHORIZED, HTTPStatus.FORBIDDEN) or (
+            status == HTTPStatus.NOT_FOUND and not self.at_core(response)
+        ):
+            raise self.refusal(response, message)
+        raise self.request_refused(response, message)
+
+    def request_refused(self, response: requests.Response, message: str) -> FatalAPIError:
+        """The failure for a 4xx that no general rule explains: the request's own fault."""
+        return FatalAPIError(
+            f"Gainsight PX rejected {self.path} (HTTP {response.status_code}): {message}"
+        )
+
+    core_name = "/accounts"
+
+    @override
+    def core_request(self) -> requests.PreparedRequest:
+        return self.build_prepared_request(
+            method="GET",
+            url=self.url_base + CORE_PATH,
+            params={"pageSize": 1},
+            headers=self.http_headers,
+        )
+
+    @override
+    def at_core(self, response: requests.Response) -> bool:
+        return urlsplit(response.url).path.endswith(CORE_PATH)
+
+    @override
+    def key_refused(self, status: int, code: str | None = None) -> KeyRefused:
+        return KeyRefused(self._auth_failure_message(status))
 
     @override
     def probe_request(self) -> requests.PreparedRequest:

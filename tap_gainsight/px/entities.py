@@ -12,11 +12,11 @@ from typing_extensions import override
 
 from tap_gainsight.errors import SETUP_FAILURES, FilterRefused
 from tap_gainsight.order_guard import OrderGuardedStream
-from tap_gainsight.px.client import DUPLICATE_REQUEST_MESSAGE, PXStream
+from tap_gainsight.px.client import PXStream
 from tap_gainsight.px.custom_attributes import AttributeModel
-from tap_gainsight.px.pagination import PageNumberEndpointPaginator, ScrollPaginator, ScrollToken
+from tap_gainsight.px.pagination import PageNumberEndpointPaginator, ScrollToken
 from tap_gainsight.px.scrolling import HeldPage, ScrollPosition, ScrollReader, ScrollStream
-from tap_gainsight.responses import api_error_message, response_body
+from tap_gainsight.responses import response_body
 from tap_gainsight.settings import px_v2_base_url
 from tap_gainsight.timestamps import epoch_ms_of, to_epoch_ms
 
@@ -24,6 +24,7 @@ if t.TYPE_CHECKING:
     from collections.abc import Iterable, Iterator
 
     import requests
+    from singer_sdk.exceptions import FatalAPIError
     from singer_sdk.helpers.types import Context
     from singer_sdk.pagination import BaseAPIPaginator
 
@@ -151,8 +152,7 @@ class EntityStream(ScrollStream, OrderGuardedStream):
     def pages(self, context: Context | None) -> Iterator[list[dict] | HeldPage]:
         # One scroll, read on the syncing thread: nothing to emit while waiting for it.
         position = self._position or EntityPosition(self, context, None)
-        paginator = ScrollPaginator(self.page_size, self.records_of)
-        return ScrollReader(self, paginator, context, position).pages()
+        return ScrollReader(self, context, position).pages()
 
     @property
     def sends_filter(self) -> bool:
@@ -180,17 +180,11 @@ class EntityStream(ScrollStream, OrderGuardedStream):
         self.save_largest_seen(context)
 
     @override
-    def validate_response(self, response: requests.Response) -> None:
-        url = response.request.url or ""
-        if (
-            response.status_code in (HTTPStatus.BAD_REQUEST, HTTPStatus.UNPROCESSABLE_ENTITY)
-            and "filter=" in url
-            and "scrollId=" not in url
-        ):
-            message = api_error_message(response)
-            if DUPLICATE_REQUEST_MESSAGE.lower() not in message.lower():
-                raise FilterRefused(f"HTTP {response.status_code}: {message}")
-        super().validate_response(response)
+    def request_refused(self, response: requests.Response, message: str) -> FatalAPIError:
+        # A scroll's opening request, refused: if it filtered, the filter is the suspect.
+        if "filter=" in (response.request.url or ""):
+            return FilterRefused(f"HTTP {response.status_code}: {message}")
+        return super().request_refused(response, message)
 
     @override
     def get_url_params(self, context: Context | None, next_page_token: t.Any) -> dict[str, t.Any]:
@@ -339,7 +333,11 @@ class PageNumberStream(PXStream):
 
     @override
     def get_new_paginator(self) -> BaseAPIPaginator:
-        return PageNumberEndpointPaginator(self.page_size, self.records_of)
+        return PageNumberEndpointPaginator(
+            self.page_size,
+            self.records_of,
+            lambda what, consequence: self.departures.note(self.active_path, what, consequence),
+        )
 
     @override
     def get_url_params(self, context: Context | None, next_page_token: t.Any) -> dict[str, t.Any]:
