@@ -146,11 +146,13 @@ def find_records(body: t.Any, keys: Sequence[str], endpoint: str) -> tuple[list[
 
     The documented key comes first; `results` and, failing that, the single list of objects
     in the body are accepted because several keys are known only from third-party code
-    (docs/api.md, "PX: records keys"). A body without records is an error, never zero rows, except
-    an explicitly empty answer (`totalHits: 0`).
+    (docs/api.md, "PX: records keys"). An object without any list (`{}`, the key absent or
+    null) is an empty page: `"<empty>"` where it says so (`totalHits: 0` and no records
+    key), else `"<none>"`.
 
     Raises:
-        UnexpectedResponseError: If no records list can be found.
+        UnexpectedResponseError: If the body is no JSON object or list, or holds several
+            lists of objects and none under a known key.
     """
     if isinstance(body, list):
         return body, "<root>"
@@ -170,8 +172,9 @@ def find_records(body: t.Any, keys: Sequence[str], endpoint: str) -> tuple[list[
     ]
     if len(lists) == 1:
         return body[lists[0]], lists[0]
-    if not lists and body.get("totalHits") == 0:
-        return [], "<empty>"
+    if not lists:
+        said_empty = body.get("totalHits") == 0 and not any(k in body for k in keys)
+        return [], "<empty>" if said_empty else "<none>"
     msg = (
         f"{endpoint} answered without a records list (expected key "
         f"{' or '.join(repr(k) for k in keys)}; keys present: {', '.join(sorted(body)) or 'none'})."

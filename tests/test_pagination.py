@@ -62,10 +62,32 @@ def test_full_last_page_without_total_hits_asks_once_more() -> None:
     assert paginator.finished
 
 
-def test_missing_scroll_id_ends_the_scroll() -> None:
+def test_a_short_page_is_not_the_end_while_total_hits_says_more_remain() -> None:
     paginator = scroll()
-    paginator.advance(page({"users": users(3), "totalHits": 50}))
+    paginator.advance(page({"users": users(2), "scrollId": "s", "totalHits": 5}))
+    assert not paginator.finished, "a tenant may cap pages below pageSize"
+    paginator.advance(page({"users": users(2), "scrollId": "s", "totalHits": 5}))
+    assert not paginator.finished
+    paginator.advance(page({"users": users(1), "scrollId": "s", "totalHits": 5}))
     assert paginator.finished
+
+
+def test_without_total_hits_a_short_page_reads_on_to_an_empty_one() -> None:
+    paginator = scroll()
+    paginator.advance(page({"users": users(1), "scrollId": "s"}))
+    assert not paginator.finished
+    paginator.advance(page({"users": [], "scrollId": "s"}))
+    assert paginator.finished
+
+
+def test_missing_scroll_id_ends_the_scroll_only_where_no_total_says_more_remain() -> None:
+    without_total = scroll()
+    without_total.advance(page({"users": users(3)}))
+    assert without_total.finished
+    with_total = scroll()
+    with_total.advance(page({"users": users(3), "totalHits": 50}))
+    assert not with_total.finished, "the reader reopens it"
+    assert with_total.current_value.scroll_id is None
 
 
 def test_runaway_scroll_is_stopped() -> None:
@@ -85,10 +107,19 @@ def test_page_numbers_stop_on_is_last_page() -> None:
     assert paginator.finished
 
 
-def test_page_numbers_stop_on_short_page() -> None:
-    paginator = PageNumberEndpointPaginator(3, records_of)
-    paginator.advance(page({"users": users(1), "pageNumber": 0}))
+def test_page_numbers_read_past_a_short_page_to_the_end_the_api_says() -> None:
+    said: list[str] = []
+    paginator = PageNumberEndpointPaginator(3, records_of, lambda what, _: said.append(what))
+    paginator.advance(page({"users": users(1), "pageNumber": 0, "isLastPage": False}))
+    assert not paginator.finished, "a short page is not the last while isLastPage is false"
+    paginator.advance(page({"users": users(1), "pageNumber": 1}))
+    assert not paginator.finished, "without isLastPage, read on to an empty page"
+    paginator.advance(page({"users": [], "pageNumber": 2}))
     assert paginator.finished
+    assert said == [
+        "pages shorter than the pageSize asked before the list's end",
+        "no isLastPage in a page's answer",
+    ]
 
 
 def test_body_is_parsed_once() -> None:
@@ -115,9 +146,12 @@ def test_explicitly_empty_answer_is_zero_records() -> None:
     assert find_records({"scrollId": "s", "totalHits": 0}, ("users",), "/users") == ([], "<empty>")
 
 
-@pytest.mark.parametrize(
-    "body", [{"scrollId": "s", "totalHits": 10}, {"a": [{"x": 1}], "b": [{"y": 2}]}, "html"]
-)
+@pytest.mark.parametrize("body", [{}, {"scrollId": "s", "totalHits": 10}, {"users": None}])
+def test_an_answer_without_a_records_list_is_an_empty_page(body: object) -> None:
+    assert find_records(body, ("users",), "/users") == ([], "<none>")
+
+
+@pytest.mark.parametrize("body", [{"a": [{"x": 1}], "b": [{"y": 2}]}, "html"])
 def test_unknown_shape_is_an_error_naming_the_endpoint(body: object) -> None:
     with pytest.raises(UnexpectedResponseError, match="/users"):
         find_records(body, ("users",), "/users")

@@ -170,6 +170,7 @@ class DeletedRecordsStream(KeysetStream):
             dated=True,
             null_pass=False,
             key_field=RECORD_ID,
+            note=self.note_departure,
         )
         return self._paginator
 

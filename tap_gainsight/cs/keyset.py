@@ -117,6 +117,7 @@ class KeysetPaginator(BaseAPIPaginator[KeysetPage]):
         dated: bool,
         null_pass: bool = True,
         key_field: str = KEY,
+        note: Callable[[str, str], None] = lambda what, consequence: None,
     ) -> None:
         super().__init__(KeysetPage(DATED if dated else WHOLE))
         self._key_field = key_field
@@ -125,6 +126,8 @@ class KeysetPaginator(BaseAPIPaginator[KeysetPage]):
         self._position = position
         self._null_pass = dated and null_pass
         self._restart_pass = False
+        self._note = note
+        self._short_before = False
 
     def read_by_offset(self) -> None:
         """Read the current pass again from its start, by offset: the order was ignored.
@@ -140,11 +143,15 @@ class KeysetPaginator(BaseAPIPaginator[KeysetPage]):
 
     @override
     def has_more(self, response: requests.Response) -> bool:
-        return (
-            self._restart_pass
-            or len(self._records_of(response)) >= self._page_size
-            or self._more_passes()
-        )
+        records = self._records_of(response)
+        if records and self._short_before:
+            self._note(
+                "pages shorter than the limit asked before the end of a query",
+                "each query is read on to an empty page",
+            )
+        self._short_before = 0 < len(records) < self._page_size
+        # A pass ends on an empty page only: a page shorter than asked may be capped.
+        return self._restart_pass or bool(records) or self._more_passes()
 
     @override
     def get_next(self, response: requests.Response) -> KeysetPage:
@@ -155,11 +162,11 @@ class KeysetPaginator(BaseAPIPaginator[KeysetPage]):
             if self._restart_pass:
                 self._restart_pass = False
                 return KeysetPage(current.pass_name, number=number, offset=0)
-            if len(records) < self._page_size:
+            if not records:
                 return KeysetPage(NULLS, number=number, offset=0)
-            offset = (current.offset or 0) + self._page_size
+            offset = (current.offset or 0) + len(records)
             return KeysetPage(current.pass_name, number=number, offset=offset)
-        if len(records) < self._page_size:  # this pass is done: on to the null pass
+        if not records:  # this pass is done: on to the null pass
             return KeysetPage(NULLS, number=number)
         # The page went through the stream's `KeysetPosition` already (`parse_response`).
         key, after = self._position.key, self._position.date

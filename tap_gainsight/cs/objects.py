@@ -125,7 +125,11 @@ class CSObjectStream(KeysetStream):
     def get_new_paginator(self) -> KeysetPaginator:
         self._position = KeysetPosition(self._date_field)
         self._paginator = KeysetPaginator(
-            self.page_size, self.records_of, self._position, dated=self._date_field is not None
+            self.page_size,
+            self.records_of,
+            self._position,
+            dated=self._date_field is not None,
+            note=self.note_departure,
         )
         return self._paginator
 

@@ -40,12 +40,14 @@ class ScrollToken:
 
 
 class ScrollPaginator(BaseAPIPaginator[ScrollToken]):
-    """Follows a PX scroll (events, `/users`, `/accounts`) to its true last page.
+    """Follows a PX scroll (events, `/users`, `/accounts`) to the end the API says.
 
-    The API does not reliably clear `scrollId` on the last page and may omit `totalHits`
-    (docs/api.md, "PX: scroll pagination"), so a page is the last when shorter than the page size
-    asked for, is empty, carries no `scrollId`, or completes `totalHits`. A page exactly
-    `page_size` long with no `totalHits` is followed by one request that comes back empty.
+    A scroll has ended when a page is empty or the records received reach `totalHits`
+    (docs/api.md, "PX: scroll pagination"). A page shorter than asked is not the end: a
+    tenant may cap pages below `pageSize` without saying so, and without `totalHits` the
+    scroll reads on to an empty page. `scrollId` may stay set on the last page, so it says
+    nothing of the end; a page without one says the cursor cannot go on, which ends the
+    scroll where no `totalHits` says more remain (else the reader reopens it).
     """
 
     def __init__(
@@ -69,18 +71,33 @@ class ScrollPaginator(BaseAPIPaginator[ScrollToken]):
         page_length = len(self._records_of(response))
         self._records_seen += page_length
         self._pages_seen += 1
-        if page_length < self._page_size or not body.get("scrollId"):
+        total_hits = body.get("totalHits") if isinstance(body, dict) else None
+        if not isinstance(total_hits, int):
+            total_hits = None
+        if page_length == 0:
             return True
-        total_hits = body.get("totalHits")
-        if isinstance(total_hits, int) and self._records_seen >= total_hits:
+        if total_hits is not None and self._records_seen >= total_hits:
+            return True
+        if total_hits is None and not body.get("scrollId"):
             return True
         if self._pages_seen >= self._max_pages:
             msg = (
-                f"the scroll returned {self._pages_seen} full pages ({self._records_seen} "
+                f"the scroll returned {self._pages_seen} pages ({self._records_seen} "
                 "records) without reaching its end; stopping instead of paging forever."
             )
             raise RunawayPaginationError(msg)
         return False
+
+    @property
+    def finished(self) -> bool:
+        """Whether the scroll has ended (by the API's word, or `end`)."""
+        return self._ended or super().finished
+
+    _ended = False
+
+    def end(self) -> None:
+        """End the scroll here: it cannot move on."""
+        self._ended = True
 
     def start_new_scroll(self) -> None:
         """Forget the counts of the scroll just finished."""
@@ -99,22 +116,41 @@ class ScrollPaginator(BaseAPIPaginator[ScrollToken]):
     def get_next(self, response: requests.Response) -> ScrollToken:  # noqa: D102
         current = self.current_value
         return replace(
-            current, scroll_id=response_body(response)["scrollId"], number=current.number + 1
+            current, scroll_id=response_body(response).get("scrollId"), number=current.number + 1
         )
 
 
 class PageNumberEndpointPaginator(PageNumberPaginator):
     """0-based `pageNumber` paging (`/feature`, `/segment`, `/engagement`, `/articles`, `/kcbot`).
 
-    The last page is the one flagged `isLastPage` or shorter than the page size asked for.
+    The list has ended at a page flagged `isLastPage` or an empty one (docs/api.md, "PX:
+    page-number pagination"). A short page is not the end while the API says more remain
+    (a tenant may cap pages below `pageSize`); without `isLastPage` the list reads on to an
+    empty page. `note(what, consequence)` is told of each such departure.
     """
 
-    def __init__(self, page_size: int, records_of: Callable[[requests.Response], list]) -> None:
+    def __init__(
+        self,
+        page_size: int,
+        records_of: Callable[[requests.Response], list],
+        note: Callable[[str, str], None] = lambda what, consequence: None,
+    ) -> None:
         super().__init__(start_value=0)
         self._page_size = page_size
         self._records_of = records_of
+        self._note = note
+        self._short_before = False
 
     def has_more(self, response: requests.Response) -> bool:  # noqa: D102
-        if response_body(response).get("isLastPage") is True:
-            return False
-        return len(self._records_of(response)) >= self._page_size
+        length = len(self._records_of(response))
+        if length and self._short_before:
+            self._note(
+                "pages shorter than the pageSize asked before the list's end",
+                "the list is read on until the API says it has ended",
+            )
+        self._short_before = 0 < length < self._page_size
+        body = response_body(response)
+        last = body.get("isLastPage") if isinstance(body, dict) else None
+        if length and not isinstance(last, bool):
+            self._note("no isLastPage in a page's answer", "the list is read to an empty page")
+        return length > 0 and last is not True
