@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 from singer_sdk import typing as th
 
 from tap_gainsight.timestamps import parse_setting_datetime
-from tap_gainsight.windows import MAX_WINDOW_DAYS
+from tap_gainsight.windows import MAX_WINDOW_DAYS, longest_window
 
 if t.TYPE_CHECKING:
     from collections.abc import Mapping
@@ -23,8 +23,9 @@ PX_REGION_URLS: dict[str, str] = {
 }
 DEFAULT_REGION = "us"
 DEFAULT_PAGE_SIZE = 1000
-#: Event history read when neither state nor `start_date` says otherwise.
-DEFAULT_HISTORY = dt.timedelta(days=190)
+#: Event history read when neither state nor `start_date` says otherwise: the longest
+#: window the API takes, so one scroll per event type.
+DEFAULT_HISTORY = longest_window(MAX_WINDOW_DAYS)
 #: The largest window the API accepts: the fewest requests. A big window is read as
 #: concurrent slices when its first page's `totalHits` says it is worth it (`px/events.py`).
 DEFAULT_EVENT_WINDOW_DAYS = 190

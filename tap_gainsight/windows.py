@@ -8,6 +8,11 @@ from dataclasses import dataclass
 #: The API answers 400 to an event request whose date range exceeds this
 #: (docs/api.md, "PX: event windows").
 MAX_WINDOW_DAYS = 190
+#: How far a range asked for reaches past each edge of its window. Asked so, the answer
+#: holds the window whether the API takes an edge as inclusive or exclusive; the records
+#: dated outside the window are left out (docs/api.md, "PX: event windows").
+EDGE_MARGIN_MS = 1
+EDGE_MARGIN = dt.timedelta(milliseconds=EDGE_MARGIN_MS)
 
 
 @dataclass(frozen=True)
@@ -20,9 +25,24 @@ class Window:
     def __str__(self) -> str:
         return f"[{self.start.isoformat()}, {self.end.isoformat()})"
 
+    @property
+    def length(self) -> dt.timedelta:
+        """How long the window is."""
+        return self.end - self.start
 
-def plan_windows(start: dt.datetime, end: dt.datetime, days: int) -> tuple[Window, ...]:
+
+def longest_window(days: int, limit_days: int = MAX_WINDOW_DAYS) -> dt.timedelta:
+    """A window of `days` days, short enough that its range asked fits the API's limit."""
+    return min(dt.timedelta(days=days), dt.timedelta(days=limit_days) - 2 * EDGE_MARGIN)
+
+
+def plan_windows(
+    start: dt.datetime, end: dt.datetime, days: int, limit_days: int = MAX_WINDOW_DAYS
+) -> tuple[Window, ...]:
     """Cut `[start, end)` into consecutive windows of at most `days` days.
+
+    Each window's range asked (its margins included) fits the API's `limit_days`: a window
+    at the limit is two milliseconds shorter.
 
     Consecutive half-open windows share their edges, so an event dated exactly on an edge
     belongs to exactly one window. Arithmetic is on UTC instants: no day is 23 or 25 hours.
@@ -37,12 +57,18 @@ def plan_windows(start: dt.datetime, end: dt.datetime, days: int) -> tuple[Windo
         msg = "window bounds must be timezone-aware"
         raise ValueError(msg)
     start, end = start.astimezone(dt.timezone.utc), end.astimezone(dt.timezone.utc)
-    length = dt.timedelta(days=days)
+    length = longest_window(days, limit_days)
     windows: list[Window] = []
     while start < end:
         windows.append(Window(start, min(start + length, end)))
         start = windows[-1].end
     return tuple(windows)
+
+
+def pieces_of(window: Window, longest: dt.timedelta) -> tuple[Window, ...]:
+    """The window cut into as few equal pieces as are each at most `longest` long."""
+    parts = -(-window.length // longest) if longest > dt.timedelta(0) else 1
+    return split_window(window, max(1, parts))
 
 
 def split_window(window: Window, parts: int) -> tuple[Window, ...]:

@@ -32,10 +32,6 @@ def day(n: float) -> dt.datetime:
     return DAY0 + dt.timedelta(days=n)
 
 
-class Paginator:
-    finished = False
-
-
 @dataclass
 class FakeScroll:
     """One scroll over the events of `window` from `position` on, `PAGE` at a time."""
@@ -43,7 +39,7 @@ class FakeScroll:
     stream: FakeStream
     window: Window
     position: ScrollPosition
-    paginator: Paginator = field(default_factory=Paginator)
+    finished: bool = False
     total_hits: int | None = None
     hold_next: bool = False
     answer_seconds: float | None = None
@@ -60,7 +56,7 @@ class FakeScroll:
             if self.stream.fail_at is not None and at >= self.stream.fail_at:
                 raise RuntimeError(f"{self.stream.name} failed")
             page = [{"date": d, "eventId": f"{self.stream.name}-{d}"} for d in dates[at:][:PAGE]]
-            self.paginator.finished = at + PAGE >= len(dates)
+            self.finished = at + PAGE >= len(dates)
             yield self.position.admit(page)
 
 

@@ -16,6 +16,7 @@ import pytest
 from tap_gainsight.px.events import PX_EVENT_ENDPOINTS, EventStream
 from tap_gainsight.tap import TapGainsight
 from tap_gainsight.timestamps import epoch_ms_to_rfc3339, parse_setting_datetime, to_epoch_ms
+from tap_gainsight.windows import EDGE_MARGIN
 from tests.conftest import API_KEY, SEED, px_config
 from tests.emulator import Emulator, Tenant, TenantSize
 from tests.sync import SyncResult, run_sync
@@ -233,7 +234,7 @@ def test_first_run_without_start_date_reads_the_last_190_days() -> None:
     stream = stream_of({"api_key": "k"})
     windows = stream.plan(None)
     assert windows[-1].end == stream.sync_end
-    assert windows[0].start == stream.sync_end - dt.timedelta(days=190)
+    assert windows[0].start == stream.sync_end - (dt.timedelta(days=190) - 2 * EDGE_MARGIN)
     assert len(windows) == 1  # 190 days: one window of the default (the largest)
 
 
@@ -322,8 +323,9 @@ def test_slicing_stops_when_the_runs_allowance_is_spent(emulator, caplog) -> Non
     first_page_last_ms = to_epoch_ms(parse_setting_datetime(last_date))
     openings = [r for r in emulator.requests if r.path == path and "scrollId" not in r.params]
     starts = [int(r.params["filter"][0].split(";")[0].removeprefix("date>=")) for r in openings]
-    assert starts[0] == to_epoch_ms(start)
-    assert first_page_last_ms in starts[1:]
+    # Each range asked reaches one millisecond before its window's start.
+    assert starts[0] == to_epoch_ms(start) - 1
+    assert first_page_last_ms - 1 in starts[1:]
 
 
 def test_a_small_window_or_one_without_total_hits_stays_one_scroll(emulator, caplog) -> None:

@@ -7,7 +7,13 @@ import itertools
 
 import pytest
 
-from tap_gainsight.windows import MAX_WINDOW_DAYS, Window, plan_windows, split_window
+from tap_gainsight.windows import (
+    EDGE_MARGIN,
+    MAX_WINDOW_DAYS,
+    Window,
+    plan_windows,
+    split_window,
+)
 
 UTC = dt.timezone.utc
 
@@ -27,13 +33,19 @@ def test_windows_tile_the_range_without_gap_overlap_or_excess(days: int) -> None
     assert all(w.start < w.end <= w.start + dt.timedelta(days=days) for w in windows)
 
 
-def test_400_days_at_the_limit_needs_three_windows() -> None:
+def test_400_days_at_the_limit_needs_three_windows_whose_ranges_asked_fit_it() -> None:
     windows = plan_windows(at(2025, 1, 1), at(2025, 1, 1) + dt.timedelta(days=400), 190)
+    at_limit = dt.timedelta(days=190) - 2 * EDGE_MARGIN
     assert [w.end - w.start for w in windows] == [
-        dt.timedelta(days=190),
-        dt.timedelta(days=190),
-        dt.timedelta(days=20),
+        at_limit,
+        at_limit,
+        dt.timedelta(days=400) - 2 * at_limit,
     ]
+
+
+def test_a_window_under_the_limit_keeps_its_whole_days() -> None:
+    windows = plan_windows(at(2025, 1, 1), at(2025, 1, 10), 3, limit_days=180)
+    assert [w.start.day for w in windows] == [1, 4, 7]
 
 
 def test_empty_or_inverted_range_has_no_windows() -> None:

@@ -60,7 +60,7 @@ class Scroll:
     """One scroll of the list: a window, or a slice of one, and the pages read of it."""
 
     stream: EventStream
-    #: The window this scroll reads (its slice's own range is in `reader`'s paginator).
+    #: The window this scroll reads (a slice's own range is its `reader`'s).
     window: Window
     #: The window's place among its stream's windows (from 0).
     number: int
@@ -346,7 +346,7 @@ class EventReader:
 
     def _slices_wanted(self, scroll: Scroll) -> int:
         reader = scroll.reader
-        if self.workers <= 1 or scroll.done or reader.paginator.finished:
+        if self.workers <= 1 or scroll.done or reader.finished:
             return 1
         if reader.position.value_ms is None or not reader.position.in_order:
             return 1

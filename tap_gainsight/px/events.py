@@ -13,11 +13,12 @@ import datetime as dt
 import typing as t
 from dataclasses import dataclass
 from functools import cached_property
+from http import HTTPStatus
 
 from typing_extensions import override
 
+from tap_gainsight.errors import WindowRefused
 from tap_gainsight.progress import Total, plural, through_windows
-from tap_gainsight.px.pagination import ScrollPaginator, ScrollToken
 from tap_gainsight.px.scrolling import HeldPage, ScrollPosition, ScrollReader, ScrollStream
 from tap_gainsight.settings import (
     DEFAULT_EVENT_WINDOW_DAYS,
@@ -25,13 +26,16 @@ from tap_gainsight.settings import (
     DEFAULT_LOOKBACK_MINUTES,
 )
 from tap_gainsight.timestamps import epoch_ms_to_rfc3339, parse_setting_datetime, to_epoch_ms
-from tap_gainsight.windows import MAX_WINDOW_DAYS, Window, plan_windows
+from tap_gainsight.windows import EDGE_MARGIN_MS, MAX_WINDOW_DAYS, Window, plan_windows
 
 if t.TYPE_CHECKING:
     from collections.abc import Iterator
 
+    import requests
+    from singer_sdk.exceptions import FatalAPIError
     from singer_sdk.helpers.types import Context
 
+    from tap_gainsight.px.pagination import ScrollToken
     from tap_gainsight.tap import TapGainsight
 
 
@@ -102,7 +106,9 @@ class EventStream(ScrollStream):
 
     def plan(self, context: Context | None) -> tuple[Window, ...]:
         """The windows this run reads, oldest first."""
-        return plan_windows(self.history_start(context), self.sync_end, self.window_days)
+        return plan_windows(
+            self.history_start(context), self.sync_end, self.window_days, self.max_window_days
+        )
 
     @cached_property
     def windows(self) -> tuple[Window, ...]:
@@ -118,10 +124,7 @@ class EventStream(ScrollStream):
                 start_ms=to_epoch_ms(window.start),
                 on_disorder=lambda value, last: self.note_disorder(window, value, last),
             )
-        paginator = ScrollPaginator(
-            self.page_size, self.records_of, start_value=ScrollToken(window=window)
-        )
-        return ScrollReader(self, paginator, None, position)
+        return ScrollReader(self, None, position, window)
 
     def slices_for(self, total_hits: int | None) -> int:
         """How many concurrent slices a window of `total_hits` events is worth."""
@@ -240,13 +243,23 @@ class EventStream(ScrollStream):
         start_ms = max(to_epoch_ms(window.start), token.since_ms or 0)
         return {
             "pageSize": self.page_size,
-            **self.range_params(start_ms, to_epoch_ms(window.end)),
+            **self.range_params(
+                start_ms - EDGE_MARGIN_MS, to_epoch_ms(window.end) + EDGE_MARGIN_MS
+            ),
             "scrollId": token.scroll_id,
         }
 
     def range_params(self, start_ms: int, end_ms: int) -> dict[str, t.Any]:
         """The query parameters asking for `[start_ms, end_ms)`, sorted by date."""
         return {"filter": f"date>={start_ms};date<{end_ms}", "sort": "date"}
+
+    @override
+    def request_refused(self, response: requests.Response, message: str) -> FatalAPIError:
+        # The opening request of a range, refused: the range's length is the suspect
+        # (`ScrollReader` halves it; a range of a day refused is the request's own fault).
+        if response.status_code == HTTPStatus.BAD_REQUEST:
+            return WindowRefused(f"HTTP 400: {message}")
+        return super().request_refused(response, message)
 
 
 class CollisionStream(EventStream):
