@@ -37,13 +37,17 @@ from tap_gainsight.responses import (
     response_body,
 )
 from tap_gainsight.retries import FirstContact, retry_waits
-from tap_gainsight.schema_watch import SchemaWatch, is_date_time_text
+from tap_gainsight.schema_watch import SchemaWatch
 from tap_gainsight.settings import (
     DEFAULT_REQUEST_TIMEOUT_SECONDS,
     DEFAULT_RETRY_MAX_TRIES,
     DEFAULT_RETRY_MAX_WAIT_SECONDS,
 )
-from tap_gainsight.timestamps import epoch_ms_to_rfc3339, parse_setting_datetime
+from tap_gainsight.timestamps import (
+    epoch_ms_to_rfc3339,
+    is_rfc3339_utc,
+    parse_setting_datetime,
+)
 
 if t.TYPE_CHECKING:
     from collections.abc import Callable, Generator, Iterable
@@ -501,6 +505,6 @@ class GainsightStream(RESTStream[t.Any]):
             if type(value) is int:  # JSON gives exactly int (bool is not one here)
                 # PX reports unknown dates as 0; 1970-01-01 would be a false fact.
                 row[field] = epoch_ms_to_rfc3339(value) if value else None
-            elif type(value) is str and not is_date_time_text(value):
+            elif type(value) is str and not is_rfc3339_utc(value):
                 self.schema_watch.conform_date(row, field)
         return row

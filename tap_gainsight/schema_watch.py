@@ -33,7 +33,7 @@ from singer_sdk.mapper import RemoveRecordTransform
 from singer_sdk.singerlib import SchemaMessage
 
 from tap_gainsight.responses import PageShape
-from tap_gainsight.timestamps import epoch_ms_to_rfc3339
+from tap_gainsight.timestamps import epoch_ms_to_rfc3339, is_rfc3339_utc, text_to_rfc3339
 
 if t.TYPE_CHECKING:
     from collections.abc import Sequence
@@ -54,9 +54,6 @@ JSON_TYPES: dict[type, str] = {
 Path = tuple[str, ...]
 
 _INTEGER_TEXT = re.compile(r"-?\d+")
-_DATE_TIME_TEXT = re.compile(
-    r"\d{4}-\d\d-\d\d([T ]\d\d:\d\d(:\d\d(\.\d+)?)?)?(Z|[+-]\d\d(:?\d\d)?)?", re.IGNORECASE
-)
 
 
 def json_type(value: t.Any) -> str:
@@ -97,11 +94,6 @@ def type_name(prop: dict[str, t.Any]) -> str:
 def is_date_time(prop: dict[str, t.Any]) -> bool:
     """Whether a property holds date-times (the APIs send them as epoch ms or as text)."""
     return prop.get("format") == "date-time" and "string" in (declared_types(prop) or [])
-
-
-def is_date_time_text(value: str) -> bool:
-    """Whether a string reads as an ISO 8601 date or date-time."""
-    return _DATE_TIME_TEXT.fullmatch(value) is not None
 
 
 #: Python types of a JSON type, as msgspec checks them (an integer is a number too).
@@ -308,8 +300,10 @@ def _reconcile_date(value: t.Any, prop: dict[str, t.Any]) -> Outcome | None:
     seen = json_type(value)
     if seen == "null":
         return None if "null" in (declared_types(prop) or []) else _widen(prop, seen)
-    if seen == "integer" or (seen == "string" and is_date_time_text(value)):
+    if seen == "integer" or (seen == "string" and is_rfc3339_utc(value)):
         return None
+    if seen == "string" and (text := text_to_rfc3339(value)) is not None:
+        return Outcome(text, None, "converted to RFC 3339 UTC (text without a zone is UTC)")
     number = _number_text(value) if seen == "string" else value if seen == "number" else None
     if number is not None:
         # 0 is how PX says "never" (docs/api.md): a null, as for an integer 0.
@@ -449,10 +443,11 @@ class SchemaWatch:
     def _note(self, path: Path, prop: dict[str, t.Any], value: t.Any, done: str) -> None:
         stream = self._stream
         field = ".".join(path).replace(".[]", "[]")
+        sent = json_type(value)
+        if is_date_time(prop) and sent == "string":
+            sent, done = "dates as text", f"{done}; first seen: {value!r}"
         stream.departures.note(
-            f"{stream.name}.{field}",
-            f"declared {type_name(prop)}, the API sent {json_type(value)}",
-            done,
+            f"{stream.name}.{field}", f"declared {type_name(prop)}, the API sent {sent}", done
         )
 
     def _grow(self, grown: dict[Path, dict[str, t.Any]]) -> None:

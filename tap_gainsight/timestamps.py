@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pendulum
 
@@ -44,11 +45,59 @@ def epoch_ms_to_rfc3339(value: int) -> str:
     )
 
 
+#: A date or date-time as text: ISO 8601 with `T` or a space, any offset or none.
+_TEXT_INSTANT = re.compile(
+    r"(\d{4})-(\d\d)-(\d\d)"
+    r"(?:[T ](\d\d):(\d\d)(?::(\d\d)(?:[.,](\d+))?)?)?"
+    r"\s*(Z|[+-]\d\d(?::?\d\d)?)?",
+    re.IGNORECASE,
+)
+#: The one form the tap sends: RFC 3339 in UTC.
+_RFC3339_UTC = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z")
+
+
+def is_rfc3339_utc(text: str) -> bool:
+    """Whether a date-time is already in the form the tap sends (`...T...Z`)."""
+    return _RFC3339_UTC.fullmatch(text) is not None
+
+
+def text_epoch_ms(text: str) -> int | None:
+    """Epoch milliseconds of a date or date-time written as text, or None if it is none.
+
+    ISO 8601 with `T` or a space (`2026-11-01 12:00:00`), with any offset (`+0000`,
+    `+05:30`, `Z`) or none, or a bare date: text without a zone is UTC, as the APIs'
+    filters are (docs/api.md, "PX and CS: field types").
+    """
+    match = _TEXT_INSTANT.fullmatch(text.strip())
+    if match is None:
+        return None
+    year, month, day, hour, minute, second, fraction, zone = match.groups()
+    try:
+        moment = dt.datetime(
+            int(year), int(month), int(day), int(hour or 0), int(minute or 0), int(second or 0)
+        )
+    except ValueError:
+        return None
+    offset = dt.timedelta(0)
+    if zone and zone.upper() != "Z":
+        digits = zone[1:].replace(":", "")
+        offset = dt.timedelta(hours=int(digits[:2]), minutes=int(digits[2:4] or 0))
+        offset = -offset if zone[0] == "-" else offset
+    millis = int((fraction or "0")[:3].ljust(3, "0"))
+    return to_epoch_ms(moment - offset) + millis
+
+
+def text_to_rfc3339(text: str) -> str | None:
+    """A date or date-time written as text, as RFC 3339 UTC to the millisecond (or None)."""
+    ms = text_epoch_ms(text)
+    return None if ms is None else epoch_ms_to_rfc3339(ms)
+
+
 def epoch_ms_of(value: object) -> int | None:
     """Epoch milliseconds of a date the API sent in whatever form (None: not a date).
 
-    The documented form is an integer; a float, a numeric string or ISO 8601 text are
-    read too, so that a type the API changes does not hide a record's place in time.
+    The documented form is an integer; a float, a numeric string or date text are read
+    too, so that a type the API changes does not hide a record's place in time.
     """
     if type(value) is int:
         return value
@@ -59,10 +108,7 @@ def epoch_ms_of(value: object) -> int | None:
     text = value.strip()
     if text.lstrip("-").isdigit():
         return int(text)
-    try:
-        return to_epoch_ms(dt.datetime.fromisoformat(text.replace("Z", "+00:00")))
-    except ValueError:
-        return None
+    return text_epoch_ms(text)
 
 
 def from_epoch_ms(value: int) -> dt.datetime:
