@@ -59,6 +59,15 @@ class EndpointRefused(FatalAPIError):
         self.status = status
 
 
+class SelectRefused(FatalAPIError):
+    """A CS query answered 400: perhaps for a field of its select (`cs/select.py`)."""
+
+    def __init__(self, failure: FatalAPIError, reason: str) -> None:
+        super().__init__(str(failure))
+        #: What the API said, to find a field named in it.
+        self.reason = reason
+
+
 class WindowRefused(FatalAPIError):
     """The API answered 400 to the request opening a date range.
 

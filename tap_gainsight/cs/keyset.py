@@ -16,12 +16,13 @@ from __future__ import annotations
 
 import typing as t
 from dataclasses import dataclass
+from http import HTTPStatus
 
 from singer_sdk.pagination import BaseAPIPaginator
 from typing_extensions import override
 
 from tap_gainsight.cs.client import CSStream
-from tap_gainsight.errors import UnexpectedResponseError
+from tap_gainsight.errors import SelectRefused, UnexpectedResponseError
 from tap_gainsight.order_guard import OrderGuardedStream
 from tap_gainsight.timestamps import epoch_ms_of
 
@@ -30,6 +31,7 @@ if t.TYPE_CHECKING:
     from collections.abc import Callable, Iterable
 
     import requests
+    from singer_sdk.exceptions import FatalAPIError
     from singer_sdk.helpers.types import Context
 
 KEY = "Gsid"
@@ -241,11 +243,37 @@ class KeysetStream(CSStream, OrderGuardedStream):
     _position: KeysetPosition
     _paginator: KeysetPaginator
 
+    #: The paginator a query refused part-way resumes with (None: a new read).
+    _resume: KeysetPaginator | None = None
+
     @override
     def request_records(self, context: Context | None) -> Iterable[dict]:
         self.guard_order(context)
-        yield from super().request_records(context)
+        self._resume = None
+        while True:
+            try:
+                yield from super().request_records(context)
+            except SelectRefused as refusal:
+                self.leave_out_refused(refusal)
+                self._resume = self._paginator  # on from the page refused
+                continue
+            break
         self.save_largest_seen(context)
+
+    def leave_out_refused(self, refusal: SelectRefused) -> None:
+        """Drop from the select what the API refused to read (`cs/select.py`).
+
+        Raises:
+            SelectRefused: If no field of the select is what the API refuses.
+        """
+        raise refusal
+
+    @override
+    def request_refused(self, response: requests.Response, reason: str) -> FatalAPIError:
+        # A query refused with a 400: one of its fields may be what the API will not read.
+        if response.status_code == HTTPStatus.BAD_REQUEST:
+            return SelectRefused(super().request_refused(response, reason), reason)
+        return super().request_refused(response, reason)
 
     @override
     def parse_response(self, response: requests.Response) -> Iterable[dict]:

@@ -30,6 +30,8 @@ from tap_gainsight.cs.keyset import (
     offset_of,
     where_clause,
 )
+from tap_gainsight.cs.select import named_fields, refused_field
+from tap_gainsight.errors import SelectRefused
 from tap_gainsight.settings import DEFAULT_CS_LOOKBACK_HOURS
 
 if t.TYPE_CHECKING:
@@ -121,8 +123,51 @@ class CSObjectStream(KeysetStream):
 
     _since: dt.datetime | None = None
 
+    @cached_property
+    def _refused_fields(self) -> set[str]:
+        return set()
+
+    @property
+    def select(self) -> list[str]:
+        """The fields a query selects: the schema's, less those the API refused this run."""
+        return [name for name in self.schema["properties"] if name not in self._refused_fields]
+
+    @override
+    def leave_out_refused(self, refusal: SelectRefused) -> None:
+        """Leave out the field(s) the query refused, named in the error or found by halving.
+
+        The key and the date the object is read by are never left out: a query that
+        refuses them is refused whole.
+        """
+        needed = {KEY, self._date_field}
+        optional = [name for name in self.select if name not in needed]
+        fields = named_fields(refusal.reason, optional)
+        if not fields:
+            found = refused_field(optional, self._refuses)
+            fields = [found] if found else []
+        if not fields:
+            raise refusal
+        for name in fields:
+            self._refused_fields.add(name)
+            self.departures.note(
+                f"{self.name}.{name}",
+                "a field describe lists that the query refuses",
+                f"it is left out of {self.object_name}'s select this run (its column stays "
+                f"empty) and every other field is read; the API said: {refusal.reason}",
+            )
+
+    def _refuses(self, fields: list[str]) -> bool:
+        """Whether a one-record query selecting `fields` (and the key) is refused."""
+        try:
+            self.call("POST", self.path, body={"select": [KEY, *fields], "limit": 1})
+        except SelectRefused:
+            return True
+        return False
+
     @override
     def get_new_paginator(self) -> KeysetPaginator:
+        if self._resume is not None:
+            return self._resume
         self._position = KeysetPosition(self._date_field)
         self._paginator = KeysetPaginator(
             self.page_size,
@@ -146,7 +191,7 @@ class CSObjectStream(KeysetStream):
     ) -> dict[str, t.Any]:
         page = next_page_token or self._paginator.current_value
         order = {self._date_field: "asc", KEY: "asc"} if page.pass_name == DATED else {KEY: "asc"}
-        payload: dict[str, t.Any] = {"select": list(self.schema["properties"])}
+        payload: dict[str, t.Any] = {"select": self.select}
         where = where_clause(page, self._date_field, self._since)
         if where is not None:
             payload["where"] = where
