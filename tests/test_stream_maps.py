@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 import logging
 import typing as t
 from collections import Counter
@@ -17,8 +18,10 @@ from dataclasses import dataclass
 import pytest
 
 from tap_gainsight.departures import PREFIX
-from tests.conftest import px_config
+from tests.conftest import API_KEY, SEED, px_config
+from tests.emulator import Emulator, Tenant, TenantSize
 from tests.loader_check import invalid_records, records_checked
+from tests.meltano_project import install_plugins, meltano, meltano_env
 from tests.sync import SyncResult, catalog_for, run_sync
 
 NEW_FIELD_LOG = "the schema lacks, now added to it and kept"
@@ -257,3 +260,34 @@ def test_a_type_drift_widens_the_mapped_schema_once(emulator, caplog) -> None:
     assert [line for line in complaints(caplog) if line.startswith(PREFIX)] != []
     assert len(result.records["users"]) == len(users)
     assert "many" in {r["visits"] for r in result.records["users"]}
+
+
+def test_meltano_run_with_a_map_removing_a_field(tmp_path) -> None:
+    """`meltano run` with the `stream_maps` extra, into target-jsonl, which validates records."""
+    tenant = Tenant.generate(seed=SEED, size=TenantSize(users=400, history_days=10))
+    with Emulator(tenant, api_key=API_KEY) as emulator:
+        settings = {
+            "api_key": API_KEY,
+            "api_url": emulator.base_url,
+            "max_requests_per_second": 10_000,
+            "stream_maps": json.dumps({"users": {"email": None}}),
+        }
+        env = meltano_env(
+            tmp_path,
+            settings,
+            TAP_GAINSIGHT__SELECT=json.dumps(["users.*"]),
+            TARGET_JSONL_DESTINATION_PATH=str(tmp_path),
+        )
+        install_plugins(env, "tap-gainsight", "target-jsonl")
+        run = meltano("run", "tap-gainsight", "target-jsonl", env=env)
+
+    rows = [json.loads(line) for line in (tmp_path / "users.jsonl").read_text().splitlines()]
+    users = {u["aptrinsicId"]: u for u in tenant.collections["/users"]}
+    assert sorted(row["aptrinsicId"] for row in rows) == sorted(users)
+    assert all("email" not in row for row in rows)
+    assert all(row["firstName"] == users[row["aptrinsicId"]]["firstName"] for row in rows)
+    assert [path.name for path in tmp_path.glob("*.jsonl")] == ["users.jsonl"]
+    log = run.stdout + run.stderr
+    assert "Sync complete: 400 records" in log, "the tap's log is read"
+    assert NEW_FIELD_LOG not in log
+    assert PREFIX not in log
