@@ -291,3 +291,24 @@ def test_meltano_run_with_a_map_removing_a_field(tmp_path) -> None:
     assert "Sync complete: 400 records" in log, "the tap's log is read"
     assert NEW_FIELD_LOG not in log
     assert PREFIX not in log
+
+
+def test_a_partly_selected_stream_with_a_map_and_flattening(shared_emulator, caplog) -> None:
+    """The SDK's own path for deselected properties, then the map and flattening."""
+    config = px_config(shared_emulator)
+    catalog = catalog_for(config, ["users"])
+    (entry,) = [e for e in catalog["streams"] if e["tap_stream_id"] == "users"]
+    entry["metadata"].append(
+        {"breadcrumb": ["properties", "phone"], "metadata": {"selected": False}}
+    )
+    settings = {**CASES[0].settings(USERS), "flattening_enabled": True, "flattening_max_depth": 1}
+    result = run_sync({**config, **settings}, catalog=catalog)
+
+    assert invalid_records(result) == []
+    assert schema_messages(result) == {"users": 1}
+    assert complaints(caplog) == []
+    assert {"phone", "email", "location"}.isdisjoint(result.schemas["users"]["properties"])
+    assert len(result.records["users"]) == len(shared_emulator.tenant.collections["/users"])
+    for record in result.records["users"]:
+        assert {"phone", "email"}.isdisjoint(record)
+        assert type(record.get("location")) is not dict
