@@ -37,7 +37,7 @@ from tap_gainsight.responses import (
     response_body,
 )
 from tap_gainsight.retries import FirstContact, retry_waits
-from tap_gainsight.schema_watch import SchemaWatch
+from tap_gainsight.schema_watch import SchemaWatch, drop_flattened_nulls
 from tap_gainsight.settings import (
     DEFAULT_REQUEST_TIMEOUT_SECONDS,
     DEFAULT_RETRY_MAX_TRIES,
@@ -485,12 +485,20 @@ class GainsightStream(RESTStream[t.Any]):
         # and when the catalog selects every property there is nothing to pop: the walk was
         # over a quarter of the tap's time (docs/benchmarks.md). A partial selection takes
         # the SDK's own path. tests/test_sdk_contract.py fails if the SDK's method changes.
+        # Either way a flattened record loses the nulls flattening leaves behind.
         if not self.every_property_selected:
-            yield from super()._generate_record_messages(record)
+            maps = {stream_map.stream_alias: stream_map for stream_map in self.stream_maps}
+            for message in super()._generate_record_messages(record):
+                stream_map = maps[message.stream]
+                if stream_map.flattening_enabled:
+                    drop_flattened_nulls(message.record, stream_map.transformed_schema)
+                yield message
             return
         for stream_map in self.stream_maps:
             mapped = stream_map.transform(record)
             if mapped is not None:
+                if stream_map.flattening_enabled:
+                    drop_flattened_nulls(mapped, stream_map.transformed_schema)
                 yield RecordMessage(
                     stream=stream_map.stream_alias,
                     record=mapped,

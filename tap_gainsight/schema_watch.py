@@ -29,6 +29,7 @@ import re
 import typing as t
 
 import msgspec
+from singer_sdk.helpers._catalog import get_selected_schema
 from singer_sdk.mapper import RemoveRecordTransform
 from singer_sdk.singerlib import SchemaMessage
 
@@ -315,15 +316,41 @@ def _reconcile_date(value: t.Any, prop: dict[str, t.Any]) -> Outcome | None:
     return _widen(prop, seen)
 
 
+def selected_schema(stream: GainsightStream) -> dict[str, t.Any]:
+    """The stream's schema as the SDK registers it with its mapper: the catalog's, selected.
+
+    As `PluginMapper.register_raw_streams_from_catalog` computes it (tests/test_sdk_contract.py
+    checks they agree), from the tap's catalog: the one given, else the discovered one.
+    """
+    entry = stream._tap.catalog.get_stream(stream.name)
+    if entry is None:
+        return get_selected_schema(stream.name, stream.effective_schema, stream.mask)
+    return get_selected_schema(
+        stream.name, entry.schema.to_dict(), entry.metadata.resolve_selection()
+    )
+
+
 class SchemaWatch:
-    """Keeps one stream's records fitting the schema its target was told (module docstring)."""
+    """Keeps one stream's records fitting its schema, and its target told (module docstring).
+
+    Records are checked as the API sent them, before any stream map, against the stream's
+    own schema (`raw_schema`); the target is told what each map makes of it. So a field that
+    a map removes, renames or derives is no field the API sends, and the SCHEMA goes out
+    again only when the API's records outgrow the stream's schema. The watch keeps that
+    schema itself rather than reading it back from the SDK's maps: a custom map's
+    `raw_schema` shares its properties with its `transformed_schema` (docs/singer-sdk.md,
+    "Stream maps and flattening").
+    """
 
     def __init__(self, stream: GainsightStream) -> None:
         self._stream = stream
+        #: The stream's schema in force, before any map: the catalog's selected properties,
+        #: grown as the API's records need. Replaced when it grows, never changed in place.
+        self.raw_schema = selected_schema(stream)
         self._compile()
 
     def _compile(self) -> None:
-        properties = self.emitted_schema().get("properties", {})
+        properties = self.raw_schema.get("properties", {})
         record_type = shape_of(properties, closed=True)
         self._record_type: t.Any = record_type
         self._page_type: t.Any = list[record_type]  # type: ignore[valid-type]
@@ -334,11 +361,6 @@ class SchemaWatch:
         self.known: frozenset[str] = frozenset(properties) | self._deselected
 
     _deselected: frozenset[str] = frozenset()
-
-    def emitted_schema(self) -> dict[str, t.Any]:
-        """The schema the target was last told of (the catalog's, where one was given)."""
-        stream = self._stream
-        return stream._tap.mapper.stream_maps[stream.name][0].raw_schema
 
     def fits(self, row: dict[str, t.Any]) -> bool:
         """Whether a record fits the schema in force as it is."""
@@ -366,14 +388,14 @@ class SchemaWatch:
         """Make a record that does not fit fit: new fields, conversions, widened properties."""
         grown: dict[Path, dict[str, t.Any]] = {}
         self._admit_new_fields(row, grown)
-        props = self.emitted_schema().get("properties", {})
+        props = self.raw_schema.get("properties", {})
         self._conform_object(row, props, (), grown)
         if grown:
             self._grow(grown)
 
     def conform_date(self, row: dict[str, t.Any], name: str) -> None:
         """Make a top-level date-time value that is no date fit (text, a float, an object)."""
-        prop = self.emitted_schema().get("properties", {}).get(name)
+        prop = self.raw_schema.get("properties", {}).get(name)
         grown: dict[Path, dict[str, t.Any]] = {}
         if prop is not None:
             self._conform_value(row, name, prop, (name,), grown)
@@ -451,13 +473,19 @@ class SchemaWatch:
         )
 
     def _grow(self, grown: dict[Path, dict[str, t.Any]]) -> None:
-        """Register the grown schema with the tap's stream maps and send it to the target."""
+        """Register the grown schema with the tap's stream maps, send what they make of it.
+
+        The SDK rebuilds the stream's maps from the grown schema: each map's SCHEMA (its
+        alias, its transformation, flattened where flattening is on) goes out once.
+        """
         stream = self._stream
         mapper = stream._tap.mapper
-        raw = copy.deepcopy(self.emitted_schema())
+        raw = copy.deepcopy(self.raw_schema)
         for path, prop in grown.items():
             _set_property(raw, path, prop)
-        mapper.register_raw_stream_schema(stream.name, raw, stream.primary_keys)
+        self.raw_schema = raw
+        # A copy: the default map's transformed schema is the very schema it was given.
+        mapper.register_raw_stream_schema(stream.name, copy.deepcopy(raw), stream.primary_keys)
         bookmark_keys = [stream.replication_key] if stream.replication_key else None
         for stream_map in mapper.stream_maps[stream.name]:
             if not isinstance(stream_map, RemoveRecordTransform):
@@ -470,6 +498,20 @@ class SchemaWatch:
                     )
                 )
         self._compile()
+
+
+def drop_flattened_nulls(record: dict[str, t.Any], schema: dict[str, t.Any]) -> None:
+    """Drop the nulls that flattening leaves under names its schema replaced.
+
+    The SDK flattens an object into one column per property, but a null object stays a
+    null under its own name, which the flattened schema no longer has: with the tap's
+    `additionalProperties: false` a validating loader refuses the record. Absent, the
+    object's columns are null, as they would be for the object's null.
+    """
+    properties = schema.get("properties", {})
+    for name in [name for name, value in record.items() if value is None]:
+        if name not in properties:
+            del record[name]
 
 
 def _set_property(schema: dict[str, t.Any], path: Path, prop: dict[str, t.Any]) -> None:

@@ -19,7 +19,9 @@ def invalid_records(result: SyncResult) -> list[str]:
 
     As `singer_sdk.sinks.Sink` does by default: the record is validated against the stream's
     latest SCHEMA (JSON Schema types, formats not checked), and each top-level date-time
-    value must parse as one.
+    value must parse as one. Streams are those the messages name (a map's alias, where one
+    renames the stream); a RECORD of a stream no SCHEMA has named yet is refused, as a
+    loader refuses it.
     """
     validators: dict[str, t.Any] = {}
     schemas: dict[str, dict] = {}
@@ -29,6 +31,8 @@ def invalid_records(result: SyncResult) -> list[str]:
         if message["type"] == "SCHEMA":
             schemas[stream] = message["schema"]
             validators[stream] = DEFAULT_JSONSCHEMA_VALIDATOR(message["schema"])
+        elif message["type"] == "RECORD" and stream not in schemas:
+            refused.append(f"{stream}: a RECORD before any SCHEMA of its stream")
         elif message["type"] == "RECORD":
             record, schema = message["record"], schemas[stream]
             for error in validators[stream].iter_errors(record):

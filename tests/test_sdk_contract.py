@@ -10,6 +10,9 @@ Four SDK-private members are overridden, where no public hook exists:
   in docs/benchmarks.md);
 - `TapGainsight._env_var_config`, to say a non-integer integer setting from the environment
   in one line rather than a traceback.
+
+One SDK-private helper is called: `get_selected_schema`, for the stream's schema as the
+SDK's mapper registers it (`schema_watch.selected_schema`).
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ from singer_sdk.plugin_base import PluginBase
 from tap_gainsight import record_path
 from tap_gainsight.client import GainsightStream
 from tap_gainsight.order_guard import OrderGuardedStream
+from tap_gainsight.schema_watch import selected_schema
 from tap_gainsight.tap import TapGainsight
 from tests.conftest import cs_config, px_config
 from tests.sync import catalog_for
@@ -224,3 +228,19 @@ def test_a_stream_map_takes_the_sdks_loop(shared_emulator) -> None:
     )
     assert record_path.takes_direct_path(tap.streams["features"], write_messages=True)
     assert not record_path.takes_direct_path(tap.streams["features"], write_messages=False)
+
+
+def test_the_schema_watch_starts_from_the_schema_the_sdks_mapper_registers(
+    shared_emulator,
+) -> None:
+    """With no map, the primary map's `raw_schema` is the registered schema, deselections out."""
+    config = px_config(shared_emulator)
+    catalog = catalog_for(config, ["users"])
+    (entry,) = [e for e in catalog["streams"] if e["tap_stream_id"] == "users"]
+    for breadcrumb in (["properties", "email"], ["properties", "location", "properties", "city"]):
+        entry["metadata"].append({"breadcrumb": breadcrumb, "metadata": {"selected": False}})
+    tap = TapGainsight(config=config, catalog=catalog, parse_env_config=False)
+    schema = selected_schema(tap.streams["users"])
+    assert "email" not in schema["properties"]
+    assert "city" not in schema["properties"]["location"]["properties"]
+    assert schema == tap.mapper.stream_maps["users"][0].raw_schema
