@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import threading
+import time
 import typing as t
+from contextvars import ContextVar
 from functools import cached_property
 from http import HTTPStatus
 from urllib.parse import urlsplit
@@ -64,6 +67,8 @@ CONNECT_TIMEOUT_SECONDS = 10
 
 #: Each thread's `requests.Session` (the syncing thread's, and each event reader's).
 _SESSIONS = threading.local()
+#: When the retries of the request being sent on this thread must end (monotonic), if set.
+_RETRIES_END_AT: ContextVar[float | None] = ContextVar("retries_end_at", default=None)
 
 
 class GainsightStream(RESTStream[t.Any]):
@@ -102,8 +107,17 @@ class GainsightStream(RESTStream[t.Any]):
     @property
     @override
     def timeout(self) -> tuple[float, float]:  # type: ignore[override]
-        read = float(self.config.get("request_timeout_seconds", DEFAULT_REQUEST_TIMEOUT_SECONDS))
+        """(connect, read) timeouts of a try: a retry's are cut to the retry time left."""
+        read = self.read_timeout
+        end_at = _RETRIES_END_AT.get()
+        if end_at is not None:
+            read = max(0.01, min(read, end_at - time.monotonic()))
         return (min(CONNECT_TIMEOUT_SECONDS, read), read)
+
+    @property
+    def read_timeout(self) -> float:
+        """The read timeout of a request (`request_timeout_seconds`), in seconds."""
+        return float(self.config.get("request_timeout_seconds", DEFAULT_REQUEST_TIMEOUT_SECONDS))
 
     @property
     def request_limiter(self) -> RequestLimiter:
@@ -120,36 +134,61 @@ class GainsightStream(RESTStream[t.Any]):
         """Pace every try of `func` through the tap's limiter and retry what is worth retrying.
 
         Each failed try is retried after a wait (the server's `Retry-After`, else jittered
-        doubling), within `retry_max_tries` and `retry_max_wait_seconds`; but a host that
+        doubling), within `retry_max_tries`, and within `retry_max_wait_seconds` from the
+        first failure, the tries' own time included: a retry's timeouts are cut to the time
+        left, and none is begun with less than `retries.MIN_TRY_SECONDS` left. A host that
         has not answered once in the run is given only a quick try or two (`FirstContact`).
         `request_for_retry`, if given, may replace the request a retry sends.
         """
-        failed_before = False
         first_contact = self.run.first_contact
+        retry_seconds = float(
+            self.config.get("retry_max_wait_seconds", DEFAULT_RETRY_MAX_WAIT_SECONDS)
+        )
+        # The series of tries under way: whether one failed, and when its retries must end.
+        failed_before = False
+        end_at: float | None = None
+
+        def new_series(details: t.Any) -> None:
+            nonlocal failed_before, end_at
+            if details["tries"] == 1:
+                failed_before, end_at = False, None
+
+        def time_left() -> float | None:
+            return None if end_at is None else end_at - time.monotonic()
 
         def send(prepared_request: requests.PreparedRequest, context: t.Any) -> requests.Response:
-            nonlocal failed_before
+            nonlocal failed_before, end_at
             if failed_before and request_for_retry is not None:
                 prepared_request = request_for_retry(prepared_request, context)
             self.request_limiter.acquire()
             self.progress.count_request()
+            began = time.monotonic()
+            retries_end_at = _RETRIES_END_AT.set(end_at)
             try:
                 response = func(prepared_request, context)
             except RETRIABLE_ERRORS as error:
                 failed_before = True
-                first_contact.failed(prepared_request.url, error, self.address_settings)
+                if end_at is None:
+                    end_at = time.monotonic() + retry_seconds
+                first_contact.failed(
+                    prepared_request.url,
+                    error,
+                    self.address_settings,
+                    began=began,
+                    within=self.read_timeout,
+                )
                 raise
+            finally:
+                _RETRIES_END_AT.reset(retries_end_at)
             failed_before = False
             first_contact.answered(prepared_request.url)
             return response
 
         retrying: RequestFunc = backoff.on_exception(
-            retry_waits,
+            functools.partial(retry_waits, time_left),
             RETRIABLE_ERRORS,
             max_tries=int(self.config.get("retry_max_tries", DEFAULT_RETRY_MAX_TRIES)),
-            max_time=float(
-                self.config.get("retry_max_wait_seconds", DEFAULT_RETRY_MAX_WAIT_SECONDS)
-            ),
+            on_try=new_series,
             on_backoff=self.backoff_handler,
             jitter=None,
             logger=None,

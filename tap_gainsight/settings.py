@@ -154,7 +154,8 @@ CONFIG_SCHEMA = th.PropertiesList(
         title="Request timeout (seconds)",
         description=(
             "Read timeout of one request; connecting may take at most 10 s of it. A timed-out "
-            "request is retried."
+            "request is retried, unless the host has not answered once in the run: then the "
+            "run ends."
         ),
     ),
     th.Property(
@@ -169,7 +170,11 @@ CONFIG_SCHEMA = th.PropertiesList(
         th.IntegerType(minimum=0),
         default=DEFAULT_RETRY_MAX_WAIT_SECONDS,
         title="Retry time per request (seconds)",
-        description="Longest time spent retrying one request before the sync gives up.",
+        description=(
+            "Longest time spent retrying one request, from its first failure, the waits and "
+            "the retries included (a retry's timeout is cut to the time left), before the sync "
+            "gives up."
+        ),
     ),
     th.Property(
         "page_size",
