@@ -36,6 +36,7 @@ from tap_gainsight.settings import (
     has_cs_credentials,
     has_px_credentials,
     semantic_errors,
+    unknown_settings,
 )
 
 if t.TYPE_CHECKING:
@@ -56,10 +57,15 @@ class TapGainsight(Tap):
     dynamic_catalog = True
     message_writer_class = SingerOutput
 
+    #: The unknown settings already warned of in this process: discovery and a sync in one
+    #: process, or `--test`'s taps, each validate the config.
+    _unknown_said: t.ClassVar[set[str]] = set()
+
     @override
     def _validate_config(self, *, raise_errors: bool = True) -> list[str]:
         # The first hook that sees the config, before any request (discovery's included).
         show_metrics(bool(self.config.get("log_metrics")))
+        self._warn_of_unknown_settings()
         # JSON Schema first (types, required, allowed values), then what it cannot express.
         errors = super()._validate_config(raise_errors=raise_errors)
         if not errors:
@@ -176,6 +182,20 @@ class TapGainsight(Tap):
         if has_cs_credentials(self.config):
             streams += [*discover_cs_streams(self), DeletedRecordsStream(self)]
         return streams
+
+    def _warn_of_unknown_settings(self) -> None:
+        """One WARNING per key of the config that is no setting, once per process.
+
+        JSON Schema lets unknown keys pass: a misspelt setting would otherwise be ignored
+        without a word. The SDK's own settings (appended to the schema here, as its
+        validation does) are known.
+        """
+        self.append_builtin_config(self.config_jsonschema)
+        known = self.config_jsonschema.get("properties", {})
+        for key, line in unknown_settings(self.config, known).items():
+            if key not in self._unknown_said:
+                self._unknown_said.add(key)
+                self.logger.warning("%s", line)
 
 
 if __name__ == "__main__":

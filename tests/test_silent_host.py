@@ -201,6 +201,7 @@ def test_meltano_run_ends_on_a_silent_host_in_one_line(tmp_path) -> None:
     assert f"No answer from {host.base_url}/v1/" in said[0]
     assert "Check the region or api_url setting" in said[0]
     assert "request_timeout_seconds" in said[0]
+    assert not [x for x in log if "Unknown setting" in x], "Meltano adds no key of its own"
     # From Meltano starting the tap to the tap's line: one try.
     (start,) = [x for x in log if "Running catalog discovery" in x]
     assert meltano_time(said[0]) - meltano_time(start) < one_try(TIMEOUT)
