@@ -205,13 +205,19 @@ class GainsightStream(RESTStream[t.Any]):
         return session
 
     def prepared_request(self, context: Context | None, token: t.Any) -> requests.PreparedRequest:
-        """The request for one page, authenticated, built from the SDK's public hooks."""
+        """The request for one page, authenticated, built from the SDK's public hooks.
+
+        As the SDK's own loop builds it: the URL, parameters and headers of
+        `get_http_request`, and its body (`prepare_request_payload`) as JSON.
+        """
         request = self.get_http_request(page=PageContext(context, token))
+        body = {"json": request.data} if self.payload_as_json else {"data": request.data}
         return self.build_prepared_request(
             method=request.method,
             url=request.url,
             params=request.encode_params(),
             headers=request.headers,
+            **body,
         )
 
     def send_request(
@@ -384,20 +390,30 @@ class GainsightStream(RESTStream[t.Any]):
             ) from None
 
     def probe_request(self) -> requests.PreparedRequest:
-        """The cheap request `--test` sends."""
+        """A cheap request of this stream's endpoint; `--test` sends `first_request`'s."""
         raise NotImplementedError
 
-    def probe(self) -> None:
-        """Send the probe request once, paced but not retried, and validate its answer.
+    def first_request(self, context: Context | None, token: t.Any) -> requests.PreparedRequest:
+        """The first request a sync sends, for one record: `pageSize=1` (PX), `limit: 1` (CS).
+
+        `token` is the first page's token: the request is built by the stream's own hooks
+        (`prepared_request`), so `--test` asks what a sync would. The stream keeps a page
+        size of one: it is for `--test` only.
+        """
+        self.page_size = 1
+        return self.prepared_request(context, token)
+
+    def probe(self, request: requests.PreparedRequest, context: Context | None = None) -> None:
+        """Send `request` once, paced but not retried, and validate its answer (`--test`).
 
         Raises:
-            FatalAPIError: If the key or address is refused.
-            HostUnreachable: If no connection could be made.
+            FatalAPIError: If the key or the endpoint refuses it, or on any other 4xx.
+            RetriableAPIError: On a 429 or 5xx, or a body that is not JSON.
+            HostUnreachable: If no connection could be made, or the host kept silent.
         """
         self.request_limiter.acquire()
-        request = self.probe_request()
         try:
-            self.send_request(request, None)
+            self.send_request(request, context)
         except RETRIABLE_ERRORS as error:
             FirstContact(tries=1).failed(request.url, error, self.address_settings)
             raise

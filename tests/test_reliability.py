@@ -184,13 +184,18 @@ def test_a_refused_px_key_fails_discovery_in_one_line(emulator, tmp_path) -> Non
     assert len(emulator.requests) == 1
 
 
-def test_connection_test_is_one_request_that_says_where(emulator, tmp_path) -> None:
-    result = run_cli(px_config(emulator), tmp_path, "--test")
+def test_connection_test_of_accounts_is_one_request_that_says_where(emulator, tmp_path) -> None:
+    catalog = tmp_path / "catalog.json"
+    catalog.write_text(json.dumps(catalog_for(px_config(emulator), ["accounts"])))
+    emulator.reset_log()
+    result = run_cli(px_config(emulator), tmp_path, "--test", "--catalog", str(catalog))
     assert result.returncode == 0
     assert f"Connection test passed: the API key is accepted at api_url {emulator.base_url}" in (
         result.stderr
     )
-    assert [(r.path, r.params) for r in emulator.requests] == [("/accounts", {"pageSize": ["1"]})]
+    assert [(r.path, r.params) for r in emulator.requests] == [
+        ("/accounts", {"pageSize": ["1"], "sort": ["lastModifiedDate"]})
+    ]
     assert result.stdout == ""
 
 
