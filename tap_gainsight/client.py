@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import threading
+import time
 import typing as t
+from contextvars import ContextVar
 from functools import cached_property
 from http import HTTPStatus
 from urllib.parse import urlsplit
@@ -70,6 +73,8 @@ CONNECT_TIMEOUT_SECONDS = 10
 
 #: Each thread's `requests.Session` (the syncing thread's, and each event reader's).
 _SESSIONS = threading.local()
+#: When the retries of the request being sent on this thread must end (monotonic), if set.
+_RETRIES_END_AT: ContextVar[float | None] = ContextVar("retries_end_at", default=None)
 
 
 class GainsightStream(RESTStream[t.Any]):
@@ -108,8 +113,17 @@ class GainsightStream(RESTStream[t.Any]):
     @property
     @override
     def timeout(self) -> tuple[float, float]:  # type: ignore[override]
-        read = float(self.config.get("request_timeout_seconds", DEFAULT_REQUEST_TIMEOUT_SECONDS))
+        """(connect, read) timeouts of a try: a retry's are cut to the retry time left."""
+        read = self.read_timeout
+        end_at = _RETRIES_END_AT.get()
+        if end_at is not None:
+            read = max(0.01, min(read, end_at - time.monotonic()))
         return (min(CONNECT_TIMEOUT_SECONDS, read), read)
+
+    @property
+    def read_timeout(self) -> float:
+        """The read timeout of a request (`request_timeout_seconds`), in seconds."""
+        return float(self.config.get("request_timeout_seconds", DEFAULT_REQUEST_TIMEOUT_SECONDS))
 
     @property
     def request_limiter(self) -> RequestLimiter:
@@ -126,36 +140,61 @@ class GainsightStream(RESTStream[t.Any]):
         """Pace every try of `func` through the tap's limiter and retry what is worth retrying.
 
         Each failed try is retried after a wait (the server's `Retry-After`, else jittered
-        doubling), within `retry_max_tries` and `retry_max_wait_seconds`; but a host that
+        doubling), within `retry_max_tries`, and within `retry_max_wait_seconds` from the
+        first failure, the tries' own time included: a retry's timeouts are cut to the time
+        left, and none is begun with less than `retries.MIN_TRY_SECONDS` left. A host that
         has not answered once in the run is given only a quick try or two (`FirstContact`).
         `request_for_retry`, if given, may replace the request a retry sends.
         """
-        failed_before = False
         first_contact = self.run.first_contact
+        retry_seconds = float(
+            self.config.get("retry_max_wait_seconds", DEFAULT_RETRY_MAX_WAIT_SECONDS)
+        )
+        # The series of tries under way: whether one failed, and when its retries must end.
+        failed_before = False
+        end_at: float | None = None
+
+        def new_series(details: t.Any) -> None:
+            nonlocal failed_before, end_at
+            if details["tries"] == 1:
+                failed_before, end_at = False, None
+
+        def time_left() -> float | None:
+            return None if end_at is None else end_at - time.monotonic()
 
         def send(prepared_request: requests.PreparedRequest, context: t.Any) -> requests.Response:
-            nonlocal failed_before
+            nonlocal failed_before, end_at
             if failed_before and request_for_retry is not None:
                 prepared_request = request_for_retry(prepared_request, context)
             self.request_limiter.acquire()
             self.progress.count_request()
+            began = time.monotonic()
+            retries_end_at = _RETRIES_END_AT.set(end_at)
             try:
                 response = func(prepared_request, context)
             except RETRIABLE_ERRORS as error:
                 failed_before = True
-                first_contact.failed(prepared_request.url, error, self.address_settings)
+                if end_at is None:
+                    end_at = time.monotonic() + retry_seconds
+                first_contact.failed(
+                    prepared_request.url,
+                    error,
+                    self.address_settings,
+                    began=began,
+                    within=self.read_timeout,
+                )
                 raise
+            finally:
+                _RETRIES_END_AT.reset(retries_end_at)
             failed_before = False
             first_contact.answered(prepared_request.url)
             return response
 
         retrying: RequestFunc = backoff.on_exception(
-            retry_waits,
+            functools.partial(retry_waits, time_left),
             RETRIABLE_ERRORS,
             max_tries=int(self.config.get("retry_max_tries", DEFAULT_RETRY_MAX_TRIES)),
-            max_time=float(
-                self.config.get("retry_max_wait_seconds", DEFAULT_RETRY_MAX_WAIT_SECONDS)
-            ),
+            on_try=new_series,
             on_backoff=self.backoff_handler,
             jitter=None,
             logger=None,
@@ -172,13 +211,19 @@ class GainsightStream(RESTStream[t.Any]):
         return session
 
     def prepared_request(self, context: Context | None, token: t.Any) -> requests.PreparedRequest:
-        """The request for one page, authenticated, built from the SDK's public hooks."""
+        """The request for one page, authenticated, built from the SDK's public hooks.
+
+        As the SDK's own loop builds it: the URL, parameters and headers of
+        `get_http_request`, and its body (`prepare_request_payload`) as JSON.
+        """
         request = self.get_http_request(page=PageContext(context, token))
+        body = {"json": request.data} if self.payload_as_json else {"data": request.data}
         return self.build_prepared_request(
             method=request.method,
             url=request.url,
             params=request.encode_params(),
             headers=request.headers,
+            **body,
         )
 
     def send_request(
@@ -411,20 +456,30 @@ class GainsightStream(RESTStream[t.Any]):
             ) from None
 
     def probe_request(self) -> requests.PreparedRequest:
-        """The cheap request `--test` sends."""
+        """A cheap request of this stream's endpoint; `--test` sends `first_request`'s."""
         raise NotImplementedError
 
-    def probe(self) -> None:
-        """Send the probe request once, paced but not retried, and validate its answer.
+    def first_request(self, context: Context | None, token: t.Any) -> requests.PreparedRequest:
+        """The first request a sync sends, for one record: `pageSize=1` (PX), `limit: 1` (CS).
+
+        `token` is the first page's token: the request is built by the stream's own hooks
+        (`prepared_request`), so `--test` asks what a sync would. The stream keeps a page
+        size of one: it is for `--test` only.
+        """
+        self.page_size = 1
+        return self.prepared_request(context, token)
+
+    def probe(self, request: requests.PreparedRequest, context: Context | None = None) -> None:
+        """Send `request` once, paced but not retried, and validate its answer (`--test`).
 
         Raises:
-            FatalAPIError: If the key or address is refused.
-            HostUnreachable: If no connection could be made.
+            FatalAPIError: If the key or the endpoint refuses it, or on any other 4xx.
+            RetriableAPIError: On a 429 or 5xx, or a body that is not JSON.
+            HostUnreachable: If no connection could be made, or the host kept silent.
         """
         self.request_limiter.acquire()
-        request = self.probe_request()
         try:
-            self.send_request(request, None)
+            self.send_request(request, context)
         except RETRIABLE_ERRORS as error:
             FirstContact(tries=1).failed(request.url, error, self.address_settings)
             raise

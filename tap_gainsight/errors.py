@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import re
 import socket
 import sys
 import typing as t
@@ -76,7 +77,7 @@ class WindowRefused(FatalAPIError):
 
 
 class HostUnreachable(Exception):
-    """No connection could be made to a host that has not answered once in this run."""
+    """A host that has not answered once in this run could not be reached, or kept silent."""
 
 
 class BadInputError(Exception):
@@ -140,6 +141,22 @@ def connect_failure(error: BaseException) -> str | None:
     return None
 
 
+#: How urllib3 words the read timeout of a request that timed out.
+_READ_TIMEOUT = re.compile(r"read timeout=([0-9.]+)")
+
+
+def silence(error: BaseException) -> str | None:
+    """How long a host kept silent on a connection made, in words, or None if it did not.
+
+    Only a request that timed out before any answer (requests' `ReadTimeout`) is silence;
+    a body that stopped coming is not (the host answered).
+    """
+    if not isinstance(error, requests.exceptions.ReadTimeout):
+        return None
+    found = _READ_TIMEOUT.search(str(error))
+    return f"within {float(found.group(1)):g} s" if found else "within the read timeout"
+
+
 def _with_certificate_fault(words: str, reason: t.Any) -> str:
     """`words`, and what was wrong with the server's certificate if that is the fault."""
     fault = reason.args[0] if isinstance(reason, Exception) and reason.args else reason
@@ -169,21 +186,30 @@ def public_url(url: str | None) -> str:
 
 
 def explain(failure: BaseException) -> str:
-    """A failure in words: a connection that could not be made says where and why."""
-    reason = connect_failure(failure)
+    """A failure in words: no connection or no answer says where (no query) and why."""
     request = getattr(failure, "request", None)
-    if reason is not None and request is not None:
-        return f"Cannot connect to {public_url(request.url)} ({reason})"
+    if request is not None:
+        reason = connect_failure(failure)
+        if reason is not None:
+            return f"Cannot connect to {public_url(request.url)} ({reason})"
+        quiet = silence(failure)
+        if quiet is not None:
+            return f"No answer from {public_url(request.url)} {quiet}"
     return str(failure)
 
 
 def unreachable(error: BaseException, tries: int, settings: str) -> HostUnreachable:
-    """The one-line failure of a host that could not be reached in `tries` tries."""
+    """The one-line failure of a host not reached (or silent) in `tries` tries."""
     what = explain(error).rstrip(".")
     times = "once" if tries == 1 else f"{tries} times"
+    slow = (
+        ", or raise request_timeout_seconds if that host is only slow"
+        if silence(error) is not None
+        else ""
+    )
     return HostUnreachable(
         f"{what}, tried {times}. Check the {settings} setting, and the network or proxy "
-        "between this machine and that host."
+        f"between this machine and that host{slow}."
     )
 
 

@@ -9,10 +9,10 @@ import time
 import typing as t
 from urllib.parse import urlsplit
 
-from tap_gainsight.errors import connect_failure, unreachable
+from tap_gainsight.errors import connect_failure, silence, unreachable
 
 if t.TYPE_CHECKING:
-    from collections.abc import Generator
+    from collections.abc import Callable, Generator
 
     import requests
 
@@ -21,6 +21,8 @@ if t.TYPE_CHECKING:
 INITIAL_WAIT_SECONDS = 1.0
 #: Longest single wait when the server does not say.
 MAX_WAIT_SECONDS = 60.0
+#: The least time worth a retry: with less left of `retry_max_wait_seconds`, retrying stops.
+MIN_TRY_SECONDS = 1.0
 
 
 def retry_after_seconds(exception: BaseException | None) -> float | None:
@@ -38,11 +40,16 @@ def retry_after_seconds(exception: BaseException | None) -> float | None:
         return None if moment is None else max(0.0, moment.timestamp() - time.time())
 
 
-def retry_waits() -> Generator[float, BaseException | None, None]:
+def retry_waits(
+    time_left: Callable[[], float | None] | None = None,
+) -> Generator[float, BaseException | None, None]:
     """Waits for `backoff.on_exception`: the server's `Retry-After`, else jittered doubling.
 
     The generator is sent each failure's exception, which is where `Retry-After` is read.
     Half of each doubled wait is random so that parallel clients do not retry in step.
+    `time_left`, if given, says how many seconds the retries have left (None: no limit): the
+    generator stops, and so the retrying, when a wait would leave less than
+    `MIN_TRY_SECONDS` for the try after it.
     """
     exception = yield 0.0
     ceiling = INITIAL_WAIT_SECONDS
@@ -54,16 +61,24 @@ def retry_waits() -> Generator[float, BaseException | None, None]:
             wait = ceiling / 2 + random.uniform(0, ceiling / 2)
             wait = max(wait, INITIAL_WAIT_SECONDS)
             ceiling = min(ceiling * 2, MAX_WAIT_SECONDS)
+        left = time_left() if time_left is not None else None
+        if left is not None and left - wait < MIN_TRY_SECONDS:
+            return
         exception = yield wait
 
 
 class FirstContact:
     """Which hosts have answered in this run: one never reached is not retried for long.
 
-    A connection refused, a name that does not resolve or a failed handshake before a host
-    has answered once is a wrong setting or a network down, which waiting does not mend: it
-    gets `tries` quick tries in all, then the run stops in one line. Once a host has
-    answered, the same failures are a passing outage and keep the full retry budget.
+    Before a host has answered once, a try that failed without an answer is a wrong setting
+    or a network down, which waiting does not mend: a connection that could not be made
+    (refused, a name that does not resolve, a failed handshake, connecting timed out) or a
+    host that kept silent for a whole read timeout. Such a host gets `tries` tries in all,
+    and no try once `within` seconds have passed since its first began; then the run stops
+    in one line. So a silent host costs one read timeout, a refused one two quick tries.
+    Once a host has answered (any HTTP status), the same failures are a passing outage and
+    keep the full retry budget. Other failures (a reset, a body cut short) are retried as
+    usual.
     """
 
     #: Tries of a host that has never answered, over the whole run.
@@ -73,6 +88,7 @@ class FirstContact:
         self.tries = tries
         self._answered: set[str] = set()
         self._failures: dict[str, int] = {}
+        self._first_try: dict[str, float] = {}
         self._lock = threading.Lock()
 
     def answered(self, url: str | None) -> None:
@@ -82,21 +98,33 @@ class FirstContact:
             with self._lock:
                 self._answered.add(host)
 
-    def failed(self, url: str | None, error: BaseException, settings: str) -> None:
-        """Count a failed try of `url`; past `tries` on a host never reached, stop.
+    def failed(
+        self,
+        url: str | None,
+        error: BaseException,
+        settings: str,
+        *,
+        began: float | None = None,
+        within: float | None = None,
+    ) -> None:
+        """Count a failed try of `url` (begun at `began`, monotonic); stop if it is time.
 
         Raises:
-            HostUnreachable: If the host has never answered and no connection could be made
-                `tries` times; the message names the URL and the `settings` to check.
+            HostUnreachable: If the host has never answered and this failure, without an
+                answer, is its `tries`-th or ends `within` seconds or more after its first
+                try began; the message names the URL and the `settings` to check.
         """
-        if connect_failure(error) is None:
+        if connect_failure(error) is None and silence(error) is None:
             if getattr(error, "response", None) is not None:
                 self.answered(url)
             return
         host = urlsplit(url or "").netloc
+        now = time.monotonic()
         with self._lock:
             if host in self._answered:
                 return
             self._failures[host] = failures = self._failures.get(host, 0) + 1
-        if failures >= self.tries:
+            first = min(self._first_try.get(host, now), now if began is None else began)
+            self._first_try[host] = first
+        if failures >= self.tries or (within is not None and now - first >= within):
             raise unreachable(error, failures, settings) from None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import ipaddress
 import typing as t
 from urllib.parse import urlsplit
@@ -13,7 +14,7 @@ from tap_gainsight.timestamps import parse_setting_datetime
 from tap_gainsight.windows import MAX_WINDOW_DAYS, longest_window
 
 if t.TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Iterable, Mapping
 
 #: Documented PX REST API base URLs per data centre.
 PX_REGION_URLS: dict[str, str] = {
@@ -155,7 +156,8 @@ CONFIG_SCHEMA = th.PropertiesList(
         title="Request timeout (seconds)",
         description=(
             "Read timeout of one request; connecting may take at most 10 s of it. A timed-out "
-            "request is retried."
+            "request is retried, unless the host has not answered once in the run: then the "
+            "run ends."
         ),
     ),
     th.Property(
@@ -170,7 +172,11 @@ CONFIG_SCHEMA = th.PropertiesList(
         th.IntegerType(minimum=0),
         default=DEFAULT_RETRY_MAX_WAIT_SECONDS,
         title="Retry time per request (seconds)",
-        description="Longest time spent retrying one request before the sync gives up.",
+        description=(
+            "Longest time spent retrying one request, from its first failure, the waits and "
+            "the retries included (a retry's timeout is cut to the time left), before the sync "
+            "gives up."
+        ),
     ),
     th.Property(
         "page_size",
@@ -376,6 +382,26 @@ def semantic_errors(config: Mapping[str, t.Any]) -> list[str]:
     if isinstance(page_size, int) and page_size < 1:
         errors.append(f"page_size: {page_size} must be at least 1.")
     return errors
+
+
+def unknown_settings(config: Mapping[str, t.Any], known: Iterable[str]) -> dict[str, str]:
+    """The keys of `config` that are no setting, each with its warning line.
+
+    The line names the key and the known setting nearest to it, if one is near (a
+    misspelling, say); never the value, which may be a secret.
+    """
+    names = sorted(known)
+    lines: dict[str, str] = {}
+    for key in config:
+        if key in names:
+            continue
+        near = difflib.get_close_matches(key, names, n=1)
+        lines[key] = (
+            f"Unknown setting {key!r}: did you mean {near[0]!r}?"
+            if near
+            else f"Unknown setting {key!r}: tap-gainsight has no such setting; it is ignored."
+        )
+    return lines
 
 
 def env_setting_errors(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import typing as t
 from functools import cached_property
@@ -14,11 +15,10 @@ from singer_sdk.plugin_base import PluginBase
 from singer_sdk.tap_base import CliTestOptionValue
 from typing_extensions import override
 
-from tap_gainsight.client import GainsightStream
+from tap_gainsight.connection_test import ConnectionTest
 from tap_gainsight.cs.deletes import DeletedRecordsStream
 from tap_gainsight.cs.objects import discover_cs_streams
-from tap_gainsight.cs.objects import probe_stream as cs_probe_stream
-from tap_gainsight.errors import EXPLAINED_FAILURES, explain, failures_in_one_line
+from tap_gainsight.errors import failures_in_one_line
 from tap_gainsight.inputs import checked_catalog, checked_state
 from tap_gainsight.logs import quiet_internals, show_metrics
 from tap_gainsight.output import SingerOutput
@@ -27,7 +27,6 @@ from tap_gainsight.px.entities import (
     PX_ENTITY_ENDPOINTS,
     UserPreferencesStream,
 )
-from tap_gainsight.px.entities import probe_stream as px_probe_stream
 from tap_gainsight.px.events import PX_EVENT_ENDPOINTS, PX_MONITORING_ENDPOINTS
 from tap_gainsight.run import Run
 from tap_gainsight.settings import (
@@ -36,10 +35,21 @@ from tap_gainsight.settings import (
     has_cs_credentials,
     has_px_credentials,
     semantic_errors,
+    unknown_settings,
 )
 
 if t.TYPE_CHECKING:
     from singer_sdk import Stream
+
+    from tap_gainsight.client import GainsightStream
+
+#: `--help`'s line for `--test` (the SDK's says it syncs a record per stream).
+TEST_HELP = (
+    "Use --test to check the settings: whether each product's key is accepted, and which "
+    "selected streams it can read (every stream without --catalog), with one request each "
+    "for one record; nothing is synced. Use --test=schema to write the schemas without "
+    "syncing records."
+)
 
 # Before the SDK's first line: its internals, and METRIC lines, are DEBUG lines (`logs.py`).
 quiet_internals()
@@ -56,10 +66,15 @@ class TapGainsight(Tap):
     dynamic_catalog = True
     message_writer_class = SingerOutput
 
+    #: The unknown settings already warned of in this process: discovery and a sync in one
+    #: process, or `--test`'s taps, each validate the config.
+    _unknown_said: t.ClassVar[set[str]] = set()
+
     @override
     def _validate_config(self, *, raise_errors: bool = True) -> list[str]:
         # The first hook that sees the config, before any request (discovery's included).
         show_metrics(bool(self.config.get("log_metrics")))
+        self._warn_of_unknown_settings()
         # JSON Schema first (types, required, allowed values), then what it cannot express.
         errors = super()._validate_config(raise_errors=raise_errors)
         if not errors:
@@ -126,56 +141,87 @@ class TapGainsight(Tap):
     @classmethod
     @override
     def cb_test(cls, ctx: click.Context, param: click.Option, value: str) -> None:
-        """`--test`: one cheap request per configured product, saying where it was sent.
+        """`--test`: whether the key is accepted, and which selected streams it can read.
 
-        `--test=schema` keeps the SDK's meaning (write the schemas, send nothing).
+        One request per product's core endpoint, then one per selected stream (every stream
+        without a catalog): `connection_test.py`. Exit 1 only if a key is refused or a host
+        not reached. `--test=schema` keeps the SDK's meaning (write the schemas, send
+        nothing).
         """
         if value != CliTestOptionValue.All.value:
             super().cb_test(ctx, param, value)
             return
         config = ctx.params.get("config")
         with failures_in_one_line(cls.logger, "Connection test"):
+            catalog = checked_catalog(ctx.params.get("catalog"), cls.logger)
             tap = cls(
                 config=config.config if config else None,
+                catalog=json.loads(catalog.read()) if catalog else None,
                 parse_env_config=bool(config and config.parse_env),
                 validate_config=True,
-                setup_mapper=False,  # no catalog, so no schema, so no attribute-model requests
+                setup_mapper=False,  # no schema: no attribute-model requests
             )
-        probes: list[tuple[str, GainsightStream]] = []
-        if has_px_credentials(tap.config):
-            probes.append(("API key", px_probe_stream(tap)))
-        if has_cs_credentials(tap.config):
-            probes.append(("CS access key", cs_probe_stream(tap)))
-        failed = False
-        for key, stream in probes:
-            try:
-                stream.probe()
-            except EXPLAINED_FAILURES as failure:
-                tap.logger.error("Connection test failed: %s", explain(failure))
-                failed = True
-            else:
-                tap.logger.info(
-                    "Connection test passed: the %s is accepted at %s.", key, stream.where()
-                )
-        ctx.exit(1 if failed else 0)
+            passed = ConnectionTest(tap).run()
+        ctx.exit(0 if passed else 1)
+
+    @classmethod
+    @override
+    def get_singer_command(cls) -> click.Command:
+        """The SDK's command, with `--test` said as the tap does it, after `--catalog`.
+
+        The SDK's help of `--test` says it syncs a record per stream, which the tap does not.
+        `--catalog` is made eager so that `--test` sees it whichever comes first on the
+        command line (click handles the others in the order given).
+        """
+        command = super().get_singer_command()
+        for option in command.params:
+            if option.name == "test":
+                t.cast("click.Option", option).help = TEST_HELP
+            elif option.name == "catalog":
+                option.is_eager = True
+        return command
 
     @override
     def discover_streams(self) -> list[Stream]:
         """The streams of each product the config has credentials for."""
         streams: list[Stream] = []
         if has_px_credentials(self.config):
-            for endpoints in (
-                PX_ENTITY_ENDPOINTS,
-                PX_EVENT_ENDPOINTS,
-                PX_ADMIN_ENDPOINTS,
-                PX_MONITORING_ENDPOINTS,
-            ):
-                streams += [endpoint.build(self) for endpoint in endpoints]
-            if self.config.get("read_user_preferences"):
-                streams.append(UserPreferencesStream(self))
+            streams += self.px_streams()
         if has_cs_credentials(self.config):
-            streams += [*discover_cs_streams(self), DeletedRecordsStream(self)]
+            streams += self.cs_streams()
         return streams
+
+    def px_streams(self) -> list[GainsightStream]:
+        """The Gainsight PX streams (no request is sent to make them)."""
+        streams: list[GainsightStream] = []
+        for endpoints in (
+            PX_ENTITY_ENDPOINTS,
+            PX_EVENT_ENDPOINTS,
+            PX_ADMIN_ENDPOINTS,
+            PX_MONITORING_ENDPOINTS,
+        ):
+            streams += [endpoint.build(self) for endpoint in endpoints]
+        if self.config.get("read_user_preferences"):
+            streams.append(UserPreferencesStream(self))
+        return streams
+
+    def cs_streams(self) -> list[GainsightStream]:
+        """The Gainsight CS streams: the tenant's objects (asked of the API) and the delete log."""
+        return [*discover_cs_streams(self), DeletedRecordsStream(self)]
+
+    def _warn_of_unknown_settings(self) -> None:
+        """One WARNING per key of the config that is no setting, once per process.
+
+        JSON Schema lets unknown keys pass: a misspelt setting would otherwise be ignored
+        without a word. The SDK's own settings (appended to the schema here, as its
+        validation does) are known.
+        """
+        self.append_builtin_config(self.config_jsonschema)
+        known = self.config_jsonschema.get("properties", {})
+        for key, line in unknown_settings(self.config, known).items():
+            if key not in self._unknown_said:
+                self._unknown_said.add(key)
+                self.logger.warning("%s", line)
 
 
 if __name__ == "__main__":

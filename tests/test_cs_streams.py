@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 
 import pytest
@@ -268,13 +269,21 @@ def test_connection_test_probes_each_configured_product(
     cs_emulator, shared_emulator, tmp_path
 ) -> None:
     config = {**px_config(shared_emulator), **cs_config(cs_emulator)}
-    result = run_cli(config, tmp_path, "--test")
+    catalog = tmp_path / "catalog.json"
+    catalog.write_text(json.dumps(catalog_for(config, ["accounts", "companies"])))
+    cs_emulator.reset_log()
+    result = run_cli(config, tmp_path, "--test", "--catalog", str(catalog))
     assert result.returncode == 0, result.stderr
     assert f"the API key is accepted at api_url {shared_emulator.base_url}" in result.stderr
     assert f"the CS access key is accepted at cs_api_url {cs_emulator.base_url}" in result.stderr
-    assert [(r.path, r.body) for r in cs_emulator.requests] == [
-        (QUERY + "Company", {"select": ["Gsid"], "limit": 1})
-    ]
+    # The key's test is the companies stream's first request, for one record; then the
+    # objects of the tenant are listed, as in any run.
+    (company, *discovery) = cs_emulator.requests
+    assert company.path == QUERY + "Company"
+    assert company.body["limit"] == 1
+    assert company.body["orderBy"] == {"ModifiedDate": "asc", "Gsid": "asc"}
+    assert not any(r.path.startswith(QUERY) for r in discovery)
+    assert "Connection test passed: 2 selected streams are readable." in result.stderr
     assert result.stdout == ""
 
 

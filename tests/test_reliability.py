@@ -184,13 +184,18 @@ def test_a_refused_px_key_fails_discovery_in_one_line(emulator, tmp_path) -> Non
     assert len(emulator.requests) == 1
 
 
-def test_connection_test_is_one_request_that_says_where(emulator, tmp_path) -> None:
-    result = run_cli(px_config(emulator), tmp_path, "--test")
+def test_connection_test_of_accounts_is_one_request_that_says_where(emulator, tmp_path) -> None:
+    catalog = tmp_path / "catalog.json"
+    catalog.write_text(json.dumps(catalog_for(px_config(emulator), ["accounts"])))
+    emulator.reset_log()
+    result = run_cli(px_config(emulator), tmp_path, "--test", "--catalog", str(catalog))
     assert result.returncode == 0
     assert f"Connection test passed: the API key is accepted at api_url {emulator.base_url}" in (
         result.stderr
     )
-    assert [(r.path, r.params) for r in emulator.requests] == [("/accounts", {"pageSize": ["1"]})]
+    assert [(r.path, r.params) for r in emulator.requests] == [
+        ("/accounts", {"pageSize": ["1"], "sort": ["lastModifiedDate"]})
+    ]
     assert result.stdout == ""
 
 
@@ -207,15 +212,25 @@ def test_other_client_errors_carry_the_apis_own_message(emulator, tmp_path) -> N
     assert f"rejected /segment (HTTP 404): {api_message}" in line
 
 
-def test_read_timeouts_are_retried_then_explained(emulator, tmp_path) -> None:
-    emulator.faults.latency_ms = 1500
-    config = px_config(emulator, request_timeout_seconds=1, retry_max_tries=2)
-    result = run_cli(config, tmp_path, streams=["segments"])
+def test_read_timeouts_are_retried_then_explained(emulator, tmp_path, monkeypatch) -> None:
+    """Once the host has answered (silent from the start: tests/test_silent_host.py)."""
+    catalog = tmp_path / "catalog.json"
+    catalog.write_text(json.dumps(catalog_for(px_config(emulator), ["segments"])))
+    answered: list[bool] = []
+
+    def slow_after_the_first_answer() -> None:
+        if answered:
+            time.sleep(1.5)
+        answered.append(True)
+
+    monkeypatch.setattr(emulator.faults, "delay", slow_after_the_first_answer)
+    config = px_config(emulator, request_timeout_seconds=1, retry_max_tries=2, page_size=5)
+    result = run_cli(config, tmp_path, "--catalog", str(catalog))
     assert result.returncode == 1
     assert "Traceback" not in result.stderr
     (line,) = [line for line in error_lines(result.stderr) if "Sync failed" in line]
     assert "after retrying" in line
-    assert "timed out" in line
+    assert f"No answer from {emulator.base_url}/segment within 1 s" in line
     retries = [line for line in result.stderr.splitlines() if "try 1 failed" in line]
     assert len(retries) == 1, "one retry: retry_max_tries counts the first try"
 
@@ -327,6 +342,16 @@ def test_retry_after_header_forms() -> None:
     assert 8 <= (retry_after_seconds(failure(in_ten)) or 0) <= 10
     assert retry_after_seconds(failure(None)) is None
     assert retry_after_seconds(Exception("no response")) is None
+
+
+def test_retry_waits_stop_when_the_retry_time_left_is_too_short() -> None:
+    left = [10.0]
+    waits = retry_waits(lambda: left[0])
+    next(waits)
+    assert waits.send(Exception("503")) == 1.0
+    left[0] = 1.9  # the next wait is at least 1 s: under a second would be left to try
+    with pytest.raises(StopIteration):
+        waits.send(Exception("503"))
 
 
 def test_retry_waits_honour_retry_after_and_otherwise_grow() -> None:

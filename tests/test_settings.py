@@ -3,10 +3,19 @@
 from __future__ import annotations
 
 import json
+import logging
 
 import pytest
 
-from tap_gainsight.settings import PX_REGION_URLS, px_base_url, semantic_errors
+from tap_gainsight.settings import (
+    CONFIG_SCHEMA,
+    PX_REGION_URLS,
+    px_base_url,
+    semantic_errors,
+    unknown_settings,
+)
+from tap_gainsight.tap import TapGainsight
+from tests.conftest import px_config
 from tests.sync import run_cli
 
 SECRET = "sk-live-never-print-me-0123456789"
@@ -98,3 +107,65 @@ def test_about_marks_the_key_secret(tmp_path) -> None:
         "cs_lookback_hours",
     }
     assert SECRET not in result.stdout + result.stderr
+
+
+@pytest.fixture
+def unknown_not_said_yet(monkeypatch) -> None:
+    """Each test starts a run of its own: nothing said yet in this process."""
+    monkeypatch.setattr(TapGainsight, "_unknown_said", set())
+
+
+def test_an_unknown_setting_is_named_with_the_nearest_known_one() -> None:
+    config = {"api_key": SECRET, "start_data": SECRET, "pagesize": 5, "colour": SECRET}
+    lines = unknown_settings(config, CONFIG_SCHEMA["properties"])
+    assert lines == {
+        "start_data": "Unknown setting 'start_data': did you mean 'start_date'?",
+        "pagesize": "Unknown setting 'pagesize': did you mean 'page_size'?",
+        "colour": "Unknown setting 'colour': tap-gainsight has no such setting; it is ignored.",
+    }
+
+
+def warnings_of_unknown(records: list[logging.LogRecord]) -> list[str]:
+    return [
+        r.getMessage()
+        for r in records
+        if r.levelno == logging.WARNING and r.getMessage().startswith("Unknown setting")
+    ]
+
+
+def test_a_misspelt_setting_is_said_once_per_run_in_process(
+    shared_emulator, caplog, unknown_not_said_yet
+) -> None:
+    config = px_config(shared_emulator, start_data=SECRET, flatening_enabled=True)
+    # Discovery, then the sync: the config is validated twice in one process.
+    TapGainsight(config=config, parse_env_config=False)
+    TapGainsight(config=config, parse_env_config=False)
+    assert warnings_of_unknown(caplog.records) == [
+        "Unknown setting 'start_data': did you mean 'start_date'?",
+        "Unknown setting 'flatening_enabled': did you mean 'flattening_enabled'?",
+    ]
+    assert SECRET not in caplog.text
+
+
+def test_the_sdks_own_settings_are_known(shared_emulator, caplog, unknown_not_said_yet) -> None:
+    config = px_config(shared_emulator, flattening_enabled=True, flattening_max_depth=1)
+    TapGainsight(config=config, parse_env_config=False)
+    assert warnings_of_unknown(caplog.records) == []
+
+
+@pytest.mark.parametrize(
+    "args", [(), ("--discover",), ("--test",)], ids=["sync", "discover", "test"]
+)
+def test_a_misspelt_setting_is_one_warning_on_the_cli(shared_emulator, tmp_path, args) -> None:
+    config = px_config(shared_emulator, start_data=SECRET, api_keys=SECRET)
+    result = run_cli(config, tmp_path, *args, streams=[] if not args else None)
+    said = [
+        line.split("| ")[-1] for line in result.stderr.splitlines() if "Unknown setting" in line
+    ]
+    assert said == [
+        "Unknown setting 'start_data': did you mean 'start_date'?",
+        "Unknown setting 'api_keys': did you mean 'api_key'?",
+    ]
+    assert all("| WARNING" in line for line in result.stderr.splitlines() if "Unknown" in line)
+    assert SECRET not in result.stdout + result.stderr
+    assert result.returncode == 0
