@@ -455,10 +455,6 @@ class GainsightStream(RESTStream[t.Any]):
                 f"{self.path} answered HTTP {status} with a body that is not JSON", response
             ) from None
 
-    def probe_request(self) -> requests.PreparedRequest:
-        """A cheap request of this stream's endpoint; `--test` sends `first_request`'s."""
-        raise NotImplementedError
-
     def first_request(self, context: Context | None, token: t.Any) -> requests.PreparedRequest:
         """The first request a sync sends, for one record: `pageSize=1` (PX), `limit: 1` (CS).
 

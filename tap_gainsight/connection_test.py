@@ -168,7 +168,7 @@ def core_failure(core: GainsightStream) -> str | None:
     settings to check.
     """
     try:
-        core.probe(core.first_request(None, first_token(core)))
+        core.probe(core.core_request())
     except EXPLAINED_FAILURES as failure:
         return explain(failure).rstrip(".")
     return None

@@ -209,13 +209,3 @@ class CSStream(GainsightStream):
             headers=self.http_headers,
         )
         return self.retrying(self.send_request)(prepared, None)
-
-    @override
-    def probe_request(self) -> requests.PreparedRequest:
-        """Ask for one record's Gsid: one cheap request that checks the key and the URL."""
-        return self.build_prepared_request(
-            method="POST",
-            url=self.get_url(None),
-            json={"select": ["Gsid"], "limit": 1},
-            headers=self.http_headers,
-        )

@@ -138,16 +138,6 @@ class PXStream(GainsightStream):
         return KeyRefused(self._auth_failure_message(status))
 
     @override
-    def probe_request(self) -> requests.PreparedRequest:
-        """The cheap request `--test` sends: a page of one record."""
-        return self.build_prepared_request(
-            method="GET",
-            url=self.get_url(None),
-            params={"pageSize": 1},
-            headers=self.http_headers,
-        )
-
-    @override
     def where(self) -> str:
         """The region and base URL in use, as a user would check them."""
         if self.config.get("api_url"):
