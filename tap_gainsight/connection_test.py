@@ -94,6 +94,7 @@ class ConnectionTest:
                 tap.logger.error("Connection test failed: %s.", failure)
                 passed = False
                 continue
+            tap.run.core_check.found(product.core.core_name, reads=True)
             tap.logger.info(
                 "Connection test passed: the %s is accepted at %s.",
                 product.key,

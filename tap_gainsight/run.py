@@ -61,6 +61,11 @@ class CoreCheck:
                     self._answers[product] = True
             return self._answers[product]
 
+    def found(self, product: str, *, reads: bool) -> None:
+        """Note what the core endpoint answered, asked elsewhere (by `--test`)."""
+        with self._lock:
+            self._answers[product] = reads
+
 
 @dataclass
 class Run:

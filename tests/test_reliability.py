@@ -194,8 +194,8 @@ def test_connection_test_of_accounts_is_one_request_that_says_where(emulator, tm
         result.stderr
     )
     assert [(r.path, r.params) for r in emulator.requests] == [
-        ("/accounts", {"pageSize": ["1"], "sort": ["lastModifiedDate"]})
-    ]
+        ("/accounts", {"pageSize": ["1"]})
+    ], "the core request, which the accounts stream need not repeat"
     assert result.stdout == ""
 
 
