@@ -177,10 +177,11 @@ class CSStream(GainsightStream):
     def records_of(self, response: requests.Response) -> list[dict]:
         """Return a page's records: `data` as a list, or `data.records`.
 
-        Both shapes are documented (docs/api.md, "CS: query, paging and order").
+        Both shapes are documented (docs/api.md, "CS: query, paging and order"). An object
+        with neither (`{}`, `data` absent or null) is an empty page, said once.
 
         Raises:
-            UnexpectedResponseError: If the body holds neither.
+            UnexpectedResponseError: If the body is no JSON object, or `data` is something else.
         """
         body = response_body(response)
         if is_no_data(body):
@@ -188,6 +189,12 @@ class CSStream(GainsightStream):
         data = data_list(body)
         if data is not None:
             return data
+        if isinstance(body, dict) and not isinstance(body.get("data"), (str, int, float, bool)):
+            self.note_departure(
+                f"an answer without data records (keys: {', '.join(sorted(body)) or 'none'})",
+                "it is read as an empty page",
+            )
+            return []
         keys = ", ".join(sorted(body)) if isinstance(body, dict) else type(body).__name__
         msg = f"{self.path} answered without data records (got {keys})."
         raise UnexpectedResponseError(msg)

@@ -19,6 +19,7 @@ from tap_gainsight.px.scrolling import HeldPage, ScrollPosition, ScrollReader, S
 from tap_gainsight.responses import response_body
 from tap_gainsight.settings import px_v2_base_url
 from tap_gainsight.timestamps import epoch_ms_of, to_epoch_ms
+from tap_gainsight.windows import EDGE_MARGIN_MS
 
 if t.TYPE_CHECKING:
     from collections.abc import Iterable, Iterator
@@ -57,7 +58,8 @@ class EntityPosition(ScrollPosition):
         for record in records:
             value = epoch_ms_of(record.get(field))
             if value is not None and floor is not None and value < floor:
-                below += 1
+                # The margin asked below the floor is expected; anything older is not.
+                below += value < floor - EDGE_MARGIN_MS
                 continue
             key = key_of(record)
             if key in handed_on and handed_on[key] == value:
@@ -195,7 +197,9 @@ class EntityStream(ScrollStream, OrderGuardedStream):
         if since_ms is None and (bookmark := self.bookmark(context)):
             since_ms = to_epoch_ms(bookmark)
         if since_ms is not None and not self.filter_refused:
-            params["filter"] = f"{self.replication_key}>={since_ms}"
+            # A millisecond below, so that records at the bookmark's own millisecond come
+            # back even where the API takes `>=` as `>` (docs/api.md, "PX: users and accounts").
+            params["filter"] = f"{self.replication_key}>={since_ms - EDGE_MARGIN_MS}"
         return params
 
 
