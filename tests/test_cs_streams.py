@@ -343,3 +343,22 @@ def test_missing_or_unsafe_cs_settings_are_one_line(tmp_path, config, expected) 
     assert "Traceback" not in result.stderr
     (line,) = error_lines(result.stderr)
     assert expected in line
+
+
+@pytest.mark.parametrize("body", [{}, {"result": True, "data": None}, {"result": True}])
+def test_an_answer_without_data_records_is_an_empty_page_said_once(
+    body, cs_emulator, caplog
+) -> None:
+    import requests
+
+    from tap_gainsight.cs.objects import probe_stream
+
+    companies = probe_stream(TapGainsight(config=cs_config(cs_emulator), parse_env_config=False))
+    response = requests.Response()
+    response.status_code = 200
+    response._content = json.dumps(body).encode()
+    assert companies.records_of(response) == []
+    assert companies.records_of(response) == []
+    said = [r.getMessage() for r in caplog.records if "API departure:" in r.getMessage()]
+    assert len(said) == 1
+    assert "an answer without data records" in said[0]
