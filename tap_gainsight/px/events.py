@@ -258,7 +258,7 @@ class EventStream(ScrollStream):
         # The opening request of a range, refused: the range's length is the suspect
         # (`ScrollReader` halves it; a range of a day refused is the request's own fault).
         if response.status_code == HTTPStatus.BAD_REQUEST:
-            return WindowRefused(f"HTTP 400: {message}")
+            return WindowRefused(f"{self.path} refused a date range (HTTP 400): {message}")
         return super().request_refused(response, message)
 
 

@@ -32,6 +32,7 @@ if t.TYPE_CHECKING:
     import requests
     from singer_sdk.helpers.types import Context
 
+#: The shortest range a refused one is halved to: a day refused is not refused for its length.
 ONE_DAY = dt.timedelta(days=1)
 
 #: Compression of a page held while it waits: the fastest level (it releases the
@@ -376,9 +377,10 @@ class ScrollStream(PXStream):
             self.longest_range = window.length
         self.departures.note(
             self.path,
-            f"a date range refused as too long ({refusal})",
+            "a date range refused as too long",
             f"ranges of at most {days_of(self.longest_range)} are read instead (later runs "
-            "find this again: set event_window_days to avoid the refused requests)",
+            f"find this again: set event_window_days to avoid the refused requests); "
+            f"{refusal}",
         )
 
     @cached_property
