@@ -8,6 +8,7 @@ partitions, the delete logs' times), and a bad one is one line naming the stream
 
 from __future__ import annotations
 
+import copy
 import io
 import json
 import typing as t
@@ -28,6 +29,19 @@ FIX_STATE = (
 )
 #: The keys of a stream's (or a partition's) state that hold a date.
 DATE_KEYS = ("replication_key_value", LAST_COMPLETE_READ)
+#: The keys an SDK tap's stream state holds (anything else is another tap's layout).
+SDK_KEYS = frozenset(
+    {
+        "replication_key",
+        "replication_key_value",
+        "replication_key_signpost",
+        "starting_replication_value",
+        "progress_markers",
+        "partitions",
+        "context",
+        LAST_COMPLETE_READ,
+    }
+)
 
 
 def _shown(value: t.Any) -> str:
@@ -94,6 +108,14 @@ def _date_errors(stream: str, state: dict[str, t.Any]) -> list[str]:
     return errors
 
 
+def _is_date(value: t.Any) -> bool:
+    try:
+        parse_setting_datetime(value)
+    except (TypeError, ValueError):
+        return False
+    return isinstance(value, str)
+
+
 def _read_json(file: t.IO[str], what: str, fix: str) -> tuple[str, t.Any]:
     """An input file's text and its JSON.
 
@@ -108,7 +130,44 @@ def _read_json(file: t.IO[str], what: str, fix: str) -> tuple[str, t.Any]:
         raise BadInputError(msg) from None
 
 
-def checked_state(file: t.IO[str] | None) -> t.IO[str] | None:
+def from_classic_layout(state: t.Any, logger: logging.Logger) -> t.Any:
+    """The state with each stream entry in another tap's layout read as the SDK's, if certain.
+
+    Classic Singer taps keep a stream's bookmark as `{"<replication key>": <value>}` (e.g.
+    `{"date": "2026-12-01T00:00:00Z"}`); a team moving from one has such a state. An entry
+    with exactly one key, holding a date, is that bookmark: it becomes
+    `{"replication_key": key, "replication_key_value": value}`, said once. An entry of
+    other keys without the SDK's is said too: that stream is read from its start.
+    """
+    bookmarks = state.get("bookmarks") if isinstance(state, dict) else None
+    if not isinstance(bookmarks, dict):
+        return state
+    for stream, entry in bookmarks.items():
+        if not isinstance(entry, dict) or not entry or entry.keys() & SDK_KEYS:
+            continue
+        key, value = next(iter(entry.items())) if len(entry) == 1 else (None, None)
+        if key is not None and _is_date(value):
+            bookmarks[stream] = {"replication_key": key, "replication_key_value": value}
+            logger.info(
+                "The state's bookmark of stream %s is in the classic Singer layout (%s): read "
+                "as %s = %s.",
+                stream,
+                _shown(entry),
+                key,
+                value,
+            )
+        else:
+            logger.warning(
+                "The state's entry of stream %s holds no bookmark this tap can read (%s): the "
+                'stream is read from its start. To resume it, write it as {"replication_key": '
+                '"<field>", "replication_key_value": "<date>"}.',
+                stream,
+                _shown(entry),
+            )
+    return state
+
+
+def checked_state(file: t.IO[str] | None, logger: logging.Logger) -> t.IO[str] | None:
     """The state file, read and checked, as a file again for the SDK.
 
     Raises:
@@ -117,7 +176,10 @@ def checked_state(file: t.IO[str] | None) -> t.IO[str] | None:
     if file is None:
         return None
     text, state = _read_json(file, "state", FIX_STATE)
-    errors = state_errors(state)
+    converted = json.dumps(from_classic_layout(copy.deepcopy(state), logger))
+    if json.loads(converted) != state:
+        text = converted
+    errors = state_errors(json.loads(text))
     if errors:
         # One line: the first fault; the others, if any, are counted.
         more = f" ({len(errors) - 1} more like it.)" if len(errors) > 1 else ""

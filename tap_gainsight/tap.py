@@ -120,7 +120,7 @@ class TapGainsight(Tap):
         """
         with failures_in_one_line(cls.logger, "Sync"):
             if not about:
-                state = checked_state(state)
+                state = checked_state(state, cls.logger)
                 catalog = checked_catalog(catalog, cls.logger)
             super().invoke(
                 about=about, about_format=about_format, config=config, state=state, catalog=catalog

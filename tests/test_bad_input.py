@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 
 import pytest
 
 from tap_gainsight.inputs import state_errors
+from tap_gainsight.timestamps import to_epoch_ms
 from tests.conftest import px_config
-from tests.sync import error_lines, one_error_line, run_cli
+from tests.sync import SyncResult, error_lines, one_error_line, run_cli
 
 PARTITIONED = "deleted_records (delete_log record_delete_log)"
 
@@ -159,3 +161,40 @@ def test_settings_from_the_environment_still_apply(shared_emulator, tmp_path) ->
     assert pages
     assert pages[-1].params["pageSize"] == ["7"]
     assert json.loads(result.stdout.splitlines()[-1])["type"] == "STATE"
+
+
+def test_a_classic_singer_state_is_read_as_its_bookmark(emulator, tmp_path) -> None:
+    """A team moving from a classic tap keeps its place: `{"date": ...}` is the bookmark."""
+    since = emulator.tenant.now - dt.timedelta(days=3)
+    value = since.strftime("%Y-%m-%dT%H:%M:%SZ")
+    state = {
+        "currently_syncing": "page_view_events",
+        "bookmarks": {"page_view_events": {"date": value}},
+    }
+    result = run_cli(px_config(emulator), tmp_path, streams=["page_view_events"], state=state)
+    assert result.returncode == 0, result.stderr
+    (said,) = [line for line in result.stderr.splitlines() if "classic Singer layout" in line]
+    assert f"read as date = {value}" in said
+    sent = [
+        r["eventId"]
+        for r in SyncResult.from_lines(result.stdout.splitlines()).records["page_view_events"]
+    ]
+    lookback = to_epoch_ms(since) - 60 * 60_000
+    expected = [
+        e["eventId"]
+        for e in emulator.tenant.collections["/events/pageView"]
+        if e["date"] >= lookback
+    ]
+    assert sorted(sent) == sorted(expected)
+    assert 0 < len(sent) < len(emulator.tenant.collections["/events/pageView"]) / 10
+
+
+def test_a_foreign_state_entry_is_said_and_its_stream_read_from_its_start(
+    emulator, tmp_path
+) -> None:
+    state = {"bookmarks": {"segments": {"cursor": "abc", "page": 3}}}
+    result = run_cli(px_config(emulator), tmp_path, streams=["segments"], state=state)
+    assert result.returncode == 0, result.stderr
+    (said,) = [line for line in result.stderr.splitlines() if "holds no bookmark" in line]
+    assert "segments" in said
+    assert '"replication_key_value"' in said
