@@ -372,6 +372,11 @@ def semantic_errors(config: Mapping[str, t.Any]) -> list[str]:
                     f"{setting}: {config[setting]!r} is not an RFC 3339 date-time "
                     "(e.g. 2024-01-31T00:00:00Z)."
                 )
+    if "start_date" in dates and dates["start_date"] > dt.datetime.now(dt.timezone.utc):
+        errors.append(
+            f"start_date ({config['start_date']}) is in the future: no event could be read. "
+            "Set it to a past date, or leave it out to read the last 190 days of events."
+        )
     if "start_date" in dates and "end_date" in dates and dates["end_date"] <= dates["start_date"]:
         errors.append(
             f"end_date ({config['end_date']}) must be later than start_date "

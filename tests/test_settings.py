@@ -31,6 +31,10 @@ SECRET = "sk-live-never-print-me-0123456789"
             "end_date (2024-01-01T00:00:00Z) must be later than start_date",
         ),
         ({"start_date": "last tuesday"}, "start_date: 'last tuesday' is not an RFC 3339"),
+        (
+            {"start_date": "2999-01-01T00:00:00Z"},
+            "start_date (2999-01-01T00:00:00Z) is in the future: no event could be read",
+        ),
         ({"page_size": 0}, "page_size: 0 must be at least 1"),
         (
             {"cs_api_url": "http://example.com", "cs_access_key": "k"},
