@@ -47,9 +47,11 @@ from tap_gainsight.settings import (
     DEFAULT_RETRY_MAX_WAIT_SECONDS,
 )
 from tap_gainsight.timestamps import (
+    epoch_ms_of,
     epoch_ms_to_rfc3339,
     is_rfc3339_utc,
     parse_setting_datetime,
+    to_epoch_ms,
 )
 
 if t.TYPE_CHECKING:
@@ -103,7 +105,17 @@ class GainsightStream(RESTStream[t.Any]):
         self.run: Run = tap.run
         super().__init__(tap, *args, **kwargs)
         self.logger.addFilter(SDK_INTERNAL_LINES)  # e.g. "Pagination stopped after 0 pages"
-        self.progress = StreamProgress(self.logger, self.progress_position, self.progress_total)
+        self.progress = self.new_progress()
+
+    def new_progress(self) -> StreamProgress:
+        """A fresh count of this stream's records and requests."""
+        return StreamProgress(
+            self.name,
+            self.logger,
+            self.progress_position,
+            self.progress_total,
+            full_table=self.replication_method == REPLICATION_FULL_TABLE,
+        )
 
     @property
     @override
@@ -296,10 +308,17 @@ class GainsightStream(RESTStream[t.Any]):
         if self.name in self.run.skipped:
             return  # refused earlier this run (e.g. for another parent record)
         self.begin_progress()
+        progress, key = self.progress, self.replication_key
+        bookmark = self.bookmark(context)
+        reread_until = to_epoch_ms(bookmark) if bookmark and key else None
         try:
             # The SDK's `get_records` is `yield from request_records`: one generator less.
             for record in self.request_records(context):
-                self.progress.record()
+                progress.record()
+                if reread_until is not None:  # a lookback: count what is read again
+                    moment = epoch_ms_of(record.get(key))
+                    if moment is not None and moment <= reread_until:
+                        progress.rereads += 1
                 yield record
         except EndpointRefused as refusal:
             self.skip(refusal)
@@ -371,12 +390,14 @@ class GainsightStream(RESTStream[t.Any]):
         self.run.sync_started(sum(1 for s in self._tap.streams.values() if s.selected))
         self._syncing = True
         before = self.progress.requests
-        self.progress = StreamProgress(self.logger, self.progress_position, self.progress_total)
+        self.progress = self.new_progress()
         self.progress.requests = before
 
     def finish(self) -> None:
         """Log the stream's summary and count it done in the sync's total."""
-        self.logger.info("Done: %s%s.", self.progress.summary(), self.summary_extra())
+        self.logger.info(
+            "Done: %s: %s%s.", self.name, self.progress.summary(), self.summary_extra()
+        )
         self.run.stream_done(self.progress)
 
     def summary_extra(self) -> str:

@@ -63,22 +63,35 @@ def through_windows(
 
 
 class StreamProgress:
-    """Counts one stream's records and requests and reports them at INFO."""
+    """Counts one stream's records and requests and reports them at INFO.
+
+    Every line names the stream: a log formatter may drop the logger's name (Meltano's does).
+    """
 
     def __init__(
         self,
+        name: str,
         logger: logging.Logger,
         where: Callable[[], str],
         total: Callable[[], Total | None] | None = None,
+        *,
+        full_table: bool = False,
     ) -> None:
+        self.name = name
         self._logger = logger
         self._where = where
         self._total = total
+        #: Whether every record is read again on every run (no bookmark to start from).
+        self.full_table = full_table
         self.records = 0
         self.requests = 0
+        #: Records at or before the bookmark the run started from: read again (lookback).
+        self.rereads = 0
         self._requests_lock = threading.Lock()
         self.started = time.monotonic()
         self._next_report = self.started + REPORT_EVERY_SECONDS
+        #: When and at how many records the last progress line was said: the recent pace.
+        self._last_report = (self.started, 0)
 
     @property
     def elapsed(self) -> float:
@@ -90,11 +103,18 @@ class StreamProgress:
         self.records += 1
         if self.records % _CHECK_EVERY_RECORDS == 0 and time.monotonic() >= self._next_report:
             self._next_report = time.monotonic() + REPORT_EVERY_SECONDS
-            self._logger.info("Progress: %s%s", self._where(), self.progress_line())
+            self._logger.info("Progress: %s: %s%s", self.name, self._where(), self.progress_line())
 
     def progress_line(self) -> str:
-        """Records so far (of how many and the time left, where known) and the pace."""
-        rate = self.records / max(self.elapsed, 1e-9)
+        """Records so far (of how many and the time left, where known) and the pace.
+
+        The pace is that since the last line, so the time left follows the stream as it is
+        now (a stream whose first page waited for the API soon goes faster).
+        """
+        now = time.monotonic()
+        since, records_then = self._last_report
+        self._last_report = (now, self.records)
+        rate = (self.records - records_then) / max(now - since, 1e-9)
         total = self._total() if self._total is not None else None
         if total is None:
             return f"{plural(self.records, 'record')} so far, {rate:,.0f} records/s."
@@ -123,6 +143,12 @@ class StreamProgress:
             f"{seconds:,.1f} s ({self.records / max(seconds, 1e-9):,.0f} records/s)"
         )
 
+    def read_again(self) -> str:
+        """What of the stream was read again: every record (full table), or the lookback's."""
+        if self.full_table:
+            return "full table: every record each run"
+        return f"{self.rereads:,} read again (at or before the bookmark)"
+
 
 class SyncTotals:
     """Adds up the streams of one sync and says the total when the last one is done."""
@@ -140,13 +166,16 @@ class SyncTotals:
         self._streams_left = streams
         self._records = self._requests = 0
         self._started = time.monotonic()
+        self._done: list[StreamProgress] = []
 
     def stream_done(self, progress: StreamProgress) -> None:
-        """Add a finished stream; after the last, log the total."""
+        """Add a finished stream; after the last, log the table of streams and the total."""
         self._records += progress.records
         self._requests += progress.requests
+        self._done.append(progress)
         self._streams_left -= 1
         if self._streams_left == 0:
+            self._log_table()
             seconds = time.monotonic() - self._started
             self._logger.info(
                 "Sync complete: %s, %s in %s s (%s records/s).",
@@ -163,3 +192,17 @@ class SyncTotals:
                     "; ".join(f"{name} ({why})" for name, why in self._skipped.items()),
                 )
             self._departures.report()
+
+    def _log_table(self) -> None:
+        """One line per stream, aligned: records, requests, seconds, what was read again."""
+        width = max(len(p.name) for p in self._done)
+        self._logger.info("Streams synced (records, requests, seconds, read again):")
+        for p in self._done:
+            self._logger.info(
+                "  %s %11s %9s %9s s  %s",
+                p.name.ljust(width),
+                f"{p.records:,}",
+                f"{p.requests:,}",
+                f"{p.elapsed:,.1f}",
+                p.read_again(),
+            )

@@ -28,8 +28,11 @@ INFO_LINES = re.compile(
     r"|Reading every \w+ record \(no modified date: full table\)\.$"
     r"|Reading the deletions of \w+ "
     r"|/v1/data/objects/query/\w+: the tenant has no such log; nothing to read\.$"
-    r"|Progress: "
-    r"|Done: (1 record|[\d,]+ records), (1 request|[\d,]+ requests) in "
+    r"|Progress: \w+: "
+    r"|Done: \w+: (1 record|[\d,]+ records), (1 request|[\d,]+ requests) in "
+    r"|Streams synced \(records, requests, seconds, read again\):$"
+    r"|\w+ +[\d,]+ +[\d,]+ +[\d,.]+ s  "
+    r"(full table: every record each run|[\d,]+ read again \(at or before the bookmark\))$"
     r"|Sync complete: [\d,]+ records?, [\d,]+ requests? in "
 )
 INTERNALS = ("METRIC", "Initializing default bucket", "Skipping parse of env var", "Pagination")
@@ -65,8 +68,10 @@ def test_an_info_log_is_the_plan_progress_summaries_and_total(shared_emulator, t
             assert message.startswith("API departure:"), message
     messages = [message for _, _, message in lines]
     # One record, one request: singular.
-    assert any(m.startswith("Done: 1 record, 1 request in ") for m in messages), messages
+    assert any(re.match(r"Done: \w+: 1 record, 1 request in ", m) for m in messages), messages
     assert len([m for m in messages if m.startswith("Done: ")]) == len(STREAMS)
+    table = [m for m in messages if re.match(r"\w+ +[\d,]+ +[\d,]+ +[\d,.]+ s  ", m)]
+    assert sorted(m.split()[0] for m in table) == sorted(STREAMS), "one table line a stream"
     assert messages[-1].startswith(("Sync complete: ", "API departure: ")), messages[-1]
 
 
@@ -122,7 +127,7 @@ def test_event_progress_gives_the_total_and_time_left(shared_emulator, caplog, m
     assert progress
     # One window: its first page's totalHits is the stream's total.
     line = re.compile(
-        rf"Progress: window 1 of 1, ([\d,]+) of {events:,} records \((\d+) %\), "
+        rf"Progress: page_view_events: window 1 of 1, ([\d,]+) of {events:,} records \((\d+) %\), "
         r"[\d,]+ records/s, about [\d.]+ (s|min|h) left\.$"
     )
     for message in progress:

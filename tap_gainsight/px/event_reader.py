@@ -392,10 +392,10 @@ class EventReader:
         self._scrolls[at:at] = slices
         self._pending[stream.name] += len(slices)
         stream.logger.info(
-            "%s window %s holds %d events: reading the rest of it, from %s, as %d slices at once.",
+            "%s window %s holds %s events: reading the rest of it, from %s, as %d slices at once.",
             stream.name,
             scroll.window,
-            reader.total_hits,
+            f"{reader.total_hits:,}",
             rest_from.isoformat(),
             len(slices),
         )
