@@ -337,7 +337,7 @@ class GainsightStream(RESTStream[t.Any]):
             refusal.path,
             f"refused with HTTP {refusal.status} while the key reads {self.core_name}",
             f"the tenant lacks this module or the key this right: {self.name} is skipped "
-            f"this run ({refusal})",
+            f"this run (the API said: {refusal.message})",
         )
 
     #: The product's core endpoint, which every key that reads anything reads.

@@ -58,6 +58,8 @@ class EndpointRefused(FatalAPIError):
         super().__init__(f"{path} refused the request (HTTP {status}): {message}")
         self.path = path
         self.status = status
+        #: What the API said.
+        self.message = message
 
 
 class SelectRefused(FatalAPIError):
