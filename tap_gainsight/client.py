@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import json
+import re
 import threading
 import time
 import typing as t
@@ -29,6 +30,7 @@ from tap_gainsight.errors import (
     RETRIABLE_ERRORS,
     EndpointRefused,
     KeyRefused,
+    PageSizeRefused,
     end_sync,
     explain,
 )
@@ -69,6 +71,9 @@ if t.TYPE_CHECKING:
     RetryRequestFunc = Callable[[requests.PreparedRequest, t.Any], requests.PreparedRequest]
 
 SCHEMAS = SchemaDirectory(schemas)
+
+#: How an API words a refused page size: `pageSize` (PX), `limit` (CS).
+PAGE_SIZE_WORDS = re.compile(r"page\s*_?size|\blimit\b", re.IGNORECASE)
 
 #: Longest wait for a connection, whatever `request_timeout_seconds` says.
 CONNECT_TIMEOUT_SECONDS = 10
@@ -284,11 +289,21 @@ class GainsightStream(RESTStream[t.Any]):
         )
 
     @cached_property
-    def page_size(self) -> int:
+    def asked_page_size(self) -> int:
         """The configured page size, clamped to this endpoint's maximum."""
         return max(
             1, min(int(self.config.get("page_size", self.max_page_size)), self.max_page_size)
         )
+
+    @property
+    def page_size(self) -> int:
+        """The page size asked: as configured, or less where the API refused that much."""
+        return min(self.asked_page_size, self.run.page_sizes.get(self.page_size_group, 1 << 31))
+
+    @property
+    def page_size_group(self) -> str:
+        """The endpoints whose page size the API limits alike: this one's path (PX)."""
+        return self.path
 
     @cached_property
     def _epoch_ms_fields(self) -> tuple[str, ...]:
@@ -311,20 +326,43 @@ class GainsightStream(RESTStream[t.Any]):
         progress, key = self.progress, self.replication_key
         bookmark = self.bookmark(context)
         reread_until = to_epoch_ms(bookmark) if bookmark and key else None
-        try:
-            # The SDK's `get_records` is `yield from request_records`: one generator less.
-            for record in self.request_records(context):
-                progress.record()
-                if reread_until is not None:  # a lookback: count what is read again
-                    moment = epoch_ms_of(record.get(key))
-                    if moment is not None and moment <= reread_until:
-                        progress.rereads += 1
-                yield record
-        except EndpointRefused as refusal:
-            self.skip(refusal)
-        except EXPLAINED_FAILURES as failure:
-            end_sync(self._tap, failure, self.departures)
+        while True:
+            try:
+                # The SDK's `get_records` is `yield from request_records`: one generator less.
+                for record in self.request_records(context):
+                    progress.record()
+                    if reread_until is not None:  # a lookback: count what is read again
+                        moment = epoch_ms_of(record.get(key))
+                        if moment is not None and moment <= reread_until:
+                            progress.rereads += 1
+                    yield record
+            except PageSizeRefused as refusal:
+                if progress.records == 0 and self.smaller_pages(refusal):
+                    continue  # nothing was sent yet: read again from the start
+                end_sync(self._tap, refusal, self.departures)
+            except EndpointRefused as refusal:
+                self.skip(refusal)
+            except EXPLAINED_FAILURES as failure:
+                end_sync(self._tap, failure, self.departures)
+            break
         self.finish()
+
+    def smaller_pages(self, refusal: PageSizeRefused) -> bool:
+        """Ask pages half as big from now on: the API refused this size. False at one record."""
+        if self.page_size <= 1:
+            return False
+        self.run.page_sizes[self.page_size_group] = self.page_size // 2
+        self.departures.note(
+            self.path,
+            "a page size refused as too large",
+            "smaller pages are asked, halved until the API takes them (set page_size lower "
+            f"to save the refused requests); the API said: {refusal.message}",
+        )
+        return True
+
+    def mentions_page_size(self, message: str) -> bool:
+        """Whether a 400's words are about the size of a page (`pageSize`, CS `limit`)."""
+        return PAGE_SIZE_WORDS.search(message) is not None and "rate" not in message.lower()
 
     def skip(self, refusal: EndpointRefused) -> None:
         """Leave out the rest of this stream for the run: its endpoint refused the key.
@@ -483,7 +521,7 @@ class GainsightStream(RESTStream[t.Any]):
         (`prepared_request`), so `--test` asks what a sync would. The stream keeps a page
         size of one: it is for `--test` only.
         """
-        self.page_size = 1
+        self.asked_page_size = 1
         return self.prepared_request(context, token)
 
     def probe(self, request: requests.PreparedRequest, context: Context | None = None) -> None:

@@ -62,6 +62,15 @@ class EndpointRefused(FatalAPIError):
         self.message = message
 
 
+class PageSizeRefused(FatalAPIError):
+    """The API refused the size of page asked (a 400 saying so): smaller pages are asked."""
+
+    def __init__(self, path: str, size: int, message: str) -> None:
+        super().__init__(f"{path} refused pages of {size} records (HTTP 400): {message}")
+        #: What the API said.
+        self.message = message
+
+
 class SelectRefused(FatalAPIError):
     """A CS query answered 400: perhaps for a field of its select (`cs/select.py`)."""
 

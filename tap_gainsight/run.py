@@ -89,6 +89,8 @@ class Run:
     totals: SyncTotals | None = field(default=None)
     #: Streams skipped this run because their endpoint refused the request: name, why.
     skipped: dict[str, str] = field(default_factory=dict)
+    #: The largest page the API takes, where it refused a larger one: by endpoint group.
+    page_sizes: dict[str, int] = field(default_factory=dict)
 
     @classmethod
     def from_config(cls, config: Mapping[str, t.Any], logger: logging.Logger) -> Run:

@@ -17,7 +17,7 @@ from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
 from typing_extensions import override
 
 from tap_gainsight.client import GainsightStream
-from tap_gainsight.errors import KeyRefused, UnexpectedResponseError
+from tap_gainsight.errors import KeyRefused, PageSizeRefused, UnexpectedResponseError
 from tap_gainsight.responses import response_body
 from tap_gainsight.settings import cs_base_url
 
@@ -142,6 +142,8 @@ class CSStream(GainsightStream):
             reason = f"{code}: {desc}" if code else desc
             if body is None:
                 reason = response.reason or "no message"
+            if status == HTTPStatus.BAD_REQUEST and self.mentions_page_size(reason):
+                raise PageSizeRefused(path, self.page_size, reason)
             raise self.request_refused(response, reason)
         self.check_delivered(response)
         if isinstance(body, dict) and body.get("result") is False:
@@ -155,6 +157,12 @@ class CSStream(GainsightStream):
         )
 
     core_name = "Company"
+
+    @property
+    @override
+    def page_size_group(self) -> str:
+        """Every query of the Data API: one `limit` the API takes for all."""
+        return "CS query"
 
     @override
     def core_request(self) -> requests.PreparedRequest:

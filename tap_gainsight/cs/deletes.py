@@ -89,7 +89,7 @@ class DeletedRecordsStream(KeysetStream):
 
     @cached_property
     @override
-    def page_size(self) -> int:
+    def asked_page_size(self) -> int:
         return self.page_limit
 
     _logs_done = 0

@@ -68,7 +68,7 @@ class CSObjectStream(KeysetStream):
 
     @cached_property
     @override
-    def page_size(self) -> int:
+    def asked_page_size(self) -> int:
         return self.page_limit
 
     @cached_property

@@ -12,7 +12,7 @@ from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
 from typing_extensions import override
 
 from tap_gainsight.client import GainsightStream
-from tap_gainsight.errors import KeyRefused, ScrollExpiredError
+from tap_gainsight.errors import KeyRefused, PageSizeRefused, ScrollExpiredError
 from tap_gainsight.responses import api_error_message, find_records, response_body
 from tap_gainsight.settings import px_base_url
 
@@ -110,6 +110,8 @@ class PXStream(GainsightStream):
             status == HTTPStatus.NOT_FOUND and not self.at_core(response)
         ):
             raise self.refusal(response, message)
+        if status == HTTPStatus.BAD_REQUEST and self.mentions_page_size(message):
+            raise PageSizeRefused(self.path, self.page_size, message)
         raise self.request_refused(response, message)
 
     def request_refused(self, response: requests.Response, message: str) -> FatalAPIError:

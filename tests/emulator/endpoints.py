@@ -304,7 +304,7 @@ class PxApi:
         (docs/api.md, "PX: scroll pagination"), and at most ``Quirks.page_cap`` in its world,
         which nothing in the answer shows."""
         size = _int_param(params, "pageSize", default)
-        maximum = MAX_PAGE_SIZE[path]
+        maximum = min(MAX_PAGE_SIZE[path], self.quirks.page_size_limit or MAX_PAGE_SIZE[path])
         if size < 1 or size > maximum:
             raise bad_request(f"pageSize must be between 1 and {maximum} for {path}, got {size}")
         cap = self.quirks.page_cap_size

@@ -137,6 +137,11 @@ class Quirks:
     may cap a page lower than its spec (Elasticsearch caps a scroll page by its own settings).
     A client that ends a scroll on the first page shorter than it asked loses the rest."""
 
+    max_page_size: str | None = None
+    """``"N"``: a ``pageSize`` above N is refused on every list endpoint, worded as for the
+    documented maxima (a 400). Plausible: the maxima come from the OpenAPI spec, and the API
+    lowered them once before (features and segments to 200, which failed a peer's syncs)."""
+
     omit_is_last_page: bool = False
     """Page-number answers carry no ``isLastPage``. Plausible: it is known from the OpenAPI
     spec's two richer forms only; peers end on a short page. With ``omit_total_hits``, no page
@@ -194,6 +199,11 @@ class Quirks:
         if not any(path == prefix or path.startswith(f"{prefix}/") for prefix in prefixes):
             return None
         return 403 if self.refused_status is None else read_client_error(self.refused_status)
+
+    @property
+    def page_size_limit(self) -> int | None:
+        """The largest ``pageSize`` taken in the world of ``max_page_size``; None: the spec's."""
+        return None if self.max_page_size is None else read_positive_int(self.max_page_size)
 
     @property
     def page_cap_size(self) -> int | None:
@@ -311,6 +321,7 @@ Quirks.value_readers = {
     "refused_paths": read_path_prefixes,
     "refused_status": read_client_error,
     "page_cap": read_positive_int,
+    "max_page_size": read_positive_int,
     "range_edges": read_range_edges,
     "max_range_days": read_positive_int,
     "scroll_expiry": ScrollExpiry.parse,

@@ -132,6 +132,11 @@ class CSQuirks:
     tenant setting may lower the page size silently; a client that ends a pass on a page
     shorter than its ``limit`` stops early here."""
 
+    max_limit: str | None = None
+    """``"N"``: a query whose ``limit`` is above N is refused (HTTP 400 ``GSOBJ_1015``, worded
+    as for the documented 5000). Plausible: the 5000 is quoted by peers, not by the docs'
+    every page, and a tenant or a later release may allow less."""
+
     def __setattr__(self, name: str, value: object) -> None:
         """Refuse a world's value the emulator could not play, when it is set (also via the
         CLI): a test must fail where it switched the world, not in a request."""
@@ -152,8 +157,10 @@ def check_world(name: str, value: object) -> None:
         raise ValueError(f"text_dates is one of {', '.join(TEXT_DATE_FORMS)}, not {value!r}")
     if name == "refused_objects_status" and value not in REFUSED_OBJECT_STATUSES:
         raise ValueError(f"refused_objects_status is 403 or 404, not {value!r}")
-    if name == "page_cap" and not (isinstance(value, str) and value.isdigit() and int(value)):
-        raise ValueError(f"page_cap is a number of records above 0, not {value!r}")
+    if name in ("page_cap", "max_limit") and not (
+        isinstance(value, str) and value.isdigit() and int(value)
+    ):
+        raise ValueError(f"{name} is a number of records above 0, not {value!r}")
     if name == "refused_fields" and (
         not isinstance(value, str) or not all("." in item for item in value.split(","))
     ):

@@ -58,6 +58,7 @@ from tests.emulator.serving import (
 from .deletes import DELETE_LOG_FIELDS, DELETE_LOGS, HIGH_VOLUME_LOG
 from .errors import (
     INVALID_ACCESS_KEY,
+    LIMIT_TOO_HIGH,
     NO_ENTITY,
     NO_ENTITY_DESC,
     RATE_LIMITED,
@@ -313,6 +314,11 @@ class CSEmulator(ServedInBackground[CSRequestRecord]):
             if (refusal := object_refusal(quirks, obj, name)) is not None:
                 raise refusal
         text_dates = quirks.text_dates if obj is not None else None
+        limit = body.get("limit") if isinstance(body, dict) else None
+        if quirks.max_limit and isinstance(limit, int) and limit > int(quirks.max_limit):
+            raise CSError(
+                400, LIMIT_TOO_HIGH, f"limit must not exceed {quirks.max_limit}, got {limit}"
+            )
         query = parse_query(body, fields, text_dates=text_dates is not None)
         if obj is not None and (refusal := field_refusal(quirks, obj, query.select)) is not None:
             raise refusal
