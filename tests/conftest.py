@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 import typing as t
 
@@ -83,6 +84,18 @@ def api_key_never_in_output(caplog, capsys) -> t.Iterator[None]:
     for key in (API_KEY, CS_ACCESS_KEY):
         assert key not in caplog.text
         assert key not in out + err
+
+
+@pytest.fixture(autouse=True)
+def each_run_unfrozen_after() -> t.Iterator[None]:
+    """What a sync run in this process froze (`Run.sync_started`) is thawed when its test ends.
+
+    A real run freezes what exists once and then exits; this process holds many runs, and
+    whatever stays frozen at its exit is never finalized (DuckDB's extension module then
+    reports every one of its objects as leaked).
+    """
+    yield
+    gc.unfreeze()
 
 
 @pytest.fixture
