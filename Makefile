@@ -13,8 +13,8 @@ export UV_PYTHON_DOWNLOADS := never
 demo: $(SYNCED) ## Sync the demo tenant into output/gainsight.duckdb through Meltano
 	$(VENV)/bin/python scripts/demo.py
 
-test: $(SYNCED) ## Run the whole test suite
-	$(VENV)/bin/python -m pytest
+test: $(SYNCED) ## Run the whole test suite, one test process per core
+	$(VENV)/bin/python -m pytest -n auto
 
 bench: $(SYNCED) ## Tap vs the best plain client: backfill at 0 and 50 ms, a daily run at 200 ms (docs/benchmarks.md)
 	$(VENV)/bin/python scripts/bench.py

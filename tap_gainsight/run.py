@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from singer_sdk.exceptions import FatalAPIError
 
-from tap_gainsight.cs.client import CS_RATE_WINDOW_MS
+from tap_gainsight.cs import quota
 from tap_gainsight.departures import Departures
 from tap_gainsight.progress import StreamProgress, SyncTotals
 from tap_gainsight.px.event_reader import EventReader
@@ -107,7 +107,7 @@ class Run:
             # in the same window as one sent a full window after it.
             cs_limiter=RequestLimiter(
                 config.get("cs_requests_per_minute", DEFAULT_CS_REQUESTS_PER_MINUTE),
-                window_ms=CS_RATE_WINDOW_MS * 51 // 50,
+                window_ms=quota.WINDOW_MS * 51 // 50,
             ),
             first_contact=FirstContact(),
             departures=departures,

@@ -2,18 +2,50 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 import typing as t
 
 import pytest
 import requests
+from xdist.scheduler import LoadScopeScheduling
 
 from tests.emulator import Emulator, Tenant, TenantSize
 from tests.emulator.cs import CSEmulator, CSTenant
+from tests.meltano_project import IN_THIS_PROJECT
+
+if t.TYPE_CHECKING:
+    from xdist.remote import Producer
 
 API_KEY = "test-key-d0c4f3b2a1"
 CS_ACCESS_KEY = "cs-test-key-7e6d5c4b3a"
 SEED = 7
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The tests that run Meltano in this project first: they take turns, the rest need not."""
+    items.sort(key=lambda item: not item.nodeid.startswith(IN_THIS_PROJECT))
+
+
+class MeltanoFirst(LoadScopeScheduling):
+    """Under `pytest -n`: the Meltano tests as one unit of work, sent first; other modules whole.
+
+    A module stays in one process, so its module-scoped emulators are built once.
+    """
+
+    def __init__(self, config: pytest.Config, log: Producer | None = None) -> None:
+        super().__init__(config, log)
+        config.option.loadscopereorder = False  # in collection order: the Meltano unit first
+
+    def _split_scope(self, nodeid: str) -> str:
+        if nodeid.startswith(IN_THIS_PROJECT):
+            return "meltano-project"
+        return super()._split_scope(nodeid)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Producer) -> MeltanoFirst:
+    return MeltanoFirst(config, log)
 
 
 def px_config(emulator: Emulator, **overrides: t.Any) -> dict[str, t.Any]:
@@ -83,6 +115,18 @@ def api_key_never_in_output(caplog, capsys) -> t.Iterator[None]:
     for key in (API_KEY, CS_ACCESS_KEY):
         assert key not in caplog.text
         assert key not in out + err
+
+
+@pytest.fixture(autouse=True)
+def each_run_unfrozen_after() -> t.Iterator[None]:
+    """What a sync run in this process froze (`Run.sync_started`) is thawed when its test ends.
+
+    A real run freezes what exists once and then exits; this process holds many runs, and
+    whatever stays frozen at its exit is never finalized (DuckDB's extension module then
+    reports every one of its objects as leaked).
+    """
+    yield
+    gc.unfreeze()
 
 
 @pytest.fixture

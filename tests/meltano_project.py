@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import os
 import subprocess
 import sys
@@ -26,19 +27,30 @@ def meltano_env(tmp_path: Path, tap_settings: dict[str, t.Any], **extra: str) ->
 
 
 def meltano(
-    *args: str, env: dict[str, str], project: Path = ROOT
+    *args: str,
+    env: dict[str, str],
+    project: Path = ROOT,
+    check: bool = True,
+    timeout: float = 900,
 ) -> subprocess.CompletedProcess[str]:
-    """Run a Meltano command in a project (this one); fail the test with its log if it fails."""
-    result = subprocess.run(
-        [str(MELTANO), *args],
-        cwd=project,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=900,
-        check=False,
-    )
-    if result.returncode != 0:
+    """Run a Meltano command in a project (this one); fail the test with its log if it fails.
+
+    Meltano keeps one `.meltano/run/<plugin>/` per project (the catalog it discovers, the
+    config it writes), so commands in one project take turns, whichever test process (`pytest
+    -n`) sends them: each holds a lock on the project's `meltano.yml` while it runs.
+    """
+    with (project / "meltano.yml").open() as project_file:
+        fcntl.flock(project_file, fcntl.LOCK_EX)
+        result = subprocess.run(
+            [str(MELTANO), *args],
+            cwd=project,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
+    if check and result.returncode != 0:
         tail = "\n".join((result.stdout + result.stderr).splitlines()[-40:])
         msg = f"meltano {' '.join(args)} failed ({result.returncode}):\n{tail}"
         raise AssertionError(msg)
@@ -48,3 +60,16 @@ def meltano(
 def install_plugins(env: dict[str, str], *plugins: str) -> None:
     """Install the named plugins into the project's `.meltano` (quick once installed)."""
     meltano("install", *plugins, env=env)
+
+
+#: The tests that run Meltano in this project, by node id. The lock above keeps them correct
+#: wherever they run; this list only schedules them (`tests/conftest.py`): first, one after
+#: another in one test process, so that the others run beside them instead of waiting.
+IN_THIS_PROJECT = (
+    "tests/test_warehouse_deletes.py::",
+    "tests/test_warehouse_postgres.py::",
+    "tests/test_warehouse_duckdb.py::",
+    "tests/test_docs_sql.py::",
+    "tests/test_silent_host.py::test_meltano_run_",
+    "tests/test_stream_maps.py::test_meltano_run_",
+)

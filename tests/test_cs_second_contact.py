@@ -228,7 +228,9 @@ def date_properties(result: SyncResult, stream: str) -> set[str]:
     return {name for name, prop in properties.items() if prop.get("format") == "date-time"}
 
 
-@pytest.mark.parametrize("form", ["offset", "space", "date", "mixed"])
+# "mixed" cycles through the offset and space forms (and Z, and offsets other than UTC) on
+# every page, the keyset passing each back; "date" is the one form it leaves out.
+@pytest.mark.parametrize("form", ["date", "mixed"])
 def test_dates_sent_as_text_arrive_as_rfc3339_utc_at_the_same_instant(
     cs_emulator, caplog, pages_of_50, form
 ) -> None:

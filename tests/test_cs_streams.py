@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+import time
 
 import pytest
 
@@ -223,7 +224,7 @@ def test_limiter_keeps_under_the_tenant_quota(
 ) -> None:
     """20 requests per window on both sides, the window shrunk from 60 s to 1 s."""
     monkeypatch.setattr("tests.emulator.cs.ratelimit.WINDOW_SECONDS", 1.0)
-    monkeypatch.setattr("tap_gainsight.cs.client.CS_RATE_WINDOW_MS", 1000)
+    monkeypatch.setattr("tap_gainsight.cs.quota.WINDOW_MS", 1000)
     monkeypatch.setattr(CSObjectStream, "page_limit", 20)
     config = cs_config(cs_emulator, cs_requests_per_minute=tap_pace)
     catalog = catalog_for(config, ["companies"])
@@ -231,14 +232,21 @@ def test_limiter_keeps_under_the_tenant_quota(
     cs_emulator.rate_limiter.reset()
     cs_emulator.reset_log()
 
+    started = time.monotonic()
     result = run_sync(config, catalog=catalog)
+    took = time.monotonic() - started
     assert_exactly_once(result, cs_emulator, "companies")
-    assert len(cs_emulator.requests) >= 30
+    sent = len(cs_emulator.requests)
+    assert sent >= 30
     refused = sum(r.status == 429 for r in cs_emulator.requests)
     if expect_429:
         assert refused > 0, "without the limiter this tenant answers 429: the test can fail"
     else:
         assert refused == 0
+        # Every 20 requests after the first 20 wait out one window of the tap's (1.02 s),
+        # and no more: a window left at a minute would hold this run for a minute.
+        windows = (sent - 1) // 20
+        assert windows * 1.0 <= took < windows * 1.02 + 5, (sent, took)
 
 
 @pytest.mark.parametrize(("args", "failed"), [((), "Sync failed"), (("--test",), "test failed")])

@@ -476,25 +476,6 @@ def test_user_preferences_unknown_is_404(emu, http):
     assert http.get(f"{emu.base_url}/user/preferences/u-00001/extra").status_code == 404
 
 
-def test_user_preferences_follow_the_users(little):
-    emulator, http = little
-    users = emulator.tenant.collections["/users"]
-    index, gone = next((i, u["identifyId"]) for i, u in enumerate(users) if u["identifyId"])
-    assert http.get(f"{emulator.base_url}/user/preferences/{gone}").status_code == 200
-    del users[index]
-    assert http.get(f"{emulator.base_url}/user/preferences/{gone}").status_code == 404
-    assert emulator.admin.preferences(gone) is None
-    removed = emulator.tenant.remove("/users", 5)
-    for user in removed:
-        if user["identifyId"]:
-            r = http.get(f"{emulator.base_url}/user/preferences/{user['identifyId']}")
-            assert r.status_code == 404
-    emulator.tenant.advance(timedelta(hours=2), touch_users=0, touch_accounts=0, new_users=2)
-    newcomers = [u["identifyId"] for u in emulator.tenant.collections["/users"][-2:]]
-    for identify_id in filter(None, newcomers):
-        assert http.get(f"{emulator.base_url}/user/preferences/{identify_id}").status_code == 200
-
-
 def test_user_preferences_percent_decoded(little):
     emulator, http = little
     users = emulator.tenant.collections["/users"]

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import subprocess
 import time
 
 import pytest
@@ -21,7 +20,7 @@ from tap_gainsight.errors import HostUnreachable
 from tap_gainsight.retries import FirstContact
 from tap_gainsight.tap import TapGainsight
 from tests.conftest import API_KEY, CS_ACCESS_KEY, px_config
-from tests.meltano_project import MELTANO, ROOT, install_plugins, meltano_env
+from tests.meltano_project import install_plugins, meltano, meltano_env
 from tests.silent_host import SilentHost
 from tests.sync import SyncResult, catalog_for, error_lines, one_error_line, run_cli
 
@@ -185,15 +184,7 @@ def test_meltano_run_ends_on_a_silent_host_in_one_line(tmp_path) -> None:
         settings = px_silent(host, request_timeout_seconds=TIMEOUT)
         env = meltano_env(tmp_path, settings)
         install_plugins(env, "tap-gainsight", "target-jsonl")
-        result = subprocess.run(
-            [str(MELTANO), "run", "tap-gainsight", "target-jsonl"],
-            cwd=ROOT,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
-        )
+        result = meltano("run", "tap-gainsight", "target-jsonl", env=env, check=False, timeout=120)
     assert result.returncode == 1
     log = (result.stdout + result.stderr).splitlines()
     said = [x for x in log if "[error    ] tap-gainsight" in x]

@@ -11,7 +11,6 @@ from functools import cached_property
 from http import HTTPStatus
 from urllib.parse import urlsplit
 
-from pyrate_limiter import Duration
 from singer_sdk.authenticators import APIKeyAuthenticator
 from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
 from typing_extensions import override
@@ -29,8 +28,6 @@ if t.TYPE_CHECKING:
 #: The Data API's largest `limit` (docs/api.md, "CS: query, paging and order"; above it:
 #: 400 GSOBJ_1015).
 CS_MAX_LIMIT = 5000
-#: Window of `cs_requests_per_minute` (a module constant so that tests can shrink it).
-CS_RATE_WINDOW_MS: int = int(Duration.MINUTE)
 #: Error codes that mean the access key was refused, whatever the HTTP status
 #: (docs/api.md, "CS: transport and limits").
 CS_AUTH_ERROR_CODES = frozenset({"GS_APIG_2401", "GSOBJ_1024"})
