@@ -500,20 +500,6 @@ class SchemaWatch:
         self._compile()
 
 
-def drop_flattened_nulls(record: dict[str, t.Any], schema: dict[str, t.Any]) -> None:
-    """Drop the nulls that flattening leaves under names its schema replaced.
-
-    The SDK flattens an object into one column per property, but a null object stays a
-    null under its own name, which the flattened schema no longer has: with the tap's
-    `additionalProperties: false` a validating loader refuses the record. Absent, the
-    object's columns are null, as they would be for the object's null.
-    """
-    properties = schema.get("properties", {})
-    for name in [name for name, value in record.items() if value is None]:
-        if name not in properties:
-            del record[name]
-
-
 def _set_property(schema: dict[str, t.Any], path: Path, prop: dict[str, t.Any]) -> None:
     """Put `prop` at `path` in a schema (`[]` steps into an array's items)."""
     node = schema
