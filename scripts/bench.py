@@ -288,7 +288,7 @@ def run_without_http(url: str, start: dt.datetime, end: dt.datetime) -> tuple[fl
 
     def from_memory(self: EventStream, context: object) -> t.Iterator[dict]:
         for content in bodies:  # decoded and checked as each page is, in a sync
-            records, _ = find_records(self.page_body(content), self.records_keys, self.path)
+            records, _ = find_records(msgspec.json.decode(content), self.records_keys, self.path)
             yield from self.checked(records)
 
     config = {"api_key": API_KEY, "api_url": url, "start_date": start.isoformat()}

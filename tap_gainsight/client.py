@@ -19,7 +19,6 @@ import requests
 from singer_sdk import RESTStream, SchemaDirectory, StreamSchema, metrics
 from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
 from singer_sdk.helpers.conform import TypeConformanceLevel
-from singer_sdk.singerlib import RecordMessage
 from singer_sdk.singerlib.catalog import REPLICATION_FULL_TABLE
 from singer_sdk.streams.rest import PageContext
 from typing_extensions import override
@@ -36,13 +35,12 @@ from tap_gainsight.errors import (
 )
 from tap_gainsight.logs import SDK_INTERNAL_LINES
 from tap_gainsight.progress import StreamProgress, Total
-from tap_gainsight.record_path import sync_records, takes_direct_path
 from tap_gainsight.responses import (
     read_whole_body,
     response_body,
 )
 from tap_gainsight.retries import FirstContact, retry_waits
-from tap_gainsight.schema_watch import SchemaWatch, drop_flattened_nulls
+from tap_gainsight.schema_watch import SchemaWatch
 from tap_gainsight.settings import (
     DEFAULT_REQUEST_TIMEOUT_SECONDS,
     DEFAULT_RETRY_MAX_TRIES,
@@ -57,7 +55,7 @@ from tap_gainsight.timestamps import (
 )
 
 if t.TYPE_CHECKING:
-    from collections.abc import Callable, Generator, Iterable
+    from collections.abc import Callable, Iterable
 
     from singer_sdk.helpers.types import Context
     from singer_sdk.mapper import StreamMap
@@ -571,50 +569,6 @@ class GainsightStream(RESTStream[t.Any]):
         # Always the mapper's current maps: `SchemaWatch` registers a grown schema there, and
         # the SDK's own property would keep the maps it saw first.
         return self._tap.mapper.stream_maps[self.name]
-
-    @cached_property
-    def every_property_selected(self) -> bool:
-        """Whether the catalog selects every property (nothing to pop from a record)."""
-        return all(self.mask.values())
-
-    @override
-    def _sync_records(
-        self, context: Context | None = None, *, write_messages: bool = True
-    ) -> Generator[dict, t.Any, t.Any]:
-        # The SDK's loop spends about two thirds of the time per record on work that has no
-        # effect when `takes_direct_path` holds (docs/benchmarks.md); `record_path` does the
-        # rest of it directly. tests/test_sdk_contract.py fails if the SDK's loop changes.
-        if takes_direct_path(self, write_messages=write_messages):
-            return sync_records(self, context)
-        return super()._sync_records(context, write_messages=write_messages)
-
-    @override
-    def _generate_record_messages(self, record: dict) -> Generator[RecordMessage, None, None]:
-        # The SDK (0.54) walks each record to pop deselected properties, then conforms its
-        # types. Types are conformed in `post_process` here (TYPE_CONFORMANCE_LEVEL NONE),
-        # and when the catalog selects every property there is nothing to pop: the walk was
-        # over a quarter of the tap's time (docs/benchmarks.md). A partial selection takes
-        # the SDK's own path. tests/test_sdk_contract.py fails if the SDK's method changes.
-        # Either way a flattened record loses the nulls flattening leaves behind.
-        if not self.every_property_selected:
-            maps = {stream_map.stream_alias: stream_map for stream_map in self.stream_maps}
-            for message in super()._generate_record_messages(record):
-                stream_map = maps[message.stream]
-                if stream_map.flattening_enabled:
-                    drop_flattened_nulls(message.record, stream_map.transformed_schema)
-                yield message
-            return
-        for stream_map in self.stream_maps:
-            mapped = stream_map.transform(record)
-            if mapped is not None:
-                if stream_map.flattening_enabled:
-                    drop_flattened_nulls(mapped, stream_map.transformed_schema)
-                yield RecordMessage(
-                    stream=stream_map.stream_alias,
-                    record=mapped,
-                    version=self._stream_version,
-                    time_extracted=dt.datetime.now(dt.timezone.utc),
-                )
 
     @override
     def post_process(self, row: dict, context: Context | None = None) -> dict | None:

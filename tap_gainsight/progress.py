@@ -14,8 +14,6 @@ if t.TYPE_CHECKING:
 
 #: Seconds between progress lines of one stream.
 REPORT_EVERY_SECONDS = 10.0
-#: Records between clock readings: keeps the per-record cost to a counter increment.
-_CHECK_EVERY_RECORDS = 256
 
 
 def plural(count: int, word: str, many: str | None = None) -> str:
@@ -101,7 +99,7 @@ class StreamProgress:
     def record(self) -> None:
         """Count one record; every 10 s or so, say how far the stream has got."""
         self.records += 1
-        if self.records % _CHECK_EVERY_RECORDS == 0 and time.monotonic() >= self._next_report:
+        if time.monotonic() >= self._next_report:
             self._next_report = time.monotonic() + REPORT_EVERY_SECONDS
             self._logger.info("Progress: %s: %s%s", self.name, self._where(), self.progress_line())
 

@@ -9,7 +9,7 @@ import msgspec
 from tap_gainsight.errors import UnexpectedResponseError
 
 if t.TYPE_CHECKING:
-    from collections.abc import Callable, Sequence
+    from collections.abc import Sequence
 
     import requests
 
@@ -19,75 +19,6 @@ GENERIC_RECORDS_KEY = "results"
 
 _BODY_ATTRIBUTE = "_tap_gainsight_body"
 _CONTENT_ATTRIBUTE = "_tap_gainsight_content"
-_SHAPE_ATTRIBUTE = "_tap_gainsight_shape"
-_OUTLINED_ATTRIBUTE = "_tap_gainsight_outlined"
-
-
-class PageShape:
-    """Decodes a scroll page typed: its cursor, its total and its records as a type has them.
-
-    A reader uses two shapes (`px/scrolling.py`): the outline (each record's key and date
-    only, unknown keys skipped unbuilt) for a page that will wait to be emitted, kept as its
-    compressed body and decoded whole at its turn; and the whole page decoded against the
-    schema in force (`schema_watch.TypedRecords`), whose `finish` turns the decoded records
-    into the records handed on. What a shape does not fit is decoded plain instead, as any
-    page is: records under a key other than the endpoint's or `results`, a list at the root,
-    a records list holding something other than objects, and for the whole page a record that
-    does not fit the schema.
-    """
-
-    def __init__(
-        self,
-        record_type: t.Any,
-        records_keys: Sequence[str],
-        finish: Callable[[list], list | None] | None = None,
-    ) -> None:
-        self.records_keys = (*records_keys, GENERIC_RECORDS_KEY)
-        #: Whether the shape decodes the records whole (not an outline).
-        self.whole = finish is not None
-        self._finish = finish
-        typed_dict: t.Any = t.TypedDict
-        records: t.Any = t.Optional[list[record_type]]  # noqa: UP045 (built at run time)
-        fields: dict[str, t.Any] = {"scrollId": t.Any, "totalHits": t.Any}
-        fields |= dict.fromkeys(self.records_keys, records)
-        self._decoder = msgspec.json.Decoder(typed_dict("Page", fields, total=False))
-
-    @classmethod
-    def outline(cls, record_fields: Sequence[str], records_keys: Sequence[str]) -> PageShape:
-        """Each record's `record_fields` only, as plain dicts (a TypedDict built from them)."""
-        typed_dict: t.Any = t.TypedDict
-        record = typed_dict("RecordOutline", dict.fromkeys(record_fields, t.Any), total=False)
-        return cls(record, records_keys)
-
-    def decode(self, content: bytes) -> dict | None:
-        """The page's body as this shape has it, or None if the shape does not fit it.
-
-        Raises:
-            ValueError: If the body is not JSON.
-        """
-        try:
-            body: dict = self._decoder.decode(content)
-        except msgspec.ValidationError:
-            return None
-        key = next((k for k in self.records_keys if isinstance(body.get(k), list)), None)
-        if key is None:
-            return None
-        if self._finish is not None:
-            records = self._finish(body[key])
-            if records is None:
-                return None
-            body[key] = records
-        return body
-
-
-def decode_as(request: requests.PreparedRequest, shape: PageShape) -> None:
-    """Have the answer to `request` decoded as `shape` where it fits (see `PageShape`)."""
-    setattr(request, _SHAPE_ATTRIBUTE, shape)
-
-
-def is_outline(response: requests.Response) -> bool:
-    """Tell whether `response_body` is the page's outline rather than its whole body."""
-    return getattr(response, _OUTLINED_ATTRIBUTE, False)
 
 
 def response_content(response: requests.Response) -> bytes:
@@ -119,26 +50,10 @@ def response_body(response: requests.Response) -> t.Any:
     try:
         return getattr(response, _BODY_ATTRIBUTE)
     except AttributeError:
-        shape: PageShape | None = getattr(response.request, _SHAPE_ATTRIBUTE, None)
-        body = shape.decode(response_content(response)) if shape else None
-        if body is None:
-            return whole_body(response)
+        # msgspec decodes a page several times faster than requests' json().
+        body = msgspec.json.decode(response_content(response))
         setattr(response, _BODY_ATTRIBUTE, body)
-        setattr(response, _OUTLINED_ATTRIBUTE, not t.cast("PageShape", shape).whole)
         return body
-
-
-def whole_body(response: requests.Response) -> t.Any:
-    """Decode the whole body, even where an outline was decoded first, and keep it.
-
-    Raises:
-        ValueError: If the body is not JSON.
-    """
-    # msgspec decodes a page several times faster than requests' json().
-    body = msgspec.json.decode(response_content(response))
-    setattr(response, _BODY_ATTRIBUTE, body)
-    setattr(response, _OUTLINED_ATTRIBUTE, False)
-    return body
 
 
 def find_records(body: t.Any, keys: Sequence[str], endpoint: str) -> tuple[list[dict], str]:

@@ -7,7 +7,6 @@ up on the Tap.
 
 from __future__ import annotations
 
-import gc
 import threading
 import typing as t
 from dataclasses import dataclass, field
@@ -120,15 +119,10 @@ class Run:
     def sync_started(self, selected_streams: int) -> SyncTotals:
         """Called as each stream starts reading; acts once, when the first one does.
 
-        The run's clock starts. What exists by then (the SDK, the schemas, the catalog: a
-        few hundred thousand objects) lives until the sync ends; frozen, it is left out of
-        the collector's full passes, which otherwise walk all of it again while pages of
-        records are allocated (docs/benchmarks.md). `Tap.sync_all`, the natural place, is
-        final in the SDK.
+        The run's clock starts (`Tap.sync_all`, the natural place, is final in the SDK).
         """
         if self.totals is None:
             self.totals = SyncTotals(self.logger, selected_streams, self.departures, self.skipped)
-            gc.freeze()
         return self.totals
 
     def stream_done(self, progress: StreamProgress) -> None:

@@ -16,8 +16,7 @@ one that does not fit is made to, before it is written:
   would round a fraction (an integer declared by a catalog still widens to number).
 
 A grown schema goes to the target as a new SCHEMA before the record that needs it, and each
-departure is said once (`departures.py`). A PX scroll page is checked as it is decoded
-(`TypedRecords`); any other page that fits costs one `msgspec.convert`.
+departure is said once (`departures.py`). A page that fits costs one `msgspec.convert`.
 """
 
 from __future__ import annotations
@@ -33,12 +32,9 @@ from singer_sdk.helpers._catalog import get_selected_schema
 from singer_sdk.mapper import RemoveRecordTransform
 from singer_sdk.singerlib import SchemaMessage
 
-from tap_gainsight.responses import PageShape
 from tap_gainsight.timestamps import epoch_ms_to_rfc3339, is_rfc3339_utc, text_to_rfc3339
 
 if t.TYPE_CHECKING:
-    from collections.abc import Sequence
-
     from tap_gainsight.client import GainsightStream
 
 #: JSON type of a parsed JSON value, by its exact Python type.
@@ -142,89 +138,6 @@ def shape_of(properties: dict[str, dict[str, t.Any]], *, closed: bool) -> type[m
     ]
     rename = {f"f{n}": name for n, name in enumerate(properties)}
     return msgspec.defstruct("Shape", fields, rename=rename, forbid_unknown_fields=closed, gc=False)
-
-
-def holds_object_shape(prop: dict[str, t.Any]) -> bool:
-    """Whether a property's values hold objects with declared properties (at any depth)."""
-    if isinstance(prop.get("properties"), dict) and prop["properties"]:
-        return True
-    items = prop.get("items")
-    return isinstance(items, dict) and holds_object_shape(items)
-
-
-class FittingRecords(list):
-    """A page's records, decoded against the schema in force and found to fit it."""
-
-
-#: Keywords that may restrict a property beyond its `type` (null may then be refused).
-_RESTRICTING = ("anyOf", "oneOf", "allOf", "not", "enum", "const", "$ref")
-
-
-def plainly_nullable(prop: dict[str, t.Any]) -> bool:
-    """Whether a property plainly admits null: its `type` says so and nothing restricts it."""
-    return "null" in (declared_types(prop) or []) and not any(k in prop for k in _RESTRICTING)
-
-
-class TypedRecords:
-    """Decodes a page's records and checks them against the schema in the same pass.
-
-    Each record is decoded into a struct built from the schema: closed (a field the schema
-    lacks fails it), each flat property typed as the check types it. A property the record
-    lacks becomes null where the property plainly admits null; elsewhere the record fails
-    the decode. A struct keeps only the keys it declares, so properties holding objects with
-    declared properties are decoded as they come and checked after, in one `msgspec.convert`
-    of those properties alone. Decoding typed costs about what decoding plain does, and
-    checking apart 0.7 µs a record more (docs/benchmarks.md). A page that fails is decoded
-    plain and conformed record by record, as any other page.
-    """
-
-    def __init__(self, record_type: type[msgspec.Struct], nested_type: t.Any | None) -> None:
-        #: The struct one record is decoded into.
-        self.record_type = record_type
-        self._nested_page_type = None if nested_type is None else list[nested_type]  # type: ignore[valid-type]
-        self._page_shape: PageShape | None = None
-
-    def page_shape(self, records_keys: Sequence[str]) -> PageShape:
-        """The whole page of a scroll whose records come under `records_keys`, so decoded.
-
-        Built once: a stream's records keys do not change, and a grown schema makes a new
-        `TypedRecords`.
-        """
-        if self._page_shape is None:
-            self._page_shape = PageShape(self.record_type, records_keys, self.fitting)
-        return self._page_shape
-
-    @classmethod
-    def of(cls, properties: dict[str, dict[str, t.Any]]) -> TypedRecords | None:
-        """The typed decoding of records with these properties.
-
-        None where a name cannot be a struct field (not an identifier, or `__` first, which
-        Python mangles): such a stream's pages are decoded plain.
-        """
-        if any(not name.isidentifier() or name.startswith("__") for name in properties):
-            return None
-        nested = {name: prop for name, prop in properties.items() if holds_object_shape(prop)}
-        fields: list[tuple[str, t.Any] | tuple[str, t.Any, None]] = []
-        for name, prop in properties.items():
-            kind = t.Any if name in nested else value_type(prop, top_level=True)
-            fields.append((name, kind, None) if plainly_nullable(prop) else (name, kind))
-        try:
-            record_type = msgspec.defstruct(
-                "Record", fields, kw_only=True, forbid_unknown_fields=True, gc=False
-            )
-        except (TypeError, ValueError, RuntimeError):  # a name msgspec refuses after all
-            return None
-        return cls(record_type, shape_of(nested, closed=False) if nested else None)
-
-    def fitting(self, structs: list[msgspec.Struct]) -> FittingRecords | None:
-        """The records as dictionaries, or None if a nested object does not fit."""
-        records = FittingRecords(map(msgspec.structs.asdict, structs))
-        if self._nested_page_type is not None:
-            try:
-                msgspec.convert(records, self._nested_page_type, strict=True)
-            except msgspec.ValidationError:
-                return None
-        return records
 
 
 class Outcome(t.NamedTuple):
@@ -354,9 +267,6 @@ class SchemaWatch:
         record_type = shape_of(properties, closed=True)
         self._record_type: t.Any = record_type
         self._page_type: t.Any = list[record_type]  # type: ignore[valid-type]
-        #: How a page's records are decoded and checked at once, where the names allow it.
-        #: Fields kept as text are made text after decoding: such streams decode plain.
-        self.typed_records = None if self._stream.text_fields else TypedRecords.of(properties)
         #: Fields the target knows of (or that the catalog deselected).
         self.known: frozenset[str] = frozenset(properties) | self._deselected
 
@@ -371,12 +281,7 @@ class SchemaWatch:
         return True
 
     def check_page(self, records: list[dict[str, t.Any]]) -> None:
-        """Make every record of a page fit: one check of the whole page, in C, where all do.
-
-        Records decoded typed (`TypedRecords`) were checked as they were decoded.
-        """
-        if type(records) is FittingRecords:
-            return
+        """Make every record of a page fit: one check of the whole page, in C, where all do."""
         try:
             msgspec.convert(records, self._page_type, strict=True)
         except msgspec.ValidationError:
@@ -498,20 +403,6 @@ class SchemaWatch:
                     )
                 )
         self._compile()
-
-
-def drop_flattened_nulls(record: dict[str, t.Any], schema: dict[str, t.Any]) -> None:
-    """Drop the nulls that flattening leaves under names its schema replaced.
-
-    The SDK flattens an object into one column per property, but a null object stays a
-    null under its own name, which the flattened schema no longer has: with the tap's
-    `additionalProperties: false` a validating loader refuses the record. Absent, the
-    object's columns are null, as they would be for the object's null.
-    """
-    properties = schema.get("properties", {})
-    for name in [name for name, value in record.items() if value is None]:
-        if name not in properties:
-            del record[name]
 
 
 def _set_property(schema: dict[str, t.Any], path: Path, prop: dict[str, t.Any]) -> None:

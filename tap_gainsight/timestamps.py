@@ -11,38 +11,20 @@ _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
 
 
 _MS_PER_DAY = 86_400_000
-_MS_PER_MINUTE = 60_000
-#: `HH:MM:` of each minute of a day, and `SS.mmmZ` of each millisecond of a minute.
-_MINUTES_OF_DAY = tuple(f"{m // 60:02d}:{m % 60:02d}:" for m in range(24 * 60))
-_MILLISECONDS_OF_MINUTE = tuple(
-    f"{ms // 1000:02d}.{ms % 1000:03d}Z" for ms in range(_MS_PER_MINUTE)
-)
-_day_prefixes: dict[int, str] = {}
-
-
-def _day_prefix(day: int) -> str:
-    """`YYYY-MM-DDT` of a day counted from the epoch (kept: events cluster on few days)."""
-    date = _EPOCH + dt.timedelta(days=day)
-    prefix = f"{date.year:04d}-{date.month:02d}-{date.day:02d}T"
-    if len(_day_prefixes) < 100_000:
-        _day_prefixes[day] = prefix
-    return prefix
 
 
 def epoch_ms_to_rfc3339(value: int) -> str:
     """Format epoch milliseconds as `YYYY-MM-DDTHH:MM:SS.mmmZ`, keeping every millisecond.
 
     Integer arithmetic, not `fromtimestamp(value / 1000)`: the float division can round a
-    millisecond away, and bookmarks must compare exactly with the API's values. It runs for
-    every date of every record, hence three pieces looked up rather than formatted.
+    millisecond away, and bookmarks must compare exactly with the API's values.
     """
     day, ms_of_day = divmod(value, _MS_PER_DAY)
-    minute, ms_of_minute = divmod(ms_of_day, _MS_PER_MINUTE)
-    return (
-        (_day_prefixes.get(day) or _day_prefix(day))
-        + _MINUTES_OF_DAY[minute]
-        + _MILLISECONDS_OF_MINUTE[ms_of_minute]
-    )
+    seconds, ms = divmod(ms_of_day, 1000)
+    minutes, second = divmod(seconds, 60)
+    hour, minute = divmod(minutes, 60)
+    date = (_EPOCH + dt.timedelta(days=day)).date()
+    return f"{date.isoformat()}T{hour:02d}:{minute:02d}:{second:02d}.{ms:03d}Z"
 
 
 #: A date or date-time as text: ISO 8601 with `T` or a space, any offset or none.

@@ -18,7 +18,6 @@ from dataclasses import dataclass, field
 import pytest
 
 from tap_gainsight.departures import Departures
-from tap_gainsight.px import event_reader
 from tap_gainsight.px.event_reader import EventReader
 from tap_gainsight.px.scrolling import ScrollPosition
 from tap_gainsight.timestamps import to_epoch_ms
@@ -41,7 +40,6 @@ class FakeScroll:
     position: ScrollPosition
     finished: bool = False
     total_hits: int | None = None
-    hold_next: bool = False
     answer_seconds: float | None = None
 
     def pages(self):
@@ -129,11 +127,11 @@ def test_a_failure_comes_after_every_page_before_it() -> None:
     assert emitted == bad.dates[:20]
 
 
-def test_pages_read_ahead_stay_within_the_bound(monkeypatch) -> None:
-    monkeypatch.setattr(event_reader, "PAGES_HELD", 5)
+def test_pages_read_ahead_stay_within_the_bound() -> None:
     windows = tuple(Window(day(n), day(n + 1)) for n in range(10))
     streams = [FakeStream(f"s{n}", spread(400), windows=windows) for n in range(3)]
     reader = new_reader()
+    reader.pages_held = 5
     most = 0
     reader.plan(streams)  # type: ignore[arg-type]
     for stream in streams:

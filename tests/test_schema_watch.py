@@ -6,8 +6,7 @@ import jsonschema
 import msgspec
 import pytest
 
-from tap_gainsight.responses import PageShape
-from tap_gainsight.schema_watch import FittingRecords, TypedRecords, reconcile, shape_of
+from tap_gainsight.schema_watch import reconcile, shape_of
 
 INTEGER = {"type": ["integer", "null"]}
 NUMBER = {"type": ["number", "null"]}
@@ -132,51 +131,3 @@ def test_the_record_check_sees_new_fields_drift_and_nested_drift() -> None:
     assert fits({**FITTING, "location": {"since": 1624431528295}})
     for record, why in MISFITS:
         assert not fits(record), why
-
-
-def typed_page(properties: dict) -> PageShape:
-    typed = TypedRecords.of(properties)
-    assert typed is not None
-    return typed.page_shape(["users"])
-
-
-def test_a_page_decoded_typed_fits_as_the_check_says_and_keeps_every_value() -> None:
-    page = typed_page(PROPERTIES)
-    sparse = {"id": "b", "location": {"lat": 2, "extra": {"kept": True}}}
-    body = page.decode(msgspec.json.encode({"users": [FITTING, sparse], "scrollId": "s"}))
-    assert body is not None
-    assert body["scrollId"] == "s"
-    records = body["users"]
-    assert type(records) is FittingRecords
-    assert records[0] == FITTING, "nested keys the schema lacks are kept"
-    assert records[1] == {**dict.fromkeys(PROPERTIES), **sparse}, "a missing field is a null"
-    for record, why in MISFITS:
-        content = msgspec.json.encode({"users": [FITTING, record]})
-        assert page.decode(content) is None, why
-
-
-@pytest.mark.parametrize(
-    "prop",
-    [
-        {"type": "string"},
-        {"anyOf": [{"type": "string"}, {"type": "integer"}]},
-        {"type": ["string", "null"], "anyOf": [{"type": "string"}, {"type": "null"}]},
-        {"type": ["string", "null"], "enum": ["trial", "paid"]},
-        {},
-    ],
-)
-def test_a_missing_field_becomes_null_only_where_the_schema_plainly_admits_null(prop) -> None:
-    page = typed_page({"id": STRING, "stage": prop})
-    assert page.decode(b'{"users": [{"id": "a"}]}') is None, "decoded plain: left absent"
-    jsonschema.validate({"id": "a"}, {"properties": {"id": STRING, "stage": prop}})
-
-
-def test_a_page_the_typed_decode_cannot_take_is_decoded_plain() -> None:
-    page = typed_page(PROPERTIES)
-    assert page.decode(b'{"items": [{"id": "a"}]}') is None, "records under another key"
-    assert page.decode(b'[{"id": "a"}]') is None, "a list at the root"
-
-
-@pytest.mark.parametrize("name", ["a b", "1st", "$ref", "__v", "__typename", "__post_init__"])
-def test_names_no_struct_field_can_take_leave_the_stream_decoded_plain(name) -> None:
-    assert TypedRecords.of({"id": STRING, name: STRING}) is None

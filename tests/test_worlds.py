@@ -16,7 +16,6 @@ import pytest
 from tap_gainsight.departures import PREFIX
 from tap_gainsight.px.entities import PX_ENTITY_ENDPOINTS, ScrollStream
 from tap_gainsight.px.events import PX_EVENT_ENDPOINTS
-from tap_gainsight.schema_watch import FittingRecords, SchemaWatch
 from tap_gainsight.tap import TapGainsight
 from tap_gainsight.timestamps import epoch_ms_of, epoch_ms_to_rfc3339, parse_setting_datetime
 from tests.conftest import cs_config, px_config
@@ -306,21 +305,3 @@ def test_the_documented_world_says_no_departure(emulator, cs_emulator, caplog) -
     assert_loadable(result)
     assert len(result.records) > 30, "every PX and CS stream"
     assert departures(caplog) == []
-
-
-def test_scroll_pages_as_documented_are_checked_as_they_are_decoded(emulator, monkeypatch) -> None:
-    """The typed decode takes every page of a world as documented: no second check."""
-    checked: list[tuple[str, type]] = []
-    original = SchemaWatch.check_page
-
-    def check_page(watch: SchemaWatch, records: list[dict]) -> None:
-        checked.append((watch._stream.name, type(records)))
-        original(watch, records)
-
-    monkeypatch.setattr(SchemaWatch, "check_page", check_page)
-    start = emulator.tenant.now - dt.timedelta(days=10)
-    streams = ["users", "accounts", "page_view_events", "feature_match_events"]
-    result = run_sync(px_config(emulator, start_date=start.isoformat()), streams=streams)
-    assert_loadable(result)
-    assert {name for name, _ in checked} == set(streams)
-    assert [(name, kind) for name, kind in checked if kind is not FittingRecords] == []

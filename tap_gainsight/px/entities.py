@@ -15,7 +15,7 @@ from tap_gainsight.order_guard import OrderGuardedStream
 from tap_gainsight.px.client import PXStream
 from tap_gainsight.px.custom_attributes import AttributeModel
 from tap_gainsight.px.pagination import PageNumberEndpointPaginator, ScrollToken
-from tap_gainsight.px.scrolling import HeldPage, ScrollPosition, ScrollReader, ScrollStream
+from tap_gainsight.px.scrolling import ScrollPosition, ScrollReader, ScrollStream
 from tap_gainsight.responses import response_body
 from tap_gainsight.settings import px_v2_base_url
 from tap_gainsight.timestamps import epoch_ms_of, to_epoch_ms
@@ -151,7 +151,7 @@ class EntityStream(ScrollStream, OrderGuardedStream):
         return super().post_process(row, context)
 
     @override
-    def pages(self, context: Context | None) -> Iterator[list[dict] | HeldPage]:
+    def pages(self, context: Context | None) -> Iterator[list[dict]]:
         # One scroll, read on the syncing thread: nothing to emit while waiting for it.
         position = self._position or EntityPosition(self, context, None)
         return ScrollReader(self, context, position).pages()

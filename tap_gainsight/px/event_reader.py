@@ -24,8 +24,10 @@ read ahead of it are handed on: where the API answers faster than records are em
 run is exactly a serial read. `max_concurrency - 1` worker threads open every stream's first
 window and read ahead the scrolls after the one being emitted, but only while reading ahead
 pays: while the API's fastest answer to a page this run is slower than the tap's time to
-emit a page, both measured as the run goes. A page read ahead waits as its body compressed
-(`scrolling.HeldPage`), at most `PAGES_HELD` of them over the run.
+emit a page, both measured as the run goes. A page read ahead waits as its records' JSON,
+compressed (`held`): decoded, a page of 1,000 events takes about 3 MB, compressed about
+90 KB, and a worker reads a whole slice ahead while the emitter works through the one
+before. At most `PAGES_PER_WORKER` pages per `max_concurrency` wait over the run.
 
 Failures. A scroll's exception is raised on the emitting thread where its next page would
 have been emitted, after every page before it.
@@ -37,8 +39,11 @@ import itertools
 import threading
 import time
 import typing as t
+import zlib
 from collections import deque
 from dataclasses import dataclass, field
+
+import msgspec
 
 from tap_gainsight.timestamps import from_epoch_ms
 from tap_gainsight.windows import Window, split_window
@@ -48,11 +53,24 @@ if t.TYPE_CHECKING:
 
     from tap_gainsight.departures import Departures
     from tap_gainsight.px.events import EventStream
-    from tap_gainsight.px.scrolling import HeldPage, ScrollReader
+    from tap_gainsight.px.scrolling import ScrollReader
 
-#: Pages read and not yet emitted, over the whole run: the reader's memory bound. A page
-#: that waits is held compressed (`scrolling.HeldPage`): about 90 KB for 1,000 events.
-PAGES_HELD = 256
+#: Pages read ahead and not yet emitted, per unit of `max_concurrency`: the reader's
+#: memory bound (about 90 KB a page of 1,000 events, held compressed).
+PAGES_PER_WORKER = 64
+#: zlib's fastest level: it releases the interpreter lock while it works, and the next
+#: levels save little more.
+COMPRESSION_LEVEL = 1
+
+
+def held(records: list[dict]) -> bytes:
+    """A page's records as they wait for their turn: their JSON, compressed."""
+    return zlib.compress(msgspec.json.encode(records), COMPRESSION_LEVEL)
+
+
+def unheld(page: bytes) -> list[dict]:
+    """The records of a page that waited (`held`), as they were read."""
+    return t.cast("list[dict]", msgspec.json.decode(zlib.decompress(page)))
 
 
 @dataclass(eq=False)
@@ -69,16 +87,17 @@ class Scroll:
     first_of_stream: bool = False
     #: Its first page not read yet: that page decides whether the window is sliced.
     unopened: bool = True
-    pages: deque[list[dict] | HeldPage] = field(default_factory=deque)
+    #: Pages read: a list of records, or `held` bytes where the page waits for its turn.
+    pages: deque[list[dict] | bytes] = field(default_factory=deque)
     claimed: bool = False
     #: False while the window waits for the run's budget to be shared out.
     decided: bool = True
     done: bool = False
     dropped: bool = False
     failure: BaseException | None = None
-    page_iter: Generator[list[dict] | HeldPage, None, None] | None = None
+    page_iter: Generator[list[dict], None, None] | None = None
 
-    def read_page(self) -> list[dict] | HeldPage | None:
+    def read_page(self) -> list[dict] | None:
         """The scroll's next page, or None at its end (on the claiming worker's thread)."""
         if self.page_iter is None:
             self.page_iter = self.reader.pages()
@@ -91,6 +110,8 @@ class EventReader:
     def __init__(self, workers: int, departures: Departures) -> None:
         self.workers = max(1, workers)
         self.look_ahead = 2 * self.workers
+        #: Pages read and not yet emitted, at most (the workers' openings aside).
+        self.pages_held = PAGES_PER_WORKER * self.workers
         self._departures = departures
         self._changed = threading.Condition()
         self._scrolls: list[Scroll] = []
@@ -137,7 +158,7 @@ class EventReader:
                     self._openings_left += 1
             self._start_workers()
 
-    def pages_of(self, stream: EventStream) -> Iterator[tuple[Scroll, list[dict] | HeldPage]]:
+    def pages_of(self, stream: EventStream) -> Iterator[tuple[Scroll, list[dict]]]:
         """The pages of `stream`'s scrolls, in order, each with its scroll.
 
         Scrolls of streams planned before it and never asked for are dropped. Closing the
@@ -180,13 +201,13 @@ class EventReader:
         self._emitting += 1
         self._changed.notify_all()
 
-    def _drain(self, scroll: Scroll) -> Iterator[list[dict] | HeldPage]:
+    def _drain(self, scroll: Scroll) -> Iterator[list[dict]]:
         """The pages of the scroll being emitted: those read ahead, then read here."""
         while True:
             with self._changed:
                 while not (scroll.pages or scroll.done or self._may_claim(scroll, emitter=True)):
                     self._changed.wait()
-                page: list[dict] | HeldPage | None = None
+                page: list[dict] | bytes | None = None
                 if scroll.pages:
                     page = scroll.pages.popleft()
                     self._held -= 1
@@ -202,9 +223,10 @@ class EventReader:
                 with self._changed:
                     scroll.claimed = scroll.done
                 continue
+            records = unheld(page) if type(page) is bytes else t.cast("list[dict]", page)
             began = time.perf_counter()
-            yield page
-            self._emitted(len(page) if isinstance(page, list) else page.count, began)
+            yield records
+            self._emitted(len(records), began)
 
     def _emitted(self, records: int, began: float) -> None:
         """Note how long the SDK took to emit a page of `records` records."""
@@ -267,7 +289,7 @@ class EventReader:
         """Whether a worker may read `scroll`'s next page now (holding the lock).
 
         A window's opening page, always. Never the scroll being emitted: the emitting
-        thread reads that itself. Any other, within `PAGES_HELD`, and only while reading
+        thread reads that itself. Any other, within `pages_held`, and only while reading
         ahead pays: while the API takes longer to answer a page than the tap takes to emit
         one (both as measured this run). Otherwise the emitter is what the run waits for,
         and reading ahead would only take the interpreter from it.
@@ -276,7 +298,7 @@ class EventReader:
             return True
         if self._current() is scroll:
             return False
-        return self._held < PAGES_HELD and self._reading_ahead_pays(scroll.stream.page_size)
+        return self._held < self.pages_held and self._reading_ahead_pays(scroll.stream.page_size)
 
     def _reading_ahead_pays(self, page_size: int) -> bool:
         if self._answer_seconds is None or not self._records_emitted:
@@ -291,11 +313,11 @@ class EventReader:
     def _read_page(self, scroll: Scroll, *, hold: bool) -> bool:
         """Read `scroll`'s next page into its queue; whether its reader may read on.
 
-        `hold`: the page will wait for its turn, so it is held compressed.
+        `hold`: the page will wait for its turn, so it is kept `held`.
         """
-        scroll.reader.hold_next = hold
         try:
-            page = scroll.read_page()
+            records = scroll.read_page()
+            page = held(records) if hold and records is not None else records
         except BaseException as error:  # raised on the emitting thread, in its place
             with self._changed:
                 scroll.failure, scroll.done = error, True

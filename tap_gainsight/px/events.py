@@ -19,7 +19,7 @@ from typing_extensions import override
 
 from tap_gainsight.errors import WindowRefused
 from tap_gainsight.progress import Total, plural, through_windows
-from tap_gainsight.px.scrolling import HeldPage, ScrollPosition, ScrollReader, ScrollStream
+from tap_gainsight.px.scrolling import ScrollPosition, ScrollReader, ScrollStream
 from tap_gainsight.settings import (
     DEFAULT_EVENT_WINDOW_DAYS,
     DEFAULT_HISTORY,
@@ -193,7 +193,7 @@ class EventStream(ScrollStream):
         )
 
     @override
-    def pages(self, context: Context | None) -> Iterator[list[dict] | HeldPage]:
+    def pages(self, context: Context | None) -> Iterator[list[dict]]:
         held: Window | None = None
         for scroll, page in self.run.events.pages_of(self):
             # A window's first scroll opened it: its `totalHits` is the window's size.

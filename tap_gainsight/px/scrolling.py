@@ -4,25 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 import typing as t
-import zlib
 from collections import deque
 from functools import cached_property
 
-import msgspec
 from typing_extensions import override
 
-from tap_gainsight.errors import UnexpectedResponseError, WindowRefused
+from tap_gainsight.errors import WindowRefused
 from tap_gainsight.px.client import PXStream
 from tap_gainsight.px.pagination import ScrollPaginator, ScrollToken
-from tap_gainsight.responses import (
-    PageShape,
-    decode_as,
-    find_records,
-    is_outline,
-    response_body,
-    response_content,
-)
-from tap_gainsight.schema_watch import FittingRecords
+from tap_gainsight.responses import response_body
 from tap_gainsight.timestamps import epoch_ms_of, to_epoch_ms
 from tap_gainsight.windows import Window, pieces_of, split_window
 
@@ -34,10 +24,6 @@ if t.TYPE_CHECKING:
 
 #: The shortest range a refused one is halved to: a day refused is not refused for its length.
 ONE_DAY = dt.timedelta(days=1)
-
-#: Compression of a page held while it waits: the fastest level (it releases the
-#: interpreter lock while it works); the next levels save little more.
-COMPRESSION_LEVEL = 1
 
 
 class ScrollPosition:
@@ -127,46 +113,6 @@ class ScrollPosition:
             self._on_disorder(value, last_ms)
 
 
-class HeldPage:
-    """A page read ahead of its turn, held as its body compressed until it is emitted.
-
-    Decoded, a page of 1,000 events takes about 2 MB; its body compressed, about 90 KB. Its
-    reader decoded only its outline (`responses.PageShape.outline`: the cursor, the total and
-    each record's key and date); `records()` decodes it whole, on the emitting thread.
-    """
-
-    __slots__ = ("_count", "_keep", "_packed", "_stream")
-
-    def __init__(
-        self, stream: ScrollStream, content: bytes, count: int, keep: list[int] | None
-    ) -> None:
-        self._stream = stream
-        self._packed = zlib.compress(content, COMPRESSION_LEVEL)
-        self._count = count
-        #: The places of the records to hand on, if not all (a reopened scroll).
-        self._keep = keep
-
-    @property
-    def count(self) -> int:
-        """How many records the page hands on."""
-        return self._count if self._keep is None else len(self._keep)
-
-    def records(self) -> list[dict]:
-        """The page's records to hand on, decoded whole.
-
-        Raises:
-            UnexpectedResponseError: If the body decodes to another number of records.
-        """
-        stream = self._stream
-        records, _ = find_records(
-            stream.page_body(zlib.decompress(self._packed)), stream.records_keys, stream.path
-        )
-        if len(records) != self._count:
-            msg = f"a page held compressed decoded to {len(records)} records, not {self._count}"
-            raise UnexpectedResponseError(msg)
-        return records if self._keep is None else [records[n] for n in self._keep]
-
-
 def days_of(length: dt.timedelta) -> str:
     """A range's length as a person reads it: "95 days", "23.7 days"."""
     days = (length + dt.timedelta(milliseconds=2)) / dt.timedelta(days=1)
@@ -202,8 +148,6 @@ class ScrollReader:
         self.paginator: ScrollPaginator | None = None
         #: The first page's `totalHits`: the scroll's size, where the API says it.
         self.total_hits: int | None = None
-        #: Set while the next page will wait for its turn: it is then held compressed.
-        self.hold_next = False
         #: How long the API took to answer the last page.
         self.answer_seconds: float | None = None
         self._opened = False
@@ -226,7 +170,7 @@ class ScrollReader:
             self.stream.page_size, self.stream.records_of, start_value=ScrollToken(window=window)
         )
 
-    def pages(self) -> Generator[list[dict] | HeldPage, None, None]:
+    def pages(self) -> Generator[list[dict], None, None]:
         """Request the scroll's pages and yield their new records, page by page."""
         stream, context = self.stream, self._context
         send = stream.retrying(stream.send_request, self._request_for_retry)
@@ -249,19 +193,10 @@ class ScrollReader:
             records = stream.records_of(response)
             self._note_short(records)
             admitted = self.position.admit(self._within(records, token))
-            if type(records) is FittingRecords and type(admitted) is not FittingRecords:
-                admitted = FittingRecords(admitted)  # some of a page that fits fit too
             self.paginator.advance(response)
             if not self.paginator.finished and self.paginator.current_value.scroll_id is None:
                 self._without_cursor(self.paginator, admitted)
-            if not is_outline(response):
-                yield admitted
-                continue
-            keep = None
-            if admitted is not records:  # some were left out (a reopened scroll, an edge)
-                kept = {id(record) for record in admitted}
-                keep = [n for n, record in enumerate(records) if id(record) in kept]
-            yield HeldPage(stream, response_content(response), len(records), keep)
+            yield admitted
 
     def _within(self, records: list[dict], token: ScrollToken) -> list[dict]:
         """The records dated inside the range read: the margins asked past it left out."""
@@ -340,11 +275,7 @@ class ScrollReader:
             )
 
     def _prepared(self, token: ScrollToken) -> requests.PreparedRequest:
-        request = self.stream.prepared_request(self._context, token)
-        shape = self.stream.page_outline if self.hold_next else self.stream.whole_page
-        if shape is not None:
-            decode_as(request, shape)
-        return request
+        return self.stream.prepared_request(self._context, token)
 
     def _request_for_retry(
         self, failed: requests.PreparedRequest, context: Context | None
@@ -391,33 +322,7 @@ class ScrollStream(PXStream):
             return lambda record: record.get(field)
         return lambda record: tuple(record.get(field) for field in self.primary_keys)
 
-    @cached_property
-    def page_outline(self) -> PageShape:
-        """What a reader decodes of a page that will wait: cursor, total, keys and dates."""
-        fields = (*self.primary_keys, *([self.replication_key] if self.replication_key else []))
-        return PageShape.outline(fields, self.records_keys)
-
-    @property
-    def whole_page(self) -> PageShape | None:
-        """A page decoded whole and checked against the schema in force, where names allow.
-
-        Only the thread the SDK syncs on decodes pages whole (workers read outlines), and it
-        is the one that grows the schema: no lock.
-        """
-        typed = self.schema_watch.typed_records
-        return None if typed is None else typed.page_shape(self.records_keys)
-
-    def page_body(self, content: bytes) -> t.Any:
-        """A page's body decoded whole: checked as it is decoded where the schema fits it.
-
-        Raises:
-            ValueError: If the body is not JSON.
-        """
-        shape = self.whole_page
-        body = shape.decode(content) if shape is not None else None
-        return msgspec.json.decode(content) if body is None else body
-
-    def pages(self, context: Context | None) -> Iterable[list[dict] | HeldPage]:
+    def pages(self, context: Context | None) -> Iterable[list[dict]]:
         """The pages of one sync, in the order their records are emitted."""
         raise NotImplementedError
 
@@ -427,4 +332,4 @@ class ScrollStream(PXStream):
             request_counter.with_context(context)
             for page in self.pages(context):
                 request_counter.increment()
-                yield from self.checked(page if isinstance(page, list) else page.records())
+                yield from self.checked(page)
