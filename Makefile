@@ -8,10 +8,16 @@ VENV := .venv
 SYNCED := $(VENV)/.synced
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: demo test bench lint typecheck check dist clean
+.PHONY: demo emulators stop-emulators test bench lint typecheck check dist clean
 
 demo: $(SYNCED) ## Sync the demo tenant into output/gainsight.duckdb through Meltano
 	$(VENV)/bin/python scripts/demo.py
+
+emulators: $(SYNCED) ## Start the PX (:8080) and CS (:8081) emulators in the background, on one clock
+	$(VENV)/bin/python scripts/emulators.py start
+
+stop-emulators: ## Stop the emulators `make emulators` started
+	$(PYTHON) scripts/emulators.py stop
 
 test: $(SYNCED) ## Run the whole test suite, one test process per core
 	$(VENV)/bin/python -m pytest -n auto
@@ -42,4 +48,4 @@ $(SYNCED): pyproject.toml uv.lock | $(UV)
 	touch $@
 
 clean:
-	rm -rf $(TOOLS) $(VENV) .meltano dist output/*.duckdb output/.*.from-emulator output/*.jsonl
+	rm -rf $(TOOLS) $(VENV) .meltano .emulators.pids dist output/*.duckdb output/.*.from-emulator output/*.jsonl
