@@ -40,10 +40,7 @@ def meltano(
     config it writes), so commands in one project take turns, whichever test process (`pytest
     -n`) sends them: each holds a lock on the project's `meltano.yml` while it runs.
     """
-    definition = project / "meltano.yml"
-    with contextlib.ExitStack() as held:
-        if definition.exists():  # a project `meltano init` is making is its test's alone
-            fcntl.flock(held.enter_context(definition.open()), fcntl.LOCK_EX)
+    with project_turn(project):
         result = subprocess.run(
             [str(MELTANO), *args],
             cwd=project,
@@ -58,6 +55,19 @@ def meltano(
         msg = f"meltano {' '.join(args)} failed ({result.returncode}):\n{tail}"
         raise AssertionError(msg)
     return result
+
+
+@contextlib.contextmanager
+def project_turn(project: Path = ROOT) -> t.Iterator[None]:
+    """Hold the project's turn: a lock on its `meltano.yml`, for one Meltano command or more.
+
+    A project `meltano init` is still making is its test's alone: nothing to lock.
+    """
+    definition = project / "meltano.yml"
+    with contextlib.ExitStack() as held:
+        if definition.exists():
+            fcntl.flock(held.enter_context(definition.open()), fcntl.LOCK_EX)
+        yield
 
 
 def install_plugins(env: dict[str, str], *plugins: str) -> None:
@@ -75,4 +85,6 @@ IN_THIS_PROJECT = (
     "tests/test_docs_sql.py::",
     "tests/test_silent_host.py::test_meltano_run_",
     "tests/test_stream_maps.py::test_meltano_run_",
+    "tests/test_documented_commands.py::test_the_readme_plain_meltano_path_runs_as_written",
+    "tests/test_meltano_debug_log.py::",
 )

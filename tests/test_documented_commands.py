@@ -24,7 +24,7 @@ from tests.documented import (
     stop_emulators,
     tail,
 )
-from tests.meltano_project import MELTANO
+from tests.meltano_project import MELTANO, project_turn
 from tests.test_warehouse_duckdb import table_counts
 
 PLAIN_PATH = "## The plain Meltano path, against the emulators"
@@ -42,7 +42,8 @@ def test_the_readme_plain_meltano_path_runs_as_written(tmp_path) -> None:
     if PLAIN_WAREHOUSE.exists():
         shutil.move(PLAIN_WAREHOUSE, kept)
     try:
-        result = run_shell(block, shell_env(tmp_path))
+        with project_turn():  # the block's Meltano commands share this project's .meltano
+            result = run_shell(block, shell_env(tmp_path))
         assert result.returncode == 0, tail(result)
         assert table_counts(PLAIN_WAREHOUSE) == emulators_held_counts()
     finally:
