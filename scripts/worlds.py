@@ -43,7 +43,6 @@ from tests import loader_check  # noqa: E402
 from tests.conftest import API_KEY, CS_ACCESS_KEY, SEED, cs_config, px_config  # noqa: E402
 from tests.emulator import Emulator, Tenant, TenantSize  # noqa: E402
 from tests.emulator.cs import CSEmulator, CSTenant  # noqa: E402
-from tests.emulator.tenant import DAY_MS  # noqa: E402
 from tests.sync import SyncResult, run_sync  # noqa: E402
 from tests.test_cs_objects import OBJECT_STREAMS, object_of  # noqa: E402
 from tests.test_cs_second_contact import DELETED_BETWEEN_RUNS, modified_since  # noqa: E402
@@ -51,6 +50,7 @@ from tests.test_px_second_contact import (  # noqa: E402
     CAPPED_STREAMS,
     STREAM_PATHS,
     Run,
+    edge_config,
     held,
     plant_on_edges,
     sent,
@@ -200,18 +200,7 @@ def range_edges(mode: str) -> Callable[[Emulator], Plan]:
 
     def plan(emulator: Emulator) -> Plan:
         emulator.quirks.range_edges = mode
-        midnight = (emulator.tenant.now_ms - 60 * DAY_MS) // DAY_MS * DAY_MS
-        start = dt.datetime.fromtimestamp(midnight / 1000, tz=dt.timezone.utc)
-
-        def config_now() -> dict:
-            return px_config(
-                emulator,
-                start_date=start.isoformat(),
-                end_date=emulator.tenant.now.isoformat(),
-                event_window_days=3,
-                page_size=200,
-            )
-
+        config_now = edge_config(emulator)
         config = config_now()
         plant_on_edges(emulator, "/events/pageView", windows_of(config))
 

@@ -325,11 +325,9 @@ def windows_of(config: dict, state: dict | None = None) -> tuple[Window, ...]:
     return tap.streams["page_view_events"].windows
 
 
-@pytest.mark.parametrize("mode", ["exclusive_start", "inclusive_end", "both"])
-def test_events_on_window_edges_arrive_once_however_the_edges_are_taken(emulator, caplog, mode):
-    """Events (and collisions) sharing one millisecond on an edge, between two windows, at
-    the first millisecond or the last before the end, arrive once; none from outside."""
-    emulator.quirks.range_edges = mode
+def edge_config(emulator):
+    """The config of the edge worlds, as the tenant's clock stands when it is called:
+    three-day windows from a midnight 60 days back to the tenant's now."""
     midnight = (emulator.tenant.now_ms - 60 * DAY_MS) // DAY_MS * DAY_MS
     start = dt.datetime.fromtimestamp(midnight / 1000, tz=dt.timezone.utc)
 
@@ -342,6 +340,15 @@ def test_events_on_window_edges_arrive_once_however_the_edges_are_taken(emulator
             page_size=200,
         )
 
+    return config_now
+
+
+@pytest.mark.parametrize("mode", ["exclusive_start", "inclusive_end", "both"])
+def test_events_on_window_edges_arrive_once_however_the_edges_are_taken(emulator, caplog, mode):
+    """Events (and collisions) sharing one millisecond on an edge, between two windows, at
+    the first millisecond or the last before the end, arrive once; none from outside."""
+    emulator.quirks.range_edges = mode
+    config_now = edge_config(emulator)
     config = config_now()
     windows = windows_of(config)
     assert len(windows) > 10
