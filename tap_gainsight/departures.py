@@ -1,11 +1,7 @@
-"""Where the API answered otherwise than the tap expected: said once, listed at the end.
+"""Where the API answered otherwise than docs/api.md says: said once, listed at the end.
 
-The API facts the tap relies on were never checked against a live tenant (docs/api.md).
-Wherever the API departs from them and the tap carries on (a sort ignored, a filter refused
-or ignored, a value of another type, records under another key, no `totalHits`, an expired
-scroll, a body of another shape), it says so here: one WARNING per departure and run, every
-line starting with `API departure:`, and the list again when the sync ends. A user who sees
-one pastes those lines into an issue, and the maintainers learn what the real API does.
+Those facts were never checked against a live tenant: wherever the tap carries on past a
+departure, one `API departure:` WARNING says so, for a user to paste into an issue.
 """
 
 from __future__ import annotations
@@ -30,11 +26,7 @@ class Departures:
         self.seen: dict[tuple[str, str], str] = {}
 
     def note(self, where: str, what: str, consequence: str) -> None:
-        """Log a departure once per run: where it was seen, what the API did, what follows.
-
-        `where` is an endpoint or `stream.field`; `what` names the kind of departure
-        (same kind at the same place: logged once).
-        """
+        """Log a departure once per run: where (an endpoint, `stream.field`), what, what follows."""
         with self._lock:
             if (where, what) in self.seen:
                 return

@@ -48,18 +48,14 @@ class KeyRefused(FatalAPIError):
 
 
 class EndpointRefused(FatalAPIError):
-    """One endpoint refused a key that the product's core endpoint accepts.
+    """One endpoint refused a key the core endpoint accepts: a module or right it lacks.
 
-    A module the tenant lacks (Knowledge Center, surveys) or a right the key lacks (admin):
-    the stream is skipped, the run goes on (docs/api.md, "PX and CS: refusals").
+    The stream is skipped, the run goes on (docs/api.md, "PX and CS: refusals").
     """
 
     def __init__(self, path: str, status: int, message: str) -> None:
         super().__init__(f"{path} refused the request (HTTP {status}): {message}")
-        self.path = path
-        self.status = status
-        #: What the API said.
-        self.message = message
+        self.path, self.status, self.message = path, status, message
 
 
 class PageSizeRefused(FatalAPIError):
@@ -67,7 +63,6 @@ class PageSizeRefused(FatalAPIError):
 
     def __init__(self, path: str, size: int, message: str) -> None:
         super().__init__(f"{path} refused pages of {size} records (HTTP 400): {message}")
-        #: What the API said.
         self.message = message
 
 
@@ -81,10 +76,7 @@ class SelectRefused(FatalAPIError):
 
 
 class WindowRefused(FatalAPIError):
-    """The API answered 400 to the request opening a date range.
-
-    Most likely a range longer than the tenant accepts (docs/api.md, "PX: event windows").
-    """
+    """A 400 to the request opening a date range: longer than the tenant takes (docs/api.md)."""
 
 
 class HostUnreachable(Exception):
@@ -118,8 +110,8 @@ EXPLAINED_FAILURES: tuple[type[Exception], ...] = (
 #: Failures that end a run (sync, discovery, test) in one line, without a traceback.
 ONE_LINE_FAILURES: tuple[type[Exception], ...] = (BadInputError, *EXPLAINED_FAILURES)
 
-#: Failures that mean the settings or the network are wrong, not the data: discovery stops
-#: on them rather than carry on with less (an untyped model, only the built-in objects).
+#: The settings or the network are wrong, not the data: discovery stops rather than carry on
+#: with less (an untyped model, only the built-in objects).
 SETUP_FAILURES: tuple[type[Exception], ...] = (KeyRefused, HostUnreachable)
 
 
@@ -133,10 +125,7 @@ _NO_SUCH_HOST = "no such host: the name does not resolve"
 
 
 def connect_failure(error: BaseException) -> str | None:
-    """Why no connection could be made at all (refused, no such host...), or None.
-
-    None for anything that happens once connected (a reset, a read timeout, an answer).
-    """
+    """Why no connection could be made (refused, no such host...); None once connected."""
     # requests' ConnectionError wraps urllib3's MaxRetryError, whose reason is the failure.
     wrapped = error.args[0] if error.args else None
     reason = getattr(wrapped, "reason", wrapped)
@@ -157,10 +146,9 @@ _READ_TIMEOUT = re.compile(r"read timeout=([0-9.]+)")
 
 
 def silence(error: BaseException) -> str | None:
-    """How long a host kept silent on a connection made, in words, or None if it did not.
+    """How long a host kept silent before any answer, in words, or None if it answered.
 
-    Only a request that timed out before any answer (requests' `ReadTimeout`) is silence;
-    a body that stopped coming is not (the host answered).
+    A body that stopped coming is no silence: the host answered.
     """
     if not isinstance(error, requests.exceptions.ReadTimeout):
         return None
@@ -226,10 +214,9 @@ def unreachable(error: BaseException, tries: int, settings: str) -> HostUnreacha
 
 @contextlib.contextmanager
 def failures_in_one_line(logger: logging.Logger, what: str) -> Iterator[None]:
-    """End a run (sync, discovery, test) on a failure the user can act on, in one line.
+    """End a run (sync, discovery, test) on a failure the user can act on: one line, exit 1.
 
-    A bad setting, state or catalog, a refused key or an unreachable host: the line says what
-    is wrong and what to do, with no traceback, and the process exits 1.
+    A bad setting, state or catalog, a refused key, an unreachable host: no traceback.
     """
     try:
         yield
@@ -243,12 +230,9 @@ def failures_in_one_line(logger: logging.Logger, what: str) -> Iterator[None]:
 
 
 def end_sync(tap: Tap, failure: Exception, departures: Departures) -> t.NoReturn:
-    """Stop the whole sync, keeping everything already sent.
+    """Stop the sync: the state (it covers only records written), the departures, one line.
 
-    Every bookmark covers only records already written, so the state of this moment is safe
-    to resume from: it is emitted, the API's departures seen so far are listed, then one
-    line says why the sync stopped. A spent request
-    budget is a planned stop (exit 0); anything else exits 1.
+    A spent request budget is a planned stop (exit 0); anything else exits 1.
     """
     tap.write_message(StateMessage(value=tap.state))
     departures.report()

@@ -1,12 +1,7 @@
 """What the log says at INFO: the plan, progress, summaries and the total, nothing else.
 
-The SDK and its libraries log their machinery at INFO too: a `METRIC:` line per request and
-per stream (`singer_sdk.metrics`), `Skipping parse of env var settings...`, `Pagination
-stopped after 0 pages…`, `Skipping deselected stream …` (one per stream not
-selected), pyrate_limiter's `Initializing default bucket(InMemoryBucket)…`.
-Those are turned into DEBUG lines here: shown with `TAP_GAINSIGHT_LOGLEVEL=DEBUG`, not
-otherwise. The `log_metrics` setting keeps the METRIC lines at INFO, for tools that read
-them.
+The SDK's and pyrate_limiter's machinery lines (`METRIC:`, `Skipping deselected stream`...)
+become DEBUG lines, shown with `TAP_GAINSIGHT_LOGLEVEL=DEBUG`; `log_metrics` keeps METRIC's.
 """
 
 from __future__ import annotations
@@ -27,10 +22,9 @@ SDK_INTERNALS = (
 
 
 class Demoted(logging.Filter):
-    """Makes a logger's INFO records DEBUG ones: all of them, or those starting a prefix.
+    """Makes a logger's INFO records DEBUG ones: all, or those starting with a prefix.
 
-    A filter runs after the logger's level check, so a demoted record is dropped here
-    unless the tap logs at DEBUG.
+    A filter runs after the level check: a demoted record is dropped unless the tap logs DEBUG.
     """
 
     def __init__(self, prefixes: tuple[str, ...] | None = None) -> None:

@@ -18,12 +18,8 @@ WRITE_BLOCK_BYTES = 64 * 1024
 class SingerOutput(MsgSpecWriter):
     """Gathers RECORD lines into blocks; writes and flushes everything before any other message.
 
-    A STATE therefore never reaches the target ahead of the records it covers, and the
-    records not yet written when a process dies are exactly those its last STATE does not
-    cover yet: a resume sends them again. Gathering here rather than relying on stdout's
-    buffer matters because stdout is unbuffered under `PYTHONUNBUFFERED` (common in
-    containers): a system call per record cost about a tenth of the tap's time, and
-    flushing per record about a fifth (docs/benchmarks.md, "What the tap does").
+    So a STATE never reaches the target ahead of the records it covers. Blocks, not stdout's
+    buffer: `PYTHONUNBUFFERED` (common in containers) would cost a system call per record.
     """
 
     def __init__(self) -> None:
@@ -35,12 +31,8 @@ class SingerOutput(MsgSpecWriter):
     def write_message(self, message: Message) -> None:
         """Write one message; a RECORD loses the nulls under names its SCHEMA lacks.
 
-        The SDK flattens an object into one column per property, but a null object stays a
-        null under its own name, which the flattened schema no longer has: with the tap's
-        `additionalProperties: false` a validating loader refuses the record. Absent, the
-        object's columns are null, as they would be for the object's null. Records of
-        streams without flattening hold no such name (`SchemaWatch` drops a new field's
-        nulls): one set difference of their keys is all they cost.
+        Flattening leaves a null object under its own name, which the flattened schema lacks
+        (`additionalProperties: false`): absent, its columns are null, as meant.
         """
         if isinstance(message, RecordMessage):
             record = message.record

@@ -31,10 +31,7 @@ def time_left(seconds: float) -> str:
 
 
 class Total(t.NamedTuple):
-    """How many records a stream (or, `in_window`, its current window) has, and has done.
-
-    Known where the API said it: an event window's first page carries `totalHits`.
-    """
+    """Records done and in all, of a stream or (`in_window`) its window (from `totalHits`)."""
 
     done: int
     total: int
@@ -46,9 +43,8 @@ def through_windows(
 ) -> Total | None:
     """Where a stream reading `windows` windows stands, at window `number` (from 0).
 
-    `totals` holds the `totalHits` of the windows opened so far. In the last window the
-    stream's total is known (the windows before it and this one's); before it, only the
-    current window's. None where a window's answer gave no total.
+    `totals`: the `totalHits` of the windows opened so far. The stream's total is known in
+    its last window; before it, only the window's. None where an answer gave no total.
     """
     known = [totals.get(n) for n in range(number + 1)]
     if any(total is None for total in known):
@@ -79,10 +75,9 @@ class StreamProgress:
         self._logger = logger
         self._where = where
         self._total = total
-        #: Whether every record is read again on every run (no bookmark to start from).
+        #: Every record is read again on every run (no bookmark to start from).
         self.full_table = full_table
-        self.records = 0
-        self.requests = 0
+        self.records = self.requests = 0
         #: Records at or before the bookmark the run started from: read again (lookback).
         self.rereads = 0
         self._requests_lock = threading.Lock()
@@ -106,8 +101,7 @@ class StreamProgress:
     def progress_line(self) -> str:
         """Records so far (of how many and the time left, where known) and the pace.
 
-        The pace is that since the last line, so the time left follows the stream as it is
-        now (a stream whose first page waited for the API soon goes faster).
+        The pace is that since the last line: the time left follows the stream as it is now.
         """
         now = time.monotonic()
         since, records_then = self._last_report
@@ -161,35 +155,33 @@ class SyncTotals:
         self._logger = logger
         self._departures = departures
         self._skipped = skipped
-        self._streams_left = streams
-        self._records = self._requests = 0
+        self._streams = streams
         self._started = time.monotonic()
         self._done: list[StreamProgress] = []
 
     def stream_done(self, progress: StreamProgress) -> None:
         """Add a finished stream; after the last, log the table of streams and the total."""
-        self._records += progress.records
-        self._requests += progress.requests
         self._done.append(progress)
-        self._streams_left -= 1
-        if self._streams_left == 0:
-            self._log_table()
-            seconds = time.monotonic() - self._started
-            self._logger.info(
-                "Sync complete: %s, %s in %s s (%s records/s).",
-                plural(self._records, "record"),
-                plural(self._requests, "request"),
-                f"{seconds:,.1f}",
-                f"{self._records / max(seconds, 1e-9):,.0f}",
+        if len(self._done) != self._streams:
+            return
+        self._log_table()
+        seconds = time.monotonic() - self._started
+        records = sum(p.records for p in self._done)
+        self._logger.info(
+            "Sync complete: %s, %s in %s s (%s records/s).",
+            plural(records, "record"),
+            plural(sum(p.requests for p in self._done), "request"),
+            f"{seconds:,.1f}",
+            f"{records / max(seconds, 1e-9):,.0f}",
+        )
+        if self._skipped:
+            self._logger.warning(
+                "%s skipped, refused by the API (a module or right the tenant lacks; "
+                "the rest of the sync is complete): %s.",
+                plural(len(self._skipped), "stream"),
+                "; ".join(f"{name} ({why})" for name, why in self._skipped.items()),
             )
-            if self._skipped:
-                self._logger.warning(
-                    "%s skipped, refused by the API (a module or right the tenant lacks; "
-                    "the rest of the sync is complete): %s.",
-                    plural(len(self._skipped), "stream"),
-                    "; ".join(f"{name} ({why})" for name, why in self._skipped.items()),
-                )
-            self._departures.report()
+        self._departures.report()
 
     def _log_table(self) -> None:
         """One line per stream, aligned: records, requests, seconds, what was read again."""

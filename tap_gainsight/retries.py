@@ -36,20 +36,17 @@ def retry_after_seconds(exception: BaseException | None) -> float | None:
     try:
         return max(0.0, float(value))
     except ValueError:
-        moment = email.utils.parsedate_to_datetime(value) if value else None
-        return None if moment is None else max(0.0, moment.timestamp() - time.time())
+        moment = email.utils.parsedate_to_datetime(value)
+        return max(0.0, moment.timestamp() - time.time())
 
 
 def retry_waits(
     time_left: Callable[[], float | None] | None = None,
 ) -> Generator[float, BaseException | None, None]:
-    """Waits for `backoff.on_exception`: the server's `Retry-After`, else jittered doubling.
+    """Waits for `backoff.on_exception`: the `Retry-After` of the exception sent, else doubling.
 
-    The generator is sent each failure's exception, which is where `Retry-After` is read.
-    Half of each doubled wait is random so that parallel clients do not retry in step.
-    `time_left`, if given, says how many seconds the retries have left (None: no limit): the
-    generator stops, and so the retrying, when a wait would leave less than
-    `MIN_TRY_SECONDS` for the try after it.
+    Half of each doubled wait is random, so that parallel clients do not retry in step. The
+    retrying stops when a wait would leave less than `MIN_TRY_SECONDS` of `time_left()`.
     """
     exception = yield 0.0
     ceiling = INITIAL_WAIT_SECONDS
@@ -70,15 +67,9 @@ def retry_waits(
 class FirstContact:
     """Which hosts have answered in this run: one never reached is not retried for long.
 
-    Before a host has answered once, a try that failed without an answer is a wrong setting
-    or a network down, which waiting does not mend: a connection that could not be made
-    (refused, a name that does not resolve, a failed handshake, connecting timed out) or a
-    host that kept silent for a whole read timeout. Such a host gets `tries` tries in all,
-    and no try once `within` seconds have passed since its first began; then the run stops
-    in one line. So a silent host costs one read timeout, a refused one two quick tries.
-    Once a host has answered (any HTTP status), the same failures are a passing outage and
-    keep the full retry budget. Other failures (a reset, a body cut short) are retried as
-    usual.
+    Before a host answers once, no connection or a silent read timeout is a wrong setting or
+    a network down, which waiting does not mend: `tries` tries, none after `within` seconds,
+    then the run stops in one line. Once it has answered, they are an outage, retried as usual.
     """
 
     #: Tries of a host that has never answered, over the whole run.
@@ -110,9 +101,8 @@ class FirstContact:
         """Count a failed try of `url` (begun at `began`, monotonic); stop if it is time.
 
         Raises:
-            HostUnreachable: If the host has never answered and this failure, without an
-                answer, is its `tries`-th or ends `within` seconds or more after its first
-                try began; the message names the URL and the `settings` to check.
+            HostUnreachable: If the host never answered and this is its `tries`-th failure
+                without an answer, or `within` seconds have passed since its first try.
         """
         if connect_failure(error) is None and silence(error) is None:
             if getattr(error, "response", None) is not None:

@@ -8,16 +8,14 @@ import re
 import pendulum
 
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
-
-
 _MS_PER_DAY = 86_400_000
 
 
 def epoch_ms_to_rfc3339(value: int) -> str:
     """Format epoch milliseconds as `YYYY-MM-DDTHH:MM:SS.mmmZ`, keeping every millisecond.
 
-    Integer arithmetic, not `fromtimestamp(value / 1000)`: the float division can round a
-    millisecond away, and bookmarks must compare exactly with the API's values.
+    Integer arithmetic: a float division can round a millisecond away, and bookmarks must
+    compare exactly with the API's values.
     """
     day, ms_of_day = divmod(value, _MS_PER_DAY)
     seconds, ms = divmod(ms_of_day, 1000)
@@ -44,11 +42,9 @@ def is_rfc3339_utc(text: str) -> bool:
 
 
 def text_epoch_ms(text: str) -> int | None:
-    """Epoch milliseconds of a date or date-time written as text, or None if it is none.
+    """Epoch milliseconds of a date or date-time written as text (ISO 8601), or None.
 
-    ISO 8601 with `T` or a space (`2026-11-01 12:00:00`), with any offset (`+0000`,
-    `+05:30`, `Z`) or none, or a bare date: text without a zone is UTC, as the APIs'
-    filters are (docs/api.md, "PX and CS: field types").
+    Text without a zone is UTC, as the APIs' filters are (docs/api.md, "PX and CS: field types").
     """
     match = _TEXT_INSTANT.fullmatch(text.strip())
     if match is None:
@@ -78,8 +74,8 @@ def text_to_rfc3339(text: str) -> str | None:
 def epoch_ms_of(value: object) -> int | None:
     """Epoch milliseconds of a date the API sent in whatever form (None: not a date).
 
-    The documented form is an integer; a float, a numeric string or date text are read
-    too, so that a type the API changes does not hide a record's place in time.
+    Documented as an integer; a float or text is read too, so that a changed type does not
+    hide a record's place in time.
     """
     if type(value) is int:
         return value

@@ -1,7 +1,6 @@
 """The Gainsight CS (NXT) Data API base stream: tenant URL, access key, pace and envelope.
 
-Everything else a request needs (timeouts, retries with `Retry-After`, progress lines, a sync
-that ends in one line with its state) is the shared HTTP base's, inherited unchanged.
+Timeouts, retries, progress and the one-line failure are the shared HTTP base's (`client.py`).
 """
 
 from __future__ import annotations
@@ -25,20 +24,19 @@ if t.TYPE_CHECKING:
 
     from tap_gainsight.rate_limit import RequestLimiter
 
-#: The Data API's largest `limit` (docs/api.md, "CS: query, paging and order"; above it:
-#: 400 GSOBJ_1015).
+#: The Data API's largest `limit`; above it, 400 GSOBJ_1015 (docs/api.md, "CS: query,
+#: paging and order").
 CS_MAX_LIMIT = 5000
-#: Error codes that mean the access key was refused, whatever the HTTP status
-#: (docs/api.md, "CS: transport and limits").
+#: Error codes that refuse the access key, whatever the HTTP status (docs/api.md, "CS:
+#: transport and limits").
 CS_AUTH_ERROR_CODES = frozenset({"GS_APIG_2401", "GSOBJ_1024"})
 #: The query every access key reads: a refusal there is the key's.
 CORE_PATH = "/v1/data/objects/query/Company"
 #: Statuses that refuse a request (the key's, or one object's: `GainsightStream.refusal`).
 REFUSALS = frozenset({HTTPStatus.UNAUTHORIZED, HTTPStatus.FORBIDDEN, HTTPStatus.NOT_FOUND})
-#: "No entity matches the given criteria": an empty result, sent as HTTP 400 or 200.
+#: An empty result, sent as HTTP 400 or 200: its code, or words of its description
+#: (docs/api.md, "CS: transport and limits").
 CS_NO_DATA_CODE = "GSOBJ_1011"
-#: Descriptions of an empty result ("No data found for given criteria",
-#: docs/api.md, "CS: transport and limits").
 CS_NO_DATA_TEXTS = ("no data found", "no entity matches")
 
 
@@ -52,11 +50,7 @@ def cs_error(body: t.Any) -> tuple[str | None, str]:
 
 
 def data_list(body: t.Any) -> list | None:
-    """The list an answer carries, or None if it holds none.
-
-    `data` as a list, or `data.records`: both shapes are documented
-    (docs/api.md, "CS: query, paging and order").
-    """
+    """The list an answer carries, `data` or `data.records` (both documented), or None."""
     data = body.get("data") if isinstance(body, dict) else None
     if isinstance(data, dict):
         data = data.get("records")
@@ -72,16 +66,11 @@ def is_no_data(body: t.Any) -> bool:
 
 
 class CSStream(GainsightStream):
-    """Base of the CS streams: `POST`s to the tenant's domain with its `accesskey`.
-
-    The shared HTTP base holds retries, timeouts, progress and the one-line failure; what
-    differs is here: the base URL, the key header, the per-minute
-    limiter, the `{"result", "errorCode", "errorDesc", "data"}` envelope and its errors.
-    """
+    """Base of the CS streams: `POST`s to the tenant with its `accesskey`, paced per minute."""
 
     credential_name = "access key"
     address_settings = "cs_api_url"
-
+    core_name = "Company"
     http_method = "POST"
 
     @property
@@ -106,21 +95,12 @@ class CSStream(GainsightStream):
     def where(self) -> str:
         return f"cs_api_url {self.url_base}"
 
-    def _auth_failure_message(self, status: int, code: str | None = None) -> str:
-        why = f"HTTP {status}, {code}" if code else f"HTTP {status}"
-        return (
-            f"Gainsight CS refused the access key ({why}) at {self.where()}. Check that "
-            "cs_access_key is a current access key of that tenant (Administration > "
-            "Connectors 2.0 > Gainsight API) and that cs_api_url is the tenant's own domain."
-        )
-
     @override
     def validate_response(self, response: requests.Response) -> None:
         """Read an answer by the envelope's rules (docs/api.md, "CS: transport and limits").
 
-        A pace or server trouble is retried; "nothing matches" is an empty page, whatever
-        its status; a 401, 403, 404 or an auth error code is a refusal (of the key, or of this
-        object alone: `refusal`); any other error is the request's own (`request_refused`).
+        In order: retried; "nothing matches" (an empty page, whatever its status); a refusal
+        (`refusal`); a page size refused; the request's own fault (`request_refused`).
         """
         status = response.status_code
         path = urlsplit(response.url).path or self.path
@@ -129,36 +109,34 @@ class CSStream(GainsightStream):
         except ValueError:
             body = None
         code, desc = cs_error(body)
+        reason = f"{code}: {desc}" if code else desc
         if status == HTTPStatus.TOO_MANY_REQUESTS or status >= HTTPStatus.INTERNAL_SERVER_ERROR:
             raise RetriableAPIError(f"{path} answered HTTP {status}: {desc}", response)
         if is_no_data(body):
-            return  # an empty page, whether sent as HTTP 400 or 200
+            return
         if status in REFUSALS or code in CS_AUTH_ERROR_CODES:
-            raise self.refusal(response, f"{code}: {desc}" if code else desc, code)
+            raise self.refusal(response, reason, code)
+        if body is None and status >= HTTPStatus.BAD_REQUEST:
+            reason = response.reason or "no message"
+        if status == HTTPStatus.BAD_REQUEST and self.mentions_page_size(reason):
+            raise PageSizeRefused(path, self.page_size, reason)
         if status >= HTTPStatus.BAD_REQUEST:
-            reason = f"{code}: {desc}" if code else desc
-            if body is None:
-                reason = response.reason or "no message"
-            if status == HTTPStatus.BAD_REQUEST and self.mentions_page_size(reason):
-                raise PageSizeRefused(path, self.page_size, reason)
             raise self.request_refused(response, reason)
         self.check_delivered(response)
         if isinstance(body, dict) and body.get("result") is False:
-            raise FatalAPIError(f"Gainsight CS answered {path} with an error: {code}: {desc}")
+            raise FatalAPIError(f"Gainsight CS answered {path} with an error: {reason}")
 
-    def request_refused(self, response: requests.Response, reason: str) -> FatalAPIError:
-        """The failure for a 4xx that no general rule explains: the request's own fault."""
+    @override
+    def request_refused(self, response: requests.Response, message: str) -> FatalAPIError:
         path = urlsplit(response.url).path or self.path
         return FatalAPIError(
-            f"Gainsight CS rejected {path} (HTTP {response.status_code}): {reason}"
+            f"Gainsight CS rejected {path} (HTTP {response.status_code}): {message}"
         )
-
-    core_name = "Company"
 
     @property
     @override
     def page_size_group(self) -> str:
-        """Every query of the Data API: one `limit` the API takes for all."""
+        """Every query of the Data API: the API takes one `limit` for all."""
         return "CS query"
 
     @override
@@ -176,22 +154,24 @@ class CSStream(GainsightStream):
 
     @override
     def key_refused(self, status: int, code: str | None = None) -> KeyRefused:
-        return KeyRefused(self._auth_failure_message(status, code))
+        why = f"HTTP {status}, {code}" if code else f"HTTP {status}"
+        return KeyRefused(
+            f"Gainsight CS refused the access key ({why}) at {self.where()}. Check that "
+            "cs_access_key is a current access key of that tenant (Administration > "
+            "Connectors 2.0 > Gainsight API) and that cs_api_url is the tenant's own domain."
+        )
 
     @override
     def records_of(self, response: requests.Response) -> list[dict]:
-        """Return a page's records: `data` as a list, or `data.records`.
+        """Return a page's records: `data` as a list, or `data.records` (both documented).
 
-        Both shapes are documented (docs/api.md, "CS: query, paging and order"). An object
-        with neither (`{}`, `data` absent or null) is an empty page, said once.
+        An object with neither (`{}`, `data` absent or null) is an empty page, said once.
 
         Raises:
             UnexpectedResponseError: If the body is no JSON object, or `data` is something else.
         """
         body = response_body(response)
-        if is_no_data(body):
-            return []
-        data = data_list(body)
+        data = [] if is_no_data(body) else data_list(body)
         if data is not None:
             return data
         if isinstance(body, dict) and not isinstance(body.get("data"), (str, int, float, bool)):

@@ -29,15 +29,13 @@ DUPLICATE_REQUEST_MESSAGE = "Duplicate request blocked"
 
 
 class PXStream(GainsightStream):
-    """Base of every PX stream: subclasses say only how an endpoint pages.
-
-    `records_keys` says where an endpoint's records are.
-    """
+    """Base of every PX stream: subclasses say only how an endpoint pages."""
 
     #: Documented records key(s) of the endpoint, preferred first.
     records_keys: tuple[str, ...] = ()
     credential_name = "API key"
     address_settings = "region or api_url"
+    core_name = "/accounts"
 
     @property
     @override
@@ -66,14 +64,12 @@ class PXStream(GainsightStream):
         records, key = find_records(body, self.records_keys, self.path)
         expected = self.records_keys or ("<root>",)
         if key == "<none>":
-            self.departures.note(
-                self.path,
+            self.note_departure(
                 f"an answer without a records list (keys: {', '.join(sorted(body)) or 'none'})",
                 "it is read as an empty page",
             )
         elif key not in (*expected, "<empty>"):
-            self.departures.note(
-                self.path,
+            self.note_departure(
                 f"records under {key!r}, not {' or '.join(map(repr, expected))}",
                 "they are read from there",
             )
@@ -83,10 +79,8 @@ class PXStream(GainsightStream):
     def validate_response(self, response: requests.Response) -> None:
         """Read an answer by the API's general rules (docs/api.md, "PX: errors and rate limits").
 
-        In order: a pace or server trouble is retried; a failure after a scroll's first
-        page reopens the scroll, whatever its status and wording; a 401, 403 or 404 is a
-        refusal (of the key, or of this endpoint alone: `refusal`); any other 4xx is the
-        request's own (`request_refused`).
+        In order: retried; a scroll failing after its first page reopened, whatever the
+        status; a refusal (`refusal`); a page size refused; the request's own fault.
         """
         status = response.status_code
         if status < HTTPStatus.BAD_REQUEST:
@@ -100,8 +94,7 @@ class PXStream(GainsightStream):
         ):
             raise RetriableAPIError(f"{self.path} answered HTTP {status}: {message}", response)
         if "scrollId=" in (response.request.url or ""):
-            self.departures.note(
-                self.path,
+            self.note_departure(
                 f"a scroll failed after its first page (HTTP {status}: {message})",
                 "it is opened again after the last record delivered",
             )
@@ -114,13 +107,11 @@ class PXStream(GainsightStream):
             raise PageSizeRefused(self.path, self.page_size, message)
         raise self.request_refused(response, message)
 
+    @override
     def request_refused(self, response: requests.Response, message: str) -> FatalAPIError:
-        """The failure for a 4xx that no general rule explains: the request's own fault."""
         return FatalAPIError(
             f"Gainsight PX rejected {self.path} (HTTP {response.status_code}): {message}"
         )
-
-    core_name = "/accounts"
 
     @override
     def core_request(self) -> requests.PreparedRequest:
@@ -137,7 +128,11 @@ class PXStream(GainsightStream):
 
     @override
     def key_refused(self, status: int, code: str | None = None) -> KeyRefused:
-        return KeyRefused(self._auth_failure_message(status))
+        return KeyRefused(
+            f"Gainsight PX refused the API key (HTTP {status}) at {self.where()}. Check that "
+            "api_key is a current PX REST API key with Read permission and that region matches "
+            "the subscription's data centre."
+        )
 
     @override
     def where(self) -> str:
@@ -145,10 +140,3 @@ class PXStream(GainsightStream):
         if self.config.get("api_url"):
             return f"api_url {self.url_base}"
         return f"region {self.config.get('region', 'us')} ({self.url_base})"
-
-    def _auth_failure_message(self, status: int) -> str:
-        return (
-            f"Gainsight PX refused the API key (HTTP {status}) at {self.where()}. Check that "
-            "api_key is a current PX REST API key with Read permission and that region matches "
-            "the subscription's data centre."
-        )
