@@ -290,10 +290,7 @@ def px_base_url(config: Mapping[str, t.Any]) -> str:
 
 
 def px_v2_base_url(v1_base_url: str) -> str:
-    """The base of the few `/v2` paths: beside the region's `/v1`, not under it.
-
-    An `api_url` that does not end in `/v1` (a proxy) gets `/v2` appended.
-    """
+    """The base of the few `/v2` paths: beside `/v1`, or appended to a proxy's `api_url`."""
     return v1_base_url.removesuffix("/v1") + "/v2"
 
 
@@ -314,12 +311,10 @@ def has_cs_credentials(config: Mapping[str, t.Any]) -> bool:
 
 def is_loopback_host(host: str | None) -> bool:
     """Tell whether a URL host names this machine (the only place plain HTTP is allowed)."""
-    if not host:
-        return False
     if host == "localhost":
         return True
     try:
-        return ipaddress.ip_address(host).is_loopback
+        return ipaddress.ip_address(host or "").is_loopback
     except ValueError:
         return False
 
@@ -327,9 +322,9 @@ def is_loopback_host(host: str | None) -> bool:
 def url_setting_error(setting: str, value: str) -> str | None:
     """Return why a base-URL setting is unsafe or malformed, or None if it is fine."""
     parts = urlsplit(value)
-    if parts.scheme == "https" and parts.hostname:
-        return None
-    if parts.scheme == "http" and is_loopback_host(parts.hostname):
+    if (parts.scheme == "https" and parts.hostname) or (
+        parts.scheme == "http" and is_loopback_host(parts.hostname)
+    ):
         return None
     if parts.scheme == "http":
         return (
@@ -339,67 +334,72 @@ def url_setting_error(setting: str, value: str) -> str | None:
     return f"{setting}: {value!r} is not an https:// URL."
 
 
+#: The base-URL settings, which must be https:// (or loopback).
+URL_SETTINGS = ("api_url", "cs_api_url")
+CS_NEEDS_BOTH = "Gainsight CS needs both."
+
+
+def setting_date(config: Mapping[str, t.Any], setting: str) -> dt.datetime | str | None:
+    """A date setting parsed, the line saying it is no date, or None if it is not set."""
+    if not config.get(setting):
+        return None
+    try:
+        return parse_setting_datetime(str(config[setting]))
+    except ValueError:
+        return (
+            f"{setting}: {config[setting]!r} is not an RFC 3339 date-time "
+            "(e.g. 2024-01-31T00:00:00Z)."
+        )
+
+
 def semantic_errors(config: Mapping[str, t.Any]) -> list[str]:
     """Check what the JSON schema cannot: credentials, URL safety, date order, ranges.
 
     Each error is one line naming the setting and what to do.
     """
-    errors: list[str] = []
     cs_url, cs_key = bool(config.get("cs_api_url")), bool(config.get("cs_access_key"))
-    if not has_px_credentials(config) and not cs_url and not cs_key:
-        errors.append(
-            "No credentials: set api_key (Gainsight PX), or cs_api_url and cs_access_key "
-            "(Gainsight CS), or both."
-        )
-    elif cs_url != cs_key:
-        given, missing = (
-            ("cs_api_url", "cs_access_key") if cs_url else ("cs_access_key", "cs_api_url")
-        )
-        errors.append(f"{given} is set but {missing} is not: Gainsight CS needs both.")
-    for setting in ("api_url", "cs_api_url"):
-        if config.get(setting):
-            error = url_setting_error(setting, str(config[setting]))
-            if error:
-                errors.append(error)
-
-    dates: dict[str, dt.datetime] = {}
-    for setting in ("start_date", "end_date"):
-        if config.get(setting):
-            try:
-                dates[setting] = parse_setting_datetime(str(config[setting]))
-            except ValueError:
-                errors.append(
-                    f"{setting}: {config[setting]!r} is not an RFC 3339 date-time "
-                    "(e.g. 2024-01-31T00:00:00Z)."
-                )
-    if "start_date" in dates and dates["start_date"] > dt.datetime.now(dt.timezone.utc):
-        errors.append(
-            f"start_date ({config['start_date']}) is in the future: no event could be read. "
-            "Set it to a past date, or leave it out to read the last 190 days of events."
-        )
-    if "start_date" in dates and "end_date" in dates and dates["end_date"] <= dates["start_date"]:
-        errors.append(
-            f"end_date ({config['end_date']}) must be later than start_date "
-            f"({config['start_date']})."
-        )
-
+    start, end = setting_date(config, "start_date"), setting_date(config, "end_date")
+    now = dt.datetime.now(dt.timezone.utc)
     page_size = config.get("page_size", DEFAULT_PAGE_SIZE)
-    if isinstance(page_size, int) and page_size < 1:
-        errors.append(f"page_size: {page_size} must be at least 1.")
-    return errors
+    urls = [url_setting_error(name, str(config[name])) for name in URL_SETTINGS if config.get(name)]
+    rules: list[tuple[bool, str]] = [
+        (
+            not (has_px_credentials(config) or cs_url or cs_key),
+            "No credentials: set api_key (Gainsight PX), or cs_api_url and cs_access_key "
+            "(Gainsight CS), or both.",
+        ),
+        (cs_url and not cs_key, f"cs_api_url is set but cs_access_key is not: {CS_NEEDS_BOTH}"),
+        (cs_key and not cs_url, f"cs_access_key is set but cs_api_url is not: {CS_NEEDS_BOTH}"),
+        *((error is not None, str(error)) for error in urls),
+        (isinstance(start, str), str(start)),
+        (isinstance(end, str), str(end)),
+        (
+            isinstance(start, dt.datetime) and start > now,
+            f"start_date ({config.get('start_date')}) is in the future: no event could be "
+            "read. Set it to a past date, or leave it out to read the last 190 days of events.",
+        ),
+        (
+            isinstance(start, dt.datetime) and isinstance(end, dt.datetime) and end <= start,
+            f"end_date ({config.get('end_date')}) must be later than start_date "
+            f"({config.get('start_date')}).",
+        ),
+        (
+            isinstance(page_size, int) and page_size < 1,
+            f"page_size: {page_size} must be at least 1.",
+        ),
+    ]
+    return [error for broken, error in rules if broken]
 
 
 def unknown_settings(config: Mapping[str, t.Any], known: Iterable[str]) -> dict[str, str]:
     """The keys of `config` that are no setting, each with its warning line.
 
-    The line names the key and the known setting nearest to it, if one is near (a
-    misspelling, say); never the value, which may be a secret.
+    The line names the nearest known setting, if one is near (a misspelling); never the
+    value, which may be a secret.
     """
     names = sorted(known)
     lines: dict[str, str] = {}
-    for key in config:
-        if key in names:
-            continue
+    for key in [key for key in config if key not in names]:
         near = difflib.get_close_matches(key, names, n=1)
         lines[key] = (
             f"Unknown setting {key!r}: did you mean {near[0]!r}?"
@@ -412,17 +412,14 @@ def unknown_settings(config: Mapping[str, t.Any], known: Iterable[str]) -> dict[
 def env_setting_errors(
     schema: Mapping[str, t.Any], prefix: str, environ: Mapping[str, str]
 ) -> list[str]:
-    """Integer settings given as environment variables whose value is not a whole number.
-
-    Each error is one line naming the setting and its variable.
-    """
+    """Integer settings given as environment variables whose value is not a whole number."""
     errors: list[str] = []
     for name, prop in schema.get("properties", {}).items():
         variable = prefix + name.upper().replace("-", "_")
         value = environ.get(variable)
-        types = [prop.get("type"), *(option.get("type") for option in prop.get("anyOf", []))]
+        kinds = [prop.get("type"), *(option.get("type") for option in prop.get("anyOf", []))]
         if value is None or not any(
-            kind == "integer" or (isinstance(kind, list) and "integer" in kind) for kind in types
+            k == "integer" or (isinstance(k, list) and "integer" in k) for k in kinds
         ):
             continue
         try:
