@@ -16,9 +16,9 @@ if t.TYPE_CHECKING:
 REPORT_EVERY_SECONDS = 10.0
 
 
-def plural(count: int, word: str, many: str | None = None) -> str:
+def plural(count: int, word: str) -> str:
     """The count and its noun: "1 request", "2 requests", "1,000 windows"."""
-    return f"{count:,} {word if count == 1 else (many or word + 's')}"
+    return f"{count:,} {word if count == 1 else word + 's'}"
 
 
 def time_left(seconds: float) -> str:
