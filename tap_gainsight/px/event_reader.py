@@ -10,7 +10,8 @@ What a maintainer needs to know:
    took and reading its pages into that scroll's queue.
 5. The emitter: the SDK's syncing thread takes scrolls and pages strictly in list order, so
    records and STATE are exactly those of a serial read.
-6. Held pages: a page waiting for its turn is its records' JSON, compressed (`held`).
+6. Held pages: a page waiting for its turn is its records' JSON, compressed (`held`); a
+   page the emitter is already waiting for is handed on as read.
 7. The bound: a worker asks for its next page only while the held pages take less than
    `max_read_ahead_mb`, or when its scroll is the one being emitted and has none waiting.
 8. Failures: a scroll's exception is raised on the emitter where its next page would be.
@@ -61,7 +62,8 @@ class Scroll:
     #: The window's place among its stream's windows (from 0).
     number: int
     reader: ScrollReader
-    pages: deque[bytes] = field(default_factory=deque)
+    #: Pages read: `held` bytes, or the records of a page the emitter waited for.
+    pages: deque[bytes | list[dict]] = field(default_factory=deque)
     done: bool = False
     dropped: bool = False
     failure: BaseException | None = None
@@ -117,7 +119,7 @@ class EventReader:
         try:
             while (scroll := self._head_of(stream)) is not None:
                 while (page := self._next_page(scroll)) is not None:
-                    yield scroll, unheld(page)
+                    yield scroll, unheld(page) if type(page) is bytes else t.cast("list", page)
                 with self._changed:
                     self._pass(scroll)
         finally:
@@ -143,13 +145,13 @@ class EventReader:
 
     def _pass(self, scroll: Scroll) -> None:
         """Move on from the scroll being emitted, its held pages let go (holding the lock)."""
-        self._held -= sum(map(len, scroll.pages))
+        self._held -= sum(len(page) for page in scroll.pages if type(page) is bytes)
         scroll.pages.clear()
         self._pending[scroll.stream.name] -= 1
         self._emitting += 1
         self._changed.notify_all()
 
-    def _next_page(self, scroll: Scroll) -> bytes | None:
+    def _next_page(self, scroll: Scroll) -> bytes | list[dict] | None:
         """The scroll's next page, waiting for it; None at its end.
 
         Raises:
@@ -160,7 +162,7 @@ class EventReader:
                 self._changed.wait()
             if scroll.pages:
                 page = scroll.pages.popleft()
-                self._held -= len(page)
+                self._held -= len(page) if type(page) is bytes else 0
                 self._changed.notify_all()
                 return page
             if scroll.failure is not None:
@@ -188,11 +190,13 @@ class EventReader:
         failure: BaseException | None = None
         try:
             while self._room_for(scroll) and (records := next(pages, None)) is not None:
-                page = held(records)
+                with self._changed:
+                    awaited = self._head() is scroll and not scroll.pages
+                page = records if awaited else held(records)
                 with self._changed:
                     if not scroll.dropped:
                         scroll.pages.append(page)
-                        self._held += len(page)
+                        self._held += len(page) if type(page) is bytes else 0
                     self._changed.notify_all()
         except BaseException as error:  # raised on the emitting thread, in its place
             failure = error
