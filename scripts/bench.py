@@ -29,11 +29,16 @@ The scenarios, with realistic densities (`WEIGHTS`: page views ~2,300 a day down
 responses ~5 a day in the backfill, page views 20 times as frequent as leads):
 
   backfill  180 days of history, ~1,015,000 events, all read (one 181-day window per type
-            for the floor); at 0 ms latency (target: tap >= 0.8 x floor's records/s) and at
-            50 ms (target >= 2 x floor), one emulator process each.
+            for the floor); at 0 ms latency (no target: the tap's own pace when the API
+            answers at once) and at 50 ms (targets: tap >= 1.8 x floor, and >= 0.8 x the
+            tap's own records/s at 0 ms), one emulator process each.
   daily     the last day of a big tenant (~87,000 events that day, page views, feature and
             segment matches dominating), both clients reading only
-            `[NOW - 1 day, NOW + 1 minute)` as a scheduled run would; at 200 ms (target >= 3).
+            `[NOW - 1 day, NOW + 1 minute)` as a scheduled run would; at 200 ms (target
+            >= 1.5 x floor).
+
+The targets are set at `--max-requests-per-second 200` (the API's documented ceiling) and
+judged at any pace given; the tap's peak RSS should stay under 250 MB.
 
 Printed per scenario: each client's seconds in every round; then, of each client's fastest
 run, records, seconds and records/s, the ratio tap / floor against the target, both request
@@ -120,17 +125,19 @@ class Scenario:
     events_per_day: float
     weights: dict[str, float]
     latency_ms: int
-    #: The tap's records/s must be at least this times the floor's.
-    target: float
+    #: The tap's records/s must be at least this times the floor's (None: no target).
+    target: float | None
+    #: ... and at least this times its own records/s at 0 ms in the same scenario.
+    of_own_0ms: float | None = None
 
 
 SCENARIOS: tuple[Scenario, ...] = (
     Scenario("backfill", days=180, read_days=181, events_per_day=100, weights=WEIGHTS,
-             latency_ms=0, target=0.8),
+             latency_ms=0, target=None),
     Scenario("backfill", days=180, read_days=181, events_per_day=100, weights=WEIGHTS,
-             latency_ms=50, target=2.0),
+             latency_ms=50, target=1.8, of_own_0ms=0.8),
     Scenario("daily", days=3, read_days=1, events_per_day=1200, weights=WEIGHTS,
-             latency_ms=200, target=3.0),
+             latency_ms=200, target=1.5),
 )  # fmt: skip
 
 
@@ -333,20 +340,32 @@ def without_http_apart(url: str, start: dt.datetime, end: dt.datetime) -> tuple[
 # -- the report --------------------------------------------------------------------------------
 
 
-def report(scenario: Scenario, latency_ms: int, tap: Result, floor: Result) -> None:
-    """Both clients, their ratio against the target, and the request budget check."""
+def report(
+    scenario: Scenario, latency_ms: int, tap: Result, floor: Result, own_0ms: float | None
+) -> None:
+    """Both clients, their ratios against the targets, and the request budget check.
+
+    `own_0ms`: the tap's records/s in the same scenario at 0 ms, if it ran.
+    """
     for name, result in (("tap", tap), ("floor", floor)):
         memory = f", peak RSS {result.peak_rss_mb:.0f} MB" if result.peak_rss_mb else ""
         print(f"  {name + ':':<7}{result.records:>10,} records in {result.seconds:6.1f} s = "
               f"{result.rate:>8,.0f} records/s, {result.requests:,} requests{memory}")  # fmt: skip
     if tap.records != floor.records:
         print(f"  records differ: tap {tap.records:,}, floor {floor.records:,}")
-    ratio = tap.rate / floor.rate
-    if latency_ms == scenario.latency_ms:
-        verdict = "met" if ratio >= scenario.target else "NOT MET"
-    else:
-        verdict = f"not judged (set for {scenario.latency_ms} ms)"
-    print(f"  tap / floor: {ratio:.2f}, target >= {scenario.target}: {verdict}")
+    judged = latency_ms == scenario.latency_ms
+    for name, ratio, target in (
+        ("tap / floor", tap.rate / floor.rate, scenario.target),
+        ("tap / tap at 0 ms", tap.rate / own_0ms if own_0ms else None, scenario.of_own_0ms),
+    ):
+        if ratio is None or target is None:
+            if ratio is not None:
+                print(f"  {name}: {ratio:.2f}, no target")
+            continue
+        verdict = "met" if ratio >= target else "NOT MET"
+        if not judged:
+            verdict = f"not judged (set for {scenario.latency_ms} ms)"
+        print(f"  {name}: {ratio:.2f}, target >= {target}: {verdict}")
     allowed = floor.requests + len(PX_EVENT_ENDPOINTS)
     budget = "ok" if tap.requests <= allowed else "OVER"
     print(f"  requests: tap {tap.requests:,}, floor {floor.requests:,}, "
@@ -373,8 +392,12 @@ def run(
     rounds: int,
     without_http: bool,
     pace: int = UNPACED,
-) -> None:
+    own_0ms: float | None = None,
+) -> float:
     """One emulator process: both clients `rounds` times, then (if asked) no HTTP at all.
+
+    Returns the tap's records/s (its fastest run); `own_0ms` is that of the same scenario
+    at 0 ms, if it ran before.
 
     The rounds alternate which client goes first (tap, floor; floor, tap; ...), and each
     client's fastest run is compared: on a shared, noisy machine one run of either can be
@@ -400,7 +423,8 @@ def run(
             for name, runs in (("tap", taps), ("floor", floors)):
                 seconds = ", ".join(f"{result.seconds:.1f}" for result in runs)
                 print(f"  {name} runs: {seconds} s; the fastest is compared")
-        report(scenario, latency_ms, best_of(taps), best_of(floors))
+        tap = best_of(taps)
+        report(scenario, latency_ms, tap, best_of(floors), own_0ms)
         if without_http:
             tap_rate, raw_rate = without_http_apart(url, start, end)
             print("  without HTTP (page_view_events of this range, pages from memory):")
@@ -408,6 +432,7 @@ def run(
             print(f"    floor per-record path: {raw_rate:>8,.0f} records/s")
             print(f"    tap / floor: {tap_rate / raw_rate:.2f}")
     print(f"  ({time.perf_counter() - began:.0f} s in all)", flush=True)
+    return tap.rate
 
 
 def selected(name: str, latency_ms: int | None) -> list[tuple[Scenario, int]]:
@@ -454,16 +479,20 @@ def main() -> None:
         "--without-http", action="store_true", help="also time both per-record paths alone"
     )
     args = parser.parse_args()
+    at_0ms: dict[str, float] = {}  # scenario name: the tap's records/s at 0 ms
     for number, (scenario, latency) in enumerate(selected(args.scenario, args.latency_ms)):
         without_http = args.without_http and number == 0
-        run(
+        rate = run(
             scenario,
             latency,
             args.max_concurrency,
             rounds=max(1, args.rounds),
             pace=args.max_requests_per_second,
             without_http=without_http,
+            own_0ms=at_0ms.get(scenario.name),
         )
+        if latency == 0:
+            at_0ms[scenario.name] = rate
 
 
 if __name__ == "__main__":

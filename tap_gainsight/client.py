@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 
 import backoff
 import requests
-from singer_sdk import RESTStream, SchemaDirectory, StreamSchema, metrics
+from singer_sdk import RESTStream, SchemaDirectory, StreamSchema
 from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
 from singer_sdk.helpers.conform import TypeConformanceLevel
 from singer_sdk.singerlib.catalog import REPLICATION_FULL_TABLE
@@ -35,10 +35,7 @@ from tap_gainsight.errors import (
 )
 from tap_gainsight.logs import SDK_INTERNAL_LINES
 from tap_gainsight.progress import StreamProgress, Total
-from tap_gainsight.responses import (
-    read_whole_body,
-    response_body,
-)
+from tap_gainsight.responses import response_body
 from tap_gainsight.retries import FirstContact, retry_waits
 from tap_gainsight.schema_watch import SchemaWatch
 from tap_gainsight.settings import (
@@ -244,38 +241,8 @@ class GainsightStream(RESTStream[t.Any]):
     def send_request(
         self, prepared_request: requests.PreparedRequest, context: Context | None
     ) -> requests.Response:
-        """Send one request (on this thread's session) and validate the answer."""
-        del context
-        response = self.requests_session.send(
-            prepared_request,
-            timeout=self.timeout,
-            allow_redirects=self.allow_redirects,
-            stream=True,
-        )
-        read_whole_body(response)
-        self._log_request_duration(response)
-        self.validate_response(response)
-        return response
-
-    def _log_request_duration(self, response: requests.Response) -> None:
-        """The SDK's per-request timing metric, as its own request loop would log it."""
-        status = response.status_code
-        point = metrics.Point(
-            "timer",
-            metric=metrics.Metric.HTTP_REQUEST_DURATION,
-            value=response.elapsed.total_seconds(),
-            tags={
-                metrics.Tag.STREAM: self.name,
-                metrics.Tag.ENDPOINT: self.path,
-                metrics.Tag.HTTP_STATUS_CODE: status,
-                metrics.Tag.STATUS: (
-                    metrics.Status.SUCCEEDED
-                    if status < HTTPStatus.BAD_REQUEST
-                    else metrics.Status.FAILED
-                ),
-            },
-        )
-        metrics.log(self.metrics_logger, point)
+        """The SDK's own request (`_request`), for `CSStream.call`, which still names this."""
+        return self._request(prepared_request, context)
 
     @override
     def backoff_handler(self, details: t.Any) -> None:
@@ -416,7 +383,7 @@ class GainsightStream(RESTStream[t.Any]):
 
     def ask_core(self) -> None:
         """Send the core request, paced and retried like any (raises if refused)."""
-        self.retrying(self.send_request)(self.core_request(), None)
+        self.request_decorator(self._request)(self.core_request(), None)
 
     def begin_progress(self) -> None:
         """Start counting this stream's records and requests.
@@ -532,7 +499,7 @@ class GainsightStream(RESTStream[t.Any]):
         """
         self.request_limiter.acquire()
         try:
-            self.send_request(request, context)
+            self._request(request, context)
         except RETRIABLE_ERRORS as error:
             FirstContact(tries=1).failed(request.url, error, self.address_settings)
             raise

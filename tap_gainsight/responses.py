@@ -18,24 +18,6 @@ if t.TYPE_CHECKING:
 GENERIC_RECORDS_KEY = "results"
 
 _BODY_ATTRIBUTE = "_tap_gainsight_body"
-_CONTENT_ATTRIBUTE = "_tap_gainsight_content"
-
-
-def response_content(response: requests.Response) -> bytes:
-    """The body's bytes, as read by `read_whole_body` (or by requests)."""
-    content = getattr(response, _CONTENT_ATTRIBUTE, None)
-    return response.content if content is None else content
-
-
-def read_whole_body(response: requests.Response) -> None:
-    """Read the body of a response sent with `stream=True` in as few reads as it arrives in.
-
-    `response.content` reads in 10 KB chunks, and a reading thread waits for the GIL
-    before each one while the main thread emits records: a page took many times longer to
-    arrive. Reading whole keeps requests' own translation of read errors (a connection cut
-    mid-body is still a retriable `requests` exception).
-    """
-    setattr(response, _CONTENT_ATTRIBUTE, b"".join(response.iter_content(chunk_size=None)))
 
 
 def response_body(response: requests.Response) -> t.Any:
@@ -51,7 +33,7 @@ def response_body(response: requests.Response) -> t.Any:
         return getattr(response, _BODY_ATTRIBUTE)
     except AttributeError:
         # msgspec decodes a page several times faster than requests' json().
-        body = msgspec.json.decode(response_content(response))
+        body = msgspec.json.decode(response.content)
         setattr(response, _BODY_ATTRIBUTE, body)
         return body
 

@@ -37,6 +37,8 @@ DEFAULT_MAX_REQUESTS_PER_SECOND = 20
 #: Event windows read at once: enough to hide a round trip behind the records being emitted.
 DEFAULT_MAX_CONCURRENCY = 4
 MAX_CONCURRENCY = 16
+#: Megabytes of event pages read ahead and waiting for their turn, held compressed.
+DEFAULT_MAX_READ_AHEAD_MB = 64
 #: A fifth of the API's ~1,000,000 requests/day.
 DEFAULT_MAX_REQUESTS_PER_DAY = 200_000
 DEFAULT_REQUEST_TIMEOUT_SECONDS = 60
@@ -137,6 +139,16 @@ CONFIG_SCHEMA = th.PropertiesList(
             "read ahead on max_concurrency - 1 threads while the API is slower to answer a "
             "page than the tap is to emit one. Records are still emitted in order, every "
             "request within max_requests_per_second. 1 reads one page at a time."
+        ),
+    ),
+    th.Property(
+        "max_read_ahead_mb",
+        th.IntegerType(minimum=1),
+        default=DEFAULT_MAX_READ_AHEAD_MB,
+        title="Read-ahead memory (MB)",
+        description=(
+            "Memory the event pages read ahead may take while they wait for their turn, "
+            "held compressed (about 90 KB a page of 1,000 events)."
         ),
     ),
     th.Property(

@@ -1,7 +1,7 @@
-"""The event reader alone: order, failures, memory, slicing and its budget, over fake scrolls.
+"""The event reader alone: order, failures, memory and concurrency, over fake scrolls.
 
-Each fake stream holds sorted event dates; a fake scroll pages through those of its window
-(or slice), as the API's scroll would, optionally slowly or failing. No HTTP: the reader's
+Each fake stream holds sorted event dates; a fake scroll pages through those of its window,
+as the API's scroll would, optionally slowly or failing. No HTTP: the reader's
 own rules, one at a time. The same rules over a real socket are in `test_px_events.py` and
 `test_reliability.py`.
 """
@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 import pytest
 
 from tap_gainsight.departures import Departures
-from tap_gainsight.px.event_reader import EventReader
+from tap_gainsight.px.event_reader import EventReader, held
 from tap_gainsight.px.scrolling import ScrollPosition
 from tap_gainsight.timestamps import to_epoch_ms
 from tap_gainsight.windows import Window
@@ -40,7 +40,6 @@ class FakeScroll:
     position: ScrollPosition
     finished: bool = False
     total_hits: int | None = None
-    answer_seconds: float | None = None
 
     def pages(self):
         start, end = to_epoch_ms(self.window.start), to_epoch_ms(self.window.end)
@@ -48,9 +47,11 @@ class FakeScroll:
         self.total_hits = len(dates)
         for at in range(0, max(len(dates), 1), PAGE):
             self.stream.requests.append(self.window)
+            self.stream.in_flight.append(1)
+            most_in_flight[0] = max(most_in_flight[0], len(self.stream.in_flight_all()))
             if self.stream.delay:
                 time.sleep(random.uniform(0, self.stream.delay))
-            self.answer_seconds = self.stream.answer_seconds
+            self.stream.in_flight.pop()
             if self.stream.fail_at is not None and at >= self.stream.fail_at:
                 raise RuntimeError(f"{self.stream.name} failed")
             page = [{"date": d, "eventId": f"{self.stream.name}-{d}"} for d in dates[at:][:PAGE]]
@@ -67,20 +68,33 @@ class FakeStream:
     windows: tuple[Window, ...] = (Window(day(0), day(10)),)
     delay: float = 0.0
     fail_at: int | None = None
-    max_slices: int = 4
-    page_size: int = PAGE
-    #: How long the fake API says it took: long, so that reading ahead pays.
-    answer_seconds: float = 1.0
+    config: dict = field(default_factory=dict)
     requests: list[Window] = field(default_factory=list)
+    in_flight: list[int] = field(default_factory=list)
     logger: logging.Logger = field(default_factory=lambda: logging.getLogger("test"))
 
-    def window_reader(self, window: Window, position: ScrollPosition | None = None) -> FakeScroll:
-        position = position or ScrollPosition("date", lambda r: r["eventId"])
-        return FakeScroll(self, window, position)
+    def window_reader(self, window: Window) -> FakeScroll:
+        return FakeScroll(self, window, ScrollPosition("date", lambda r: r["eventId"]))
 
-    def slices_for(self, total_hits: int | None) -> int:
-        pages = -(-(total_hits or 0) // PAGE)
-        return 1 if pages < 8 else min(self.max_slices, pages // 4)
+    def in_flight_all(self) -> list[int]:
+        return [n for stream in ALL_STREAMS for n in stream.in_flight]
+
+
+#: Every fake stream made, for the requests in flight at once; the most seen.
+ALL_STREAMS: list[FakeStream] = []
+most_in_flight = [0]
+
+
+@pytest.fixture(autouse=True)
+def fresh_counts():
+    ALL_STREAMS.clear()
+    most_in_flight[0] = 0
+
+
+def fake(name: str, dates: list[int], **kwargs) -> FakeStream:
+    stream = FakeStream(name, dates, **kwargs)
+    ALL_STREAMS.append(stream)
+    return stream
 
 
 def spread(count: int, days: float = 10) -> list[int]:
@@ -104,15 +118,13 @@ def new_reader(workers: int = 4) -> EventReader:
 def test_every_stream_comes_out_in_order_whatever_the_workers_speed() -> None:
     random.seed(7)
     windows = tuple(Window(day(n), day(n + 1)) for n in range(10))
-    streams = [
-        FakeStream(f"s{n}", spread(37 * (n + 1)), windows=windows, delay=0.002) for n in range(3)
-    ]
+    streams = [fake(f"s{n}", spread(37 * (n + 1)), windows=windows, delay=0.002) for n in range(3)]
     assert read_all(new_reader(), streams) == {s.name: s.dates for s in streams}
 
 
 def test_a_failure_comes_after_every_page_before_it() -> None:
-    good = FakeStream("good", spread(50), delay=0.001)
-    bad = FakeStream("bad", spread(50), fail_at=20)
+    good = fake("good", spread(50), delay=0.001)
+    bad = fake("bad", spread(50), fail_at=20)
     reader = new_reader()
     reader.plan([good, bad])  # type: ignore[list-item]
     assert [r["date"] for _, p in reader.pages_of(good) for r in p] == good.dates  # type: ignore[arg-type]
@@ -129,44 +141,59 @@ def test_a_failure_comes_after_every_page_before_it() -> None:
 
 def test_pages_read_ahead_stay_within_the_bound() -> None:
     windows = tuple(Window(day(n), day(n + 1)) for n in range(10))
-    streams = [FakeStream(f"s{n}", spread(400), windows=windows) for n in range(3)]
+    streams = [fake(f"s{n}", spread(400), windows=windows) for n in range(3)]
     reader = new_reader()
-    reader.pages_held = 5
-    most = 0
+    first = streams[0].dates[:PAGE]
+    page_bytes = len(held([{"date": d, "eventId": f"s0-{d}"} for d in first]))
     reader.plan(streams)  # type: ignore[arg-type]
+    reader.max_held = 5 * page_bytes
+    most = 0
     for stream in streams:
         for _ in reader.pages_of(stream):  # type: ignore[arg-type]
             time.sleep(0.001)  # a slow emitter: the readers get ahead
             most = max(most, reader._held)
-    # The bound, plus a page in flight per worker and the openings (one per stream).
-    assert 5 <= most <= 5 + 3 + 3
+    # The bound, plus a page in flight per worker (pages differ a little in size).
+    assert 4 * page_bytes <= most <= (5 + 4 + 1) * page_bytes * 1.1
 
 
-def test_the_budget_goes_to_the_biggest_windows_first() -> None:
-    small = FakeStream("small", spread(100))  # 10 pages: wants 2 slices
-    big = FakeStream("big", spread(400))  # 40 pages: wants 4
+def test_the_bound_is_the_setting() -> None:
+    stream = fake("s", spread(10), config={"max_read_ahead_mb": 3})
     reader = new_reader()
-    result = read_all(reader, [small, big])  # budget: 2 (one per stream)
-    assert result == {"small": small.dates, "big": big.dates}
-    assert len(small.requests) == 10, "small: one scroll"
-    assert reader.budget_left == 0
-    # big: its first page, then 2 slices from that page's last event.
-    assert len(set(big.requests)) == 3
-    assert len(big.requests) <= 40 + 2
+    read_all(reader, [stream])
+    assert reader.max_held == 3 << 20
+
+
+def test_a_full_bound_never_stops_the_scroll_being_emitted() -> None:
+    """Scrolls further on fill the bound; the one being emitted still reads on."""
+    streams = [fake(f"s{n}", spread(300)) for n in range(4)]
+    reader = new_reader(workers=4)
+    reader.plan(streams)  # type: ignore[arg-type]
+    reader.max_held = 1  # any page held fills it
+    time.sleep(0.05)  # every worker reads its scroll's first page, then waits
+    assert read_all(reader, streams) == {s.name: s.dates for s in streams}
+
+
+def test_scrolls_are_read_at_once_each_in_its_own_order() -> None:
+    random.seed(3)
+    streams = [fake(f"s{n}", spread(200), delay=0.003) for n in range(4)]
+    assert read_all(new_reader(workers=3), streams) == {s.name: s.dates for s in streams}
+    assert 2 <= most_in_flight[0] <= 3
+    # A scroll's pages are asked one after the other: never two of one window at once.
+    assert all(len(set(s.requests)) == 1 for s in streams)
 
 
 def test_one_worker_reads_one_scroll_at_a_time() -> None:
-    streams = [FakeStream(f"s{n}", spread(100)) for n in range(3)]
+    streams = [fake(f"s{n}", spread(100), delay=0.001) for n in range(3)]
     reader = new_reader(workers=1)
     assert read_all(reader, streams) == {s.name: s.dates for s in streams}
-    assert all(len(set(s.requests)) == 1 for s in streams), "nothing sliced"
+    assert most_in_flight[0] == 1
 
 
 def test_a_stream_closed_early_drops_its_rest_and_the_next_reads_on() -> None:
     first = FakeStream(
         "first", spread(200), windows=(Window(day(0), day(5)), Window(day(5), day(10)))
     )
-    second = FakeStream("second", spread(30))
+    second = fake("second", spread(30))
     reader = new_reader()
     reader.plan([first, second])  # type: ignore[list-item]
     pages = reader.pages_of(first)  # type: ignore[arg-type]
@@ -176,7 +203,7 @@ def test_a_stream_closed_early_drops_its_rest_and_the_next_reads_on() -> None:
 
 
 def test_a_stream_planned_but_never_asked_for_is_skipped() -> None:
-    skipped, asked = FakeStream("skipped", spread(60)), FakeStream("asked", spread(60))
+    skipped, asked = fake("skipped", spread(60)), fake("asked", spread(60))
     reader = new_reader()
     reader.plan([skipped, asked])  # type: ignore[list-item]
     assert [r["date"] for _, p in reader.pages_of(asked) for r in p] == asked.dates  # type: ignore[arg-type]
@@ -184,7 +211,7 @@ def test_a_stream_planned_but_never_asked_for_is_skipped() -> None:
 
 def test_workers_stop_when_everything_is_read() -> None:
     before = threading.active_count()
-    read_all(new_reader(), [FakeStream("s", spread(100), delay=0.001)])
+    read_all(new_reader(), [fake("s", spread(100), delay=0.001)])
     deadline = time.monotonic() + 5
     while threading.active_count() > before and time.monotonic() < deadline:
         time.sleep(0.01)

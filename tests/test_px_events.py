@@ -276,59 +276,64 @@ def test_event_window_outside_1_to_190_days_is_a_config_error(days: int) -> None
     assert any("event_window_days" in error for error in failure.value.errors)
 
 
-def serial_then_sliced(emulator, caplog, streams: list[str]):
+def serial_then_concurrent(emulator, streams: list[str], **settings):
     """150 days of `streams` read serially, then with 4 in flight at 30 ms per request.
 
-    Returns both syncs, the serial one's request count and the slicing log lines.
+    Returns both syncs, the serial one's requests (path and parameters) and the start.
     """
-    emulator.faults.latency_ms = 30  # slower than a page is emitted: worth slicing
+    emulator.faults.latency_ms = 30  # slower than a page is emitted: reading ahead shows
     start = emulator.tenant.now - dt.timedelta(days=150)
-    config = px_config(emulator, start_date=start.isoformat(), page_size=20)
+    config = px_config(emulator, start_date=start.isoformat(), page_size=20, **settings)
     serial = run_sync({**config, "max_concurrency": 1}, streams=streams)
-    serial_requests = len(emulator.requests)
+    serial_requests = sorted_requests(emulator)
     emulator.reset_log()
-    caplog.clear()
-    sliced = run_sync({**config, "max_concurrency": 4}, streams=streams)
-    split = [r.getMessage() for r in caplog.records if "slices at once" in r.getMessage()]
-    return serial, serial_requests, sliced, split, start
+    concurrent = run_sync({**config, "max_concurrency": 4}, streams=streams)
+    return serial, serial_requests, concurrent, start
 
 
-def test_a_big_window_is_read_as_concurrent_slices_like_a_serial_read(emulator, caplog) -> None:
+def sorted_requests(emulator) -> list[tuple[str, bool]]:
+    """Every request's path and whether it opened a scroll, sorted."""
+    return sorted((r.path, "scrollId" not in r.params) for r in emulator.requests)
+
+
+def test_every_event_stream_is_read_at_once_with_a_serial_reads_requests(emulator) -> None:
     streams = [endpoint.name for endpoint in PX_EVENT_ENDPOINTS]
-    serial, serial_requests, sliced, split, _ = serial_then_sliced(emulator, caplog, streams)
+    serial, serial_requests, concurrent, _ = serial_then_concurrent(emulator, streams)
 
-    assert split, "no 150-day window of hundreds of events (tens of pages) was sliced"
-    assert "as 4 slices" in split[0]
-    assert 2 <= emulator.most_in_flight <= 4, "slices were not read at once, or too many were"
+    assert 2 <= emulator.most_in_flight <= 4, "scrolls were not read at once, or too many were"
     for stream in streams:
-        assert sliced.records[stream] == serial.records[stream], f"{stream}: order differs"
-    assert sliced.states == serial.states, "every STATE, in place, as a serial read"
-    # The request budget: a serial read's requests plus one per event type.
-    assert serial_requests < len(emulator.requests) <= serial_requests + len(streams)
+        assert concurrent.records[stream] == serial.records[stream], f"{stream}: order differs"
+    assert concurrent.states == serial.states, "every STATE, in place, as a serial read"
+    assert sorted_requests(emulator) == serial_requests, "exactly the requests of a serial read"
 
 
-def test_slicing_stops_when_the_runs_allowance_is_spent(emulator, caplog) -> None:
-    streams = ["lead_events", "page_view_events"]  # two event types: two extra requests
-    serial, serial_requests, sliced, split, start = serial_then_sliced(emulator, caplog, streams)
+def test_a_window_is_one_scroll_whatever_its_size(emulator) -> None:
+    streams = ["lead_events", "page_view_events"]
+    serial, _, concurrent, start = serial_then_concurrent(emulator, streams)
 
-    assert len(split) == 1, "the other big window finds the allowance spent"
-    assert "as 2 slices" in split[0]
-    assert sliced.records == serial.records
-    assert sliced.states == serial.states
-    assert len(emulator.requests) <= serial_requests + 2
-    # The first slice starts at the first page's last event, not at the window's start.
-    name = split[0].split()[0]
-    path = next(e.path for e in PX_EVENT_ENDPOINTS if e.name == name)
-    last_date = serial.records[name][19]["date"]
-    first_page_last_ms = to_epoch_ms(parse_setting_datetime(last_date))
-    openings = [r for r in emulator.requests if r.path == path and "scrollId" not in r.params]
-    starts = [int(r.params["filter"][0].split(";")[0].removeprefix("date>=")) for r in openings]
-    # Each range asked reaches one millisecond before its window's start.
-    assert starts[0] == to_epoch_ms(start) - 1
-    assert first_page_last_ms - 1 in starts[1:]
+    assert concurrent.records == serial.records
+    assert concurrent.states == serial.states
+    for path in ("/events/lead", "/events/pageView"):
+        openings = [r for r in emulator.requests if r.path == path and "scrollId" not in r.params]
+        starts = [int(r.params["filter"][0].split(";")[0].removeprefix("date>=")) for r in openings]
+        # One scroll per 150-day window, its range reaching a millisecond before the start.
+        assert starts == [to_epoch_ms(start) - 1], path
 
 
-def test_a_small_window_or_one_without_total_hits_stays_one_scroll(emulator, caplog) -> None:
+def test_event_window_days_reads_one_stream_at_once(emulator) -> None:
+    """Shorter windows are more scrolls: one stream's history read concurrently."""
+    streams = ["page_view_events"]
+    serial, serial_requests, concurrent, _ = serial_then_concurrent(
+        emulator, streams, event_window_days=30
+    )
+
+    assert 2 <= emulator.most_in_flight <= 4, "the stream's windows were not read at once"
+    assert concurrent.records == serial.records
+    assert concurrent.states == serial.states
+    assert sorted_requests(emulator) == serial_requests
+
+
+def test_a_small_window_or_one_without_total_hits_stays_one_scroll(emulator) -> None:
     emulator.faults.latency_ms = 30
     start = emulator.tenant.now - dt.timedelta(days=150)
     config = px_config(emulator, start_date=start.isoformat(), page_size=20, max_concurrency=4)
@@ -338,15 +343,6 @@ def test_a_small_window_or_one_without_total_hits_stays_one_scroll(emulator, cap
     emulator.quirks.omit_total_hits = True
     emulator.reset_log()
     run_sync(config, streams=["page_view_events"])
-    assert "slices at once" not in caplog.text
-    assert emulator.most_in_flight == 1
-
-
-def test_a_window_from_a_fast_api_stays_one_scroll(emulator, caplog) -> None:
-    start = emulator.tenant.now - dt.timedelta(days=150)
-    config = px_config(emulator, start_date=start.isoformat(), page_size=20, max_concurrency=4)
-    run_sync(config, streams=["page_view_events"])
-    assert "slices at once" not in caplog.text, "no wait to hide: one scroll"
     assert emulator.most_in_flight == 1
 
 

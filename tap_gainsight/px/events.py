@@ -42,17 +42,13 @@ if t.TYPE_CHECKING:
 #: The longest range the engagement-collisions endpoint accepts
 #: (docs/api.md, "PX: admin and monitoring").
 COLLISION_WINDOW_DAYS = 180
-#: A window of fewer pages than this is read as one scroll: slicing it would save little.
-MIN_PAGES_TO_SPLIT = 8
-#: Pages a slice should hold at least, so that its last, partial page costs little.
-MIN_PAGES_PER_SLICE = 4
 
 
 class EventStream(ScrollStream):
     """One PX event type, incremental on `date`, read window by window.
 
     Its windows are read by the run's event reader (`px/event_reader.py`), ahead of their
-    turn and in slices where that pays; the records come here in date order all the same.
+    turn; the records come here in date order all the same.
 
     The bookmark is the date of the last event sent. Should a window's events come out of
     date order (the API is asked to sort them, docs/api.md), that window's bookmark falls
@@ -115,25 +111,15 @@ class EventStream(ScrollStream):
         """The windows of this run (the stream has no partitions)."""
         return self.plan(None)
 
-    def window_reader(self, window: Window, position: ScrollPosition | None = None) -> ScrollReader:
-        """A reader of one window's (or slice's) scroll; `position` carries on another's."""
-        if position is None:
-            position = ScrollPosition(
-                self.replication_key,
-                self.record_key,
-                start_ms=to_epoch_ms(window.start),
-                on_disorder=lambda value, last: self.note_disorder(window, value, last),
-            )
+    def window_reader(self, window: Window) -> ScrollReader:
+        """A reader of one window's scroll."""
+        position = ScrollPosition(
+            self.replication_key,
+            self.record_key,
+            start_ms=to_epoch_ms(window.start),
+            on_disorder=lambda value, last: self.note_disorder(window, value, last),
+        )
         return ScrollReader(self, None, position, window)
-
-    def slices_for(self, total_hits: int | None) -> int:
-        """How many concurrent slices a window of `total_hits` events is worth."""
-        if total_hits is None:
-            return 1
-        pages = -(-total_hits // self.page_size)
-        if pages < MIN_PAGES_TO_SPLIT:
-            return 1
-        return min(self.run.events.workers, pages // MIN_PAGES_PER_SLICE)
 
     def later_event_streams(self) -> list[EventStream]:
         """This stream and every selected event stream synced after it, in sync order."""
@@ -177,13 +163,12 @@ class EventStream(ScrollStream):
             self.progress.records, self.window_number, len(self.windows), self._window_totals
         )
 
-    def note_disorder(self, scroll: Window, value_ms: int, last_ms: int) -> None:
-        """The events of a window (`scroll`: it or a slice of it) came out of date order.
+    def note_disorder(self, window: Window, value_ms: int, last_ms: int) -> None:
+        """The events of `window` came out of date order.
 
         Called on a reader's thread, before the page that shows it is handed on.
         """
-        number = next(n for n, w in enumerate(self.windows) if w.start <= scroll.start < w.end)
-        self._unordered = self._unordered | {number}
+        self._unordered = self._unordered | {self.windows.index(window)}
         self.departures.note(
             self.path,
             "events not in date order",
@@ -196,7 +181,6 @@ class EventStream(ScrollStream):
     def pages(self, context: Context | None) -> Iterator[list[dict]]:
         held: Window | None = None
         for scroll, page in self.run.events.pages_of(self):
-            # A window's first scroll opened it: its `totalHits` is the window's size.
             self._window_totals.setdefault(scroll.number, scroll.reader.total_hits)
             if held is not None and held is not scroll.window:
                 self._release_bookmark(held)

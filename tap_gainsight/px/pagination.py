@@ -99,16 +99,13 @@ class ScrollPaginator(BaseAPIPaginator[ScrollToken]):
         """End the scroll here: it cannot move on."""
         self._ended = True
 
-    def start_new_scroll(self) -> None:
-        """Forget the counts of the scroll just finished."""
-        self._records_seen = self._pages_seen = 0
-
-    def reopen(self, since_ms: int | None) -> ScrollToken:
-        """Start the current scroll again, from `since_ms` on, and return the new token."""
+    def reopened(self, since_ms: int | None) -> ScrollPaginator:
+        """A paginator opening the current scroll again, from `since_ms` on, counts afresh."""
         current = self.current_value
-        self._value = replace(current, scroll_id=None, number=current.number + 1, since_ms=since_ms)
-        self.start_new_scroll()
-        return self.current_value
+        token = replace(current, scroll_id=None, number=current.number + 1, since_ms=since_ms)
+        return ScrollPaginator(
+            self._page_size, self._records_of, max_pages=self._max_pages, start_value=token
+        )
 
     def has_more(self, response: requests.Response) -> bool:  # noqa: D102
         return not self.scroll_finished(response)

@@ -148,8 +148,6 @@ class ScrollReader:
         self.paginator: ScrollPaginator | None = None
         #: The first page's `totalHits`: the scroll's size, where the API says it.
         self.total_hits: int | None = None
-        #: How long the API took to answer the last page.
-        self.answer_seconds: float | None = None
         self._opened = False
         self._short_before = False
         self._refused: WindowRefused | None = None
@@ -173,7 +171,9 @@ class ScrollReader:
     def pages(self) -> Generator[list[dict], None, None]:
         """Request the scroll's pages and yield their new records, page by page."""
         stream, context = self.stream, self._context
-        send = stream.retrying(stream.send_request, self._request_for_retry)
+        # The SDK's own request (send, duration metric, `validate_response`), paced and
+        # retried; a retry reopens the scroll.
+        send = stream.retrying(stream._request, self._request_for_retry)
         while not self.finished:
             if self.paginator is None or self.paginator.finished:
                 self.paginator = self._paginator_for(self._pieces.popleft())
@@ -183,7 +183,6 @@ class ScrollReader:
             except WindowRefused as refusal:
                 self._cut(token, refusal)
                 continue
-            self.answer_seconds = response.elapsed.total_seconds()
             if not self._opened:
                 self._opened = True
                 self._note_total(response)
@@ -262,7 +261,7 @@ class ScrollReader:
             "a page without scrollId before the scroll's end",
             "the scroll is opened again after the last record delivered",
         )
-        paginator.reopen(self.position.reopen_from())
+        self.paginator = paginator.reopened(self.position.reopen_from())
 
     def _note_total(self, response: requests.Response) -> None:
         total_hits = response_body(response).get("totalHits")
@@ -282,7 +281,8 @@ class ScrollReader:
     ) -> requests.PreparedRequest:
         if "scrollId=" not in (failed.url or "") or self.paginator is None:
             return failed  # opening a scroll is safe to repeat
-        token = self.paginator.reopen(self.position.reopen_from())
+        self.paginator = self.paginator.reopened(self.position.reopen_from())
+        token = self.paginator.current_value
         self.stream.logger.warning(
             "%s: reopening the scroll from %s.", self.stream.path, token.since_ms
         )
