@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 
 import backoff
 import requests
-from singer_sdk import RESTStream, SchemaDirectory, StreamSchema, metrics
+from singer_sdk import RESTStream, SchemaDirectory, StreamSchema, Tap, metrics
 from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
 from singer_sdk.helpers.conform import TypeConformanceLevel
 from singer_sdk.singerlib.catalog import REPLICATION_FULL_TABLE
@@ -63,7 +63,6 @@ if t.TYPE_CHECKING:
     from tap_gainsight.departures import Departures
     from tap_gainsight.rate_limit import RequestLimiter
     from tap_gainsight.run import Run
-    from tap_gainsight.tap import TapGainsight
 
     RequestFunc = Callable[[requests.PreparedRequest, t.Any], requests.Response]
     RetryRequestFunc = Callable[[requests.PreparedRequest, t.Any], requests.PreparedRequest]
@@ -80,6 +79,15 @@ CONNECT_TIMEOUT_SECONDS = 10
 _SESSIONS = threading.local()
 #: When the retries of the request being sent on this thread must end (monotonic), if set.
 _RETRIES_END_AT: ContextVar[float | None] = ContextVar("retries_end_at", default=None)
+
+
+class RunningTap(t.Protocol):
+    """What a stream needs of its tap beyond the SDK's `Tap`: the run's shared objects."""
+
+    @property
+    def run(self) -> Run:
+        """What every stream of the run shares (`run.py`)."""
+        ...
 
 
 class GainsightStream(RESTStream[t.Any]):
@@ -103,9 +111,9 @@ class GainsightStream(RESTStream[t.Any]):
     credential_name = "credential"
     address_settings = "base URL"
 
-    def __init__(self, tap: TapGainsight, *args: t.Any, **kwargs: t.Any) -> None:
+    def __init__(self, tap: Tap, *args: t.Any, **kwargs: t.Any) -> None:
         #: What every stream of the run shares (limiters, the event reader, departures).
-        self.run: Run = tap.run
+        self.run: Run = t.cast("RunningTap", tap).run
         super().__init__(tap, *args, **kwargs)
         self.logger.addFilter(SDK_INTERNAL_LINES)  # e.g. "Pagination stopped after 0 pages"
         self.progress = self.new_progress()
@@ -540,6 +548,17 @@ class GainsightStream(RESTStream[t.Any]):
     def where(self) -> str:
         """Where requests go, as a user would check it in the settings."""
         raise NotImplementedError
+
+    @override
+    def build_prepared_request(self, *args: t.Any, **kwargs: t.Any) -> requests.PreparedRequest:
+        request = super().build_prepared_request(*args, **kwargs)
+        request.register_hook("response", self._answered)
+        return request
+
+    def _answered(self, response: requests.Response, **kwargs: t.Any) -> requests.Response:
+        """Tell the pace an answer arrived: a quota counted on arrival starts its window."""
+        self.request_limiter.answered()
+        return response
 
     @override
     def generate_child_contexts(
