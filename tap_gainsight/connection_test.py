@@ -13,19 +13,19 @@ from __future__ import annotations
 import typing as t
 from dataclasses import dataclass, field
 
-from tap_gainsight.cs.objects import probe_stream as cs_core_stream
 from tap_gainsight.errors import EXPLAINED_FAILURES, explain, public_url
 from tap_gainsight.px.entities import PageNumberStream, RicherFormMissing, UserPreferencesStream
-from tap_gainsight.px.entities import probe_stream as px_core_stream
 from tap_gainsight.px.pagination import ScrollToken
 from tap_gainsight.px.scrolling import ScrollStream
-from tap_gainsight.settings import has_cs_credentials, has_px_credentials
 
 if t.TYPE_CHECKING:
+    import logging
     from collections.abc import Callable
 
+    from singer_sdk.singerlib import Catalog
+
     from tap_gainsight.client import GainsightStream
-    from tap_gainsight.tap import TapGainsight
+    from tap_gainsight.run import CoreCheck
 
 
 def first_token(stream: GainsightStream) -> t.Any:
@@ -76,7 +76,12 @@ class Product:
 class ConnectionTest:
     """The test of one tap's settings; `run` logs it and says whether it passed."""
 
-    tap: TapGainsight
+    logger: logging.Logger
+    #: The run's record of which keys read their core endpoint.
+    core_check: CoreCheck
+    #: The catalog given, if any: only the streams it selects are tested.
+    catalog: Catalog | None
+    products: list[Product]
     #: The selected streams not readable, with why.
     unreadable: dict[str, str] = field(default_factory=dict)
     readable: list[str] = field(default_factory=list)
@@ -87,15 +92,15 @@ class ConnectionTest:
         That is a refused key or a host not reached (or an error answer there): then the
         product's other streams are not tested.
         """
-        tap, passed = self.tap, True
-        for product in self.products():
+        passed = True
+        for product in self.products:
             failure = core_failure(product.core)
             if failure is not None:
-                tap.logger.error("Connection test failed: %s.", failure)
+                self.logger.error("Connection test failed: %s.", failure)
                 passed = False
                 continue
-            tap.run.core_check.found(product.core.core_name, reads=True)
-            tap.logger.info(
+            self.core_check.found(product.core.core_name, reads=True)
+            self.logger.info(
                 "Connection test passed: the %s is accepted at %s.",
                 product.key,
                 product.core.where(),
@@ -107,18 +112,9 @@ class ConnectionTest:
             self.conclude()
         return passed
 
-    def products(self) -> list[Product]:
-        """The products the settings have credentials for, PX first."""
-        tap, products = self.tap, []
-        if has_px_credentials(tap.config):
-            products.append(Product("API key", px_core_stream(tap), tap.px_streams))
-        if has_cs_credentials(tap.config):
-            products.append(Product("CS access key", cs_core_stream(tap), tap.cs_streams))
-        return products
-
     def selected(self, stream: GainsightStream) -> bool:
         """Whether the catalog selects `stream` (every stream is, without a catalog)."""
-        catalog = self.tap.input_catalog
+        catalog = self.catalog
         if catalog is None:
             return True
         if catalog.get_stream(stream.tap_stream_id) is None:
@@ -128,7 +124,7 @@ class ConnectionTest:
 
     def test_stream(self, stream: GainsightStream, core: GainsightStream) -> None:
         """Say whether one selected stream is readable (the core's answer stands for itself)."""
-        logger, name = self.tap.logger, stream.name
+        logger, name = self.logger, stream.name
         if isinstance(stream, UserPreferencesStream):
             logger.info(
                 "Connection test: %s is not probed: each of its requests is for one user's "
@@ -149,11 +145,11 @@ class ConnectionTest:
         tested = len(self.readable) + len(self.unreadable)
         if not self.unreadable:
             if tested:
-                self.tap.logger.info(
+                self.logger.info(
                     "Connection test passed: %s readable.", _streams(tested, "selected")
                 )
             return
-        self.tap.logger.warning(
+        self.logger.warning(
             "Connection test passed, but %d of %s not readable with these settings: %s. "
             "Deselect them, or have the tenant and the key given access to them.",
             len(self.unreadable),

@@ -1,8 +1,15 @@
-"""One request budget for the whole process: a per-second pace and a per-run ceiling."""
+"""The pace of every request the tap sends to one API, across all streams and threads.
+
+The APIs' limits (PX: about 200 requests/s and 1,000,000/day per subscription; CS: 100
+calls/min per tenant) are shared with the customer's other integrations, so the tap keeps
+under them of its own accord instead of waiting to be answered 429.
+"""
 
 from __future__ import annotations
 
 import threading
+import time
+from collections import deque
 
 from pyrate_limiter import Limiter, Rate
 
@@ -10,12 +17,7 @@ from tap_gainsight.errors import RequestBudgetExhausted
 
 
 class RequestLimiter:
-    """Paces every request the tap sends to one API, across all streams (and threads).
-
-    The APIs' limits (PX: about 200 requests/s and 1,000,000/day per subscription; CS: 100
-    calls/min per tenant) are shared with the customer's other integrations, so the tap keeps
-    well under them of its own accord instead of waiting to be answered 429.
-    """
+    """A pace of `per_window` requests each `window_ms`, and a ceiling per run (PX)."""
 
     def __init__(
         self, per_window: int, *, window_ms: int = 1000, per_run: int | None = None
@@ -45,3 +47,48 @@ class RequestLimiter:
                 raise RequestBudgetExhausted(msg)
             self._sent += 1
         self._pace.try_acquire("px", blocking=True)
+
+    def answered(self) -> None:
+        """Note that this thread's request was answered (a pace of sends ignores it)."""
+
+
+class QuotaLimiter(RequestLimiter):
+    """A quota the API counts as requests arrive: `per_window` in any `window_seconds` (CS).
+
+    A request holds its place from its send until a window after its answer, and it arrived
+    in between: whatever the delay on the way, no window of arrivals holds more.
+    """
+
+    def __init__(self, per_window: int, window_seconds: float) -> None:
+        self._per_window = per_window
+        self._window = window_seconds
+        self._sent = 0
+        self._in_flight = 0
+        #: When each answered request's place frees, earliest first.
+        self._frees_at: deque[float] = deque()
+        self._changed = threading.Condition()
+        self._thread = threading.local()
+
+    def acquire(self) -> None:
+        """Wait until a place is free: fewer than `per_window` in flight or in their window."""
+        self.answered()  # this thread's last request is over, answered or not
+        with self._changed:
+            while True:
+                now = time.monotonic()
+                while self._frees_at and self._frees_at[0] <= now:
+                    self._frees_at.popleft()
+                if self._in_flight + len(self._frees_at) < self._per_window:
+                    break
+                self._changed.wait(self._frees_at[0] - now if self._frees_at else None)
+            self._in_flight += 1
+            self._sent += 1
+        self._thread.pending = True
+
+    def answered(self) -> None:
+        """Start the window of this thread's request in flight, if any: its answer is here."""
+        if getattr(self._thread, "pending", False):
+            self._thread.pending = False
+            with self._changed:
+                self._in_flight -= 1
+                self._frees_at.append(time.monotonic() + self._window)
+                self._changed.notify_all()

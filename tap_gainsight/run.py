@@ -1,8 +1,6 @@
 """What the streams of one run share: limiters, the event reader, departures, totals.
 
-The tap builds one `Run` and gives it to every stream it makes (`GainsightStream.run`), so a
-stream reaches the run's shared objects through one typed attribute, never by looking them
-up on the Tap.
+The tap builds one `Run` and hands it to every stream it makes (`GainsightStream.run`).
 """
 
 from __future__ import annotations
@@ -13,30 +11,41 @@ from dataclasses import dataclass, field
 
 from singer_sdk.exceptions import FatalAPIError
 
-from tap_gainsight.cs import quota
 from tap_gainsight.departures import Departures
 from tap_gainsight.progress import StreamProgress, SyncTotals
-from tap_gainsight.px.event_reader import EventReader
-from tap_gainsight.rate_limit import RequestLimiter
+from tap_gainsight.rate_limit import QuotaLimiter, RequestLimiter
 from tap_gainsight.retries import FirstContact
 from tap_gainsight.settings import (
     DEFAULT_CS_REQUESTS_PER_MINUTE,
-    DEFAULT_MAX_CONCURRENCY,
     DEFAULT_MAX_REQUESTS_PER_DAY,
     DEFAULT_MAX_REQUESTS_PER_SECOND,
 )
 
 if t.TYPE_CHECKING:
     import logging
-    from collections.abc import Callable, Mapping
+    from collections.abc import Callable, Iterator, Mapping, Sequence
+
+#: The window the CS API counts a tenant's calls in (docs/api.md, "CS: transport and limits").
+CS_WINDOW_SECONDS = 60.0
+
+
+class EventHistory(t.Protocol):
+    """The PX event history every event stream reads ahead (`px.event_reader.EventReader`)."""
+
+    workers: int
+
+    def plan(self, streams: Sequence[t.Any]) -> None:
+        """Note the event streams still to come, to read their first windows ahead."""
+
+    def pages_of(self, stream: t.Any) -> Iterator[tuple[t.Any, list[dict]]]:
+        """The stream's pages, in order, with the scroll each belongs to."""
 
 
 class CoreCheck:
     """Whether each product's key reads its core endpoint: asked once a run, when needed.
 
-    A refusal from one endpoint means the key is wrong only if the core endpoint refuses it
-    too; otherwise it is a module or right the tenant lacks (docs/api.md, "PX and CS:
-    refusals").
+    A refusal elsewhere means the key is wrong only if the core endpoint refuses it too
+    (docs/api.md, "PX and CS: refusals").
     """
 
     def __init__(self) -> None:
@@ -47,8 +56,7 @@ class CoreCheck:
         """Whether the key reads `product`'s core endpoint; `ask` sends that one request.
 
         Raises:
-            Exception: Whatever `ask` raises other than a refusal (a host never reached, a
-                server failing after its retries): the answer is then unknown.
+            Exception: Whatever `ask` raises other than a refusal: the answer is unknown.
         """
         with self._lock:
             if product not in self._answers:
@@ -73,47 +81,45 @@ class Run:
     logger: logging.Logger
     #: The pace and budget of every PX request of the process.
     px_limiter: RequestLimiter
-    #: The pace of every CS request of the process (no budget: at the default pace a run
-    #: cannot reach the API's 50,000 calls a day in less than a day).
+    #: The pace of every CS request (no budget: at the default pace a run cannot reach the
+    #: API's 50,000 calls a day in less than a day).
     cs_limiter: RequestLimiter
-    #: The hosts that have answered in this run (one never reached is not retried long).
-    first_contact: FirstContact
+    #: The PX event history, built by the tap (`px/event_reader.py`).
+    events: EventHistory
     #: Where the API differed from docs/api.md this run: logged once each, then listed.
     departures: Departures
+    #: The hosts that have answered in this run (one never reached is not retried long).
+    first_contact: FirstContact = field(default_factory=FirstContact)
     #: Whether each product's key reads its core endpoint (asked on a first refusal).
-    core_check: CoreCheck
-    #: The PX event history: every event stream's scrolls, read ahead (`px/event_reader.py`).
-    events: EventReader
+    core_check: CoreCheck = field(default_factory=CoreCheck)
     #: Totals of the sync, set when the first stream starts reading.
-    totals: SyncTotals | None = field(default=None)
+    totals: SyncTotals | None = None
     #: Streams skipped this run because their endpoint refused the request: name, why.
     skipped: dict[str, str] = field(default_factory=dict)
     #: The largest page the API takes, where it refused a larger one: by endpoint group.
     page_sizes: dict[str, int] = field(default_factory=dict)
 
     @classmethod
-    def from_config(cls, config: Mapping[str, t.Any], logger: logging.Logger) -> Run:
+    def from_config(
+        cls,
+        config: Mapping[str, t.Any],
+        logger: logging.Logger,
+        departures: Departures,
+        events: EventHistory,
+    ) -> Run:
         """The run's shared objects, as the settings shape them."""
-        departures = Departures(logger)
         return cls(
             logger=logger,
             px_limiter=RequestLimiter(
                 config.get("max_requests_per_second", DEFAULT_MAX_REQUESTS_PER_SECOND),
                 per_run=config.get("max_requests_per_day", DEFAULT_MAX_REQUESTS_PER_DAY),
             ),
-            # Paced over a window 2 % longer than the API's: the API counts arrivals, the
-            # limiter sends, and a request delayed on the way (a few ms) would otherwise land
-            # in the same window as one sent a full window after it.
-            cs_limiter=RequestLimiter(
+            cs_limiter=QuotaLimiter(
                 config.get("cs_requests_per_minute", DEFAULT_CS_REQUESTS_PER_MINUTE),
-                window_ms=quota.WINDOW_MS * 51 // 50,
+                CS_WINDOW_SECONDS,
             ),
-            first_contact=FirstContact(),
+            events=events,
             departures=departures,
-            core_check=CoreCheck(),
-            events=EventReader(
-                int(config.get("max_concurrency", DEFAULT_MAX_CONCURRENCY)), departures
-            ),
         )
 
     def sync_started(self, selected_streams: int) -> SyncTotals:

@@ -15,9 +15,11 @@ from singer_sdk.plugin_base import PluginBase
 from singer_sdk.tap_base import CliTestOptionValue
 from typing_extensions import override
 
-from tap_gainsight.connection_test import ConnectionTest
+from tap_gainsight.connection_test import ConnectionTest, Product
 from tap_gainsight.cs.deletes import DeletedRecordsStream
 from tap_gainsight.cs.objects import discover_cs_streams
+from tap_gainsight.cs.objects import probe_stream as cs_core_stream
+from tap_gainsight.departures import Departures
 from tap_gainsight.errors import failures_in_one_line
 from tap_gainsight.inputs import checked_catalog, checked_state
 from tap_gainsight.logs import quiet_internals, show_metrics
@@ -27,10 +29,13 @@ from tap_gainsight.px.entities import (
     PX_ENTITY_ENDPOINTS,
     UserPreferencesStream,
 )
+from tap_gainsight.px.entities import probe_stream as px_core_stream
+from tap_gainsight.px.event_reader import EventReader
 from tap_gainsight.px.events import PX_EVENT_ENDPOINTS, PX_MONITORING_ENDPOINTS
 from tap_gainsight.run import Run
 from tap_gainsight.settings import (
     CONFIG_SCHEMA,
+    DEFAULT_MAX_CONCURRENCY,
     env_setting_errors,
     has_cs_credentials,
     has_px_credentials,
@@ -136,7 +141,11 @@ class TapGainsight(Tap):
     @cached_property
     def run(self) -> Run:
         """What every stream of this run shares; each stream is given it when made."""
-        return Run.from_config(self.config, self.logger)
+        departures = Departures(self.logger)
+        workers = int(self.config.get("max_concurrency", DEFAULT_MAX_CONCURRENCY))
+        return Run.from_config(
+            self.config, self.logger, departures, EventReader(workers, departures)
+        )
 
     @classmethod
     @override
@@ -161,7 +170,9 @@ class TapGainsight(Tap):
                 validate_config=True,
                 setup_mapper=False,  # no schema: no attribute-model requests
             )
-            passed = ConnectionTest(tap).run()
+            passed = ConnectionTest(
+                tap.logger, tap.run.core_check, tap.input_catalog, tap.products()
+            ).run()
         ctx.exit(0 if passed else 1)
 
     @classmethod
@@ -190,6 +201,15 @@ class TapGainsight(Tap):
         if has_cs_credentials(self.config):
             streams += self.cs_streams()
         return streams
+
+    def products(self) -> list[Product]:
+        """What `--test` tests of each product the settings have credentials for, PX first."""
+        products = []
+        if has_px_credentials(self.config):
+            products.append(Product("API key", px_core_stream(self), self.px_streams))
+        if has_cs_credentials(self.config):
+            products.append(Product("CS access key", cs_core_stream(self), self.cs_streams))
+        return products
 
     def px_streams(self) -> list[GainsightStream]:
         """The Gainsight PX streams (no request is sent to make them)."""

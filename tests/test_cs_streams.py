@@ -224,7 +224,7 @@ def test_limiter_keeps_under_the_tenant_quota(
 ) -> None:
     """20 requests per window on both sides, the window shrunk from 60 s to 1 s."""
     monkeypatch.setattr("tests.emulator.cs.ratelimit.WINDOW_SECONDS", 1.0)
-    monkeypatch.setattr("tap_gainsight.cs.quota.WINDOW_MS", 1000)
+    monkeypatch.setattr("tap_gainsight.run.CS_WINDOW_SECONDS", 1.0)
     monkeypatch.setattr(CSObjectStream, "page_limit", 20)
     config = cs_config(cs_emulator, cs_requests_per_minute=tap_pace)
     catalog = catalog_for(config, ["companies"])
@@ -243,7 +243,7 @@ def test_limiter_keeps_under_the_tenant_quota(
         assert refused > 0, "without the limiter this tenant answers 429: the test can fail"
     else:
         assert refused == 0
-        # Every 20 requests after the first 20 wait out one window of the tap's (1.02 s),
+        # Every 20 requests after the first 20 wait out one window (1 s) from an answer,
         # and no more: a window left at a minute would hold this run for a minute.
         windows = (sent - 1) // 20
         assert windows * 1.0 <= took < windows * 1.02 + 5, (sent, took)

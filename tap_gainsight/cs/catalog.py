@@ -22,7 +22,7 @@ from tap_gainsight.responses import response_body
 if t.TYPE_CHECKING:
     from collections.abc import Iterable
 
-    from tap_gainsight.tap import TapGainsight
+    from singer_sdk import Tap
 
 LIST_PATH = "/v1/meta/services/objects/list"
 #: The documented sample call's parameters ("parent object", and `em` undocumented).
@@ -85,7 +85,7 @@ class CSMetadata(CSStream):
 
     path = "/v1/meta/services/objects"
 
-    def __init__(self, tap: TapGainsight) -> None:
+    def __init__(self, tap: Tap) -> None:
         super().__init__(tap, name="cs_metadata", schema={"type": "object", "properties": {}})
 
     @override
@@ -134,7 +134,7 @@ class TenantObjects:
         return fields if fields and KEY in fields else None
 
 
-def discover_objects(tap: TapGainsight) -> TenantObjects:
+def discover_objects(tap: Tap) -> TenantObjects:
     """List and describe the tenant's objects; a failure is one warning, not an error.
 
     A refused access key or a host never reached stops discovery: nothing could be read.
