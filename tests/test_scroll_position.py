@@ -1,16 +1,16 @@
-"""ScrollPosition: what a scroll hands on, page after page and after a reopened scroll."""
+"""Position: what a scroll hands on, page after page and after a reopened scroll."""
 
 from __future__ import annotations
 
-from tap_gainsight.px.scrolling import ScrollPosition
+from tap_gainsight.position import Position
 
 
 def events(*pairs: tuple[int, str]) -> list[dict]:
     return [{"date": date, "eventId": key} for date, key in pairs]
 
 
-def position() -> ScrollPosition:
-    return ScrollPosition("date", lambda record: record["eventId"])
+def position() -> Position:
+    return Position("date", lambda record: record["eventId"])
 
 
 def ids(records: list[dict]) -> list[str]:
@@ -40,7 +40,7 @@ def test_a_reopened_scroll_drops_only_what_was_handed_on_at_its_last_value() -> 
 
 def test_records_going_backwards_are_all_handed_on_once_and_said_once() -> None:
     said: list[tuple[int, int]] = []
-    scroll = ScrollPosition(
+    scroll = Position(
         "date", lambda record: record["eventId"], start_ms=1, on_disorder=lambda *v: said.append(v)
     )
     scroll.admit(events((5, "a")))

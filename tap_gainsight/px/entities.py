@@ -12,6 +12,7 @@ from typing_extensions import override
 
 from tap_gainsight.errors import SETUP_FAILURES, FilterRefused
 from tap_gainsight.order_guard import OrderGuardedStream
+from tap_gainsight.position import Position
 from tap_gainsight.px.client import PXStream
 from tap_gainsight.px.custom_attributes import AttributeModel
 from tap_gainsight.px.pagination import PageNumberEndpointPaginator, ScrollToken
@@ -32,76 +33,22 @@ if t.TYPE_CHECKING:
     from tap_gainsight.tap import TapGainsight
 
 
-class EntityPosition(ScrollPosition):
-    """What an entity scroll has handed on, whatever the API made of its sort and filter.
-
-    The scroll asks for `lastModifiedDate >= floor` in ascending order (docs/api.md, "PX:
-    users and accounts": both inferred). A record below the floor comes from a filter the
-    API ignored (or refused): an earlier run delivered it, so it is skipped. A record handed
-    on before at the same value (a scroll reopened) is skipped. A value lower than one before
-    it means the sort was ignored: the stream's bookmark falls back (`order_guard.py`), and
-    a scroll that fails part-way is opened again from the floor, not from the last value.
-    """
-
-    def __init__(self, stream: EntityStream, context: Context | None, floor_ms: int | None) -> None:
-        super().__init__(stream.replication_key or "", stream.record_key)
-        self._stream = stream
-        self._context = context
-        self.floor_ms = floor_ms
-        self._handed_on: dict[t.Hashable, int | None] = {}
-
-    @override
-    def admit(self, records: list[dict]) -> list[dict]:
-        stream, field, key_of = self._stream, self._value_field, self._key_of
-        handed_on, floor = self._handed_on, self.floor_ms
-        admitted, below = [], 0
-        for record in records:
-            value = epoch_ms_of(record.get(field))
-            if value is not None and floor is not None and value < floor:
-                # The margin asked below the floor is expected; anything older is not.
-                below += value < floor - EDGE_MARGIN_MS
-                continue
-            key = key_of(record)
-            if key in handed_on and handed_on[key] == value:
-                continue
-            if value is not None:
-                if self.value_ms is not None and value < self.value_ms:
-                    stream.break_order(self._context, stream.path, f"sort={field}")
-                if self.value_ms is None or value > self.value_ms:
-                    self.value_ms = value
-            handed_on[key] = value
-            admitted.append(record)
-        if below and stream.sends_filter:
-            stream.departures.note(
-                stream.path,
-                f"the {field} filter was ignored (older records came back)",
-                "the whole table is read; records older than the bookmark were delivered by "
-                "an earlier run and are skipped",
-            )
-        return admitted
-
-    @override
-    def reopen_from(self) -> int | None:
-        return self.floor_ms if self._stream.order_broken else self.value_ms
-
-
 class EntityStream(ScrollStream, OrderGuardedStream):
-    """An entity read through a scroll cursor (`/users`, `/accounts`).
+    """An entity read through a scroll cursor (`/users`, `/accounts`), on `lastModifiedDate`.
 
-    Incremental on `lastModifiedDate`: a run without a bookmark reads the whole table
-    (`start_date` bounds event history, not entities: a user untouched for a year is still a
-    user). Later runs ask for `filter=lastModifiedDate>=<bookmark>` sorted ascending, so the
-    bookmark advances with every record and an interrupted sync resumes where it stopped.
-    Both the filter and the sort are inferred (docs/api.md, "PX: users and accounts"); where
-    the API ignores or refuses either, every record is still delivered once
-    (`EntityPosition`, `order_guard.py`) and the departure is said.
+    A run without a bookmark reads the whole table (`start_date` bounds event history, not
+    entities). Later runs ask for `filter=lastModifiedDate>=<bookmark>` sorted ascending, both
+    inferred (docs/api.md, "PX: users and accounts"): what the API makes of either, every
+    record is delivered once (`position.py`, `order_guard.py`) and the departure is said.
     """
 
-    # The order is checked by `EntityPosition`, which tolerates what the SDK's check would not.
+    # The order is checked by the stream's `Position`, which tolerates what the SDK's would not.
     check_sorted = False
     #: Set when the API refused the filter this run: the stream is then read whole.
     filter_refused = False
-    _position: EntityPosition | None = None
+    _position: Position | None = None
+    #: The bookmark the run filters on, in epoch ms (None: the whole table).
+    _floor_ms: int | None = None
 
     #: The stream of attribute definitions that type `customAttributes` (read on demand).
     attribute_model_source: PXStream | None = None
@@ -150,24 +97,48 @@ class EntityStream(ScrollStream, OrderGuardedStream):
             self.attribute_model.convert(attributes)
         return super().post_process(row, context)
 
+    def new_position(self, context: Context | None, floor_ms: int | None) -> Position:
+        """What the scroll hands on: records below the floor (an ignored filter) are dropped."""
+        field = self.replication_key or ""
+        return Position(
+            field,
+            self.record_key,
+            start_ms=floor_ms,
+            floor_ms=floor_ms,
+            place_of=lambda record: epoch_ms_of(record.get(field)),
+            remember_all=True,
+            on_disorder=lambda *_: self.break_order(context, self.path, f"sort={field}"),
+        )
+
     @override
     def pages(self, context: Context | None) -> Iterator[list[dict]]:
         # One scroll, read on the syncing thread: nothing to emit while waiting for it.
-        position = self._position or EntityPosition(self, context, None)
-        return ScrollReader(self, context, position).pages()
+        position = self._position or self.new_position(context, None)
+        # The reader takes any position with `ScrollPosition`'s interface.
+        reader = ScrollReader(self, context, t.cast("ScrollPosition", position))
+        for page in reader.pages():
+            below = position.lowest_below
+            # The margin asked below the floor is expected; anything older is not.
+            if below is not None and below < (self._floor_ms or 0) - EDGE_MARGIN_MS:
+                self._note_filter_ignored()
+            yield page
 
-    @property
-    def sends_filter(self) -> bool:
-        """Whether this run asks the API to filter on the bookmark."""
-        position = self._position
-        return not self.filter_refused and position is not None and position.floor_ms is not None
+    def _note_filter_ignored(self) -> None:
+        if not self.filter_refused and self._floor_ms is not None:
+            self.departures.note(
+                self.path,
+                f"the {self.replication_key} filter was ignored (older records came back)",
+                "the whole table is read; records older than the bookmark were delivered by "
+                "an earlier run and are skipped",
+            )
 
     @override
     def request_records(self, context: Context | None) -> Iterable[dict]:
         self.guard_order(context)
         self.filter_refused = False
         bookmark = self.bookmark(context)
-        self._position = EntityPosition(self, context, to_epoch_ms(bookmark) if bookmark else None)
+        self._floor_ms = to_epoch_ms(bookmark) if bookmark else None
+        self._position = self.new_position(context, self._floor_ms)
         try:
             yield from super().request_records(context)
         except FilterRefused as refusal:
