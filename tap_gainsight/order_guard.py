@@ -21,7 +21,7 @@ if t.TYPE_CHECKING:
     from singer_sdk.helpers.types import Context, Record
 
 
-def write_state(stream: Stream, context: Context | None, **entries: t.Any) -> None:
+def write_state(stream: Stream, context: Context | None, entries: dict[str, t.Any]) -> None:
     """Write entries into a stream's state (None removes one): the tap's one hand-written path."""
     state = stream.get_context_state(context)
     for name, value in entries.items():
@@ -33,9 +33,8 @@ def write_state(stream: Stream, context: Context | None, **entries: t.Any) -> No
 
 def write_bookmark(stream: Stream, context: Context | None, value: str | None) -> None:
     """Set a stream's bookmark (None: none, the stream is read whole next run)."""
-    write_state(
-        stream, context, replication_key=stream.replication_key, replication_key_value=value
-    )
+    entries = {"replication_key": stream.replication_key, "replication_key_value": value}
+    write_state(stream, context, entries)
 
 
 class OrderGuardedStream(GainsightStream):

@@ -43,9 +43,8 @@ class Position:
         self._on_disorder = on_disorder
         self._floor = floor_ms
         self._remember_all = remember_all
-        #: The largest place handed on, and the record there (a keyset's next `where`).
+        #: The largest place handed on.
         self.place: t.Any = None
-        self.last: dict | None = None
         #: key -> place: the keys at `place` only, unless `remember_all` or out of order.
         self._seen: dict[t.Hashable, t.Any] = {}
         self.in_order = True
@@ -97,7 +96,7 @@ class Position:
                 if place != last:
                     break
                 self._seen[key_of(record)] = last
-        self.place, self.last = last, records[-1]
+        self.place = last
 
     def _admit_each(self, records: list[dict], places: list[t.Any]) -> list[dict]:
         """`admit`, record by record: a reopened read, a record without a place, disorder."""
@@ -126,7 +125,7 @@ class Position:
                 seen = {}
             seen[key] = place
             if last is None or place > last:
-                last, self.last = place, record
+                last = place
             admitted.append(record)
         self._seen, self.place = seen, last
         return admitted

@@ -15,23 +15,13 @@ from __future__ import annotations
 
 import datetime as dt
 import typing as t
-from functools import cached_property
 from urllib.parse import urlsplit
 
 from typing_extensions import override
 
-from tap_gainsight.cs.client import CS_MAX_LIMIT
-from tap_gainsight.cs.keyset import (
-    FILTER_DATETIME_FORMAT,
-    KeysetPage,
-    KeysetPaginator,
-    KeysetPosition,
-    KeysetStream,
-    offset_of,
-    where_clause,
-)
+from tap_gainsight.cs.keyset import FILTER_DATETIME_FORMAT, KeysetPage, KeysetStream
+from tap_gainsight.order_guard import write_state
 from tap_gainsight.responses import response_body
-from tap_gainsight.settings import DEFAULT_CS_LOOKBACK_HOURS
 from tap_gainsight.timestamps import parse_setting_datetime
 
 if t.TYPE_CHECKING:
@@ -78,19 +68,13 @@ class DeletedRecordsStream(KeysetStream):
     path = "/v1/data/objects/query/{delete_log}"
     primary_keys = ("ObjectName", RECORD_ID)
     replication_key = DATE_FIELD
-    is_sorted = True
-    check_sorted = False  # the lookback re-reads behind the bookmark on purpose
-    page_limit: int = CS_MAX_LIMIT
+    key_field = RECORD_ID
+    null_pass = False
 
     @property
     @override
     def partitions(self) -> list[dict]:
         return [{"delete_log": log} for log in DELETE_LOGS]
-
-    @cached_property
-    @override
-    def asked_page_size(self) -> int:
-        return self.page_limit
 
     _logs_done = 0
 
@@ -107,29 +91,25 @@ class DeletedRecordsStream(KeysetStream):
 
     @override
     def request_records(self, context: Context | None) -> Iterable[dict]:
-        log = (context or {}).get("delete_log", DELETE_LOGS[0])
         if not self._retention_checked:
             self._retention_checked = True
             self.warn_of_missed_deletions()
-        bookmark = self.bookmark(context)
-        self._since = None
-        if bookmark is not None:
-            hours = self.config.get("cs_lookback_hours", DEFAULT_CS_LOOKBACK_HOURS)
-            self._since = bookmark - dt.timedelta(hours=hours)
         self._absent = False
-        self.logger.info(
-            "Reading the deletions of %s %s.",
-            log,
-            f"since {self._since.isoformat()}" if self._since else "it holds",
-        )
         started = dt.datetime.now(dt.timezone.utc)
         yield from super().request_records(context)
         # Read to its end: every deletion logged before `started` has been seen.
-        self.get_context_state(context)[LAST_COMPLETE_READ] = started.strftime(STATE_FORMAT)
+        write_state(self, context, {LAST_COMPLETE_READ: started.strftime(STATE_FORMAT)})
 
-    _since: dt.datetime | None = None
     _absent = False
     _retention_checked = False
+
+    @override
+    def log_read(self, context: Context | None) -> None:
+        self.logger.info(
+            "Reading the deletions of %s %s.",
+            (context or {}).get("delete_log", DELETE_LOGS[0]),
+            f"since {self._since.isoformat()}" if self._since else "it holds",
+        )
 
     def warn_of_missed_deletions(self) -> None:
         """Warn once if a log was last read to its end more than 15 days ago.
@@ -161,32 +141,11 @@ class DeletedRecordsStream(KeysetStream):
             )
 
     @override
-    def get_new_paginator(self) -> KeysetPaginator:
-        self._position = KeysetPosition(DATE_FIELD, RECORD_ID)
-        self._paginator = KeysetPaginator(
-            self.page_size,
-            self.records_of,
-            self._position,
-            dated=True,
-            null_pass=False,
-            key_field=RECORD_ID,
-            note=self.note_departure,
-        )
-        return self._paginator
-
-    @override
     def prepare_request_payload(
         self, context: Context | None, next_page_token: KeysetPage | None
     ) -> dict[str, t.Any]:
-        page = next_page_token or self._paginator.current_value
-        where = where_clause(page, DATE_FIELD, self._since, delete_date_filter, RECORD_ID)
-        return {
-            "select": [RECORD_ID, DATE_FIELD, "ObjectName"],
-            **({"where": where} if where is not None else {}),
-            "orderBy": {DATE_FIELD: "asc", RECORD_ID: "asc"},
-            "limit": self.page_size,
-            **offset_of(page),
-        }
+        select = [RECORD_ID, DATE_FIELD, "ObjectName"]
+        return self.query(select, next_page_token, date_value=delete_date_filter)
 
     @override
     def validate_response(self, response: requests.Response) -> None:
