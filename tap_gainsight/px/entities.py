@@ -42,6 +42,7 @@ class EntityStream(ScrollStream, OrderGuardedStream):
     record is delivered once (`position.py`, `order_guard.py`) and the departure is said.
     """
 
+    replication_key = "lastModifiedDate"
     # The order is checked by the stream's `Position`, which tolerates what the SDK's would not.
     check_sorted = False
     #: Set when the API refused the filter this run: the stream is then read whole.
@@ -355,9 +356,13 @@ class EntityEndpoint:
     records_key: str | None
     primary_key: str
     max_page_size: int = 1000
-    replication_key: str | None = None
+    #: The model typing an `EntityStream`'s `customAttributes`.
     attribute_model: EntityEndpoint | None = None
-    richer_path: str | None = None
+
+    @property
+    def richer_path(self) -> str | None:
+        """The richer form of a page-number path, tried first (`PageNumberStream`)."""
+        return RICHER_PATHS.get(self.path)
 
     def build(self, tap: TapGainsight) -> PXStream:
         """Instantiate the stream for a tap."""
@@ -365,7 +370,6 @@ class EntityEndpoint:
         stream.records_keys = (self.records_key,) if self.records_key else ()
         stream.max_page_size = self.max_page_size
         stream.primary_keys = (self.primary_key,)
-        stream.replication_key = self.replication_key
         if isinstance(stream, EntityStream):
             stream.attribute_model_source = (
                 self.attribute_model.build(tap) if self.attribute_model else None
@@ -375,8 +379,11 @@ class EntityEndpoint:
         return stream
 
 
-# The attribute models answer with a bare JSON array (docs/api.md, "PX: attribute models");
-# an object wrapping a single list is accepted too.
+#: Endpoints with the same records and paging plus more fields (docs/api.md, "PX:
+#: page-number pagination").
+RICHER_PATHS = {"/feature": "/v2/feature_ext", "/engagement": "/engagement/extended"}
+
+# The attribute models answer with a bare JSON array (docs/api.md, "PX: attribute models").
 USER_ATTRIBUTES = EntityEndpoint(
     AttributeModelStream, "user_attributes", "/admin/model/user/attributes", None, "id"
 )
@@ -385,43 +392,13 @@ ACCOUNT_ATTRIBUTES = EntityEndpoint(
 )
 
 PX_ENTITY_ENDPOINTS: tuple[EntityEndpoint, ...] = (
+    EntityEndpoint(UserStream, "users", "/users", "users", "aptrinsicId", 1000, USER_ATTRIBUTES),
     EntityEndpoint(
-        UserStream,
-        "users",
-        "/users",
-        "users",
-        "aptrinsicId",
-        replication_key="lastModifiedDate",
-        attribute_model=USER_ATTRIBUTES,
+        EntityStream, "accounts", "/accounts", "accounts", "id", 1000, ACCOUNT_ATTRIBUTES
     ),
-    EntityEndpoint(
-        EntityStream,
-        "accounts",
-        "/accounts",
-        "accounts",
-        "id",
-        replication_key="lastModifiedDate",
-        attribute_model=ACCOUNT_ATTRIBUTES,
-    ),
-    EntityEndpoint(
-        PageNumberStream,
-        "features",
-        "/feature",
-        "features",
-        "id",
-        200,
-        richer_path="/v2/feature_ext",
-    ),
+    EntityEndpoint(PageNumberStream, "features", "/feature", "features", "id", 200),
     EntityEndpoint(PageNumberStream, "segments", "/segment", "segments", "id", 200),
-    EntityEndpoint(
-        PageNumberStream,
-        "engagements",
-        "/engagement",
-        "engagements",
-        "id",
-        500,
-        richer_path="/engagement/extended",
-    ),
+    EntityEndpoint(PageNumberStream, "engagements", "/engagement", "engagements", "id", 500),
     EntityEndpoint(PageNumberStream, "articles", "/articles", "articleExternalViewList", "id", 500),
     EntityEndpoint(PageNumberStream, "kc_bots", "/kcbot", "kcList", "id", 500),
     USER_ATTRIBUTES,
