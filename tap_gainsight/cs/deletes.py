@@ -1,14 +1,10 @@
-"""`deleted_records`: the CS delete log, so that a warehouse can drop what Gainsight deleted.
+"""`deleted_records`: the CS delete logs, so that a warehouse can drop what Gainsight deleted.
 
-`POST /v1/data/objects/query/record_delete_log` (and `record_delete_log_high_volume`, which
-a tenant may not have: `OBJECT_NOT_FOUND` then means an empty log) lists `{RecordId,
-DeletedOn, ObjectName}`, `DeletedOn` an ISO-8601 string unlike every other CS date
-(docs/api.md, "CS: delete logs"). Each log is a partition with its own bookmark, read in
-`(DeletedOn, RecordId)` keyset order from the bookmark less `cs_lookback_hours`. Gainsight
-keeps deletions 15 days. Each log's state keeps when its last read that reached the end began
-(`last_complete_read`): when that is more than 15 days ago, deletions may have been missed,
-which the run says. The bookmark alone cannot tell: a quiet tenant's newest deletion may be
-weeks old while every deletion since has been read.
+Each log (`record_delete_log`, and `record_delete_log_high_volume`, which a tenant may lack)
+is a partition read by keyset on `(DeletedOn, RecordId)`, `DeletedOn` an ISO-8601 string
+(docs/api.md, "CS: delete logs"). Gainsight keeps deletions 15 days, so each log's state
+keeps when its last read to the end began (`last_complete_read`): the bookmark alone cannot
+tell a quiet tenant from deletions missed.
 """
 
 from __future__ import annotations
@@ -48,12 +44,7 @@ def last_complete_read(state: dict[str, t.Any]) -> dt.datetime | None:
 
 
 def delete_date_filter(value: t.Any) -> t.Any:
-    """A `DeletedOn` as the documented filter format (`yyyy-MM-dd HH:mm:ss`, whole seconds).
-
-    The log's dates are whole seconds in the documented sample, so the keyset's `EQ` on a
-    second is exact; an epoch-ms value (tolerated, in case the API sends one) is formatted
-    the same way.
-    """
+    """A `DeletedOn` (whole seconds in the documented sample) in the filter format."""
     if isinstance(value, int):
         moment = dt.datetime.fromtimestamp(value / 1000, tz=dt.timezone.utc)
     else:
@@ -89,6 +80,9 @@ class DeletedRecordsStream(KeysetStream):
         if self._logs_done == len(DELETE_LOGS):
             super().finish()
 
+    _absent = False
+    _retention_checked = False
+
     @override
     def request_records(self, context: Context | None) -> Iterable[dict]:
         if not self._retention_checked:
@@ -100,9 +94,6 @@ class DeletedRecordsStream(KeysetStream):
         # Read to its end: every deletion logged before `started` has been seen.
         write_state(self, context, {LAST_COMPLETE_READ: started.strftime(STATE_FORMAT)})
 
-    _absent = False
-    _retention_checked = False
-
     @override
     def log_read(self, context: Context | None) -> None:
         self.logger.info(
@@ -112,12 +103,9 @@ class DeletedRecordsStream(KeysetStream):
         )
 
     def warn_of_missed_deletions(self) -> None:
-        """Warn once if a log was last read to its end more than 15 days ago.
+        """Warn once if a log was last read to its end (or its bookmark) over 15 days ago.
 
-        Deletions are kept 15 days, so those logged between that read and 15 days ago are
-        gone. A resumed read covers up to its bookmark too. A state without the time (written
-        by an older version of the tap) cannot tell a quiet tenant from a missed one: it
-        gets no warning, and this run's read writes the time.
+        A state without the time (an older tap's) gets no warning; this run writes it.
         """
         now = dt.datetime.now(dt.timezone.utc)
         stale: list[str] = []
