@@ -63,7 +63,7 @@ class KeysetPage:
     """Token of one query: which pass, and where the previous page ended (None: first page).
 
     `number` keeps consecutive tokens distinct for the SDK's loop check; `offset` is set once
-    the API has shown it ignores the order asked for (`KeysetPaginator.read_by_offset`).
+    the API has shown it ignores the order asked for (`KeysetPaginator.admit`).
     """
 
     pass_name: str = DATED
@@ -77,17 +77,11 @@ class KeysetPaginator(BaseAPIPaginator[KeysetPage]):
     """Pages through an object's passes (see the module docstring)."""
 
     def __init__(
-        self,
-        stream: KeysetStream,
-        position: Position,
-        date_field: str | None,
-        key_field: str,
-        *,
-        null_pass: bool,
+        self, stream: KeysetStream, date_field: str | None, key_field: str, *, null_pass: bool
     ) -> None:
         super().__init__(KeysetPage(DATED if date_field else WHOLE))
         self._stream = stream
-        self._position = position
+        self._position = keyset_position(date_field, key_field)
         self._date_field = date_field
         self._key_field = key_field
         self._null_pass = date_field is not None and null_pass
@@ -96,19 +90,25 @@ class KeysetPaginator(BaseAPIPaginator[KeysetPage]):
         #: The last record handed on: its date as sent (for the next `where`), and its key.
         self._after: tuple[t.Any, t.Any] = (None, None)
 
-    def note_last(self, record: dict[str, t.Any]) -> None:
-        """Note the last record of a page handed on, before its dates become text."""
-        date = record.get(self._date_field) if self._date_field else None
-        self._after = (date, record.get(self._key_field))
+    def admit(self, records: list[dict[str, t.Any]]) -> bool:
+        """Note a page as handed on, before its dates become text; False if out of order.
 
-    def read_by_offset(self) -> None:
-        """Read the current pass again from its start, by offset: the order was ignored.
-
-        An offset relies only on the order being the same on every page, which an API that
-        ignores `orderBy` keeps as long as the data does not change.
+        A page out of order is dropped and its pass read again from its start by offset,
+        which relies only on the order being the same on every page (while the data holds).
         """
-        self._position.in_order = False
-        self._restart_pass = True
+        position = self._position
+        if not position.in_order:
+            return True
+        if not position.follows(records):
+            position.in_order = False
+            self._restart_pass = True
+            return False
+        position.admit(records)
+        if records:
+            last = records[-1]
+            date = last.get(self._date_field) if self._date_field else None
+            self._after = (date, last.get(self._key_field))
+        return True
 
     def _more_passes(self) -> bool:
         return self._null_pass and self.current_value.pass_name == DATED
@@ -140,13 +140,9 @@ class KeysetPaginator(BaseAPIPaginator[KeysetPage]):
             return KeysetPage(current.pass_name, number=number, offset=offset)
         if not records:  # this pass is done: on to the null pass
             return KeysetPage(NULLS, number=number)
-        # The page went through the stream's position already (`parse_response`).
+        # The page went through `admit` already (`KeysetStream.parse_response`).
         after, key = self._after
-        if (
-            key is None
-            or key != records[-1].get(self._key_field)
-            or (after is None) != (current.pass_name != DATED)
-        ):
+        if key is None or (after is None) != (current.pass_name != DATED):
             msg = f"the page's last record is not where the keyset stands ({key}, {after})"
             raise UnexpectedResponseError(msg)
         return KeysetPage(current.pass_name, after, str(key), number)
@@ -201,8 +197,8 @@ class KeysetStream(CSStream, OrderGuardedStream):
     """A CS stream read in `(date, key)` order by keyset (module docstring).
 
     The order is documented, but a tenant may differ: each page is checked before any of its
-    records is handed on. A page out of order is dropped, the pass is read again from its
-    start by offset, and the bookmark falls back (`order_guard.py`).
+    records is handed on (`KeysetPaginator.admit`); one out of order turns the bookmark back
+    (`order_guard.py`).
     """
 
     is_sorted = True
@@ -215,7 +211,6 @@ class KeysetStream(CSStream, OrderGuardedStream):
     #: Whether a dated read ends with a pass over the records whose date is null.
     null_pass = True
 
-    _position: Position
     _paginator: KeysetPaginator
     #: The paginator a query refused part-way resumes with (None: a new read).
     _resume: KeysetPaginator | None = None
@@ -282,9 +277,8 @@ class KeysetStream(CSStream, OrderGuardedStream):
     def get_new_paginator(self) -> KeysetPaginator:
         if self._resume is not None:
             return self._resume
-        self._position = keyset_position(self.date_field, self.key_field)
         self._paginator = KeysetPaginator(
-            self, self._position, self.date_field, self.key_field, null_pass=self.null_pass
+            self, self.date_field, self.key_field, null_pass=self.null_pass
         )
         return self._paginator
 
@@ -307,13 +301,7 @@ class KeysetStream(CSStream, OrderGuardedStream):
     @override
     def parse_response(self, response: requests.Response) -> Iterable[dict]:
         records = self.records_of(response)
-        position = self._position
-        if position.in_order:
-            if not position.follows(records):
-                self.break_order(self.context, self.path, "orderBy (date, key)")
-                self._paginator.read_by_offset()
-                return []
-            position.admit(records)
-            if records:
-                self._paginator.note_last(records[-1])
+        if not self._paginator.admit(records):
+            self.break_order(self.context, self.path, "orderBy (date, key)")
+            return []
         return self.checked(records)

@@ -193,7 +193,15 @@ class UserStream(EntityStream):
                 child.finish_run()
 
 
-class UserPreferencesStream(PXStream):
+class WholeListStream(PXStream):
+    """A list answered whole in one response (no paging)."""
+
+    @override
+    def get_new_paginator(self) -> None:
+        return None
+
+
+class UserPreferencesStream(WholeListStream):
     """`user_preferences`: one request per user that `users` delivers in this run.
 
     So a first run asks for every user's, an incremental run for the changed users' only.
@@ -214,10 +222,6 @@ class UserPreferencesStream(PXStream):
     @override
     def emit_activate_version_messages(self) -> bool:
         return False
-
-    @override
-    def get_new_paginator(self) -> None:
-        return None
 
     @override
     def begin_progress(self) -> None:
@@ -318,14 +322,6 @@ class PageNumberStream(PXStream):
     @override
     def get_url_params(self, context: Context | None, next_page_token: t.Any) -> dict[str, t.Any]:
         return {"pageSize": self.page_size, "pageNumber": next_page_token or 0}
-
-
-class WholeListStream(PXStream):
-    """A list answered whole in one response (no paging)."""
-
-    @override
-    def get_new_paginator(self) -> None:
-        return None
 
 
 class SingleObjectStream(WholeListStream):
