@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 
 from typing_extensions import override
 
-from tap_gainsight.cs.keyset import FILTER_DATETIME_FORMAT, KeysetPage, KeysetStream
+from tap_gainsight.cs.keyset import FILTER_DATETIME_FORMAT, KeysetStream
 from tap_gainsight.order_guard import write_state
 from tap_gainsight.responses import response_body
 from tap_gainsight.timestamps import parse_setting_datetime
@@ -41,15 +41,6 @@ def last_complete_read(state: dict[str, t.Any]) -> dt.datetime | None:
     """When the log of this state was last read to its end, or None if the state does not say."""
     value = state.get(LAST_COMPLETE_READ)
     return parse_setting_datetime(value) if isinstance(value, str) and value else None
-
-
-def delete_date_filter(value: t.Any) -> t.Any:
-    """A `DeletedOn` (whole seconds in the documented sample) in the filter format."""
-    if isinstance(value, int):
-        moment = dt.datetime.fromtimestamp(value / 1000, tz=dt.timezone.utc)
-    else:
-        moment = parse_setting_datetime(str(value))
-    return moment.strftime(FILTER_DATETIME_FORMAT)
 
 
 class DeletedRecordsStream(KeysetStream):
@@ -128,12 +119,19 @@ class DeletedRecordsStream(KeysetStream):
                 ", ".join(stale),
             )
 
+    @property
     @override
-    def prepare_request_payload(
-        self, context: Context | None, next_page_token: KeysetPage | None
-    ) -> dict[str, t.Any]:
-        select = [RECORD_ID, DATE_FIELD, "ObjectName"]
-        return self.query(select, next_page_token, date_value=delete_date_filter)
+    def select(self) -> list[str]:
+        return [RECORD_ID, DATE_FIELD, "ObjectName"]
+
+    @override
+    def filter_date(self, value: t.Any) -> t.Any:
+        """A `DeletedOn` (whole seconds in the documented sample) in the filter format."""
+        if isinstance(value, int):
+            moment = dt.datetime.fromtimestamp(value / 1000, tz=dt.timezone.utc)
+        else:
+            moment = parse_setting_datetime(str(value))
+        return moment.strftime(FILTER_DATETIME_FORMAT)
 
     @override
     def validate_response(self, response: requests.Response) -> None:

@@ -282,15 +282,24 @@ class KeysetStream(CSStream, OrderGuardedStream):
         )
         return self._paginator
 
-    def query(
-        self, select: list[str], next_page_token: KeysetPage | None, **where: t.Any
+    @property
+    def select(self) -> list[str]:
+        """The fields a query selects."""
+        return list(self.schema["properties"])
+
+    def filter_date(self, value: t.Any) -> t.Any:
+        """A date as sent, as a keyset's `where` gives it back (epoch ms stay exact)."""
+        return value
+
+    @override
+    def prepare_request_payload(
+        self, context: Context | None, next_page_token: KeysetPage | None
     ) -> dict[str, t.Any]:
-        """The body of one page's query; `where` goes on to `where_clause`."""
         page = next_page_token or self._paginator.current_value
         date, key = self.date_field, self.key_field
         order = {date: "asc", key: "asc"} if date and page.pass_name == DATED else {key: "asc"}
-        body: dict[str, t.Any] = {"select": select}
-        clause = where_clause(page, date, self._since, key_field=key, **where)
+        body: dict[str, t.Any] = {"select": self.select}
+        clause = where_clause(page, date, self._since, self.filter_date, key)
         if clause is not None:
             body["where"] = clause
         body.update(orderBy=order, limit=self.page_size)

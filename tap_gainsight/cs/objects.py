@@ -16,7 +16,7 @@ from typing_extensions import override
 
 from tap_gainsight.cs.catalog import COMPANIES, PEOPLE, CSObject, TenantObjects, discover_objects
 from tap_gainsight.cs.fields import modified_date_field, schema_from_fields
-from tap_gainsight.cs.keyset import KEY, NULLS, KeysetPage, KeysetStream
+from tap_gainsight.cs.keyset import KEY, NULLS, KeysetStream
 from tap_gainsight.cs.select import named_fields, refused_field
 from tap_gainsight.errors import SelectRefused
 
@@ -79,6 +79,7 @@ class CSObjectStream(KeysetStream):
             )
 
     @property
+    @override
     def select(self) -> list[str]:
         """The fields a query selects: the schema's, less those the API refused this run."""
         return [name for name in self.schema["properties"] if name not in self.refused_fields]
@@ -120,12 +121,6 @@ class CSObjectStream(KeysetStream):
         if paginator is not None and paginator.current_value.pass_name == NULLS:
             return "never-modified records, "
         return ""
-
-    @override
-    def prepare_request_payload(
-        self, context: Context | None, next_page_token: KeysetPage | None
-    ) -> dict[str, t.Any]:
-        return self.query(self.select, next_page_token)
 
 
 def discover_cs_streams(tap: TapGainsight) -> list[CSStream]:
