@@ -33,8 +33,8 @@ def write_state(stream: Stream, context: Context | None, entries: dict[str, t.An
 
 def write_bookmark(stream: Stream, context: Context | None, value: str | None) -> None:
     """Set a stream's bookmark (None: none, the stream is read whole next run)."""
-    entries = {"replication_key": stream.replication_key, "replication_key_value": value}
-    write_state(stream, context, entries)
+    key = {} if value is None else {"replication_key": stream.replication_key}
+    write_state(stream, context, {**key, "replication_key_value": value})
 
 
 class OrderGuardedStream(GainsightStream):
