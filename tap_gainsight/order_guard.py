@@ -1,12 +1,10 @@
 """A bookmark that stays safe when the API ignores the order it was asked for.
 
 Entities and CS objects are asked for in ascending order of their modified date, so their
-bookmark can advance with every record and an interrupted run resumes where it stopped.
-That order is documented for CS and inferred for PX users and accounts (docs/api.md): should
-records arrive out of it, a bookmark that advanced with them would skip the records still to
-come below it. So the first record out of order turns the stream's bookmark back to where the
-run started, and from then on the bookmark is the largest value seen, saved only when the
-stream completes (a run interrupted half-way re-reads the stream; nothing is skipped).
+bookmark advances with every record (docs/api.md). Should records arrive out of that order,
+such a bookmark would skip those still to come below it: so the first record out of order
+turns it back to where the run started, and from then on it is the largest value seen, saved
+only when the stream completes (an interrupted run re-reads the stream; nothing is skipped).
 """
 
 from __future__ import annotations
@@ -19,7 +17,24 @@ from tap_gainsight.client import GainsightStream
 from tap_gainsight.timestamps import epoch_ms_of, epoch_ms_to_rfc3339
 
 if t.TYPE_CHECKING:
+    from singer_sdk import Stream
     from singer_sdk.helpers.types import Context, Record
+
+
+def write_state(stream: Stream, context: Context | None, entries: dict[str, t.Any]) -> None:
+    """Write entries into a stream's state (None removes one): the tap's one hand-written path."""
+    state = stream.get_context_state(context)
+    for name, value in entries.items():
+        if value is None:
+            state.pop(name, None)
+        else:
+            state[name] = value
+
+
+def write_bookmark(stream: Stream, context: Context | None, value: str | None) -> None:
+    """Set a stream's bookmark (None: none, the stream is read whole next run)."""
+    key = {} if value is None else {"replication_key": stream.replication_key}
+    write_state(stream, context, {**key, "replication_key_value": value})
 
 
 class OrderGuardedStream(GainsightStream):
@@ -42,11 +57,7 @@ class OrderGuardedStream(GainsightStream):
         if self.order_broken:
             return
         self.order_broken = True
-        state = self.get_context_state(context)
-        if self._bookmark_at_start is None:
-            state.pop("replication_key_value", None)
-        else:
-            state["replication_key_value"] = self._bookmark_at_start
+        write_bookmark(self, context, self._bookmark_at_start)
         self.departures.note(
             where,
             f"records not in the order asked for ({detail})",
@@ -59,8 +70,7 @@ class OrderGuardedStream(GainsightStream):
     def _increment_stream_state(
         self, latest_record: Record, *, context: Context | None = None
     ) -> None:
-        # No public hook decides what the SDK does with each record's value. While in
-        # order, the SDK's own rule; once the order broke, only the largest value is kept.
+        # No public hook decides what the SDK does with each record's value (docs/singer-sdk.md);
         # `tests/test_sdk_contract.py` fails if the overridden method changes.
         value = latest_record.get(self.replication_key) if self.replication_key else None
         if value is None:
@@ -73,7 +83,7 @@ class OrderGuardedStream(GainsightStream):
             self._largest_seen = moment
 
     def save_largest_seen(self, context: Context | None) -> None:
-        """Once the read completes after its order broke: the bookmark is the largest value.
+        """Once a read whose order broke completes: the bookmark is the largest value seen.
 
         Capped at the run's start, as the SDK caps an unsorted stream's: a record changed
         while the run read others may not have been read at its new value.
@@ -83,6 +93,4 @@ class OrderGuardedStream(GainsightStream):
         largest = min(self._largest_seen, self._tap.initialized_at)
         start = epoch_ms_of(self._bookmark_at_start)
         if start is None or largest > start:
-            state = self.get_context_state(context)
-            state["replication_key"] = self.replication_key
-            state["replication_key_value"] = epoch_ms_to_rfc3339(largest)
+            write_bookmark(self, context, epoch_ms_to_rfc3339(largest))

@@ -1,16 +1,16 @@
-"""ScrollPosition: what a scroll hands on, page after page and after a reopened scroll."""
+"""Position: what a scroll hands on, page after page and after a reopened scroll."""
 
 from __future__ import annotations
 
-from tap_gainsight.px.scrolling import ScrollPosition
+from tap_gainsight.position import Position
 
 
 def events(*pairs: tuple[int, str]) -> list[dict]:
     return [{"date": date, "eventId": key} for date, key in pairs]
 
 
-def position() -> ScrollPosition:
-    return ScrollPosition("date", lambda record: record["eventId"])
+def position() -> Position:
+    return Position("date", lambda record: record["eventId"])
 
 
 def ids(records: list[dict]) -> list[str]:
@@ -40,7 +40,7 @@ def test_a_reopened_scroll_drops_only_what_was_handed_on_at_its_last_value() -> 
 
 def test_records_going_backwards_are_all_handed_on_once_and_said_once() -> None:
     said: list[tuple[int, int]] = []
-    scroll = ScrollPosition(
+    scroll = Position(
         "date", lambda record: record["eventId"], start_ms=1, on_disorder=lambda *v: said.append(v)
     )
     scroll.admit(events((5, "a")))
@@ -59,3 +59,32 @@ def test_a_record_without_a_value_passes_and_keeps_the_order_check() -> None:
     assert scroll.value_ms == 3
     assert scroll.admit([]) == []
     assert scroll.value_ms == 3
+
+
+def entity_position(floor_ms: int | None = None) -> Position:
+    return Position("date", lambda record: record["eventId"], floor_ms=floor_ms, remember_all=True)
+
+
+def test_records_below_the_floor_are_dropped_and_the_lowest_is_told() -> None:
+    scroll = entity_position(floor_ms=5)
+    assert ids(scroll.admit(events((2, "a"), (4, "b"), (5, "c"), (6, "d")))) == ["c", "d"]
+    assert scroll.lowest_below == 2
+    assert ids(scroll.admit(events((7, "e")))) == ["e"]
+    assert scroll.lowest_below is None
+
+
+def test_remembering_every_key_drops_a_resent_record_but_not_a_changed_one() -> None:
+    scroll = entity_position()
+    scroll.admit(events((1, "a"), (2, "b"), (3, "c")))
+    # Reopened a millisecond below its last value: b again, and a changed since (now 4).
+    assert ids(scroll.admit(events((2, "b"), (3, "c"), (4, "a")))) == ["a"]
+    assert scroll.in_order
+
+
+def test_follows_asks_each_place_strictly_after_the_last() -> None:
+    scroll = position()
+    assert scroll.follows(events((1, "a"), (2, "b")))
+    assert not scroll.follows(events((2, "a"), (2, "b")))
+    scroll.admit(events((3, "c")))
+    assert not scroll.follows(events((3, "d")))
+    assert scroll.follows([])

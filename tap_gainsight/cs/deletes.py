@@ -1,37 +1,23 @@
-"""`deleted_records`: the CS delete log, so that a warehouse can drop what Gainsight deleted.
+"""`deleted_records`: the CS delete logs, so that a warehouse can drop what Gainsight deleted.
 
-`POST /v1/data/objects/query/record_delete_log` (and `record_delete_log_high_volume`, which
-a tenant may not have: `OBJECT_NOT_FOUND` then means an empty log) lists `{RecordId,
-DeletedOn, ObjectName}`, `DeletedOn` an ISO-8601 string unlike every other CS date
-(docs/api.md, "CS: delete logs"). Each log is a partition with its own bookmark, read in
-`(DeletedOn, RecordId)` keyset order from the bookmark less `cs_lookback_hours`. Gainsight
-keeps deletions 15 days. Each log's state keeps when its last read that reached the end began
-(`last_complete_read`): when that is more than 15 days ago, deletions may have been missed,
-which the run says. The bookmark alone cannot tell: a quiet tenant's newest deletion may be
-weeks old while every deletion since has been read.
+Each log (`record_delete_log`, and `record_delete_log_high_volume`, which a tenant may lack)
+is a partition read by keyset on `(DeletedOn, RecordId)`, `DeletedOn` an ISO-8601 string
+(docs/api.md, "CS: delete logs"). Gainsight keeps deletions 15 days, so each log's state
+keeps when its last read to the end began (`last_complete_read`): the bookmark alone cannot
+tell a quiet tenant from deletions missed.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import typing as t
-from functools import cached_property
 from urllib.parse import urlsplit
 
 from typing_extensions import override
 
-from tap_gainsight.cs.client import CS_MAX_LIMIT
-from tap_gainsight.cs.keyset import (
-    FILTER_DATETIME_FORMAT,
-    KeysetPage,
-    KeysetPaginator,
-    KeysetPosition,
-    KeysetStream,
-    offset_of,
-    where_clause,
-)
+from tap_gainsight.cs.keyset import FILTER_DATETIME_FORMAT, KeysetStream
+from tap_gainsight.order_guard import write_state
 from tap_gainsight.responses import response_body
-from tap_gainsight.settings import DEFAULT_CS_LOOKBACK_HOURS
 from tap_gainsight.timestamps import parse_setting_datetime
 
 if t.TYPE_CHECKING:
@@ -57,20 +43,6 @@ def last_complete_read(state: dict[str, t.Any]) -> dt.datetime | None:
     return parse_setting_datetime(value) if isinstance(value, str) and value else None
 
 
-def delete_date_filter(value: t.Any) -> t.Any:
-    """A `DeletedOn` as the documented filter format (`yyyy-MM-dd HH:mm:ss`, whole seconds).
-
-    The log's dates are whole seconds in the documented sample, so the keyset's `EQ` on a
-    second is exact; an epoch-ms value (tolerated, in case the API sends one) is formatted
-    the same way.
-    """
-    if isinstance(value, int):
-        moment = dt.datetime.fromtimestamp(value / 1000, tz=dt.timezone.utc)
-    else:
-        moment = parse_setting_datetime(str(value))
-    return moment.strftime(FILTER_DATETIME_FORMAT)
-
-
 class DeletedRecordsStream(KeysetStream):
     """Every deletion the CS delete logs hold, keyed by `(ObjectName, RecordId)`."""
 
@@ -78,19 +50,13 @@ class DeletedRecordsStream(KeysetStream):
     path = "/v1/data/objects/query/{delete_log}"
     primary_keys = ("ObjectName", RECORD_ID)
     replication_key = DATE_FIELD
-    is_sorted = True
-    check_sorted = False  # the lookback re-reads behind the bookmark on purpose
-    page_limit: int = CS_MAX_LIMIT
+    key_field = RECORD_ID
+    null_pass = False
 
     @property
     @override
     def partitions(self) -> list[dict]:
         return [{"delete_log": log} for log in DELETE_LOGS]
-
-    @cached_property
-    @override
-    def asked_page_size(self) -> int:
-        return self.page_limit
 
     _logs_done = 0
 
@@ -105,39 +71,32 @@ class DeletedRecordsStream(KeysetStream):
         if self._logs_done == len(DELETE_LOGS):
             super().finish()
 
-    @override
-    def request_records(self, context: Context | None) -> Iterable[dict]:
-        log = (context or {}).get("delete_log", DELETE_LOGS[0])
-        if not self._retention_checked:
-            self._retention_checked = True
-            self.warn_of_missed_deletions()
-        bookmark = self.bookmark(context)
-        self._since = None
-        if bookmark is not None:
-            hours = self.config.get("cs_lookback_hours", DEFAULT_CS_LOOKBACK_HOURS)
-            self._since = bookmark - dt.timedelta(hours=hours)
-        self._absent = False
-        self.logger.info(
-            "Reading the deletions of %s %s.",
-            log,
-            f"since {self._since.isoformat()}" if self._since else "it holds",
-        )
-        started = dt.datetime.now(dt.timezone.utc)
-        yield from super().request_records(context)
-        # Read to its end: every deletion logged before `started` has been seen.
-        self.get_context_state(context)[LAST_COMPLETE_READ] = started.strftime(STATE_FORMAT)
-
-    _since: dt.datetime | None = None
     _absent = False
     _retention_checked = False
 
-    def warn_of_missed_deletions(self) -> None:
-        """Warn once if a log was last read to its end more than 15 days ago.
+    @override
+    def request_records(self, context: Context | None) -> Iterable[dict]:
+        if not self._retention_checked:
+            self._retention_checked = True
+            self.warn_of_missed_deletions()
+        self._absent = False
+        started = dt.datetime.now(dt.timezone.utc)
+        yield from super().request_records(context)
+        # Read to its end: every deletion logged before `started` has been seen.
+        write_state(self, context, {LAST_COMPLETE_READ: started.strftime(STATE_FORMAT)})
 
-        Deletions are kept 15 days, so those logged between that read and 15 days ago are
-        gone. A resumed read covers up to its bookmark too. A state without the time (written
-        by an older version of the tap) cannot tell a quiet tenant from a missed one: it
-        gets no warning, and this run's read writes the time.
+    @override
+    def log_read(self, context: Context | None) -> None:
+        self.logger.info(
+            "Reading the deletions of %s %s.",
+            (context or {}).get("delete_log", DELETE_LOGS[0]),
+            f"since {self._since.isoformat()}" if self._since else "it holds",
+        )
+
+    def warn_of_missed_deletions(self) -> None:
+        """Warn once if a log was last read to its end (or its bookmark) over 15 days ago.
+
+        A state without the time (an older tap's) gets no warning; this run writes it.
         """
         now = dt.datetime.now(dt.timezone.utc)
         stale: list[str] = []
@@ -160,33 +119,19 @@ class DeletedRecordsStream(KeysetStream):
                 ", ".join(stale),
             )
 
+    @property
     @override
-    def get_new_paginator(self) -> KeysetPaginator:
-        self._position = KeysetPosition(DATE_FIELD, RECORD_ID)
-        self._paginator = KeysetPaginator(
-            self.page_size,
-            self.records_of,
-            self._position,
-            dated=True,
-            null_pass=False,
-            key_field=RECORD_ID,
-            note=self.note_departure,
-        )
-        return self._paginator
+    def select(self) -> list[str]:
+        return [RECORD_ID, DATE_FIELD, "ObjectName"]
 
     @override
-    def prepare_request_payload(
-        self, context: Context | None, next_page_token: KeysetPage | None
-    ) -> dict[str, t.Any]:
-        page = next_page_token or self._paginator.current_value
-        where = where_clause(page, DATE_FIELD, self._since, delete_date_filter, RECORD_ID)
-        return {
-            "select": [RECORD_ID, DATE_FIELD, "ObjectName"],
-            **({"where": where} if where is not None else {}),
-            "orderBy": {DATE_FIELD: "asc", RECORD_ID: "asc"},
-            "limit": self.page_size,
-            **offset_of(page),
-        }
+    def filter_date(self, value: t.Any) -> t.Any:
+        """A `DeletedOn` (whole seconds in the documented sample) in the filter format."""
+        if isinstance(value, int):
+            moment = dt.datetime.fromtimestamp(value / 1000, tz=dt.timezone.utc)
+        else:
+            moment = parse_setting_datetime(str(value))
+        return moment.strftime(FILTER_DATETIME_FORMAT)
 
     @override
     def validate_response(self, response: requests.Response) -> None:

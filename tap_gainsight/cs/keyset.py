@@ -1,33 +1,32 @@
 """Keyset paging over the CS Data API: each page asks for the rows after the last one delivered.
 
-Keyset, not `offset`: an offset counts rows of a result that changes while it is read. A
-record modified during the sync moves to the end of the order, so every row behind it shifts
-one place forward and the next offset skips one; a new record shifts them back and one is
-sent twice. A keyset asks for the rows after the last one delivered, so it resumes exactly
-there whatever moved (a moved record is simply read again, later, with its new date). `Gsid`
-breaks the ties of records sharing one date, which a page boundary may split.
-
-An object is read in passes: with a sort date, the dated records in `(date, Gsid)` order,
-then those whose date is null, by `Gsid` (docs/api.md, "CS: query, paging and order");
-without one, every record by `Gsid`.
+Keyset, not `offset`: an offset counts rows of a result that changes while it is read, so a
+record modified mid-sync makes the next offset skip one row, a new one makes it repeat one. A
+keyset resumes after the last `(date, Gsid)` delivered whatever moved (`Gsid` breaks the ties
+of a shared date). An object is read in passes: with a sort date, the dated records in
+`(date, Gsid)` order, then those whose date is null, by `Gsid`; without one, every record by
+`Gsid` (docs/api.md, "CS: query, paging and order").
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import typing as t
 from dataclasses import dataclass
+from functools import cached_property
 from http import HTTPStatus
 
 from singer_sdk.pagination import BaseAPIPaginator
 from typing_extensions import override
 
-from tap_gainsight.cs.client import CSStream
+from tap_gainsight.cs.client import CS_MAX_LIMIT, CSStream
 from tap_gainsight.errors import SelectRefused, UnexpectedResponseError
 from tap_gainsight.order_guard import OrderGuardedStream
+from tap_gainsight.position import Position
+from tap_gainsight.settings import DEFAULT_CS_LOOKBACK_HOURS
 from tap_gainsight.timestamps import epoch_ms_of
 
 if t.TYPE_CHECKING:
-    import datetime as dt
     from collections.abc import Callable, Iterable
 
     import requests
@@ -41,63 +40,30 @@ FILTER_DATETIME_FORMAT = "%Y-%m-%d %H:%M:%S"
 DATED, NULLS, WHOLE = "dated", "nulls", "whole"
 
 
-class KeysetPosition:
-    """The last `(date, key)` delivered; each record must come strictly after it.
+def keyset_position(date_field: str | None, key_field: str) -> Position:
+    """Where a keyset read stands: places compare `(date as an instant, nulls last, key)`.
 
-    Noted page by page from the raw records, before `post_process` turns their dates into
-    text. Dates compare as instants (epoch ms, whatever form the API sent), nulls last; the
-    date is kept as sent, for the next page's `where`. Once `unordered` (the API ignored the
-    order asked for), pages are no longer checked: they are then read by offset.
+    Noted from the raw records, before `post_process` turns dates into text.
     """
 
-    def __init__(self, date_field: str | None, key_field: str = KEY) -> None:
-        self._date_field = date_field
-        self._key_field = key_field
-        self._last: tuple[bool, t.Any, str] | None = None
-        self._last_date: t.Any = None
-        self.unordered = False
-
-    def _place(self, record: dict[str, t.Any]) -> tuple[bool, t.Any, str]:
-        date = record.get(self._date_field) if self._date_field else None
+    def place_of(record: dict[str, t.Any]) -> tuple[bool, int, str]:
+        date = record.get(date_field) if date_field else None
         instant = epoch_ms_of(date) if date is not None else None
         if date is not None and instant is None:
             instant = -1  # not a date: compares, and the API's order is no longer checkable
-        return (instant is None, instant or 0, str(record.get(self._key_field)))
+        return (instant is None, instant or 0, str(record.get(key_field)))
 
-    def in_order(self, records: Iterable[dict[str, t.Any]]) -> bool:
-        """Whether a page's records all come after the last delivered, in order."""
-        last = self._last
-        for record in records:
-            place = self._place(record)
-            if last is not None and place <= last:
-                return False
-            last = place
-        return True
-
-    @property
-    def date(self) -> t.Any:
-        """The date of the last record delivered, as sent (None: none yet, or a null one)."""
-        return self._last_date
-
-    @property
-    def key(self) -> str | None:
-        """The key of the last record delivered."""
-        return None if self._last is None else self._last[2]
-
-    def note_page(self, records: list[dict[str, t.Any]]) -> None:
-        """Note a page's records as delivered: the next page starts after its last one."""
-        if records:
-            self._last = self._place(records[-1])
-            self._last_date = records[-1].get(self._date_field) if self._date_field else None
+    return Position(
+        date_field or key_field, lambda record: record.get(key_field), place_of=place_of
+    )
 
 
 @dataclass(frozen=True)
 class KeysetPage:
     """Token of one query: which pass, and where the previous page ended (None: first page).
 
-    `number` keeps consecutive tokens distinct for the SDK's loop check. `offset` is set
-    once the API has shown that it ignores the order asked for: the pass is then read by
-    offset (`KeysetPaginator.read_by_offset`).
+    `number` keeps consecutive tokens distinct for the SDK's loop check; `offset` is set once
+    the API has shown it ignores the order asked for (`KeysetPaginator.admit`).
     """
 
     pass_name: str = DATED
@@ -111,56 +77,60 @@ class KeysetPaginator(BaseAPIPaginator[KeysetPage]):
     """Pages through an object's passes (see the module docstring)."""
 
     def __init__(
-        self,
-        page_size: int,
-        records_of: Callable[[requests.Response], list],
-        position: KeysetPosition,
-        *,
-        dated: bool,
-        null_pass: bool = True,
-        key_field: str = KEY,
-        note: Callable[[str, str], None] = lambda what, consequence: None,
+        self, stream: KeysetStream, date_field: str | None, key_field: str, *, null_pass: bool
     ) -> None:
-        super().__init__(KeysetPage(DATED if dated else WHOLE))
+        super().__init__(KeysetPage(DATED if date_field else WHOLE))
+        self._stream = stream
+        self._position = keyset_position(date_field, key_field)
+        self._date_field = date_field
         self._key_field = key_field
-        self._page_size = page_size
-        self._records_of = records_of
-        self._position = position
-        self._null_pass = dated and null_pass
+        self._null_pass = date_field is not None and null_pass
         self._restart_pass = False
-        self._note = note
         self._short_before = False
+        #: The last record handed on: its date as sent (for the next `where`), and its key.
+        self._after: tuple[t.Any, t.Any] = (None, None)
 
-    def read_by_offset(self) -> None:
-        """Read the current pass again from its start, by offset: the order was ignored.
+    def admit(self, records: list[dict[str, t.Any]]) -> bool:
+        """Note a page as handed on, before its dates become text; False if out of order.
 
-        A keyset relies on the order; an offset only on the order being the same on every
-        page, which an API that ignores `orderBy` keeps as long as the data does not change.
+        A page out of order is dropped and its pass read again from its start by offset,
+        which relies only on the order being the same on every page (while the data holds).
         """
-        self._position.unordered = True
-        self._restart_pass = True
+        position = self._position
+        if not position.in_order:
+            return True
+        if not position.follows(records):
+            position.in_order = False
+            self._restart_pass = True
+            return False
+        position.admit(records)
+        if records:
+            last = records[-1]
+            date = last.get(self._date_field) if self._date_field else None
+            self._after = (date, last.get(self._key_field))
+        return True
 
     def _more_passes(self) -> bool:
         return self._null_pass and self.current_value.pass_name == DATED
 
     @override
     def has_more(self, response: requests.Response) -> bool:
-        records = self._records_of(response)
+        records = self._stream.records_of(response)
         if records and self._short_before:
-            self._note(
+            self._stream.note_departure(
                 "pages shorter than the limit asked before the end of a query",
                 "each query is read on to an empty page",
             )
-        self._short_before = 0 < len(records) < self._page_size
+        self._short_before = 0 < len(records) < self._stream.page_size
         # A pass ends on an empty page only: a page shorter than asked may be capped.
         return self._restart_pass or bool(records) or self._more_passes()
 
     @override
     def get_next(self, response: requests.Response) -> KeysetPage:
         current = self.current_value
-        records = self._records_of(response)
+        records = self._stream.records_of(response)
         number = current.number + 1
-        if self._position.unordered:
+        if not self._position.in_order:
             if self._restart_pass:
                 self._restart_pass = False
                 return KeysetPage(current.pass_name, number=number, offset=0)
@@ -170,16 +140,12 @@ class KeysetPaginator(BaseAPIPaginator[KeysetPage]):
             return KeysetPage(current.pass_name, number=number, offset=offset)
         if not records:  # this pass is done: on to the null pass
             return KeysetPage(NULLS, number=number)
-        # The page went through the stream's `KeysetPosition` already (`parse_response`).
-        key, after = self._position.key, self._position.date
-        if (
-            key is None
-            or key != records[-1].get(self._key_field)
-            or (after is None) != (current.pass_name != DATED)
-        ):
+        # The page went through `admit` already (`KeysetStream.parse_response`).
+        after, key = self._after
+        if key is None or (after is None) != (current.pass_name != DATED):
             msg = f"the page's last record is not where the keyset stands ({key}, {after})"
             raise UnexpectedResponseError(msg)
-        return KeysetPage(current.pass_name, after, key, number)
+        return KeysetPage(current.pass_name, after, str(key), number)
 
     @override
     def continue_if_empty(self, response: requests.Response) -> bool:
@@ -202,16 +168,12 @@ def where_clause(
 ) -> dict[str, t.Any] | None:
     """The `where` of one page, or None for the first page of a whole read.
 
-    The lower bound `since` is `yyyy-MM-dd HH:mm:ss` (the documented DATETIME filter format,
-    in a time zone the lookback absorbs); keyset values are the dates the API sent, passed
-    through `date_value` (epoch ms stay exact to the millisecond, with no time zone to
-    interpret).
+    `since` is written in the documented DATETIME filter format (its time zone absorbed by
+    the lookback); keyset dates are those the API sent, through `date_value`.
     """
     after_key = [condition("B", key_field, "GT", page.after_key)] if page.after_key else []
     if page.pass_name == WHOLE or date_field is None:
-        if not after_key:
-            return None
-        return {"conditions": after_key, "expression": "B"}
+        return {"conditions": after_key, "expression": "B"} if after_key else None
     if page.pass_name == NULLS:
         nulls = [condition("A", date_field, "IS_NULL"), *after_key]
         return {"conditions": nulls, "expression": "A AND B" if after_key else "A"}
@@ -234,22 +196,55 @@ def where_clause(
 class KeysetStream(CSStream, OrderGuardedStream):
     """A CS stream read in `(date, key)` order by keyset (module docstring).
 
-    The order is documented (docs/api.md, "CS: query, paging and order"), but a tenant may
-    differ: each page is checked before any of its records is handed on. A page out of
-    order is dropped, the pass is read again from its start by offset, and the bookmark
-    falls back (`order_guard.py`): the order costs requests, never records.
+    The order is documented, but a tenant may differ: each page is checked before any of its
+    records is handed on (`KeysetPaginator.admit`); one out of order turns the bookmark back
+    (`order_guard.py`).
     """
 
-    _position: KeysetPosition
-    _paginator: KeysetPaginator
+    is_sorted = True
+    # The SDK compares each record with the saved bookmark, which the lookback re-reads
+    # behind on purpose; the stream's position checks the order of what is read instead.
+    check_sorted = False
+    #: Records per query: the API's maximum. A class attribute so that tests can page small.
+    page_limit: int = CS_MAX_LIMIT
+    key_field = KEY
+    #: Whether a dated read ends with a pass over the records whose date is null.
+    null_pass = True
 
+    _paginator: KeysetPaginator
     #: The paginator a query refused part-way resumes with (None: a new read).
     _resume: KeysetPaginator | None = None
+    #: Where the dated pass starts this run (None: the whole object).
+    _since: dt.datetime | None = None
+
+    @cached_property
+    @override
+    def asked_page_size(self) -> int:
+        return self.page_limit
+
+    @property
+    def date_field(self) -> str | None:
+        """The field records are sorted on (None: by key alone, a full-table read)."""
+        return self.replication_key or None
+
+    def history_start(self, context: Context | None) -> dt.datetime | None:
+        """The bookmark less `cs_lookback_hours`, else None (the whole object).
+
+        `start_date` plays no part: it bounds event history, and a company untouched for
+        years is still a company.
+        """
+        bookmark = self.bookmark(context)
+        if bookmark is None:
+            return None
+        hours = self.config.get("cs_lookback_hours", DEFAULT_CS_LOOKBACK_HOURS)
+        return bookmark - dt.timedelta(hours=hours)
 
     @override
     def request_records(self, context: Context | None) -> Iterable[dict]:
         self.guard_order(context)
         self._resume = None
+        self._since = self.history_start(context) if self.date_field else None
+        self.log_read(context)
         while True:
             try:
                 yield from super().request_records(context)
@@ -259,6 +254,9 @@ class KeysetStream(CSStream, OrderGuardedStream):
                 continue
             break
         self.save_largest_seen(context)
+
+    def log_read(self, context: Context | None) -> None:
+        """Say what this read covers, once `_since` is known."""
 
     def leave_out_refused(self, refusal: SelectRefused) -> None:
         """Drop from the select what the API refused to read (`cs/select.py`).
@@ -276,16 +274,43 @@ class KeysetStream(CSStream, OrderGuardedStream):
         return super().request_refused(response, reason)
 
     @override
+    def get_new_paginator(self) -> KeysetPaginator:
+        if self._resume is not None:
+            return self._resume
+        self._paginator = KeysetPaginator(
+            self, self.date_field, self.key_field, null_pass=self.null_pass
+        )
+        return self._paginator
+
+    @property
+    def select(self) -> list[str]:
+        """The fields a query selects."""
+        return list(self.schema["properties"])
+
+    def filter_date(self, value: t.Any) -> t.Any:
+        """A date as sent, as a keyset's `where` gives it back (epoch ms stay exact)."""
+        return value
+
+    @override
+    def prepare_request_payload(
+        self, context: Context | None, next_page_token: KeysetPage | None
+    ) -> dict[str, t.Any]:
+        page = next_page_token or self._paginator.current_value
+        date, key = self.date_field, self.key_field
+        order = {date: "asc", key: "asc"} if date and page.pass_name == DATED else {key: "asc"}
+        body: dict[str, t.Any] = {"select": self.select}
+        clause = where_clause(page, date, self._since, self.filter_date, key)
+        if clause is not None:
+            body["where"] = clause
+        body.update(orderBy=order, limit=self.page_size)
+        if page.offset is not None:
+            body["offset"] = page.offset
+        return body
+
+    @override
     def parse_response(self, response: requests.Response) -> Iterable[dict]:
         records = self.records_of(response)
-        if not (self._position.unordered or self._position.in_order(records)):
+        if not self._paginator.admit(records):
             self.break_order(self.context, self.path, "orderBy (date, key)")
-            self._paginator.read_by_offset()
             return []
-        self._position.note_page(records)
         return self.checked(records)
-
-
-def offset_of(page: KeysetPage) -> dict[str, int]:
-    """The `offset` of a query, where its pass is read by offset."""
-    return {} if page.offset is None else {"offset": page.offset}

@@ -12,6 +12,7 @@ from typing_extensions import override
 
 from tap_gainsight.errors import SETUP_FAILURES, FilterRefused
 from tap_gainsight.order_guard import OrderGuardedStream
+from tap_gainsight.position import Position
 from tap_gainsight.px.client import PXStream
 from tap_gainsight.px.custom_attributes import AttributeModel
 from tap_gainsight.px.pagination import PageNumberEndpointPaginator, ScrollToken
@@ -32,76 +33,23 @@ if t.TYPE_CHECKING:
     from tap_gainsight.tap import TapGainsight
 
 
-class EntityPosition(ScrollPosition):
-    """What an entity scroll has handed on, whatever the API made of its sort and filter.
-
-    The scroll asks for `lastModifiedDate >= floor` in ascending order (docs/api.md, "PX:
-    users and accounts": both inferred). A record below the floor comes from a filter the
-    API ignored (or refused): an earlier run delivered it, so it is skipped. A record handed
-    on before at the same value (a scroll reopened) is skipped. A value lower than one before
-    it means the sort was ignored: the stream's bookmark falls back (`order_guard.py`), and
-    a scroll that fails part-way is opened again from the floor, not from the last value.
-    """
-
-    def __init__(self, stream: EntityStream, context: Context | None, floor_ms: int | None) -> None:
-        super().__init__(stream.replication_key or "", stream.record_key)
-        self._stream = stream
-        self._context = context
-        self.floor_ms = floor_ms
-        self._handed_on: dict[t.Hashable, int | None] = {}
-
-    @override
-    def admit(self, records: list[dict]) -> list[dict]:
-        stream, field, key_of = self._stream, self._value_field, self._key_of
-        handed_on, floor = self._handed_on, self.floor_ms
-        admitted, below = [], 0
-        for record in records:
-            value = epoch_ms_of(record.get(field))
-            if value is not None and floor is not None and value < floor:
-                # The margin asked below the floor is expected; anything older is not.
-                below += value < floor - EDGE_MARGIN_MS
-                continue
-            key = key_of(record)
-            if key in handed_on and handed_on[key] == value:
-                continue
-            if value is not None:
-                if self.value_ms is not None and value < self.value_ms:
-                    stream.break_order(self._context, stream.path, f"sort={field}")
-                if self.value_ms is None or value > self.value_ms:
-                    self.value_ms = value
-            handed_on[key] = value
-            admitted.append(record)
-        if below and stream.sends_filter:
-            stream.departures.note(
-                stream.path,
-                f"the {field} filter was ignored (older records came back)",
-                "the whole table is read; records older than the bookmark were delivered by "
-                "an earlier run and are skipped",
-            )
-        return admitted
-
-    @override
-    def reopen_from(self) -> int | None:
-        return self.floor_ms if self._stream.order_broken else self.value_ms
-
-
 class EntityStream(ScrollStream, OrderGuardedStream):
-    """An entity read through a scroll cursor (`/users`, `/accounts`).
+    """An entity read through a scroll cursor (`/users`, `/accounts`), on `lastModifiedDate`.
 
-    Incremental on `lastModifiedDate`: a run without a bookmark reads the whole table
-    (`start_date` bounds event history, not entities: a user untouched for a year is still a
-    user). Later runs ask for `filter=lastModifiedDate>=<bookmark>` sorted ascending, so the
-    bookmark advances with every record and an interrupted sync resumes where it stopped.
-    Both the filter and the sort are inferred (docs/api.md, "PX: users and accounts"); where
-    the API ignores or refuses either, every record is still delivered once
-    (`EntityPosition`, `order_guard.py`) and the departure is said.
+    A run without a bookmark reads the whole table (`start_date` bounds event history, not
+    entities). Later runs ask for `filter=lastModifiedDate>=<bookmark>` sorted ascending, both
+    inferred (docs/api.md, "PX: users and accounts"): what the API makes of either, every
+    record is delivered once (`position.py`, `order_guard.py`) and the departure is said.
     """
 
-    # The order is checked by `EntityPosition`, which tolerates what the SDK's check would not.
+    replication_key = "lastModifiedDate"
+    # The order is checked by the stream's `Position`, which tolerates what the SDK's would not.
     check_sorted = False
     #: Set when the API refused the filter this run: the stream is then read whole.
     filter_refused = False
-    _position: EntityPosition | None = None
+    _position: Position | None = None
+    #: The bookmark the run filters on, in epoch ms (None: the whole table).
+    _floor_ms: int | None = None
 
     #: The stream of attribute definitions that type `customAttributes` (read on demand).
     attribute_model_source: PXStream | None = None
@@ -150,24 +98,48 @@ class EntityStream(ScrollStream, OrderGuardedStream):
             self.attribute_model.convert(attributes)
         return super().post_process(row, context)
 
+    def new_position(self, context: Context | None, floor_ms: int | None) -> Position:
+        """What the scroll hands on: records below the floor (an ignored filter) are dropped."""
+        field = self.replication_key or ""
+        return Position(
+            field,
+            self.record_key,
+            start_ms=floor_ms,
+            floor_ms=floor_ms,
+            place_of=lambda record: epoch_ms_of(record.get(field)),
+            remember_all=True,
+            on_disorder=lambda *_: self.break_order(context, self.path, f"sort={field}"),
+        )
+
     @override
     def pages(self, context: Context | None) -> Iterator[list[dict]]:
         # One scroll, read on the syncing thread: nothing to emit while waiting for it.
-        position = self._position or EntityPosition(self, context, None)
-        return ScrollReader(self, context, position).pages()
+        position = self._position or self.new_position(context, None)
+        # The reader takes any position with `ScrollPosition`'s interface.
+        reader = ScrollReader(self, context, t.cast("ScrollPosition", position))
+        for page in reader.pages():
+            below = position.lowest_below
+            # The margin asked below the floor is expected; anything older is not.
+            if below is not None and below < (self._floor_ms or 0) - EDGE_MARGIN_MS:
+                self._note_filter_ignored()
+            yield page
 
-    @property
-    def sends_filter(self) -> bool:
-        """Whether this run asks the API to filter on the bookmark."""
-        position = self._position
-        return not self.filter_refused and position is not None and position.floor_ms is not None
+    def _note_filter_ignored(self) -> None:
+        if not self.filter_refused and self._floor_ms is not None:
+            self.departures.note(
+                self.path,
+                f"the {self.replication_key} filter was ignored (older records came back)",
+                "the whole table is read; records older than the bookmark were delivered by "
+                "an earlier run and are skipped",
+            )
 
     @override
     def request_records(self, context: Context | None) -> Iterable[dict]:
         self.guard_order(context)
         self.filter_refused = False
         bookmark = self.bookmark(context)
-        self._position = EntityPosition(self, context, to_epoch_ms(bookmark) if bookmark else None)
+        self._floor_ms = to_epoch_ms(bookmark) if bookmark else None
+        self._position = self.new_position(context, self._floor_ms)
         try:
             yield from super().request_records(context)
         except FilterRefused as refusal:
@@ -221,7 +193,15 @@ class UserStream(EntityStream):
                 child.finish_run()
 
 
-class UserPreferencesStream(PXStream):
+class WholeListStream(PXStream):
+    """A list answered whole in one response (no paging)."""
+
+    @override
+    def get_new_paginator(self) -> None:
+        return None
+
+
+class UserPreferencesStream(WholeListStream):
     """`user_preferences`: one request per user that `users` delivers in this run.
 
     So a first run asks for every user's, an incremental run for the changed users' only.
@@ -242,10 +222,6 @@ class UserPreferencesStream(PXStream):
     @override
     def emit_activate_version_messages(self) -> bool:
         return False
-
-    @override
-    def get_new_paginator(self) -> None:
-        return None
 
     @override
     def begin_progress(self) -> None:
@@ -348,14 +324,6 @@ class PageNumberStream(PXStream):
         return {"pageSize": self.page_size, "pageNumber": next_page_token or 0}
 
 
-class WholeListStream(PXStream):
-    """A list answered whole in one response (no paging)."""
-
-    @override
-    def get_new_paginator(self) -> None:
-        return None
-
-
 class SingleObjectStream(WholeListStream):
     """An endpoint that answers one object, not a list: that object is the stream's one row."""
 
@@ -384,9 +352,13 @@ class EntityEndpoint:
     records_key: str | None
     primary_key: str
     max_page_size: int = 1000
-    replication_key: str | None = None
+    #: The model typing an `EntityStream`'s `customAttributes`.
     attribute_model: EntityEndpoint | None = None
-    richer_path: str | None = None
+
+    @property
+    def richer_path(self) -> str | None:
+        """The richer form of a page-number path, tried first (`PageNumberStream`)."""
+        return RICHER_PATHS.get(self.path)
 
     def build(self, tap: TapGainsight) -> PXStream:
         """Instantiate the stream for a tap."""
@@ -394,7 +366,6 @@ class EntityEndpoint:
         stream.records_keys = (self.records_key,) if self.records_key else ()
         stream.max_page_size = self.max_page_size
         stream.primary_keys = (self.primary_key,)
-        stream.replication_key = self.replication_key
         if isinstance(stream, EntityStream):
             stream.attribute_model_source = (
                 self.attribute_model.build(tap) if self.attribute_model else None
@@ -404,8 +375,11 @@ class EntityEndpoint:
         return stream
 
 
-# The attribute models answer with a bare JSON array (docs/api.md, "PX: attribute models");
-# an object wrapping a single list is accepted too.
+#: Endpoints with the same records and paging plus more fields (docs/api.md, "PX:
+#: page-number pagination").
+RICHER_PATHS = {"/feature": "/v2/feature_ext", "/engagement": "/engagement/extended"}
+
+# The attribute models answer with a bare JSON array (docs/api.md, "PX: attribute models").
 USER_ATTRIBUTES = EntityEndpoint(
     AttributeModelStream, "user_attributes", "/admin/model/user/attributes", None, "id"
 )
@@ -414,43 +388,13 @@ ACCOUNT_ATTRIBUTES = EntityEndpoint(
 )
 
 PX_ENTITY_ENDPOINTS: tuple[EntityEndpoint, ...] = (
+    EntityEndpoint(UserStream, "users", "/users", "users", "aptrinsicId", 1000, USER_ATTRIBUTES),
     EntityEndpoint(
-        UserStream,
-        "users",
-        "/users",
-        "users",
-        "aptrinsicId",
-        replication_key="lastModifiedDate",
-        attribute_model=USER_ATTRIBUTES,
+        EntityStream, "accounts", "/accounts", "accounts", "id", 1000, ACCOUNT_ATTRIBUTES
     ),
-    EntityEndpoint(
-        EntityStream,
-        "accounts",
-        "/accounts",
-        "accounts",
-        "id",
-        replication_key="lastModifiedDate",
-        attribute_model=ACCOUNT_ATTRIBUTES,
-    ),
-    EntityEndpoint(
-        PageNumberStream,
-        "features",
-        "/feature",
-        "features",
-        "id",
-        200,
-        richer_path="/v2/feature_ext",
-    ),
+    EntityEndpoint(PageNumberStream, "features", "/feature", "features", "id", 200),
     EntityEndpoint(PageNumberStream, "segments", "/segment", "segments", "id", 200),
-    EntityEndpoint(
-        PageNumberStream,
-        "engagements",
-        "/engagement",
-        "engagements",
-        "id",
-        500,
-        richer_path="/engagement/extended",
-    ),
+    EntityEndpoint(PageNumberStream, "engagements", "/engagement", "engagements", "id", 500),
     EntityEndpoint(PageNumberStream, "articles", "/articles", "articleExternalViewList", "id", 500),
     EntityEndpoint(PageNumberStream, "kc_bots", "/kcbot", "kcList", "id", 500),
     USER_ATTRIBUTES,

@@ -1,0 +1,150 @@
+"""Where a read stands: the last place handed on, and the keys handed on at exactly it.
+
+Every incremental read asks for ascending order of its replication key (docs/api.md). While
+that order holds, a record at or below the last place is one a reopened read sends again, and
+is dropped. A place that goes backwards means the API ignored the order: `on_disorder` is
+called once, every key handed on from then is remembered, and a read that fails is reopened
+from `start_ms`, not from the last place (the bookmark falls back too: `order_guard.py`).
+"""
+
+from __future__ import annotations
+
+import typing as t
+
+if t.TYPE_CHECKING:
+    from collections.abc import Callable
+
+_MISSING = object()
+
+
+class Position:
+    """What a read has handed on, page by page (module docstring).
+
+    `place_of` gives a record's place (default: `value_field` if an int, epoch ms); a record
+    without one passes untracked. Records below `floor_ms` are dropped (an ignored filter sent
+    them). `remember_all` keeps every key handed on, in order too, with its place: a record
+    sent again at the same place is dropped, one sent at a new place (changed since) is not.
+    """
+
+    def __init__(
+        self,
+        value_field: str,
+        key_of: Callable[[dict], t.Hashable],
+        *,
+        start_ms: int | None = None,
+        on_disorder: Callable[[t.Any, t.Any], None] | None = None,
+        place_of: Callable[[dict], t.Any] | None = None,
+        floor_ms: int | None = None,
+        remember_all: bool = False,
+    ) -> None:
+        self._value_field = value_field
+        self._key_of = key_of
+        self._place_of = place_of
+        self._start_ms = start_ms
+        self._on_disorder = on_disorder
+        self._floor = floor_ms
+        self._remember_all = remember_all
+        #: The largest place handed on.
+        self.place: t.Any = None
+        #: key -> place: the keys at `place` only, unless `remember_all` or out of order.
+        self._seen: dict[t.Hashable, t.Any] = {}
+        self.in_order = True
+        #: The lowest place the last page sent below the floor (None: none).
+        self.lowest_below: t.Any = None
+
+    @property
+    def value_ms(self) -> t.Any:
+        """The largest value handed on (epoch ms for PX reads)."""
+        return self.place
+
+    def reopen_from(self) -> int | None:
+        """Where a read that failed part-way is opened again."""
+        return self.place if self.in_order else self._start_ms
+
+    def follows(self, records: list[dict]) -> bool:
+        """Whether each record comes strictly after the one before it, the first after `place`."""
+        last = self.place
+        for place in self._places(records):
+            if place is None or (last is not None and place <= last):
+                return False
+            last = place
+        return True
+
+    def admit(self, records: list[dict]) -> list[dict]:
+        """Return the records of a page not handed on before, and note them as handed on."""
+        self.lowest_below = None
+        places: list[t.Any]
+        if self._place_of is None:  # epoch ms: no call per record on the common page
+            places = [record.get(self._value_field) for record in records]
+            placed = set(map(type, places)) == {int}
+        else:
+            places = self._places(records)
+            placed = None not in places
+        if (
+            self.in_order
+            and places
+            and placed
+            and (self.place is None or places[0] > self.place)
+            and (self._floor is None or places[0] >= self._floor)
+            and places == sorted(places)
+        ):
+            # The common page: in order and wholly after what was handed on.
+            self._note_in_order(records, places)
+            return records
+        if self._place_of is None:
+            places = self._places(records)  # what is not an int has no place
+        return self._admit_each(records, places)
+
+    def _places(self, records: list[dict]) -> list[t.Any]:
+        if self._place_of is None:
+            field = self._value_field
+            return [_int_or_none(record.get(field)) for record in records]
+        return list(map(self._place_of, records))
+
+    def _note_in_order(self, records: list[dict], places: list[t.Any]) -> None:
+        key_of, last = self._key_of, places[-1]
+        if self._remember_all:
+            self._seen.update(zip(map(key_of, records), places, strict=True))
+        else:
+            self._seen = {}
+            for record, place in zip(reversed(records), reversed(places), strict=True):
+                if place != last:
+                    break
+                self._seen[key_of(record)] = last
+        self.place = last
+
+    def _admit_each(self, records: list[dict], places: list[t.Any]) -> list[dict]:
+        """`admit`, record by record: a reopened read, a record without a place, disorder."""
+        key_of, floor, seen, last = self._key_of, self._floor, self._seen, self.place
+        admitted: list[dict] = []
+        for record, place in zip(records, places, strict=True):
+            key = key_of(record)
+            if place is None:
+                if self._remember_all:
+                    if seen.get(key, _MISSING) is None:
+                        continue
+                    seen[key] = None
+                admitted.append(record)
+                continue
+            if floor is not None and place < floor:
+                below = self.lowest_below
+                self.lowest_below = place if below is None else min(place, below)
+                continue
+            if seen.get(key, _MISSING) == place:
+                continue  # handed on already
+            if self.in_order and last is not None and place < last:
+                self.in_order = False
+                if self._on_disorder is not None:
+                    self._on_disorder(place, last)
+            if self.in_order and not self._remember_all and (last is None or place > last):
+                seen = {}
+            seen[key] = place
+            if last is None or place > last:
+                last = place
+            admitted.append(record)
+        self._seen, self.place = seen, last
+        return admitted
+
+
+def _int_or_none(value: t.Any) -> int | None:
+    return value if type(value) is int else None
