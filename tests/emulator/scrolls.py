@@ -1,19 +1,10 @@
 """Server-side scroll cursors (docs/api.md, "PX: scroll pagination"), Elasticsearch-style.
 
-The first request of a scroll (no ``scrollId``) filters and sorts the collection once and keeps
-the result as a point-in-time snapshot; the opaque ``scrollId`` names a cursor into it. Every
-continuation (``scrollId=<id>``) returns the next ``pageSize`` records of the snapshot and
-moves the cursor, whatever ``filter``/``sort`` it repeats. Past the end, pages are empty and
-the ``scrollId`` is still returned (docs/api.md, "PX: scroll pagination").
-
-A snapshot (``Snapshot``) is a range of a list nobody changes any more: the hits of a general
-search, or, for an event date range, a range of the collection's date index (``index.py``): no
-copy at all, and pages whose records are already JSON-encoded.
-
-A continuation with an unknown (or expired) id is a 400 ``externalapierror``. The lifetime of a
-real scroll is undocumented; here a scroll lives until the emulator stops, except that only the
-``MAX_OPEN_SCROLLS`` most recently used are kept, and that in the world of
-``Quirks.scroll_expiry`` a cursor dies after serving a number of pages (``pages_served``).
+A scroll's first request keeps its hits as a point-in-time ``Snapshot`` (a range of a list
+nobody changes: a search's hits or the date index); each continuation returns the next page,
+whatever ``filter``/``sort`` it repeats, and past the end empty pages with the ``scrollId``
+still set. An unknown id is a 400. Only the ``MAX_OPEN_SCROLLS`` most recently used live, and
+in the ``Quirks.scroll_expiry`` world a cursor dies after its pages.
 """
 
 from __future__ import annotations
