@@ -297,7 +297,6 @@ class PxApi:
         if scroll_id is None:
             size = self.page_size(path, params)
             cursor = self.scrolls.open(path, (search or self.search)(path, params), size)
-            new_id = False
         else:
             found = self.scrolls.get(scroll_id)
             if found is None or found.path != path:
@@ -309,8 +308,7 @@ class PxApi:
                 raise ApiError(expiry.status, expiry.message)
             # filter/sort repeated on a continuation are ignored: the snapshot is fixed.
             size = self.page_size(path, params, default=cursor.page_size)
-            new_id = not self.quirks.constant_scroll_id
-        start, stop = self.scrolls.next_page(cursor, size, new_id=new_id)
+        start, stop = self.scrolls.next_page(cursor, size)
         snapshot = cursor.snapshot
         page = snapshot.records[start:stop]
         if not isinstance(page, list):

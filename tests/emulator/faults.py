@@ -93,11 +93,6 @@ class Faults:
             self.latency_ms = 0
             self.expire_scrolls = False
 
-    def reset_counters(self) -> None:
-        """Zero ``injected``."""
-        with self._lock:
-            self.injected = dict.fromkeys(FAULT_NAMES, 0)
-
     def _count(self, name: str) -> None:
         self.injected[name] = self.injected.get(name, 0) + 1
 

@@ -5,7 +5,8 @@
   (False/None) is the documented world. A valued world is a ``str`` (``--quirk NAME=VALUE``),
   parsed on each request by its reading (``page_cap_size``...); a bad value is a ``ValueError``.
 
-Not flags, as specified: the ``scrollId`` stays set on the last page; events without a range
+Not flags, as specified: a scroll keeps one ``scrollId``, set on the last page too; a page
+cut by the ``truncate`` fault has moved the cursor; events without a range
 are the last day; ranges over 190 days (collisions 180) are a 400; a ``pageSize`` over the
 maximum is a 400; without ``sort`` a scroll comes in primary-key order.
 """
@@ -24,16 +25,8 @@ from typing import Any, ClassVar
 class Quirks:
     """Switchable real-API behaviours; mutable at runtime (read on every request)."""
 
-    constant_scroll_id: bool = True
-    """Every page of a scroll returns the same ``scrollId`` (docs/api.md, "PX: scroll
-    pagination"); off, each page gets a fresh id and the previous one is invalid."""
-
     omit_total_hits: bool = False
     """Scroll answers carry no ``totalHits``: a robust client must not depend on it."""
-
-    truncated_page_consumes_cursor: bool = True
-    """A page cut by the ``truncate`` fault has advanced the cursor: a retry of the same
-    ``scrollId`` gets the next page. Off: the cursor is rewound."""
 
     no_v2_feature_ext: bool = False
     """``GET /v2/feature_ext`` answers 404, as on a tenant that does not serve it."""

@@ -14,7 +14,7 @@ import random
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 from .index import SortedEvents
@@ -50,7 +50,6 @@ class ScrollCursor:
     position: int = 0
     #: Pages served so far, the first (the opening request's) included.
     pages_served: int = 0
-    _undo: tuple[str, int, int] | None = field(default=None, repr=False)
 
     @property
     def total_hits(self) -> int:
@@ -105,34 +104,12 @@ class ScrollStore:
         with self._lock:
             self._open.pop(scroll_id, None)
 
-    def next_page(self, cursor: ScrollCursor, page_size: int, *, new_id: bool) -> tuple[int, int]:
-        """Advance over the next page and return where it is: ``snapshot.records[start:stop]``.
-
-        With ``new_id`` the cursor is re-keyed under a new id.
-        """
+    def next_page(self, cursor: ScrollCursor, page_size: int) -> tuple[int, int]:
+        """Advance over the next page and return where it is: ``snapshot.records[start:stop]``."""
         with self._lock:
             snapshot = cursor.snapshot
             start = min(snapshot.start + cursor.position, snapshot.stop)
             stop = min(start + page_size, snapshot.stop)
-            cursor._undo = (cursor.scroll_id, cursor.position, cursor.pages_served)
             cursor.position += stop - start
             cursor.pages_served += 1
-            if new_id:
-                self._open.pop(cursor.scroll_id, None)
-                cursor.scroll_id = self._new_id()
-                self._open[cursor.scroll_id] = cursor
             return start, stop
-
-    def rewind(self, cursor: ScrollCursor) -> None:
-        """Undo the last ``next_page`` (position, pages and id), as if it had never been
-        served."""
-        with self._lock:
-            if cursor._undo is None:
-                return
-            old_id, old_position, cursor.pages_served = cursor._undo
-            cursor._undo = None
-            if old_id != cursor.scroll_id:
-                self._open.pop(cursor.scroll_id, None)
-                cursor.scroll_id = old_id
-                self._open[old_id] = cursor
-            cursor.position = old_position

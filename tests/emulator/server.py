@@ -222,8 +222,6 @@ class Emulator(ServedInBackground[RequestRecord]):
         f.mark_answered(key)
         raw = response.encode()
         if response.status == 200 and f.roll("truncate", f.truncate_rate):
-            if response.cursor is not None and not self._quirks.truncated_page_consumes_cursor:
-                self._api.scrolls.rewind(response.cursor)
             return reply.send(200, raw[: len(raw) // 2], JSON_TYPE, close=True)
         return reply.send(response.status, raw, JSON_TYPE)
 

@@ -80,10 +80,6 @@ class ObjectDef:
         """The name in the objects list: always lower case."""
         return self.name.lower()
 
-    def field_def(self, name: str) -> FieldDef:
-        """The field called ``name`` (exact case)."""
-        return next(f for f in self.fields if f.name == name)
-
 
 # -- field shorthands ------------------------------------------------------------------------
 
@@ -420,7 +416,6 @@ OBJECTS: tuple[ObjectDef, ...] = (
 _BY_LOWER = {o.list_name: o for o in OBJECTS}
 #: Field name -> data type, per canonical object name, in describe order.
 OBJECT_FIELDS: dict[str, dict[str, str]] = {o.name: o.field_types for o in OBJECTS}
-OBJECT_NAMES = tuple(OBJECT_FIELDS)
 
 
 def find_object(name: str) -> ObjectDef | None:

@@ -232,9 +232,7 @@ class CSEmulator(ServedInBackground[CSRequestRecord]):
             raise CSError(404, None, f"No handler found for {method} {path}")
         if method != allowed:
             raise CSError(405, None, f"Request method '{method}' not supported")
-        if (path == DESCRIBE_PATH and self._quirks.describe_unavailable) or (
-            path == LIST_PATH and self._quirks.list_unavailable
-        ):
+        if path == DESCRIBE_PATH and self._quirks.describe_unavailable:
             raise CSError(404, None, f"No handler found for {method} {path}")
         if allowed == "POST" and raw_body and body is None:
             raise bad_query("Malformed JSON request body")
