@@ -1,127 +1,24 @@
-"""Admin, monitoring, user-preference and extended endpoints of the PX API (Swagger 0.1.6).
+"""Admin, monitoring, user-preference and extended endpoints of the PX API (Swagger 0.1.6,
+docs/api.md, "PX: admin and monitoring"), their data generated from the tenant and kept in a
+``PxAdmin`` (``emulator.admin``). [D] documented, [I] this emulator's reading.
 
-Six more read endpoints, as the PX Swagger (version 0.1.6, docs/api.md, "PX: admin and monitoring")
-describes
-them. All go through the server's usual pipeline (API key, faults, request log, ``most_in_flight``);
-their data is generated deterministically from the tenant (``tenant.seed``, the clock, and the
-records of ``tenant.collections``) and kept here, next to the tenant, in a ``PxAdmin``
-(``emulator.admin``). Marks as in docs/api.md: [D] documented, [I] this emulator's reading.
+* ``GET /v1/admin/subscription`` -- one root object; the first product holds every property
+  key the records use.
+* ``GET /v1/admin/monitoring/integrations`` -- ``integrationStatuses``, no paging; one never
+  succeeded (``lastSuccessfulDate`` 0).
+* ``GET /v1/admin/monitoring/engagement_collisions`` -- a scroll like the events'
+  (``engagementCollisions``), no id field: ``collision_key`` is unique [I]; ties planted on
+  and beside UTC midnights. ``dateRangeStart`` (inclusive [I]) and ``dateRangeEnd``
+  (exclusive [I]) are required epoch ms, at most 180 days apart [D]; ``pageNumber`` is
+  ignored [I]; sorted by ``collision_sort_key`` [I]. The scroll quirks and faults apply.
+* ``GET /v1/user/preferences/{identifyId}`` -- five nullable booleans [D]; an unknown user is
+  a 404.
+* ``GET /v2/feature_ext`` -- ``/v1/feature`` plus ``mappedElements``, outside ``/v1`` [D];
+  ``Quirks.no_v2_feature_ext`` makes it a 404.
+* ``GET /v1/engagement/extended`` -- ``/v1/engagement`` plus ``customEvents`` [D], filtered
+  by ``contentTypes``; ``Quirks.no_engagement_extended`` makes it a 404.
 
-``GET /v1/admin/subscription``
-    The subscription, one root object (no records key, no paging)::
-
-        {"id": str, "name": str, "iconUrl": str, "timeZone": str, "website": str,
-         "description": str,
-         "products": [{"description": str, "name": str,
-                       "productKeys": [{"channel": str, "productKey": str, "url": str|null}]}]}
-
-    2-3 products of 2-3 product keys each; the first product holds every property key the
-    tenant's records use (``AP-XXXX-2``, ``AP-XXXX-2-2``...), the others keys of the same tag
-    no record uses. ``channel`` is ``WEB`` or ``MOBILE`` [I: the Swagger has no enum];
-    ``url`` is null for a mobile key [I].
-
-``GET /v1/admin/monitoring/integrations``
-    ``{"integrationStatuses": [{"integrationSyncName": str, "currentStatus": "UP"|"DOWN",
-    "lastSuccessfulDate": int, "lastError": str|null, "numberOfRecordsProcessed": int}]}``
-    [D], 5-6 integrations with distinct ``integrationSyncName``, no paging. Exactly one has
-    never succeeded: ``DOWN``, ``lastSuccessfulDate`` 0 and ``numberOfRecordsProcessed`` 0; one
-    more is ``DOWN`` after an earlier success; the ``UP`` ones have ``lastError`` null.
-
-``GET /v1/admin/monitoring/engagement_collisions``
-    Engagement collisions, a scroll like the event scrolls (``endpoints.PxApi.scroll``):
-    ``{"engagementCollisions": [...], "scrollId": str, "totalHits": int}``. Each record [D]::
-
-        {"engagementId": str, "engagementName": str, "propertyKey": str,
-         "engagementType": str, "otherQualifiedEngagementNames": [str], "views": int,
-         "priorityRule": str, "triggeredDate": int, "viewedByUser": str}
-
-    There is no id field: ``(engagementId, triggeredDate, viewedByUser)`` is unique here
-    (``collision_key``) [I], while an engagementId alone, or an engagementId and a
-    ``triggeredDate``, may repeat. The engagements are the tenant's in-app engagements
-    (``engagementType`` is the engagement's ``type``, ``propertyKey`` one of its
-    ``propertyKeys``), ``viewedByUser`` the ``identifyId`` of one of its users,
-    ``priorityRule`` one of ``PRIORITY_RULES`` [I: the Swagger gives no values].
-    Collisions are spread over the tenant's whole history (``tenant.size.history_days`` before
-    the clock when the ``PxAdmin`` was made, up to the clock, which may ``advance()``), a few a
-    day, with ties planted: groups sharing one millisecond, some exactly ON a UTC midnight and
-    some at midnight - 1 ms, and one engagement colliding for several users in the same ms.
-
-    Parameters:
-
-    * ``dateRangeStart``, ``dateRangeEnd``: epoch ms, GMT, **both required** (400 without
-      either). ``dateRangeStart`` is inclusive and ``dateRangeEnd`` exclusive: the docs do not
-      say, this is the emulator's reading [I], so consecutive windows ``[a, b)``, ``[b, c)``
-      return every collision exactly once, ties on ``b`` in the second
-      (``Quirks.range_edges`` plays the other readings). A range over
-      ``MAX_COLLISION_RANGE_DAYS`` (180) days is a 400 "Exceeded date range180days" (exactly
-      180 days is allowed: "less than or equal to 180 days" [D]), as is one over
-      ``Quirks.max_range_days`` in its world; a start after the end is a 400 [I].
-    * ``propertyKey``: only collisions of that product key (optional) [D].
-    * ``pageSize``: default 25, 1-1000, else 400 [D].
-    * ``scrollId``: continues the scroll (the next page); the other params of a continuation
-      are ignored except ``pageSize``: the hits are a snapshot taken by the first page.
-    * ``pageNumber``: accepted and ignored [I]: the docs send ``pageNumber=1&scrollId=..``
-      for the second page, but only the ``scrollId`` moves the cursor.
-
-    Records come sorted by ``triggeredDate``, then ``engagementId``, then ``viewedByUser``
-    (``collision_sort_key``) [I]. As on the event scrolls, the ``scrollId`` stays set on the
-    last page and on the empty pages after it, and ``Quirks.constant_scroll_id``,
-    ``Quirks.omit_total_hits``, ``Quirks.truncated_page_consumes_cursor``,
-    ``Quirks.page_cap``, ``Quirks.scroll_expiry``, ``Quirks.empty_body`` and the
-    ``expire_scrolls`` fault apply.
-
-``GET /v1/user/preferences/{identifyId}``
-    ``{"guidedTours": bool|null, "onboardingBot": bool|null, "productUpdates": bool|null,
-    "surveys": bool|null, "trackUsage": bool|null}`` [D] ("If the field is not set - return
-    null"), for every user of ``tenant.collections["/users"]`` with that (non-empty)
-    ``identifyId``, fixed per user; the answer has no ``identifyId`` [D]. An unknown
-    identifyId, or one whose user was removed from the collection, is a 404 "User was not found
-    for parameters {id=..}". The identifyId is percent-decoded.
-
-``GET /v2/feature_ext``
-    Outside ``/v1`` [D: the Swagger's paths carry the version]. The features of
-    ``tenant.collections["/feature"]`` with the paging of ``/v1/feature`` (``pageNumber`` from
-    0, ``pageSize`` default 25, 1-200; ``{"features": [...], "pageNumber": n, "isLastPage":
-    bool}``, by ``id``), each with the fields of ``/v1/feature`` plus ``mappedElements``::
-
-        {"id", "name", "type", "parentFeatureId", "propertyKey", "status",
-         "mappedElements": [{"id": str, "name": str, "eventType": str, "state": str,
-                             "type": str}],
-         "featureLabels": [{"id", "name", "color"}]}
-
-    ``eventType`` in CLICK, LINK, FORM, PAGE_VIEW, CUSTOM_EVENT, SCREEN; ``state`` in ENABLED,
-    DISABLED, DELETED; ``type`` in EVENT, TAG, URL, CUSTOM_EVENT, TEXT_ELEMENT, SCREEN [D];
-    fixed per feature id, and empty for some features. ``propertyKey`` is ignored, as on
-    ``/v1/feature``. ``Quirks.no_v2_feature_ext`` makes it a 404, as a tenant without it.
-
-``GET /v1/engagement/extended``
-    The engagements of ``tenant.collections["/engagement"]`` with the fields and paging of
-    ``/v1/engagement`` (``pageSize`` default 25 like every page-number endpoint here, though
-    the Swagger says 200; 1-500; ``{"engagements": [...], "pageNumber", "isLastPage"}``, by
-    ``id``) plus ``customEvents: [{"name": str, "properties": [str]}]`` [D], the custom
-    events of the audience rules: names and properties of the tenant's custom events, fixed
-    per engagement id, empty for some. ``contentTypes`` (repeated and/or comma-separated,
-    values of ``CONTENT_TYPES``; another value is a 400) keeps the engagements of those
-    ``type``s; ``UNRECOGNIZE`` stands for a type outside the list, i.e. ``EMAIL`` [I].
-    ``Quirks.no_engagement_extended`` makes it a 404.
-
-The request log (``emulator.requests``) names paths under ``/v1`` without the prefix
-(``/admin/subscription``, ``/user/preferences/u-00001``, ``/engagement/extended``) and the one
-outside it by its whole path, ``/v2/feature_ext``, so it never looks like ``/feature``.
-
-What ``PxAdmin`` exposes, to compute expected rows (records are shared with what is served:
-do not change them; ``subscription`` and ``integrations`` are copies):
-
-* ``subscription`` -- the subscription object;
-* ``integrations`` -- the list under ``integrationStatuses``;
-* ``collisions`` -- every collision, sorted by ``collision_sort_key``;
-  ``collisions_in(start, end, property_key=None)`` -- those a request for ``[start, end)``
-  returns, in order (with ``start_excluded``/``end_included``: in a ``range_edges`` world);
-* ``preferences(identify_id)`` -- a user's preferences, or None (the 404);
-* ``mapped_elements(feature_id)``, ``feature_ext(feature)`` -- a feature's mapped elements,
-  and the record ``/v2/feature_ext`` serves for a feature of ``/feature``;
-* ``custom_events(engagement_id)``, ``engagement_extended(engagement)`` -- the same for
-  ``/engagement/extended``.
+The request log names paths under ``/v1`` without the prefix and ``/v2/feature_ext`` whole.
 """
 
 from __future__ import annotations

@@ -1,37 +1,16 @@
 """Drifted types: values sent with another JSON type than documented, meaning kept.
 
-The world of ``Quirks.drifted_types`` (PX) and ``CSQuirks.drifted_types`` (CS). The docs give
-no schema; peers' code disagrees on types; customer-sent values (custom attributes, identify
-calls, imports) pass through as sent. So a real tenant may well send ``numberOfVisits: 3.5``,
-``"score": "12"``, ``globalContext: [{"key": "plan", "value": "pro"}]`` or a date as
-``"1624431528295"``. This module plays that, and nothing else: it does not read the flags.
+The world of ``Quirks.drifted_types`` and ``CSQuirks.drifted_types``: the docs give no schema
+and customer-sent values pass through as sent (``3.5`` visits, ``"12"``, a date as text).
+``DRIFTS`` is the table: per stream (a PX path or a CS object), its key fields and ``Rule``s (a
+dotted field, a ``KINDS`` name, ``every`` Nth record by a stable hash of the key), so a record
+drifts the same way on every request and path. Never drifted: primary keys, the fields a
+client pages or bookmarks on, segments and user preferences. The drifted world's user model
+also declares ``seats`` ``INTEGER`` (``INTEGER_ATTRIBUTE``).
 
-``DRIFTS`` is the table, as data: per stream (a PX path such as ``"/users"``, or a CS object's
-canonical name such as ``"Company"``) the fields of its key and a list of ``Rule``s, each a
-dotted field path, a ``KINDS`` name and how often it applies. A record is in a rule's subset
-when a stable hash of its stream and key is a multiple of ``Rule.every`` (every 5th record
-for most rules, the same records for every rule of a stream), so the same record drifts the
-same way on every request, on every path it is served by. A rule whose field is missing,
-null or of another type than the kind expects leaves the record alone.
-
-Never drifted: primary keys, the fields a client pages or bookmarks on (``date``,
-``lastModifiedDate``, CS ``ModifiedDate``...), segments (only an id and a name) and user
-preferences (their records carry no key).
-
-One change is not of a value's type: the tenant has no INTEGER attribute, so the drifted
-world's user attribute model declares ``seats`` (whole numbers) ``INTEGER``
-(``INTEGER_ATTRIBUTE``), logged as a ``Drift`` of its ``type``; the users whose
-``customAttributes.seats`` has a fraction then play an INTEGER attribute sent with one.
-
-Public helpers, for the emulators and for tests computing what to expect:
-
-* ``drift_record(stream, record) -> (record, [Drift])``: the record as sent (a copy if any
-  rule applied, never a change in place) and what changed;
-* ``drift_body(path, body) -> (body, {key: [Drift]})``: the same for a whole PX answer, given
-  its request path (``/users``, ``/users/u-00001``, ``/admin/subscription``...);
-* ``stream_of(path)``: the stream a PX request path is drifted as, and whether its body is
-  one record;
-* ``record_key(stream, record)``: the key ``emulator.drifted`` files a record under.
+``drift_record`` and ``drift_body`` return the record or answer as sent (a copy) and what
+changed; ``stream_of`` maps a PX path to its stream; ``record_key`` is the key of
+``emulator.drifted``.
 """
 
 from __future__ import annotations

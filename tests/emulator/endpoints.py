@@ -1,48 +1,17 @@
 """The PX REST API read endpoints, one family per section, without any HTTP plumbing.
 
-``PxApi.handle(path, params)`` takes the path below ``/v1`` (or, for the few endpoints outside
-``/v1``, the whole path: ``/v2/feature_ext``) and the parsed query string and returns an
-``ApiResponse`` (status + JSON-able body). Families:
+``PxApi.handle(path, params)`` takes the path below ``/v1`` (or the whole path outside it:
+``/v2/feature_ext``) and the parsed query string, and returns an ``ApiResponse``. Families,
+as docs/api.md describes them: scrolls (``/users``, ``/accounts``, ``/events/*``,
+``/survey/responses``), event date windows (the filter's ``date`` conditions; none: the last
+day), page-number lists (``/feature``, ``/segment``, ``/engagement``, ``/articles``,
+``/kcbot``), attribute models (bare arrays), single records, and ``admin.py``'s.
 
-* **Scroll endpoints** (docs/api.md, "PX: scroll pagination"): ``/users``, ``/accounts``, every
-  ``/events/*`` path and ``/survey/responses``. Params ``pageSize`` (default 25, max 1000),
-  ``filter``, ``sort``, ``scrollId``. Envelope
-  ``{"<recordsKey>": [...], "scrollId": "...", "totalHits": n}``.
-* **Event date windows** (docs/api.md, "PX: event windows"): on event paths the window comes from
-  the
-  ``date`` conditions of the filter; no date condition means the last day only; a range over 190
-  days is a 400.
-* **Page-number endpoints** (docs/api.md, "PX: page-number pagination"): ``/feature``, ``/segment``,
-  ``/engagement``, ``/articles``, ``/kcbot``. Params ``pageSize``, ``pageNumber`` (0-based).
-  Envelope ``{"<recordsKey>": [...], "pageNumber": n, "isLastPage": bool}``, records ordered by
-  ``id``.
-* **Attribute models** (docs/api.md, "PX: attribute models"): the body is a bare JSON array, no
-  paging.
-* **Single records** (docs/api.md, "PX: users and accounts"): ``/users/{identifyId}``,
-  ``/accounts/{id}``
-  return the bare object or a 404 ``externalapierror``.
-* **Admin, monitoring and extended endpoints** (``admin.py``): ``/admin/subscription``,
-  ``/admin/monitoring/integrations``, ``/admin/monitoring/engagement_collisions`` (a scroll of
-  its own, through ``scroll``), ``/user/preferences/{identifyId}``, ``/v2/feature_ext`` and
-  ``/engagement/extended`` (page-number endpoints, through ``paged``).
-
-Event searches go through the collection's date index (``index.py``) whenever they can: the
-``date`` range of a single filter branch is two ``bisect`` calls, any other condition is only
-tested on the records in that range, and ``sort=date`` needs no sort at all. Everything else
-(OR'ed filters, an unindexable collection) takes the general path: filter every record, sort
-the hits. Both give the same records in the same order.
-
-The worlds of ``quirks.py`` each act in one place: a refusal (``refused_paths``) before any
-endpoint, in ``refuse``; the page cap (``page_cap``) in ``page_size``; the envelope of a list
-page, empty pages (``empty_body``) and ``isLastPage`` (``omit_is_last_page``) included, in
-``list_body``; the edges of an event range (``range_edges``) in ``event_window``, before the
-index or the general path sees the filter; a range limit (``max_range_days``) in
-``check_range``; a cursor's expiry (``scroll_expiry``) in ``scroll``. The engagement
-collisions (``admin.py``) go through ``scroll``, ``list_body`` and ``check_range`` too.
-
-Parameter names are case-sensitive (``scrollID`` is not ``scrollId``: docs/api.md, "Rate limits
-and errors") and unknown parameters are ignored, so a miscased ``scrollID`` silently restarts the
-scroll.
+Event searches use the date index (``index.py``) where they can, else filter and sort every
+record; both give the same records in the same order. Each world of ``quirks.py`` acts in one
+place: ``refuse``, ``page_size``, ``list_body``, ``event_window``, ``check_range``, ``scroll``.
+Parameter names are case-sensitive and unknown ones ignored, so a miscased ``scrollID``
+restarts the scroll (docs/api.md, "PX: errors and rate limits").
 """
 
 from __future__ import annotations
@@ -328,7 +297,6 @@ class PxApi:
         if scroll_id is None:
             size = self.page_size(path, params)
             cursor = self.scrolls.open(path, (search or self.search)(path, params), size)
-            new_id = False
         else:
             found = self.scrolls.get(scroll_id)
             if found is None or found.path != path:
@@ -340,8 +308,7 @@ class PxApi:
                 raise ApiError(expiry.status, expiry.message)
             # filter/sort repeated on a continuation are ignored: the snapshot is fixed.
             size = self.page_size(path, params, default=cursor.page_size)
-            new_id = not self.quirks.constant_scroll_id
-        start, stop = self.scrolls.next_page(cursor, size, new_id=new_id)
+        start, stop = self.scrolls.next_page(cursor, size)
         snapshot = cursor.snapshot
         page = snapshot.records[start:stop]
         if not isinstance(page, list):

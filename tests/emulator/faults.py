@@ -1,33 +1,13 @@
 """Injected failures: what the network, the gateway and the API's protections do to a client.
 
-All faults are off by default, mutable at runtime (``emulator.faults.error_rate = 0.2``) and
-drawn from a seeded RNG, so a sequential client sees the same faults on every run. ``injected``
-counts every fault actually injected, by name.
-
-The server applies them after authentication, in this order (first match answers):
-
-1. ``latency_ms``: sleep before anything else (slow network / slow backend).
-2. ``rate_limit_per_second`` -> 429 ``Retry-After: 1`` (gateway throttling; docs/api.md,
-   "Rate limits and errors": "around 200 requests per second"; the header is [I], honour it if
-   present).
-3. ``reset_rate`` -> the socket is closed (RST) without any answer.
-4. ``error_rate`` -> 500/502/503 with a JSON ``externalapierror`` or a proxy's HTML page.
-5. ``html_rate`` -> 200 ``text/html`` maintenance/proxy page instead of JSON.
-6. ``block_duplicates_ms`` -> 429 "Duplicate request blocked. Please wait before retrying"
-   when an identical request (same path and query, and for a scroll continuation the same
-   cursor position) was answered less than N ms ago (docs/api.md, "PX: errors and rate limits": a
-   peer's
-   commit message).
-7. ``expire_scrolls`` -> the next scroll continuation is 400 "invalid scrollId"; the scroll is gone
-   and the flag resets itself (scroll lifetime is undocumented, docs/api.md, "PX: scroll
-   pagination").
-8. (the API answers)
-9. ``truncate_rate`` -> a 200 JSON body is cut in half; ``Content-Length`` is honest (the cut
-   length) and the connection is closed, so the client sees a complete but invalid JSON
-   document. See ``Quirks.truncated_page_consumes_cursor`` for what happens to the scroll.
-
-Steps 2-5 play the gateway in front of the API, so the API never sees those requests: they do
-not count as "answered" for duplicate blocking.
+All off by default, mutable at runtime and drawn from a seeded RNG; ``injected`` counts each
+by name. Applied after authentication, in this order, first match answering: ``latency_ms``,
+``rate_limit_per_second`` (429 ``Retry-After: 1``), ``reset_rate`` (connection reset),
+``error_rate`` (500/502/503, JSON or HTML), ``html_rate`` (a 200 HTML page),
+``block_duplicates_ms`` (429 for a request repeated within N ms, docs/api.md, "PX: errors and
+rate limits"), ``expire_scrolls`` (the next continuation is a 400), the API's answer, then
+``truncate_rate`` (a 200 body cut in half, connection closed). The gateway's faults (the
+second to the fifth) never reach the API, so they do not count for duplicate blocking.
 """
 
 from __future__ import annotations
@@ -112,11 +92,6 @@ class Faults:
             self.rate_limit_per_second = self.block_duplicates_ms = None
             self.latency_ms = 0
             self.expire_scrolls = False
-
-    def reset_counters(self) -> None:
-        """Zero ``injected``."""
-        with self._lock:
-            self.injected = dict.fromkeys(FAULT_NAMES, 0)
 
     def _count(self, name: str) -> None:
         self.injected[name] = self.injected.get(name, 0) + 1

@@ -1,23 +1,11 @@
-"""A date index over every event collection: the fast path of event reads.
+"""A date index over every event collection: the fast path of event reads (docs/api.md, "PX:
+event windows").
 
-Events are read by date range (docs/api.md, "PX: event windows"), almost always ``sort=date``, and a
-tenant built for a throughput benchmark holds a million of them, so scanning a collection per
-request, or encoding its records to JSON per page, would make the emulator the bottleneck. Per event
-collection, ``SortedEvents`` keeps:
-
-* ``records``: a snapshot of the collection sorted by ``(date, eventId)`` (the tenant keeps them
-  in that order already, so normally a plain copy), never changed once built, so a scroll can
-  keep a range of it instead of a copy;
-* ``dates``: the parallel list of dates, so a date range is two ``bisect`` calls;
-* ``encoded``: the parallel list of each record's JSON (``encoding.encode``), filled on first
-  use or all at once by ``EventIndexes.warm()``. Records are never changed in place (the
-  tenant is copy-on-write), so an encoded record stays right for as long as the index lives.
-
-``EventIndexes.get(path)`` rebuilds an index when its collection changed: another list object
-under the path, or the ``Collection.version`` moved (``advance()``, or a test appending,
-deleting, clearing...). A collection that is not a ``Collection`` (a plain list a test put in
-``tenant.collections``), or that has a record without an int ``date``, gets no index: such reads
-take the general path (filter every record, then sort).
+Per collection, ``SortedEvents`` keeps a snapshot sorted by ``(date, eventId)`` that is never
+changed (a scroll keeps a range of it), the parallel dates (a range is two ``bisect`` calls)
+and each record's JSON, encoded once. ``EventIndexes.get(path)`` rebuilds an index when its
+collection changed (``Collection.version``); a plain list, or a record without an int
+``date``, gets none and takes the general path.
 """
 
 from __future__ import annotations

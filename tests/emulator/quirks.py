@@ -1,30 +1,14 @@
 """Behaviours of the real API, as switchable flags: documented quirks and undocumented worlds.
 
-Quirks are not faults: the real API does them on every request. Two kinds of flags:
+* **documented quirks** default to what docs/api.md says the live API does;
+* **worlds** (``entity_sort_ignored`` and below) play the API where the docs are silent; off
+  (False/None) is the documented world. A valued world is a ``str`` (``--quirk NAME=VALUE``),
+  parsed on each request by its reading (``page_cap_size``...); a bad value is a ``ValueError``.
 
-* **documented quirks** default to what the evidence (docs/api.md) says the live API does, so
-  turning one off makes the emulator *nicer* than production (useful to isolate a failing test,
-  never to make the tap pass);
-* **worlds** (``entity_sort_ignored`` and below) play the API as it may really be where the
-  docs are silent. They default to False/None, the documented world; turning one on makes the
-  emulator *harsher* in a way nobody has ruled out, to test that a client survives it.
-  A valued world is a ``str`` (so that ``--quirk NAME=VALUE`` sets it as it is), read on each
-  request through its reading (``refusal_status``, ``page_cap_size``...), which parses it and
-  says what it means; a malformed value is a ``ValueError`` there and at ``--quirk``.
-
-Always-on behaviours that are not flags (they are how the API is specified):
-
-* the ``scrollId`` stays set on the last page and on the empty pages after it; a client must stop
-  on a short/empty page or on ``totalHits`` (docs/api.md, "PX: scroll pagination": "it does not be
-  null
-  even though the last page of results is returned");
-* an events request without a date range returns only the last day (docs/api.md, "PX: event
-  windows");
-* an events date range over 190 days is a 400 (docs/api.md, "PX: event windows"), an engagement
-  collisions range over 180 days too (``admin.py``);
-* a ``pageSize`` above the endpoint maximum is a 400 (docs/api.md, "PX: scroll pagination");
-* without ``sort`` a scroll returns records in primary-key order, which for events is NOT date
-  order (Elasticsearch-style index order; the tap must send ``sort=date``).
+Not flags, as specified: a scroll keeps one ``scrollId``, set on the last page too; a page
+cut by the ``truncate`` fault has moved the cursor; events without a range
+are the last day; ranges over 190 days (collisions 180) are a 400; a ``pageSize`` over the
+maximum is a 400; without ``sort`` a scroll comes in primary-key order.
 """
 
 from __future__ import annotations
@@ -41,149 +25,74 @@ from typing import Any, ClassVar
 class Quirks:
     """Switchable real-API behaviours; mutable at runtime (read on every request)."""
 
-    constant_scroll_id: bool = True
-    """The SAME ``scrollId`` is returned on every page of a scroll: the server keeps the cursor
-    (Elasticsearch-style). A paginator that detects loops by "token did not change" must key on
-    something else (docs/api.md, "PX: scroll pagination"). When off, every page returns a fresh id
-    and
-    the previous one becomes invalid."""
-
     omit_total_hits: bool = False
-    """Drop ``totalHits`` from scroll responses. Off by default: peers read it (docs/api.md,
-    "Scroll pagination"), but a robust client must not depend on it."""
-
-    truncated_page_consumes_cursor: bool = True
-    """When the ``truncate`` fault cuts a scroll page, the backend has already served it, so the
-    cursor has advanced: retrying the same ``scrollId`` returns the NEXT page and the cut page
-    is lost. A client that must not lose data re-opens the window (docs/api.md,
-    "Scroll pagination"). Off: the cursor is rewound, so a plain retry works."""
+    """Scroll answers carry no ``totalHits``: a robust client must not depend on it."""
 
     no_v2_feature_ext: bool = False
-    """``GET /v2/feature_ext`` answers 404 ``NOT_FOUND``, as on a tenant (or region) that does
-    not serve it; ``/v1/feature`` still works. Off by default: the Swagger (0.1.6) documents it
-    (``admin.py``)."""
+    """``GET /v2/feature_ext`` answers 404, as on a tenant that does not serve it."""
 
     no_engagement_extended: bool = False
-    """``GET /v1/engagement/extended`` answers 404 ``NOT_FOUND``, as on a tenant that does not
-    serve it; ``/v1/engagement`` still works. Off by default: the Swagger (0.1.6) documents it
-    (``admin.py``)."""
+    """``GET /v1/engagement/extended`` answers 404, as on a tenant that does not serve it."""
 
     # -- worlds: where the docs are silent (off = the documented world) ----------------------
 
     entity_sort_ignored: bool = False
-    """``/users`` and ``/accounts`` ignore ``sort``: every scroll comes in one stable order
-    that is not ``lastModifiedDate`` order (by a hash of the primary key, ``scrambled``),
-    across all its pages. Plausible: only one peer sorts accounts by ``lastModifiedDate``, none
-    sorts users, and an Elasticsearch scroll without a usable sort keeps index order. A client
-    that stops reading "once below the bookmark" loses records here. Events are unaffected."""
+    """``/users`` and ``/accounts`` ignore ``sort``: one stable order (``scrambled``), not
+    ``lastModifiedDate`` order. No peer sorts users."""
 
     event_sort_ignored: bool = False
-    """The event endpoints ignore ``sort``: a window's events come in one stable order that is
-    not ``date`` order (``scrambled`` by ``eventId``), across all its pages. Not seen: every
-    source sorts events on ``date``. The tap must still send every event once, and never
-    save a bookmark that skips one."""
+    """The event endpoints ignore ``sort``: one stable order (``scrambled`` by ``eventId``)."""
 
     entity_filter_refused: bool = False
-    """``/users`` and ``/accounts`` answer 400 ``BAD_REQUEST`` "Filtering on lastModifiedDate
-    is not supported" when a scroll is opened with a ``filter`` that names
-    ``lastModifiedDate``; other filters work, and a scroll opened without one continues as
-    ever. Plausible: no peer filters entities on it (one left it as a TODO), and the docs list
-    no filterable fields. Wins over ``entity_filter_ignored`` when both are on."""
+    """``/users`` and ``/accounts`` refuse (400) a scroll opened with a ``filter`` naming
+    ``lastModifiedDate``. Wins over ``entity_filter_ignored``."""
 
     entity_filter_ignored: bool = False
-    """``/users`` and ``/accounts`` ignore ``filter`` (still parsed: a malformed one is a 400):
-    every scroll holds the whole table, sorted as asked unless ``entity_sort_ignored``.
-    Plausible for the same reason: a filter the backend does not support may be dropped
-    silently rather than refused. A client that trusts the filter re-reads everything."""
+    """``/users`` and ``/accounts`` ignore ``filter`` (a malformed one is still a 400)."""
 
     renamed_records_key: str | None = None
-    """Every list endpoint (the scrolls, events and engagement collisions included, and the
-    page-number ones) answers with its records under this key (e.g. ``"items"``) instead of
-    its documented one. Unchanged: the bare arrays of the attribute models, the root objects
-    (subscription, single records, preferences) and ``integrationStatuses``. Plausible: the
-    keys come from peers' code and differ per endpoint (``featureMatchEvents`` for segment
-    matches), and one generated spec says ``results`` for ``/users``."""
+    """Every list endpoint answers with its records under this key (e.g. ``"items"``); the
+    bare arrays, root objects and ``integrationStatuses`` are unchanged."""
 
     drifted_types: bool = False
-    """In a fixed subset of the records of most streams, values arrive with another JSON type
-    than the documented one while keeping their meaning (``12.0``, ``"12"``, ``"true"``,
-    ``[{"key": .., "value": ..}]``, ISO dates...): the table and its rules are ``drift.py``,
-    what was sent is logged in ``emulator.drifted``. Every request serves the same drift, so a
-    record read twice is the same. Plausible: the docs give no schema, peers disagree on types
-    (one types account timestamps as strings), and customer-sent values (custom attributes,
-    identify calls) pass through as sent."""
+    """Some records' values arrive with another JSON type, same meaning (``drift.py``); what
+    was sent is logged in ``emulator.drifted``, the same on every request."""
 
     refused_paths: str | None = None
-    """Comma-separated path prefixes (below ``/v1``, e.g. ``"/articles,/kcbot,/survey,/admin"``)
-    whose every request is refused in the error envelope: 403 ``FORBIDDEN`` (or
-    ``refused_status``). A prefix names whole path segments: ``/admin`` refuses
-    ``/admin/subscription`` and ``/admin/model/user/attributes``, ``/survey`` refuses
-    ``/survey/responses``, but ``/acc`` refuses nothing, so ``/accounts`` is refused only by a
-    prefix naming it. Plausible: Knowledge Center and surveys are products a subscription may
-    lack, and the admin endpoints may need more than the key's Read permission; the docs say
-    neither what such a tenant or key is answered nor which endpoints it concerns."""
+    """Comma-separated path prefixes below ``/v1`` (whole segments: ``/admin`` refuses
+    ``/admin/subscription``, ``/acc`` refuses nothing), refused with 403 or ``refused_status``."""
 
     refused_status: str | None = None
-    """The HTTP status of the refusals of ``refused_paths``: ``"404"`` answers ``NOT_FOUND``
-    "No handler found", as a region that does not serve the path would; None is 403
-    ``FORBIDDEN``. Any 4xx is accepted, named as ``errors.STATUS_NAMES`` names it."""
+    """The 4xx status of ``refused_paths``' refusals (``"404"``: "No handler found")."""
 
     page_cap: str | None = None
-    """``"N"``: every list page holds at most N records whatever ``pageSize`` asked (within its
-    maximum), without saying so: the scrolls (events, ``/survey/responses`` and the engagement
-    collisions included) advance their cursor by N and keep the true ``totalHits``; a
-    page-number endpoint answers ``records[k*N:(k+1)*N]`` for ``pageNumber=k``, with an honest
-    ``isLastPage``. Plausible: the documented maxima come from the OpenAPI spec, and a backend
-    may cap a page lower than its spec (Elasticsearch caps a scroll page by its own settings).
-    A client that ends a scroll on the first page shorter than it asked loses the rest."""
+    """``"N"``: every list page holds at most N records whatever was asked, without saying
+    so; ``totalHits`` and ``isLastPage`` stay true."""
 
     max_page_size: str | None = None
-    """``"N"``: a ``pageSize`` above N is refused on every list endpoint, worded as for the
-    documented maxima (a 400). Plausible: the maxima come from the OpenAPI spec, and the API
-    lowered them once before (features and segments to 200, which failed a peer's syncs)."""
+    """``"N"``: a ``pageSize`` above N is a 400 on every list endpoint, worded as documented."""
 
     omit_is_last_page: bool = False
-    """Page-number answers carry no ``isLastPage``. Plausible: it is known from the OpenAPI
-    spec's two richer forms only; peers end on a short page. With ``omit_total_hits``, no page
-    of any kind says how much remains."""
+    """Page-number answers carry no ``isLastPage``."""
 
     range_edges: str | None = None
-    """How the edges of a date range are taken, for the events' (and survey responses')
-    ``filter=date>=a;date<b`` and the engagement collisions' ``dateRangeStart``/
-    ``dateRangeEnd``: ``"exclusive_start"`` (a lower bound excludes its own millisecond, so
-    ``>=`` acts as ``>``), ``"inclusive_end"`` (an upper bound includes its own millisecond:
-    ``<`` acts as ``<=``) or ``"both"``. ``==`` names one millisecond and is taken as sent.
-    None: the operators as sent (collisions: start inclusive, end exclusive). Plausible:
-    no source says how the backend turns the filter, or the collisions' two parameters, into
-    its range query. A client reading consecutive windows loses the events on an edge
-    (``exclusive_start``) or reads them twice (``inclusive_end``)."""
+    """How a date range's edges are taken (events, survey responses, collisions):
+    ``"exclusive_start"``, ``"inclusive_end"`` or ``"both"``; None: as sent."""
 
     max_range_days: str | None = None
-    """``"N"``: an event or survey-response date range (or an engagement collisions range)
-    longer than N days is a 400 worded by ``range_message``; the documented limits (190 and
-    180 days) still apply. Plausible: the 190 days come from the spec and one peer, and a
-    limit may differ per tenant, region or API version."""
+    """``"N"``: a date range over N days is a 400 worded by ``range_message`` (the documented
+    limits still apply)."""
 
     range_message: str | None = None
-    """The wording of ``max_range_days``'s 400, a template where ``{days}`` stands for N, e.g.
-    ``"Date range cannot exceed {days} days"``, or ``"Invalid date range"`` (no number at
-    all). None: the documented wording, ``"Exceeded date range{days}days"``."""
+    """The wording of ``max_range_days``' 400, ``{days}`` for N; None: the documented one."""
 
     scroll_expiry: str | None = None
-    """``"PAGES:STATUS:MESSAGE"``, e.g. ``"3:404:No search context found for id [1234]"``,
-    ``"2:410:Scroll has expired"`` or ``"5:400:Cursor timed out"``: once a scroll cursor has
-    served PAGES pages, its next continuation answers HTTP STATUS with MESSAGE in the error
-    envelope and the cursor is forgotten; opening a scroll (no ``scrollId``) works as ever.
-    Every scroll path, the engagement collisions included. Plausible: a cursor's lifetime is
-    undocumented, and Elasticsearch answers an expired scroll context with a 404 "No search
-    context found", a message that says nothing of scrolls."""
+    """``"PAGES:STATUS:MESSAGE"``: after PAGES pages a scroll's next continuation answers
+    STATUS with MESSAGE and the cursor is forgotten (e.g. ``"3:404:No search context..."``)."""
 
     empty_body: str | None = None
-    """How a list page without records is answered, on the scrolls, the page-number
-    endpoints and the engagement collisions: ``"{}"`` (an empty JSON object, nothing else),
-    ``"absent"`` (the records key left out, the other keys kept) or ``"null"`` (the records
-    key set to null). Pages with records are unchanged. Plausible: a serializer that omits
-    empty or null collections is common, and no source shows an empty page."""
+    """How a page without records is answered: ``"{}"``, ``"absent"`` (no records key) or
+    ``"null"``."""
 
     #: The parser of each valued world (``quirk_setting`` checks ``--quirk`` values with it).
     value_readers: ClassVar[dict[str, Callable[[str], object]]]

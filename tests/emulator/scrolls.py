@@ -1,19 +1,10 @@
 """Server-side scroll cursors (docs/api.md, "PX: scroll pagination"), Elasticsearch-style.
 
-The first request of a scroll (no ``scrollId``) filters and sorts the collection once and keeps
-the result as a point-in-time snapshot; the opaque ``scrollId`` names a cursor into it. Every
-continuation (``scrollId=<id>``) returns the next ``pageSize`` records of the snapshot and
-moves the cursor, whatever ``filter``/``sort`` it repeats. Past the end, pages are empty and
-the ``scrollId`` is still returned (docs/api.md, "PX: scroll pagination").
-
-A snapshot (``Snapshot``) is a range of a list nobody changes any more: the hits of a general
-search, or, for an event date range, a range of the collection's date index (``index.py``): no
-copy at all, and pages whose records are already JSON-encoded.
-
-A continuation with an unknown (or expired) id is a 400 ``externalapierror``. The lifetime of a
-real scroll is undocumented; here a scroll lives until the emulator stops, except that only the
-``MAX_OPEN_SCROLLS`` most recently used are kept, and that in the world of
-``Quirks.scroll_expiry`` a cursor dies after serving a number of pages (``pages_served``).
+A scroll's first request keeps its hits as a point-in-time ``Snapshot`` (a range of a list
+nobody changes: a search's hits or the date index); each continuation returns the next page,
+whatever ``filter``/``sort`` it repeats, and past the end empty pages with the ``scrollId``
+still set. An unknown id is a 400. Only the ``MAX_OPEN_SCROLLS`` most recently used live, and
+in the ``Quirks.scroll_expiry`` world a cursor dies after its pages.
 """
 
 from __future__ import annotations
@@ -23,7 +14,7 @@ import random
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 from .index import SortedEvents
@@ -59,7 +50,6 @@ class ScrollCursor:
     position: int = 0
     #: Pages served so far, the first (the opening request's) included.
     pages_served: int = 0
-    _undo: tuple[str, int, int] | None = field(default=None, repr=False)
 
     @property
     def total_hits(self) -> int:
@@ -114,34 +104,12 @@ class ScrollStore:
         with self._lock:
             self._open.pop(scroll_id, None)
 
-    def next_page(self, cursor: ScrollCursor, page_size: int, *, new_id: bool) -> tuple[int, int]:
-        """Advance over the next page and return where it is: ``snapshot.records[start:stop]``.
-
-        With ``new_id`` the cursor is re-keyed under a new id.
-        """
+    def next_page(self, cursor: ScrollCursor, page_size: int) -> tuple[int, int]:
+        """Advance over the next page and return where it is: ``snapshot.records[start:stop]``."""
         with self._lock:
             snapshot = cursor.snapshot
             start = min(snapshot.start + cursor.position, snapshot.stop)
             stop = min(start + page_size, snapshot.stop)
-            cursor._undo = (cursor.scroll_id, cursor.position, cursor.pages_served)
             cursor.position += stop - start
             cursor.pages_served += 1
-            if new_id:
-                self._open.pop(cursor.scroll_id, None)
-                cursor.scroll_id = self._new_id()
-                self._open[cursor.scroll_id] = cursor
             return start, stop
-
-    def rewind(self, cursor: ScrollCursor) -> None:
-        """Undo the last ``next_page`` (position, pages and id), as if it had never been
-        served."""
-        with self._lock:
-            if cursor._undo is None:
-                return
-            old_id, old_position, cursor.pages_served = cursor._undo
-            cursor._undo = None
-            if old_id != cursor.scroll_id:
-                self._open.pop(cursor.scroll_id, None)
-                cursor.scroll_id = old_id
-                self._open[old_id] = cursor
-            cursor.position = old_position

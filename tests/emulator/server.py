@@ -1,21 +1,10 @@
 """The HTTP side of the emulator: a real server on 127.0.0.1 speaking the PX REST API.
 
-``Emulator`` wraps a ``ThreadingHTTPServer`` (HTTP/1.1, ``Content-Length`` on every answer, so
-clients keep connections alive). Each request goes through, in order:
-
-1. method: only GET exists for reads (anything else: 405 ``externalapierror``);
-2. auth: header ``X-APTRINSIC-API-KEY`` must equal the key, else 401 (docs/api.md,
-   "Transport and auth");
-3. faults, in the order documented in ``faults.py``;
-4. routing: almost everything lives under ``/v1``; the only path outside it is
-   ``/v2/feature_ext`` (``admin.py``); an unknown path is a 404 ``NOT_FOUND``;
-5. the endpoint (``endpoints.py``, ``admin.py``).
-
-Every request is logged as a ``RequestRecord`` before its answer is written, so a client that
-has its response can already see it in ``emulator.requests``. Its ``path`` is relative to
-``/v1`` for a path under ``/v1`` (``/users``, ``/user/preferences/u-00001``) and the whole path
-otherwise (``/v2/feature_ext``, ``/nope``), so ``/v2/feature_ext`` and ``/feature`` never look
-alike.
+Each request, in order: GET only (else 405); the ``X-APTRINSIC-API-KEY`` header (else 401,
+docs/api.md, "PX: hosts and authentication"); the faults (``faults.py``); routing (``/v1``,
+and ``/v2/feature_ext`` outside it; else 404); the endpoint (``endpoints.py``, ``admin.py``).
+Every request is logged as a ``RequestRecord`` before its answer is written, its ``path``
+relative to ``/v1`` where it is under it, else whole.
 """
 
 from __future__ import annotations
@@ -233,8 +222,6 @@ class Emulator(ServedInBackground[RequestRecord]):
         f.mark_answered(key)
         raw = response.encode()
         if response.status == 200 and f.roll("truncate", f.truncate_rate):
-            if response.cursor is not None and not self._quirks.truncated_page_consumes_cursor:
-                self._api.scrolls.rewind(response.cursor)
             return reply.send(200, raw[: len(raw) // 2], JSON_TYPE, close=True)
         return reply.send(response.status, raw, JSON_TYPE)
 

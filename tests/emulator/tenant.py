@@ -1,34 +1,18 @@
-"""Deterministic data for one emulated Gainsight PX tenant (docs/api.md, "PX: users and accounts",
-"PX: event windows").
+"""Deterministic data for one emulated Gainsight PX tenant (docs/api.md, "PX: users and
+accounts", "PX: event windows").
 
-``Tenant.generate(seed)`` builds every collection the API serves from one seeded RNG, so two
-tenants with the same seed, size and clock are equal record for record. Collections are keyed
-by API path (``tenant.collections["/users"]``) and hold plain dicts using the field names and
-types of docs/api.md: epoch-millisecond ints for timestamps (except articles' ``releaseDate``,
-an ISO date string), nested ``location`` objects, ``propertyKeys`` arrays, ``customAttributes``
-keyed by the ``apiName`` of the attribute models. Each collection is a ``Collection``, a list
-that counts its changes (for the server's date index of events), and event collections are
-kept sorted by ``(date, eventId)``.
+``Tenant.generate(seed)`` builds every collection from one seeded RNG: same seed, size and
+clock, same records. Collections are keyed by API path and hold plain dicts in the API's
+field names and types; each is a ``Collection``, which counts its changes for the date index,
+and event collections are sorted by ``(date, eventId)``.
 
-Data traps planted on purpose (a tap must survive all of them):
+Data traps a tap must survive: users and accounts sharing one ``lastModifiedDate``
+millisecond, zero visit dates, null or partial ``customAttributes``, anonymous users with an
+empty ``identifyId``; quiet days without events, groups of events sharing one millisecond on
+and just before a UTC midnight, email events without ``sessionId`` and ``accountId``.
 
-* users/accounts: groups of records share the exact same ``lastModifiedDate`` millisecond
-  (bulk imports), some users have ``firstVisitDate == 0`` / ``lastSeenDate == 0`` (unknown,
-  per a peer's mock), some ``customAttributes`` are ``null`` or miss keys, and a few anonymous
-  VISITOR users have an empty ``identifyId``/``id`` (docs/api.md, "PX: users and accounts": only
-  ``aptrinsicId`` is
-  a safe primary key).
-* events: weekday/weekend volume, a few *quiet days* with zero events of every type, groups of
-  2-5 events sharing one ``date`` millisecond, and such groups placed exactly ON a UTC midnight
-  and one millisecond before it (window-boundary tests). Email events have ``sessionId`` and
-  ``accountId`` null (docs/api.md, "PX: event windows": a peer's email schema has neither).
-
-The clock is fixed (2026-11-20T12:00:00Z) unless given. Nothing is dated after ``now``.
-``advance()`` / ``touch()`` mutate the tenant for incremental-sync tests; they replace touched
-records with modified copies (copy-on-write) so that a server-side scroll snapshot already
-taken keeps the old version, as a point-in-time scroll would. No record is ever changed in
-place once in a collection (the server caches the JSON of events; events also share constant
-sub-objects), so a test that wants a changed record should replace it too.
+The clock is fixed (2026-11-20T12:00:00Z) unless given. ``advance()`` and ``touch()`` replace
+records by modified copies, never in place: scroll snapshots and cached JSON stay right.
 """
 
 from __future__ import annotations

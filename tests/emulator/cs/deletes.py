@@ -1,43 +1,12 @@
 """The delete logs: what Gainsight remembers of deleted records (docs/api.md, "CS: delete logs").
 
-Two logs are queried like objects, through the query API (``cs.query``)::
-
-    POST /v1/data/objects/query/record_delete_log              (low-volume objects)
-    POST /v1/data/objects/query/record_delete_log_high_volume  (high-volume objects)
-
-    {"select": ["RecordId", "DeletedOn", "ObjectName"],
-     "where": {"conditions": [
-         {"name": "DeletedOn", "value": ["2024-02-05 00:00:00"], "alias": "A", "operator": "GT"},
-         {"name": "ObjectName", "value": ["Company"], "alias": "B", "operator": "EQ"}],
-       "expression": "A AND B"},
-     "orderBy": {"DeletedOn": "asc", "RecordId": "asc"}, "limit": 100, "offset": 0}
-
-Each entry (``DELETE_LOG_FIELDS``) is ``{"RecordId": <the deleted record's Gsid>, "DeletedOn":
-"2024-02-05T07:17:16Z", "ObjectName": "Company"}``:
-
-* ``DeletedOn`` is an ISO-8601 UTC **string** with whole seconds (the documented sample), unlike
-  every other date of the API (epoch ms). Filter values may be ``yyyy-MM-dd HH:mm:ss`` (the
-  documented form, read as UTC), any ISO-8601 date-time (``2024-02-05T00:00:00+00:00``, what
-  a peer sends) or epoch ms; all are compared as instants, to the millisecond. Several records
-  deleted in one operation share one second, as in the sample: a client paging on
-  ``DeletedOn`` needs ``RecordId`` as a tie-breaker.
-* ``ObjectName`` is the object's canonical name (``objects``): ``"Company"``, ``"Person"``,
-  ``"call_to_action"``, ``"renewal_forecast__gc"``. Note the capital C of the documented
-  ``"Company"`` where the objects list says ``company``.
-* Answers always use the ``data.records`` shape of the documented sample, whatever
-  ``CSQuirks.data_as_list`` says, and carry the sample's ``localizedErrorDesc`` and
-  ``localizedMessage`` keys.
-
-Which log: objects marked ``high_volume`` (``activity_timeline``) log to the high-volume log
-when the tenant has one (``CSTenant.generate(high_volume_log=True)``); otherwise everything
-goes to ``record_delete_log``. A tenant without the high-volume log answers a query of it with
-``OBJECT_NOT_FOUND`` (``errors.ObjectNotFound``), which a peer tap treats as an empty log.
-
-Retention: the real API keeps deletions for **15 days** only (``RETENTION_DAYS``; the Recycle
-Bin purges after 15 days, on the next Saturday). The emulator does NOT enforce it: the
-generated log starts with ``INITIAL_DELETIONS`` entries spread over the last
-``INITIAL_SPREAD_DAYS`` days, so some are older than a real tenant would still show, and a
-client that trusts a bookmark older than 15 days sees more here than it would live.
+``record_delete_log`` and, on some tenants, ``record_delete_log_high_volume`` (the
+``high_volume`` objects' log; without it a query is ``OBJECT_NOT_FOUND``) are queried like
+objects. Each entry is ``{"RecordId", "DeletedOn", "ObjectName"}``: ``DeletedOn`` an ISO-8601
+UTC string of whole seconds, shared by bulk deletes (page on it with ``RecordId``), filtered as
+an instant in any of the query's date forms; ``ObjectName`` canonical (``"Company"``).
+Answers always use ``data.records``. The API keeps 15 days (``RETENTION_DAYS``); the emulator
+does not purge: its initial log spans ``INITIAL_SPREAD_DAYS``.
 """
 
 from __future__ import annotations

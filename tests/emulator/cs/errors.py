@@ -1,38 +1,14 @@
 """The Gainsight CS response envelopes, success and error, and the exceptions that produce them.
 
-Query answers and errors have the same six keys (docs/api.md, "CS: query, paging and order", the
-documented sample)::
+Query answers and errors have six keys, ``result``, ``errorCode``, ``errorDesc``,
+``requestId``, ``data``, ``message`` (docs/api.md, "CS: query, paging and order"); the
+metadata endpoints answer ``requestId``, ``result``, ``data`` only, and delete-log answers add
+``localizedErrorDesc`` and ``localizedMessage``. ``OBJECT_NOT_FOUND`` has its own body,
+without ``errorCode`` (its HTTP status, 400, is this emulator's guess: key on ``title``).
 
-    {"result": false, "errorCode": "GS_APIG_2401", "errorDesc": "Invalid access key",
-     "requestId": "6f1c...", "data": null, "message": null}
-
-``result`` is the success flag, ``errorCode``/``errorDesc`` say why not, ``requestId`` is a
-UUID per request. The emulator always leaves ``message`` null. Two documented variations:
-
-* the metadata endpoints (list, describe) answer ``{"requestId", "result", "data"}`` only, as
-  their samples do (docs/api.md, "CS: objects list and describe", "CS: objects list and describe");
-* delete-log answers add ``localizedErrorDesc`` and ``localizedMessage`` (null), as the
-  delete-log sample does (docs/api.md, "CS: delete logs", ``deletes``).
-
-A missing object has its own documented body (docs/api.md, "CS: objects list and describe": a
-peer's ``describe_not_found_response.json``), WITHOUT ``errorCode``; ``ObjectNotFound`` writes it::
-
-    {"requestId": "b698e142-...", "result": false, "instance": "2021-02-03 10:31:28 UTC",
-     "title": "OBJECT_NOT_FOUND", "detail": "Requested object not found.",
-     "errorDesc": "Requested object not found."}
-
-It answers a describe none of whose names is known, and a query of
-``record_delete_log_high_volume`` on a tenant without that log. Its HTTP status is not
-documented; the emulator sends 400 ([I]): key on ``title``, not on the status.
-
-Error codes: ``GS_APIG_2401`` (bad access key, docs/api.md, "CS: transport and limits"),
-``GSOBJ_1002`` (query
-of an unknown object), ``GSOBJ_1011`` (no entity matches, "CS query") and ``GSOBJ_1015`` (limit
-above the maximum) are the API's own codes as given to the emulator's authors. ``GS_APIG_429`` (rate
-limited), ``GSOBJ_1000`` (any other malformed query, a refused field included) and
-``GSOBJ_1403`` (a refused object, ``CSQuirks.refused_objects``) are INVENTED by the emulator:
-the real codes are unknown, so a client must key on the HTTP status and ``result: false``,
-never on these.
+``GS_APIG_2401``, ``GSOBJ_1002``, ``GSOBJ_1011`` and ``GSOBJ_1015`` are the API's codes;
+``GS_APIG_429``, ``GSOBJ_1000`` and ``GSOBJ_1403`` are invented: a client keys on the status
+and ``result: false``.
 """
 
 from __future__ import annotations

@@ -1,32 +1,13 @@
 """Seeded record factories of the CS tenant, and the data traps they plant.
 
-Two random streams make a tenant, so that Company and Person stay exactly what they were
-before the other objects existed (the tap's tests were written against them):
+``CoreGenerator`` (``random.Random(seed)``) makes Company and Person, and ``ObjectFactory``
+(its own stream) everything else, so Company and Person stay what the tap's tests were written
+against. Gsids are unique across the tenant and carry no order.
 
-* ``CoreGenerator`` (``random.Random(seed)``) makes Company and Person, their traps and their
-  edits, with the same draws as ever;
-* ``ObjectFactory`` (``random.Random(f"cs-objects-{seed}")``) makes picklists and every
-  other object, their traps and edits, and picks the records ``CSTenant.delete`` removes.
-
-Both draw Gsids from one shared set, so Gsids are unique across the tenant: 36-char uppercase
-alphanumerics (the doc samples' form, [I]) carrying no order, so sorting by Gsid shuffles
-records relative to their creation.
-
-Data traps (``plant_traps``), on every object with a modified-date field (its own field:
-``LastModifiedDate`` for activity_timeline):
-
-* the modified date spans two years, skewed recent, with millisecond precision;
-* groups of 2-6 records share one exact millisecond (bulk updates), half of the groups on a
-  whole second (``...000``), where "GTE s" / "LT s+1s" boundaries bite;
-* clusters of records modified within the same second at different milliseconds (what a
-  "drain the last second" keyset scheme has to page through, docs/api.md, "CS: query, paging and
-  order");
-* about 1% of records (at least one) have a null modified date (docs/api.md, "CS: query, paging and
-  order");
-* optional fields are sometimes null; picklist fields now and then hold an inactive item.
-
-Company and Person get as many groups as their size gives (``len // 60``); the smaller objects
-at least two groups and one cluster, so every dated object has them.
+Data traps (``plant_traps``) on every dated object (docs/api.md, "CS: query, paging and
+order"): two years of millisecond modified dates, groups sharing one millisecond (half on a
+whole second), clusters within one second, about 1% null modified dates, null optional
+fields, inactive picklist items.
 """
 
 from __future__ import annotations

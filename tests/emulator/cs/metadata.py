@@ -1,55 +1,18 @@
-"""The Data Management (metadata) answers: the objects list and describe.
+"""The Data Management (metadata) answers: the objects list and describe (docs/api.md, "CS:
+objects list and describe").
 
-Cited: docs/api.md, "CS: objects list and describe" and "CS: objects list and describe".
+``GET /v1/meta/services/objects/list`` (query parameters ignored) lists every object in lower
+case, typed ``STANDARD``, ``CUSTOM`` (``*__gc``) or ``SYSTEM``; ``email_raw_events`` has no
+``keyPrefix``. ``person`` is missing (``CSQuirks.person_missing_from_list``) and
+``internal_notes__gc`` says ``readable: false``, yet both answer by name. The delete logs are
+not listed.
 
-``GET /v1/meta/services/objects/list?po=company&em=false`` (query parameters accepted and
-ignored: their meaning is undocumented) answers every object of the tenant in lower case::
-
-    {"requestId": "...", "result": true, "data": [
-        {"objectName": "company", "label": "Company", "objectType": "STANDARD",
-         "keyPrefix": "1P02C503CKNHR9B14K", "transactional": false,
-         "multiCurrencySupported": false, "readable": true, "createable": true,
-         "schemaUpdateable": true}, ...]}
-
-* ``objectType`` is ``STANDARD``, ``CUSTOM`` (``*__gc``) or ``SYSTEM``; there is no
-  ``isCustom``. ``keyPrefix`` is absent for ``email_raw_events`` (as in the sample).
-* ``person`` is missing (``CSQuirks.person_missing_from_list``, on by default), and
-  ``internal_notes__gc`` says ``readable: false`` (a peer tap skips such objects), yet both can be
-  described and queried by name. The delete logs are not listed (they are not objects).
-
-``POST /v1/meta/services/objects/describe`` with ``{"objectNames": [...], "includeChilds":
-"true", ...}`` (the documented string flags are accepted and ignored; a peer batches 25 names)
-answers one entry per known name, in request order, names matched case-insensitively and
-duplicates answered once; unknown names are left out, and if none is known the answer is
-``OBJECT_NOT_FOUND`` (``errors.ObjectNotFound``)::
-
-    {"requestId": "...", "result": true, "data": [
-        {"objectName": "renewal_forecast__gc", "label": "Renewal Forecast",
-         "objectType": "CUSTOM", "labelPlural": "Renewal Forecasts", "keyPrefix": "1Z02...",
-         "fields": [
-            {"fieldName": "Forecast_Stage__gc", "label": "Forecast Stage",
-             "dataType": "PICKLIST", "objectName": "renewal_forecast__gc",
-             "meta": {"properties": {"sourceType": "PICKLIST",
-                                     "PICKLIST_CATEGORY": "Forecast Stage",
-                                     "PICKLIST_CATEGORY_ID": "<category Gsid>"},
-                      "hasLookup": false, "fieldGroupType": "CUSTOM", "nillable": true, ...},
-             "options": [{"value": "<item Gsid>", "label": "Commit", "active": true,
-                          "displayOrder": 1, "groupId": "<category Gsid>", ...}, ...]},
-            {"fieldName": "Company_ID__gc", "dataType": "LOOKUP", ...,
-             "meta": {"hasLookup": true, "lookupDetail": {"lookupName": "Company_ID__gc__gr",
-                      "fieldName": "Gsid", "lookupObjects": [{"objectName": "company",
-                      "label": "Company", ...}]}, ...}}, ...],
-         "transactional": true, "multiCurrencySupported": true, "readable": true,
-         "createable": true, "schemaUpdateable": true, "description": "Custom object"}]}
-
-* The entry's ``objectName`` is the canonical name (``Company``, ``Person``, else lower case);
-  each field's ``objectName`` is the lower-case one, as in a live describe (``"company"``).
-* ``options`` come with PICKLIST and MULTISELECTDROPDOWNLIST fields only: every item of the
-  field's category, inactive ones with ``active: false``, in ``displayOrder``; ``Tags__gc``
-  of product_usage__gc has ``options: []`` (resolve it through the category or da_picklist).
-* ``meta`` carries the sample's keys; ``lookupDetail`` only on LOOKUP fields, whose
-  ``properties.autoSuggestDetails.object`` names the target too. The ``lookupId``/``id``
-  UUIDs are stable (derived from the names), not real.
+``POST /v1/meta/services/objects/describe`` with ``{"objectNames": [...]}`` answers one entry
+per known name, in request order, matched case-insensitively, duplicates once, unknown ones
+left out; none known is ``OBJECT_NOT_FOUND``. An entry's ``objectName`` is canonical, each
+field's lower case; PICKLIST and MULTISELECTDROPDOWNLIST fields carry ``options`` (their
+category's items, inactive ones ``active: false``; ``Tags__gc`` none); LOOKUP fields carry
+``meta.lookupDetail``.
 """
 
 from __future__ import annotations

@@ -1,64 +1,17 @@
-"""The objects of the emulated CS tenant: their names, fields, data types and picklists.
+"""The objects of the emulated CS tenant: their names, fields, data types and picklists, what
+the objects list and describe report and the query accepts (docs/api.md, "CS: objects list
+and describe"). The records are made by ``generate``.
 
-This is the tenant's schema, what ``GET /v1/meta/services/objects/list`` and ``POST
-/v1/meta/services/objects/describe`` report and what ``POST /v1/data/objects/query/{object}``
-accepts. The records themselves are made by ``generate``.
+Each object has one canonical ``name`` (the collection key, describe ``objectName``, delete
+log ``ObjectName``): the list's lower-case name, except ``Company`` and ``Person``. Queries
+match names case-insensitively. Most objects replicate on ``ModifiedDate``;
+``activity_timeline`` on ``LastModifiedDate`` (it has no ``ModifiedDate``); ``da_picklist``
+has no date at all. ``internal_notes__gc`` is unreadable yet queryable.
 
-Names (docs/api.md, "CS: objects list and describe", "CS: objects list and describe"). Every object
-has one canonical ``name``:
-the ``tenant.collections`` key, the describe ``objectName`` and the delete log's ``ObjectName``. It
-is the lower-case name the objects list gives (``company_person``, ``gsuser``, ``call_to_action``,
-``obj__gc``), except ``Company`` and ``Person``, which keep the casing of the docs (the list says
-``company``; the delete-log sample says ``"ObjectName": "Company"``). The query path matches names
-case-insensitively (``Company_Person`` = ``company_person``; one peer queries ``gsuser``, another
-``GsUser``): a client must compare names case-insensitively too.
-
-Objects (``OBJECTS``, in list order; "replicates on" is ``ObjectDef.modified_field``, the
-DATETIME a client bookmarks; record counts are ``ObjectDef.size``, tens to a few hundred):
-
-===================== ========= ================== =========================================
-name                  type      replicates on      notes
-===================== ========= ================== =========================================
-Company               STANDARD  ModifiedDate       700 by default; the tap's ``companies``
-Person                STANDARD  ModifiedDate       2,600; **missing from the objects list**
-company_person        STANDARD  ModifiedDate       links Person_ID to Company_ID
-relationship          STANDARD  ModifiedDate
-gsuser                STANDARD  ModifiedDate       label "User"; Company.Csm points here
-activity_timeline     STANDARD  LastModifiedDate   **no ModifiedDate**; high volume
-call_to_action        STANDARD  ModifiedDate       CTAs; Status/Priority/Type/Reason picklists
-cs_task               STANDARD  ModifiedDate       tasks of CTAs
-cta_group             STANDARD  ModifiedDate       success plans
-da_picklist           STANDARD  (none)             every picklist item; **no date at all**
-renewal_forecast__gc  CUSTOM    ModifiedDate       a field of every custom data type
-product_usage__gc     CUSTOM    ModifiedDate       ``Tags__gc``: options ``[]`` in describe
-email_raw_events      SYSTEM    ModifiedDate       no ``keyPrefix`` (as in the list sample)
-internal_notes__gc    CUSTOM    ModifiedDate       ``readable: false``, yet queryable
-===================== ========= ================== =========================================
-
-Data types (docs/api.md, "CS: objects list and describe"): GSID, STRING, EMAIL, RICHTEXTAREA,
-NUMBER, CURRENCY,
-PERCENTAGE, BOOLEAN, DATE, DATETIME, LOOKUP, PICKLIST, MULTISELECTDROPDOWNLIST, and DROPDOWN.
-DROPDOWN is this emulator's older type for Company's Industry/Stage/Status, whose values are
-**labels** (``"Launched"``), kept because the tap's tests rely on it; on a real tenant such fields
-are PICKLISTs holding item Gsids (docs/api.md, "CS: objects list and describe"), as every picklist
-of the other
-objects here is.
-
-Picklists (``PICKLISTS``): each PICKLIST / MULTISELECTDROPDOWNLIST field names a category. The
-category's items are rows of ``da_picklist`` (Gsid, Name, Category, CategoryId...), and the
-describe lists them as the field's ``options`` (value = item Gsid), inactive ones included
-with ``active: false``; ``product_usage__gc.Tags__gc`` is described with ``options: []`` (as
-``Tags`` in a live describe, docs/api.md, "CS: objects list and describe"), so a client has to
-resolve it through
-``meta.properties.PICKLIST_CATEGORY_ID`` or ``da_picklist``. Records hold item Gsids, now and
-then of an inactive (or ``Deleted``) item.
-
-Invented by the emulator (nothing known): the key prefixes of Person, activity_timeline,
-call_to_action, cs_task, cta_group, da_picklist and the three ``__gc`` objects; every label
-not in a doc sample; ``internal_notes__gc`` as an object; the fields of the objects the docs
-do not sample; the HTTP status of OBJECT_NOT_FOUND. Documented: the list entries of company,
-company_person, relationship, gsuser and email_raw_events (label, type, keyPrefix, flags),
-the timeline's sample fields and ``Ant__*__c`` custom naming, the CTA's Id fields.
+DROPDOWN (Company's Industry/Stage/Status, values are labels) is this emulator's own older
+type, kept because the tap's tests rely on it; every other picklist holds item Gsids, the rows
+of ``da_picklist`` (``PICKLISTS``). Key prefixes, labels and fields the docs do not sample are
+invented.
 """
 
 from __future__ import annotations
@@ -126,10 +79,6 @@ class ObjectDef:
     def list_name(self) -> str:
         """The name in the objects list: always lower case."""
         return self.name.lower()
-
-    def field_def(self, name: str) -> FieldDef:
-        """The field called ``name`` (exact case)."""
-        return next(f for f in self.fields if f.name == name)
 
 
 # -- field shorthands ------------------------------------------------------------------------
@@ -467,7 +416,6 @@ OBJECTS: tuple[ObjectDef, ...] = (
 _BY_LOWER = {o.list_name: o for o in OBJECTS}
 #: Field name -> data type, per canonical object name, in describe order.
 OBJECT_FIELDS: dict[str, dict[str, str]] = {o.name: o.field_types for o in OBJECTS}
-OBJECT_NAMES = tuple(OBJECT_FIELDS)
 
 
 def find_object(name: str) -> ObjectDef | None:

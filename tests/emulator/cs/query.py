@@ -1,52 +1,17 @@
-"""The CS Data API read query: body validation, ``where`` evaluation, ``orderBy``, paging.
+"""The CS Data API read query: body validation, ``where`` evaluation, ``orderBy``, paging
+(docs/api.md, "CS: query, paging and order" and "CS: dates and filters").
 
-Body of ``POST /v1/data/objects/query/{objectName}`` (docs/api.md, "CS: query, paging and order",
-the Company sample)::
+Where the real behaviour is unknown the emulator is strict, so a client that passes here sends
+only well-formed queries:
 
-    {"select": ["Gsid", "Name", "ModifiedDate"],
-     "where": {"conditions": [
-         {"name": "ModifiedDate", "alias": "A", "value": ["2026-01-01 00:00:00"],
-          "operator": "GTE"},
-         {"name": "Stage", "alias": "B", "value": ["Launched"], "operator": "IN"},
-         {"name": "Tier__gc", "alias": "C", "value": ["SMB"], "operator": "NE"}],
-       "expression": "A AND (B OR C)"},
-     "orderBy": {"ModifiedDate": "asc", "Gsid": "asc"},
-     "limit": 100, "offset": 0}
-
-What the emulator does, and where it had to choose (real behaviour unknown -> strict, so a
-client that passes here sends only well-formed queries):
-
-* ``select``: non-empty list of the object's field names; any other name is a 400. Lookup dot
-  paths (``Csm__gr.Email``, docs/api.md, "CS: query, paging and order") are not emulated: also a
-  400. The order of the
-  keys in each answered record is the order of ``select``.
-* ``where`` is optional. Each condition needs a known ``name`` and an operator from
-  ``OPERATORS``; ``value`` is a list (EQ/NE/GT/GTE/LT/LTE/CONTAINS: 1 item, BTW: 2, IN: >= 1,
-  IS_NULL/IS_NOT_NULL: ignored).
-* ``expression`` combines aliases with AND, OR (case-insensitive; AND binds tighter) and
-  parentheses. Without it every condition is ANDed. With it, every alias must be defined once
-  and every condition used (an unused condition is a 400, not silently dropped).
-* Values are read per data type: DATETIME ``"yyyy-MM-dd HH:mm:ss"`` taken as **UTC** (the real API's
-  filter time zone is undocumented, docs/api.md, "CS: query, paging and order": hence the tap's 24
-  h lookback) or an
-  epoch-ms number; DATE ``"MM-dd-yyyy"`` (the Company API sample), ``"yyyy-MM-dd"`` or epoch ms (UTC
-  midnight); NUMBER/CURRENCY/PERCENTAGE numbers or numeric strings; BOOLEAN ``true``/``false`` or
-  ``"true"``/``"false"``; the rest strings. A seconds-precision DATETIME compares with the stored
-  millisecond exactly: ``GT "… 10:00:00"`` includes 10:00:00.500. An ISO-8601 value
-  (``2026-01-01T00:00:00Z``) is a 400 for a DATETIME field: only the delete logs' ``DeletedOn``
-  (type ``ISO_DATETIME``, ``deletes``) takes it, besides the documented form and epoch ms, and
-  every DATE and DATETIME field where ``CSQuirks.text_dates`` sends dates as text.
-* PICKLIST values are item Gsids, compared as strings. MULTISELECTDROPDOWNLIST values are
-  ``;``-joined Gsids, compared as one string: ``EQ`` needs the whole value, ``CONTAINS`` finds
-  one item (the real API's multi-select operators are undocumented: not emulated).
-* A null field value matches only IS_NULL (SQL semantics: ``NE x`` does not match null).
-  String EQ/NE/IN are exact and case-sensitive, CONTAINS is a case-insensitive substring test,
-  BTW is inclusive at both ends, GT/LT on strings (e.g. ``Gsid``) compare code points.
-* ``orderBy``: keys applied in the given order, ``asc``/``desc`` (case-insensitive); nulls sort
-  FIRST ascending (so last descending); ties keep storage order. ``DeletedOn`` sorts as its
-  text, which for its one fixed form (``2024-02-05T07:17:16Z``) is chronological.
-* ``limit`` 1..5000, default 100 (above 5000: 400 ``GSOBJ_1015``); ``offset`` >= 0, default 0.
-  ``CSQuirks.page_cap`` answers fewer than ``limit`` without saying so.
+* ``select``: the object's field names (no lookup dot paths), answered in that order;
+* ``where`` (optional): conditions of ``OPERATORS``, combined by ``expression`` (AND, OR,
+  parentheses; every alias defined once and used) or all ANDed;
+* values read per data type: DATETIME ``"yyyy-MM-dd HH:mm:ss"`` as UTC or epoch ms, DATE
+  ``"MM-dd-yyyy"``/``"yyyy-MM-dd"``/epoch ms; ISO text only for ``DeletedOn`` and in the
+  ``text_dates`` world. A null matches only IS_NULL; CONTAINS is case-insensitive;
+* ``orderBy``: keys in order, nulls first ascending, ties in storage order;
+* ``limit`` 1..5000, default 100 (over: 400 ``GSOBJ_1015``); ``offset`` >= 0.
 """
 
 from __future__ import annotations

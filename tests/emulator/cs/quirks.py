@@ -45,10 +45,6 @@ class CSQuirks:
     paging and order":
     schema discovery is documented only through a peer)."""
 
-    list_unavailable: bool = False
-    """``GET /v1/meta/services/objects/list`` answers 404, likewise (switch both flags for a
-    tenant without any metadata endpoint)."""
-
     person_missing_from_list: bool = True
     """``GET /v1/meta/services/objects/list`` leaves ``person`` out, the gap a peer tap's README
     warns of (docs/api.md, "CS: objects list and describe": "may leave out objects such as

@@ -1,38 +1,13 @@
 """The HTTP side of the CS emulator: a real server on 127.0.0.1 speaking the CS Data API.
 
-``CSEmulator`` serves the tenant's domain root: ``base_url`` has no ``/v1``, paths start with
-``/v1/…`` (docs/api.md, "CS: transport and limits"). Endpoints:
-
-* ``GET /v1/meta/services/objects/list`` -- the objects list (``metadata``);
-* ``POST /v1/meta/services/objects/describe`` with ``{"objectNames": [...]}`` -- fields,
-  types, lookups and picklist options of each named object (``metadata``);
-* ``POST /v1/data/objects/query/{objectName}`` -- any object of ``objects`` (name matched
-  case-insensitively) or a delete log (``deletes``); see ``query`` for the body. Answers
-  ``{"result": true, ..., "data": {"records": [...]}}`` (or ``data: [...]``, ``CSQuirks``;
-  the delete logs always ``data.records``).
-
-Each request goes through, in order (first match answers):
-
-1. the body is read (always, so kept-alive connections stay in sync);
-2. auth: header ``accesskey`` (name case-insensitive) must equal the key, else 401
-   ``GS_APIG_2401`` "Invalid access key" (docs/api.md, "CS: transport and limits");
-3. ``faults.latency_ms``;
-4. the quota: ``requests_per_minute`` in a sliding 60 s window, else 429 with ``Retry-After``
-   (``ratelimit``);
-5. the PX ``Faults`` that fit a gateway: ``rate_limit_per_second`` (429 ``Retry-After: 1``),
-   ``reset_rate``, ``error_rate`` (500/502/503, JSON body in the CS envelope or an nginx HTML
-   page), ``html_rate`` (200 ``text/html``). ``block_duplicates_ms`` and ``expire_scrolls`` do
-   not apply to CS and are ignored;
-6. routing: unknown path 404, wrong method 405 (the list is GET, the rest POST), describe or
-   list 404 under ``CSQuirks.describe_unavailable`` / ``list_unavailable``, malformed JSON
-   400, query of an unknown object 400 ``GSOBJ_1002``, of a missing high-volume log
-   ``OBJECT_NOT_FOUND``;
-7. the endpoint; then ``truncate_rate`` may cut a 200 JSON body in half (honest
-   ``Content-Length``, connection closed).
-
-Steps 2-7 apply to every endpoint alike. Every answer carries a ``requestId`` UUID drawn from
-an RNG seeded by the tenant's seed. Every request is logged as a ``CSRequestRecord`` before
-its answer is written.
+``base_url`` is the tenant's domain root; paths start with ``/v1/`` (docs/api.md, "CS:
+transport and limits"): the objects list (GET) and describe (``metadata``), and the query of
+any object or delete log (``query``, ``deletes``). Each request, in order, first match
+answering: the body read; the ``accesskey`` header (name case-insensitive, else 401
+``GS_APIG_2401``); ``faults.latency_ms``; the per-minute quota (``ratelimit``, 429 with
+``Retry-After``); the PX ``Faults`` a gateway plays (not ``block_duplicates_ms`` nor
+``expire_scrolls``); routing (404, 405, the ``CSQuirks``); the endpoint; ``truncate_rate``.
+Every request is logged as a ``CSRequestRecord`` before its answer is written.
 """
 
 from __future__ import annotations
@@ -257,9 +232,7 @@ class CSEmulator(ServedInBackground[CSRequestRecord]):
             raise CSError(404, None, f"No handler found for {method} {path}")
         if method != allowed:
             raise CSError(405, None, f"Request method '{method}' not supported")
-        if (path == DESCRIBE_PATH and self._quirks.describe_unavailable) or (
-            path == LIST_PATH and self._quirks.list_unavailable
-        ):
+        if path == DESCRIBE_PATH and self._quirks.describe_unavailable:
             raise CSError(404, None, f"No handler found for {method} {path}")
         if allowed == "POST" and raw_body and body is None:
             raise bad_query("Malformed JSON request body")

@@ -1,33 +1,14 @@
 """One emulated Gainsight CS tenant: its records, clock and mutations.
 
 ``CSTenant.generate(seed)`` builds every object of ``objects.OBJECTS`` from seeded random
-streams (``generate``), so two tenants with equal arguments are equal record for record.
-``tenant.collections`` maps each object's canonical name (``"Company"``, ``"Person"``,
-``"company_person"``, ``"activity_timeline"``, ``"renewal_forecast__gc"``...) to its records,
-plain dicts of API values (``values``), in storage order; it also holds the delete logs,
-``"record_delete_log"`` and, when the tenant has it, ``"record_delete_log_high_volume"``
-(``deletes``).
+streams (``generate``): equal arguments, equal records. ``tenant.collections`` maps each
+object's canonical name, and the delete logs (``deletes``), to its records in storage order.
+Defaults: 700 companies, 2,600 people, the other objects at ``ObjectDef.size``; lookups point
+at records of the tenant. The clock is fixed (2026-11-20T12:00:00Z) unless given.
 
-Defaults: 700 companies and 2,600 people (``companies``/``people``), the other objects at their
-``ObjectDef.size`` (tens to a few hundred; ``sizes={"gsuser": 5, ...}`` overrides), 30
-deletions in the log over the last 20 days. Lookups point at records of the tenant
-(``Company.Csm`` and every ``OwnerId``/``CreatedBy`` at gsusers, ``Person.CompanyId`` at a
-company...), picklist fields at ``da_picklist`` items. The data traps are ``generate``'s.
-
-The clock is fixed (2026-11-20T12:00:00Z) unless given; nothing is created or modified after
-``now`` (due, renewal and similar business dates may lie ahead).
-
-Mutations, for incremental-sync and delete tests, all under ``lock`` (the server holds it while
-it runs a query):
-
-* ``advance(delta, touch=, new=)`` moves the clock and, for every object with a modified-date
-  field, edits ``touch`` records and adds ``new`` ones, dated inside the new period;
-* ``touch(object, n)`` edits ``n`` records now (or at ``at_ms``);
-* ``delete(object, n)`` removes ``n`` records and logs them (the only way entries are added to
-  a delete log). Lookups to a deleted record are left dangling, as a client must tolerate.
-
-Edited records are replaced by modified copies (copy-on-write): a record dict a test holds
-keeps its old values.
+Mutations (``advance``, ``touch``, ``delete``) run under ``lock`` and replace records by
+modified copies, so a record a test holds keeps its old values; a delete is logged and leaves
+lookups to it dangling.
 """
 
 from __future__ import annotations
