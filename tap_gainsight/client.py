@@ -226,12 +226,6 @@ class GainsightStream(Refusals, ProgressHooks, RecordShaping, RESTStream[t.Any])
             **body,
         )
 
-    def send_request(
-        self, prepared_request: requests.PreparedRequest, context: Context | None
-    ) -> requests.Response:
-        """The SDK's own request (`_request`), for `CSStream.call`, which still names this."""
-        return self._request(prepared_request, context)
-
     @override
     def backoff_handler(self, details: t.Any) -> None:
         self.logger.warning(

@@ -200,4 +200,4 @@ class CSStream(GainsightStream):
             params=params,
             headers=self.http_headers,
         )
-        return self.retrying(self.send_request)(prepared, None)
+        return self.request_decorator(self._request)(prepared, None)
