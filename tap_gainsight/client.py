@@ -360,7 +360,7 @@ class GainsightStream(Refusals, ProgressHooks, RecordShaping, RESTStream[t.Any])
     @cached_property
     def schema_watch(self) -> SchemaWatch:
         """What keeps every record fitting the schema the target was told."""
-        return SchemaWatch(self)
+        return SchemaWatch(self, self.departures)
 
     @property
     def departures(self) -> Departures:

@@ -24,7 +24,9 @@ from singer_sdk.singerlib import SchemaMessage
 from tap_gainsight.timestamps import epoch_ms_to_rfc3339, is_rfc3339_utc, text_to_rfc3339
 
 if t.TYPE_CHECKING:
-    from tap_gainsight.client import GainsightStream
+    from singer_sdk import Stream
+
+    from tap_gainsight.departures import Departures
 
 #: JSON type of a parsed JSON value, by its exact Python type.
 JSON_TYPES: dict[type, str] = {
@@ -210,7 +212,7 @@ def _reconcile_date(value: t.Any, prop: dict[str, t.Any], types: list[str]) -> O
     return _widen(prop, seen)
 
 
-def selected_schema(stream: GainsightStream) -> dict[str, t.Any]:
+def selected_schema(stream: Stream) -> dict[str, t.Any]:
     """The stream's schema as the SDK registers it with its mapper: the catalog's, selected.
 
     tests/test_sdk_contract.py checks it agrees with `register_raw_streams_from_catalog`.
@@ -231,8 +233,9 @@ class SchemaWatch:
     `transformed_schema` (docs/singer-sdk.md, "Stream maps and flattening").
     """
 
-    def __init__(self, stream: GainsightStream) -> None:
+    def __init__(self, stream: Stream, departures: Departures) -> None:
         self._stream = stream
+        self._departures = departures
         #: Fields the catalog deselected: the SDK drops them from every record.
         self._deselected: set[str] = set()
         #: The schema in force, before any map; replaced when it grows, never changed in place.
@@ -330,7 +333,7 @@ class SchemaWatch:
         sent = json_type(value)
         if is_date_time(prop) and sent == "string":
             sent, done = "dates as text", f"{done}; first seen: {value!r}"
-        stream.departures.note(
+        self._departures.note(
             f"{stream.name}.{field}", f"declared {type_name(prop)}, the API sent {sent}", done
         )
 

@@ -21,10 +21,10 @@ from tap_gainsight.cs.select import named_fields, refused_field
 from tap_gainsight.errors import SelectRefused
 
 if t.TYPE_CHECKING:
+    from singer_sdk import Tap
     from singer_sdk.helpers.types import Context
 
     from tap_gainsight.cs.client import CSStream
-    from tap_gainsight.tap import TapGainsight
 
 #: The Data API's query path of an object.
 QUERY_PATH = "/v1/data/objects/query/{}"
@@ -36,9 +36,7 @@ class CSObjectStream(KeysetStream):
     primary_keys = (KEY,)
     STATE_MSG_FREQUENCY = 1000
 
-    def __init__(
-        self, tap: TapGainsight, cs_object: CSObject, fields: dict[str, str] | None
-    ) -> None:
+    def __init__(self, tap: Tap, cs_object: CSObject, fields: dict[str, str] | None) -> None:
         self.object_name = cs_object.object_name
         #: `{field: dataType}` from describe; None: the built-in schema (Company, Person).
         self.fields = fields
@@ -123,7 +121,7 @@ class CSObjectStream(KeysetStream):
         return ""
 
 
-def discover_cs_streams(tap: TapGainsight) -> list[CSStream]:
+def discover_cs_streams(tap: Tap) -> list[CSStream]:
     """The CS streams of the tenant's objects (see `catalog.py`)."""
     found: TenantObjects = discover_objects(tap)
     streams: list[CSStream] = []
@@ -134,6 +132,6 @@ def discover_cs_streams(tap: TapGainsight) -> list[CSStream]:
     return streams
 
 
-def probe_stream(tap: TapGainsight) -> CSObjectStream:
+def probe_stream(tap: Tap) -> CSObjectStream:
     """The `companies` stream, built without discovery: what `--test` probes."""
     return CSObjectStream(tap, COMPANIES, None)

@@ -26,11 +26,10 @@ if t.TYPE_CHECKING:
     from collections.abc import Iterable, Iterator
 
     import requests
+    from singer_sdk import Tap
     from singer_sdk.exceptions import FatalAPIError
     from singer_sdk.helpers.types import Context
     from singer_sdk.pagination import BaseAPIPaginator
-
-    from tap_gainsight.tap import TapGainsight
 
 
 class EntityStream(ScrollStream, OrderGuardedStream):
@@ -360,7 +359,7 @@ class EntityEndpoint:
         """The richer form of a page-number path, tried first (`PageNumberStream`)."""
         return RICHER_PATHS.get(self.path)
 
-    def build(self, tap: TapGainsight) -> PXStream:
+    def build(self, tap: Tap) -> PXStream:
         """Instantiate the stream for a tap."""
         stream = self.stream_class(tap, name=self.name, path=self.path)
         stream.records_keys = (self.records_key,) if self.records_key else ()
@@ -415,7 +414,7 @@ PX_ADMIN_ENDPOINTS: tuple[EntityEndpoint, ...] = (
 )
 
 
-def probe_stream(tap: TapGainsight) -> PXStream:
+def probe_stream(tap: Tap) -> PXStream:
     """The `accounts` stream, whose one-record page is what `--test` asks for."""
     (accounts,) = [e for e in PX_ENTITY_ENDPOINTS if e.name == "accounts"]
     return accounts.build(tap)

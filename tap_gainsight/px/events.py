@@ -32,11 +32,11 @@ if t.TYPE_CHECKING:
     from collections.abc import Iterator
 
     import requests
+    from singer_sdk import Tap
     from singer_sdk.exceptions import FatalAPIError
     from singer_sdk.helpers.types import Context
 
     from tap_gainsight.px.pagination import ScrollToken
-    from tap_gainsight.tap import TapGainsight
 
 
 #: The longest range the engagement-collisions endpoint accepts
@@ -280,7 +280,7 @@ class EventEndpoint:
     records_keys: tuple[str, ...]
     stream_class: type[EventStream] = EventStream
 
-    def build(self, tap: TapGainsight) -> EventStream:
+    def build(self, tap: Tap) -> EventStream:
         """Instantiate the stream for a tap."""
         stream = self.stream_class(tap, name=self.name, path=self.path)
         stream.records_keys = self.records_keys
