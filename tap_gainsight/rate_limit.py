@@ -9,23 +9,38 @@ from __future__ import annotations
 
 import threading
 import time
+import typing as t
 from collections import deque
-
-from pyrate_limiter import Limiter, Rate
+from contextvars import ContextVar
 
 from tap_gainsight.errors import RequestBudgetExhausted
 
+if t.TYPE_CHECKING:
+    from collections.abc import Callable
+
+#: Set on a thread that reads pages ahead of the ones being emitted: tells whether it still
+#: is. Its requests take only the slots that the requests being waited for leave free.
+READING_AHEAD: ContextVar[Callable[[], bool] | None] = ContextVar("reading_ahead", default=None)
+
 
 class RequestLimiter:
-    """A pace of `per_window` requests each `window_ms`, and a ceiling per run (PX)."""
+    """Requests spaced evenly, `per_window` each `window_ms`, and a ceiling per run (PX).
+
+    A request the sync is waiting for goes first: under a pace, reading ahead must not slow
+    down what is being emitted, only fill the slots it leaves (`READING_AHEAD`).
+    """
 
     def __init__(
         self, per_window: int, *, window_ms: int = 1000, per_run: int | None = None
     ) -> None:
-        self._pace = Limiter(Rate(per_window, window_ms))
+        self._interval = window_ms / 1000 / per_window
         self._per_run = per_run
         self._sent = 0
-        self._lock = threading.Lock()
+        #: When the next request may go (monotonic seconds).
+        self._next_at = 0.0
+        #: Requests being waited for that are waiting for their slot.
+        self._first_waiting = 0
+        self._changed = threading.Condition()
 
     @property
     def requests_sent(self) -> int:
@@ -38,7 +53,8 @@ class RequestLimiter:
         Raises:
             RequestBudgetExhausted: If the run's request budget is spent.
         """
-        with self._lock:
+        ahead = READING_AHEAD.get()
+        with self._changed:
             if self._per_run is not None and self._sent >= self._per_run:
                 msg = (
                     f"max_requests_per_day ({self._per_run:,}) reached: the sync stopped with "
@@ -46,7 +62,19 @@ class RequestLimiter:
                 )
                 raise RequestBudgetExhausted(msg)
             self._sent += 1
-        self._pace.try_acquire("px", blocking=True)
+            while True:
+                first = ahead is None or not ahead()
+                wait = self._next_at - time.monotonic()
+                if first or not self._first_waiting:
+                    if wait <= 0:
+                        break
+                    self._first_waiting += first
+                    self._changed.wait(wait)
+                    self._first_waiting -= first
+                else:  # a request being waited for is due first; look again a slot later
+                    self._changed.wait(self._interval)
+            self._next_at = max(self._next_at, time.monotonic()) + self._interval
+            self._changed.notify_all()
 
     def answered(self) -> None:
         """Note that this thread's request was answered (a pace of sends ignores it)."""

@@ -1,6 +1,6 @@
 """Quiet by default: at INFO the plan, progress, summaries and the total, nothing else.
 
-The SDK's METRIC lines and internals (pyrate_limiter's bucket, "Skipping parse of env var
+The SDK's METRIC lines and internals ("Skipping parse of env var
 settings...", "Pagination stopped after 0 pages") are DEBUG lines; `log_metrics` brings the
 METRIC lines back at INFO.
 """
@@ -35,7 +35,7 @@ INFO_LINES = re.compile(
     r"(full table: every record each run|[\d,]+ read again \(at or before the bookmark\))$"
     r"|Sync complete: [\d,]+ records?, [\d,]+ requests? in "
 )
-INTERNALS = ("METRIC", "Initializing default bucket", "Skipping parse of env var", "Pagination")
+INTERNALS = ("METRIC", "Skipping parse of env var", "Pagination")
 
 
 def log_lines(stderr: str) -> list[tuple[str, str, str]]:
@@ -103,7 +103,7 @@ def test_debug_shows_the_metrics_and_internals_as_debug_lines(shared_emulator, t
     )
     assert result.returncode == 0, result.stderr
     lines = log_lines(result.stderr)
-    for internal in INTERNALS[:3]:
+    for internal in INTERNALS[:2]:
         found = [level for level, _, message in lines if message.startswith(internal)]
         assert found, internal
         assert set(found) == {"DEBUG"}, internal

@@ -17,7 +17,7 @@ import requests
 
 from tap_gainsight.px.entities import PX_ENTITY_ENDPOINTS
 from tap_gainsight.px.events import PX_EVENT_ENDPOINTS
-from tap_gainsight.rate_limit import RequestLimiter
+from tap_gainsight.rate_limit import READING_AHEAD, RequestLimiter
 from tap_gainsight.retries import retry_after_seconds, retry_waits
 from tests.conftest import API_KEY, px_config
 from tests.sync import SyncResult, catalog_for, error_lines, one_error_line, run_cli, run_sync
@@ -144,6 +144,44 @@ def test_limiter_paces_requests_from_many_threads() -> None:
     for first, later in zip(granted, granted[10:], strict=False):
         assert later - first >= 0.45  # 50 ms for a thread slow to note its grant
     assert limiter.requests_sent == 40
+
+
+def test_limiter_lets_the_request_waited_for_go_before_reading_ahead() -> None:
+    """Under a pace, reading ahead takes only the slots the sync's own requests leave."""
+    limiter = RequestLimiter(20, window_ms=1000)
+    granted = {"waited for": 0, "ahead": 0}
+    lock = threading.Lock()
+    stop = threading.Event()
+
+    def take(kind: str) -> None:
+        if kind == "ahead":
+            READING_AHEAD.set(lambda: True)
+        while not stop.is_set():
+            limiter.acquire()
+            with lock:
+                granted[kind] += 1
+
+    threads = [threading.Thread(target=take, args=(kind,)) for kind in ("waited for", "ahead")]
+    threads += [threading.Thread(target=take, args=("ahead",)) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    while sum(granted.values()) < 30:
+        time.sleep(0.05)
+    stop.set()
+    for thread in threads:
+        thread.join(timeout=30)
+    # Without the rule each of the three threads would take about a third.
+    assert granted["waited for"] > 3 * granted["ahead"], granted
+
+    # Nothing waited for: reading ahead has every slot.
+    ahead_only = RequestLimiter(1000, window_ms=1000)
+    READING_AHEAD.set(lambda: True)
+    try:
+        for _ in range(5):
+            ahead_only.acquire()
+    finally:
+        READING_AHEAD.set(None)
+    assert ahead_only.requests_sent == 5
 
 
 @pytest.mark.parametrize(("args", "failed"), [((), "Sync failed"), (("--test",), "test failed")])
