@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 
 import msgspec
 
+from tap_gainsight.rate_limit import READING_AHEAD
 from tap_gainsight.settings import DEFAULT_MAX_READ_AHEAD_MB
 
 if t.TYPE_CHECKING:
@@ -186,6 +187,8 @@ class EventReader:
 
     def _read(self, scroll: Scroll) -> None:
         """Read the scroll's pages into its queue, each when there is room for it."""
+        # Under a pace, the scroll being emitted has the first slot (`rate_limit.py`).
+        READING_AHEAD.set(lambda: self._head() is not scroll)
         pages = scroll.reader.pages()
         failure: BaseException | None = None
         try:
