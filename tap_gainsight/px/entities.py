@@ -16,7 +16,7 @@ from tap_gainsight.position import Position
 from tap_gainsight.px.client import PXStream
 from tap_gainsight.px.custom_attributes import AttributeModel
 from tap_gainsight.px.pagination import PageNumberEndpointPaginator, ScrollToken
-from tap_gainsight.px.scrolling import ScrollPosition, ScrollReader, ScrollStream
+from tap_gainsight.px.scrolling import ScrollReader, ScrollStream
 from tap_gainsight.responses import response_body
 from tap_gainsight.settings import px_v2_base_url
 from tap_gainsight.timestamps import epoch_ms_of, to_epoch_ms
@@ -103,7 +103,6 @@ class EntityStream(ScrollStream, OrderGuardedStream):
         return Position(
             field,
             self.record_key,
-            start_ms=floor_ms,
             floor_ms=floor_ms,
             place_of=lambda record: epoch_ms_of(record.get(field)),
             remember_all=True,
@@ -114,8 +113,7 @@ class EntityStream(ScrollStream, OrderGuardedStream):
     def pages(self, context: Context | None) -> Iterator[list[dict]]:
         # One scroll, read on the syncing thread: nothing to emit while waiting for it.
         position = self._position or self.new_position(context, None)
-        # The reader takes any position with `ScrollPosition`'s interface.
-        reader = ScrollReader(self, context, t.cast("ScrollPosition", position))
+        reader = ScrollReader(self, context, position)
         for page in reader.pages():
             below = position.lowest_below
             # The margin asked below the floor is expected; anything older is not.

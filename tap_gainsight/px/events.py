@@ -18,8 +18,9 @@ from http import HTTPStatus
 from typing_extensions import override
 
 from tap_gainsight.errors import WindowRefused
+from tap_gainsight.position import Position
 from tap_gainsight.progress import Total, plural, through_windows
-from tap_gainsight.px.scrolling import ScrollPosition, ScrollReader, ScrollStream
+from tap_gainsight.px.scrolling import ScrollReader, ScrollStream
 from tap_gainsight.settings import (
     DEFAULT_EVENT_WINDOW_DAYS,
     DEFAULT_HISTORY,
@@ -59,7 +60,7 @@ class EventStream(ScrollStream):
     primary_keys: tuple[str, ...] = ("eventId",)
     replication_key = "date"
     # The SDK's own sort check compares each event with the saved bookmark, which the
-    # lookback deliberately re-reads behind; `ScrollPosition` checks the order itself.
+    # lookback deliberately re-reads behind; each window's `Position` checks the order itself.
     check_sorted = False
     # Finer resume points than the SDK's default of 10,000 records; STATE lines are cheap.
     STATE_MSG_FREQUENCY = 1000
@@ -113,10 +114,10 @@ class EventStream(ScrollStream):
 
     def window_reader(self, window: Window) -> ScrollReader:
         """A reader of one window's scroll."""
-        position = ScrollPosition(
+        position = Position(
             self.replication_key,
             self.record_key,
-            start_ms=to_epoch_ms(window.start),
+            floor_ms=to_epoch_ms(window.start),
             on_disorder=lambda value, last: self.note_disorder(window, value, last),
         )
         return ScrollReader(self, None, position, window)

@@ -10,6 +10,7 @@ from functools import cached_property
 from typing_extensions import override
 
 from tap_gainsight.errors import WindowRefused
+from tap_gainsight.position import Position
 from tap_gainsight.px.client import PXStream
 from tap_gainsight.px.pagination import ScrollPaginator, ScrollToken
 from tap_gainsight.responses import response_body
@@ -24,93 +25,6 @@ if t.TYPE_CHECKING:
 
 #: The shortest range a refused one is halved to: a day refused is not refused for its length.
 ONE_DAY = dt.timedelta(days=1)
-
-
-class ScrollPosition:
-    """The last key value handed on, and which records were handed on at exactly that value.
-
-    A scroll is asked for in ascending order of its key value. Should a value go backwards,
-    `on_disorder` is called (once) and the position stops trusting the order: from then on it
-    remembers every record it hands on, and a scroll that fails is opened again from
-    `start_ms` (its first value), not from its last: the re-read drops what was handed on.
-    """
-
-    def __init__(
-        self,
-        value_field: str,
-        key_of: Callable[[dict], t.Hashable],
-        *,
-        start_ms: int | None = None,
-        on_disorder: Callable[[int, int], None] | None = None,
-    ) -> None:
-        self._value_field = value_field
-        self._key_of = key_of
-        self._start_ms = start_ms
-        self._on_disorder = on_disorder
-        self.value_ms: int | None = None
-        self._keys_at_value: set[t.Any] = set()
-        #: False once a value went backwards; then `_keys_at_value` holds every key handed on.
-        self.in_order = True
-
-    def reopen_from(self) -> int | None:
-        """Where a scroll that failed part-way is opened again."""
-        return self.value_ms if self.in_order else self._start_ms
-
-    def admit(self, records: list[dict]) -> list[dict]:
-        """Return the records of a page not handed on before, and note them as handed on.
-
-        Only a reopened scroll starts at or before the last value handed on, so only there
-        (or once out of order) are records dropped: those handed on already.
-        """
-        values: list[t.Any] = [record.get(self._value_field) for record in records]
-        if (
-            self.in_order
-            and values
-            and set(map(type, values)) == {int}
-            and (self.value_ms is None or values[0] > self.value_ms)
-            and values == sorted(values)
-        ):
-            # The common page: in order and wholly after what was handed on. Only the keys
-            # at its last value are kept, and no record is looked at one by one.
-            last_ms, keys_at_last = values[-1], set()
-            for record, value in zip(reversed(records), reversed(values), strict=True):
-                if value != last_ms:
-                    break
-                keys_at_last.add(self._key_of(record))
-            self.value_ms, self._keys_at_value = last_ms, keys_at_last
-            return records
-        return self._admit_each(records)
-
-    def _admit_each(self, records: list[dict]) -> list[dict]:
-        """`admit`, record by record: a reopened scroll, a record without a value, disorder."""
-        value_field, key_of = self._value_field, self._key_of
-        before_ms, before_keys = self.value_ms, self._keys_at_value
-        last_ms, keys_at_last = before_ms, before_keys
-        admitted: list[dict] = []
-        for record in records:
-            value = record.get(value_field)
-            if type(value) is int:
-                key = key_of(record)
-                if not self.in_order:
-                    if key in keys_at_last:
-                        continue
-                    last_ms = value if last_ms is None else max(value, last_ms)
-                elif last_ms is None or value > last_ms:
-                    last_ms, keys_at_last = value, set()
-                elif value < last_ms:
-                    self._disorder(value, last_ms)
-                    keys_at_last = set(keys_at_last)
-                elif value == before_ms and key in before_keys:
-                    continue
-                keys_at_last.add(key)
-            admitted.append(record)
-        self.value_ms, self._keys_at_value = last_ms, keys_at_last
-        return admitted
-
-    def _disorder(self, value: int, last_ms: int) -> None:
-        self.in_order = False
-        if self._on_disorder is not None:
-            self._on_disorder(value, last_ms)
 
 
 def days_of(length: dt.timedelta) -> str:
@@ -137,7 +51,7 @@ class ScrollReader:
         self,
         stream: ScrollStream,
         context: Context | None,
-        position: ScrollPosition,
+        position: Position,
         window: Window | None = None,
     ) -> None:
         self.stream = stream
