@@ -11,7 +11,6 @@ from http import HTTPStatus
 from typing_extensions import override
 
 from tap_gainsight.errors import SETUP_FAILURES, FilterRefused
-from tap_gainsight.order_guard import OrderGuardedStream
 from tap_gainsight.position import Position
 from tap_gainsight.px.client import PXStream
 from tap_gainsight.px.custom_attributes import AttributeModel
@@ -32,7 +31,7 @@ if t.TYPE_CHECKING:
     from singer_sdk.pagination import BaseAPIPaginator
 
 
-class EntityStream(ScrollStream, OrderGuardedStream):
+class EntityStream(ScrollStream):
     """An entity read through a scroll cursor (`/users`, `/accounts`), on `lastModifiedDate`.
 
     A run without a bookmark reads the whole table (`start_date` bounds event history, not

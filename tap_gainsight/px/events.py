@@ -118,7 +118,13 @@ class EventStream(ScrollStream):
             self.replication_key,
             self.record_key,
             floor_ms=to_epoch_ms(window.start),
-            on_disorder=lambda value, last: self.note_disorder(window, value, last),
+            on_disorder=lambda value, last: self.departures.note(
+                self.path,
+                "events not in date order",
+                f"every event is still sent (seen: {value} after {last}); that window's "
+                "bookmark stays at its start until it is read whole, so an interrupted run "
+                "reads it again",
+            ),
         )
         return ScrollReader(self, None, position, window)
 
@@ -147,10 +153,6 @@ class EventStream(ScrollStream):
         self.run.events.plan(self.later_event_streams())
         yield from super().request_records(context)
 
-    #: Windows whose events came out of date order (written by the reader's threads).
-    _unordered: frozenset[int] = frozenset()
-    #: The bookmark while the window being emitted is out of order: its start.
-    _bookmark_held_at: str | None = None
     #: Number (from 0) of the window being emitted, and the windows' sizes, for progress.
     window_number = 0
 
@@ -164,58 +166,23 @@ class EventStream(ScrollStream):
             self.progress.records, self.window_number, len(self.windows), self._window_totals
         )
 
-    def note_disorder(self, window: Window, value_ms: int, last_ms: int) -> None:
-        """The events of `window` came out of date order.
-
-        Called on a reader's thread, before the page that shows it is handed on.
-        """
-        self._unordered = self._unordered | {self.windows.index(window)}
-        self.departures.note(
-            self.path,
-            "events not in date order",
-            f"every event is still sent (seen: {value_ms} after {last_ms}); that window's "
-            "bookmark stays at its start until it is read whole, so an interrupted run reads "
-            "it again",
-        )
-
     @override
     def pages(self, context: Context | None) -> Iterator[list[dict]]:
+        # While a window whose events came out of date order is emitted, the bookmark is
+        # held at its start; read whole, the window moves it to its end.
         held: Window | None = None
         for scroll, page in self.run.events.pages_of(self):
             self._window_totals.setdefault(scroll.number, scroll.reader.total_hits)
-            if held is not None and held is not scroll.window:
-                self._release_bookmark(held)
-                held = None
             self.window_number = scroll.number
-            if held is None and scroll.number in self._unordered:
+            if held is not None and held is not scroll.window:
+                self.release_bookmark(None, epoch_ms_to_rfc3339(to_epoch_ms(held.end)))
+                held = None
+            if held is None and not scroll.reader.position.in_order:
                 held = scroll.window
-                self._hold_bookmark(held)
+                self.hold_bookmark(None, epoch_ms_to_rfc3339(to_epoch_ms(held.start)))
             yield page
         if held is not None:
-            self._release_bookmark(held)
-
-    def _hold_bookmark(self, window: Window) -> None:
-        """Keep the bookmark at `window`'s start while its events are out of order."""
-        self._bookmark_held_at = epoch_ms_to_rfc3339(to_epoch_ms(window.start))
-        self._set_bookmark(self._bookmark_held_at)
-
-    def _release_bookmark(self, window: Window) -> None:
-        """`window` was read whole: the bookmark moves to its end."""
-        self._bookmark_held_at = None
-        self._set_bookmark(epoch_ms_to_rfc3339(to_epoch_ms(window.end)))
-
-    def _set_bookmark(self, value: str) -> None:
-        state = self.get_context_state(None)
-        state["replication_key"] = self.replication_key
-        state["replication_key_value"] = value
-
-    @override
-    def _write_state_message(self) -> None:
-        # Records of a window out of order move the bookmark as any do; while that window
-        # is emitted, every STATE says its start instead.
-        if self._bookmark_held_at is not None:
-            self._set_bookmark(self._bookmark_held_at)
-        super()._write_state_message()
+            self.release_bookmark(None, epoch_ms_to_rfc3339(to_epoch_ms(held.end)))
 
     @override
     def progress_position(self) -> str:

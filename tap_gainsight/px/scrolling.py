@@ -10,6 +10,7 @@ from functools import cached_property
 from typing_extensions import override
 
 from tap_gainsight.errors import WindowRefused
+from tap_gainsight.order_guard import OrderGuardedStream
 from tap_gainsight.position import Position
 from tap_gainsight.px.client import PXStream
 from tap_gainsight.px.pagination import ScrollPaginator, ScrollToken
@@ -203,7 +204,7 @@ class ScrollReader:
         return self._prepared(token)
 
 
-class ScrollStream(PXStream):
+class ScrollStream(PXStream, OrderGuardedStream):
     """A stream sorted ascending on its epoch-ms replication key and read by scroll cursors.
 
     Subclasses say where the pages come from (`pages`); each page's records are checked
