@@ -17,11 +17,9 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from tap_gainsight.departures import Departures
 from tap_gainsight.position import Position
-from tap_gainsight.px.event_reader import EventReader, held
+from tap_gainsight.px.history import EventReader, Window, held
 from tap_gainsight.timestamps import to_epoch_ms
-from tap_gainsight.windows import Window
 
 DAY0 = dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc)
 PAGE = 10
@@ -112,7 +110,7 @@ def read_all(reader: EventReader, streams: list[FakeStream]) -> dict[str, list[i
 
 
 def new_reader(workers: int = 4) -> EventReader:
-    return EventReader(workers, Departures(logging.getLogger("test")))
+    return EventReader(workers)
 
 
 def test_every_stream_comes_out_in_order_whatever_the_workers_speed() -> None:

@@ -14,9 +14,9 @@ from collections import Counter
 import pytest
 
 from tap_gainsight.px.events import PX_EVENT_ENDPOINTS, EventStream
+from tap_gainsight.settings import EDGE_MARGIN_MS
 from tap_gainsight.tap import TapGainsight
 from tap_gainsight.timestamps import epoch_ms_to_rfc3339, parse_setting_datetime, to_epoch_ms
-from tap_gainsight.windows import EDGE_MARGIN
 from tests.conftest import API_KEY, SEED, px_config
 from tests.emulator import Emulator, Tenant, TenantSize
 from tests.sync import SyncResult, run_sync
@@ -257,7 +257,9 @@ def test_first_run_without_start_date_reads_the_last_190_days() -> None:
     stream = stream_of({"api_key": "k"})
     windows = stream.plan(None)
     assert windows[-1].end == stream.sync_end
-    assert windows[0].start == stream.sync_end - (dt.timedelta(days=190) - 2 * EDGE_MARGIN)
+    assert windows[0].start == stream.sync_end - dt.timedelta(
+        days=190, milliseconds=-2 * EDGE_MARGIN_MS
+    )
     assert len(windows) == 1  # 190 days: one window of the default (the largest)
 
 

@@ -20,14 +20,15 @@ from typing_extensions import override
 from tap_gainsight.errors import WindowRefused
 from tap_gainsight.position import Position
 from tap_gainsight.progress import Total, plural, through_windows
-from tap_gainsight.px.scrolling import ScrollReader, ScrollStream
+from tap_gainsight.px.history import ScrollReader, ScrollStream, Window, plan_windows
 from tap_gainsight.settings import (
     DEFAULT_EVENT_WINDOW_DAYS,
     DEFAULT_HISTORY,
     DEFAULT_LOOKBACK_MINUTES,
+    EDGE_MARGIN_MS,
+    MAX_WINDOW_DAYS,
 )
 from tap_gainsight.timestamps import epoch_ms_to_rfc3339, parse_setting_datetime, to_epoch_ms
-from tap_gainsight.windows import EDGE_MARGIN_MS, MAX_WINDOW_DAYS, Window, plan_windows
 
 if t.TYPE_CHECKING:
     from collections.abc import Iterator
@@ -37,7 +38,7 @@ if t.TYPE_CHECKING:
     from singer_sdk.exceptions import FatalAPIError
     from singer_sdk.helpers.types import Context
 
-    from tap_gainsight.px.pagination import ScrollToken
+    from tap_gainsight.px.history import ScrollToken
 
 
 #: The longest range the engagement-collisions endpoint accepts
@@ -48,7 +49,7 @@ COLLISION_WINDOW_DAYS = 180
 class EventStream(ScrollStream):
     """One PX event type, incremental on `date`, read window by window.
 
-    Its windows are read by the run's event reader (`px/event_reader.py`), ahead of their
+    Its windows are read by the run's event reader (`px/history.py`), ahead of their
     turn; the records come here in date order all the same.
 
     The bookmark is the date of the last event sent. Should a window's events come out of
