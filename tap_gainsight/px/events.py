@@ -41,6 +41,11 @@ if t.TYPE_CHECKING:
     from tap_gainsight.px.history import ScrollToken
 
 
+def rfc3339(moment: dt.datetime) -> str:
+    """A window's edge as the bookmark says it."""
+    return epoch_ms_to_rfc3339(to_epoch_ms(moment))
+
+
 #: The longest range the engagement-collisions endpoint accepts
 #: (docs/api.md, "PX: admin and monitoring").
 COLLISION_WINDOW_DAYS = 180
@@ -171,19 +176,16 @@ class EventStream(ScrollStream):
     def pages(self, context: Context | None) -> Iterator[list[dict]]:
         # While a window whose events came out of date order is emitted, the bookmark is
         # held at its start; read whole, the window moves it to its end.
-        held: Window | None = None
         for scroll, page in self.run.events.pages_of(self):
-            self._window_totals.setdefault(scroll.number, scroll.reader.total_hits)
+            if self.bookmark_held and scroll.number != self.window_number:
+                self.release_bookmark(None, rfc3339(self.windows[self.window_number].end))
             self.window_number = scroll.number
-            if held is not None and held is not scroll.window:
-                self.release_bookmark(None, epoch_ms_to_rfc3339(to_epoch_ms(held.end)))
-                held = None
-            if held is None and not scroll.reader.position.in_order:
-                held = scroll.window
-                self.hold_bookmark(None, epoch_ms_to_rfc3339(to_epoch_ms(held.start)))
+            self._window_totals.setdefault(scroll.number, scroll.reader.total_hits)
+            if not (self.bookmark_held or scroll.reader.position.in_order):
+                self.hold_bookmark(None, rfc3339(scroll.window.start))
             yield page
-        if held is not None:
-            self.release_bookmark(None, epoch_ms_to_rfc3339(to_epoch_ms(held.end)))
+        if self.bookmark_held:
+            self.release_bookmark(None, rfc3339(self.windows[self.window_number].end))
 
     @override
     def progress_position(self) -> str:

@@ -529,17 +529,15 @@ class EventReader:
     # The workers.
 
     def _work(self) -> None:
-        while (scroll := self._take()) is not None:
+        """Read the next scroll no worker took, until none is left."""
+        while True:
+            with self._changed:
+                if self._taken == len(self._scrolls):
+                    self._running -= 1
+                    return
+                scroll = self._scrolls[self._taken]
+                self._taken += 1
             self._read(scroll)
-
-    def _take(self) -> Scroll | None:
-        """The next scroll no worker took, or None (and the worker ends) if none is left."""
-        with self._changed:
-            if self._taken == len(self._scrolls):
-                self._running -= 1
-                return None
-            self._taken += 1
-            return self._scrolls[self._taken - 1]
 
     def _read(self, scroll: Scroll) -> None:
         """Read the scroll's pages into its queue, each when there is room for it."""
