@@ -78,10 +78,9 @@ sys.path.insert(0, str(ROOT))
 
 from tap_gainsight.px.events import PX_EVENT_ENDPOINTS, EventStream  # noqa: E402
 from tap_gainsight.responses import find_records  # noqa: E402
-from tap_gainsight.settings import DEFAULT_MAX_CONCURRENCY  # noqa: E402
+from tap_gainsight.settings import DEFAULT_MAX_CONCURRENCY, MAX_WINDOW_DAYS  # noqa: E402
 from tap_gainsight.tap import TapGainsight  # noqa: E402
 from tap_gainsight.timestamps import epoch_ms_to_rfc3339, to_epoch_ms  # noqa: E402
-from tap_gainsight.windows import MAX_WINDOW_DAYS  # noqa: E402
 from tests.sync import catalog_for  # noqa: E402
 
 API_KEY = "bench-key"

@@ -15,8 +15,7 @@ from dataclasses import dataclass, field
 
 from tap_gainsight.errors import EXPLAINED_FAILURES, explain, public_url
 from tap_gainsight.px.entities import PageNumberStream, RicherFormMissing, UserPreferencesStream
-from tap_gainsight.px.pagination import ScrollToken
-from tap_gainsight.px.scrolling import ScrollStream
+from tap_gainsight.px.history import ScrollStream, ScrollToken
 
 if t.TYPE_CHECKING:
     import logging

@@ -5,6 +5,8 @@ bookmark advances with every record (docs/api.md). Should records arrive out of 
 such a bookmark would skip those still to come below it: so the first record out of order
 turns it back to where the run started, and from then on it is the largest value seen, saved
 only when the stream completes (an interrupted run re-reads the stream; nothing is skipped).
+An event window read out of date order holds its stream's bookmark at the window's start
+the same way, until the window is read whole (`px/events.py`).
 """
 
 from __future__ import annotations
@@ -38,26 +40,38 @@ def write_bookmark(stream: Stream, context: Context | None, value: str | None) -
 
 
 class OrderGuardedStream(GainsightStream):
-    """A stream whose bookmark follows its records while they come in the asked order."""
+    """A stream whose bookmark follows its records while they come in the asked order.
 
-    #: Set once a record arrived out of order this run (see the module docstring).
-    order_broken = False
+    While the bookmark is held (`hold_bookmark`), a record does not move it; the largest
+    value among them is kept.
+    """
+
+    bookmark_held = False
     _bookmark_at_start: t.Any = None
-    #: The largest value seen since the order broke, in epoch ms.
+    #: The largest value seen while the bookmark was held, in epoch ms.
     _largest_seen: int | None = None
+
+    def hold_bookmark(self, context: Context | None, value: str | None) -> None:
+        """Set the bookmark to `value` and keep it there until `release_bookmark`."""
+        write_bookmark(self, context, value)
+        self.bookmark_held = True
+
+    def release_bookmark(self, context: Context | None, value: str) -> None:
+        """Set the bookmark to `value`; records move it again."""
+        self.bookmark_held = False
+        write_bookmark(self, context, value)
 
     def guard_order(self, context: Context | None) -> None:
         """Note where the bookmark stands as the stream starts reading."""
-        self.order_broken = False
+        self.bookmark_held = False
         self._largest_seen = None
         self._bookmark_at_start = self.get_context_state(context).get("replication_key_value")
 
     def break_order(self, context: Context | None, where: str, detail: str) -> None:
         """Records came out of the asked order: the bookmark falls back (module docstring)."""
-        if self.order_broken:
+        if self.bookmark_held:
             return
-        self.order_broken = True
-        write_bookmark(self, context, self._bookmark_at_start)
+        self.hold_bookmark(context, self._bookmark_at_start)
         self.departures.note(
             where,
             f"records not in the order asked for ({detail})",
@@ -75,7 +89,7 @@ class OrderGuardedStream(GainsightStream):
         value = latest_record.get(self.replication_key) if self.replication_key else None
         if value is None:
             return  # a record without a date (e.g. never modified) moves no bookmark
-        if not self.order_broken:
+        if not self.bookmark_held:
             super()._increment_stream_state(latest_record, context=context)
             return
         moment = epoch_ms_of(value)
@@ -88,9 +102,9 @@ class OrderGuardedStream(GainsightStream):
         Capped at the run's start, as the SDK caps an unsorted stream's: a record changed
         while the run read others may not have been read at its new value.
         """
-        if not self.order_broken or self._largest_seen is None:
+        if not self.bookmark_held or self._largest_seen is None:
             return
         largest = min(self._largest_seen, self._tap.initialized_at)
         start = epoch_ms_of(self._bookmark_at_start)
         if start is None or largest > start:
-            write_bookmark(self, context, epoch_ms_to_rfc3339(largest))
+            self.release_bookmark(context, epoch_ms_to_rfc3339(largest))

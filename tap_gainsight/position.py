@@ -4,7 +4,7 @@ Every incremental read asks for ascending order of its replication key (docs/api
 that order holds, a record at or below the last place is one a reopened read sends again, and
 is dropped. A place that goes backwards means the API ignored the order: `on_disorder` is
 called once, every key handed on from then is remembered, and a read that fails is reopened
-from `start_ms`, not from the last place (the bookmark falls back too: `order_guard.py`).
+from its floor, not from the last place (the bookmark falls back too: `order_guard.py`).
 """
 
 from __future__ import annotations
@@ -21,9 +21,10 @@ class Position:
     """What a read has handed on, page by page (module docstring).
 
     `place_of` gives a record's place (default: `value_field` if an int, epoch ms); a record
-    without one passes untracked. Records below `floor_ms` are dropped (an ignored filter sent
-    them). `remember_all` keeps every key handed on, in order too, with its place: a record
-    sent again at the same place is dropped, one sent at a new place (changed since) is not.
+    without one passes untracked. `floor_ms` is the lowest place asked for: records below it
+    are dropped (an ignored filter sent them), and a read out of order reopens there.
+    `remember_all` keeps every key handed on, in order too, with its place: a record sent
+    again at the same place is dropped, one sent at a new place (changed since) is not.
     """
 
     def __init__(
@@ -31,16 +32,14 @@ class Position:
         value_field: str,
         key_of: Callable[[dict], t.Hashable],
         *,
-        start_ms: int | None = None,
+        floor_ms: int | None = None,
         on_disorder: Callable[[t.Any, t.Any], None] | None = None,
         place_of: Callable[[dict], t.Any] | None = None,
-        floor_ms: int | None = None,
         remember_all: bool = False,
     ) -> None:
         self._value_field = value_field
         self._key_of = key_of
         self._place_of = place_of
-        self._start_ms = start_ms
         self._on_disorder = on_disorder
         self._floor = floor_ms
         self._remember_all = remember_all
@@ -52,14 +51,9 @@ class Position:
         #: The lowest place the last page sent below the floor (None: none).
         self.lowest_below: t.Any = None
 
-    @property
-    def value_ms(self) -> t.Any:
-        """The largest value handed on (epoch ms for PX reads)."""
-        return self.place
-
     def reopen_from(self) -> int | None:
         """Where a read that failed part-way is opened again."""
-        return self.place if self.in_order else self._start_ms
+        return self.place if self.in_order else self._floor
 
     def follows(self, records: list[dict]) -> bool:
         """Whether each record comes strictly after the one before it, the first after `place`."""

@@ -30,7 +30,7 @@ CS_WINDOW_SECONDS = 60.0
 
 
 class EventHistory(t.Protocol):
-    """The PX event history every event stream reads ahead (`px.event_reader.EventReader`)."""
+    """The PX event history every event stream reads ahead (`px.history.EventReader`)."""
 
     workers: int
 
@@ -84,7 +84,7 @@ class Run:
     #: The pace of every CS request (no budget: at the default pace a run cannot reach the
     #: API's 50,000 calls a day in less than a day).
     cs_limiter: RequestLimiter
-    #: The PX event history, built by the tap (`px/event_reader.py`).
+    #: The PX event history, built by the tap (`px/history.py`).
     events: EventHistory
     #: Where the API differed from docs/api.md this run: logged once each, then listed.
     departures: Departures

@@ -11,7 +11,6 @@ from urllib.parse import urlsplit
 from singer_sdk import typing as th
 
 from tap_gainsight.timestamps import parse_setting_datetime
-from tap_gainsight.windows import MAX_WINDOW_DAYS, longest_window
 
 if t.TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
@@ -24,9 +23,16 @@ PX_REGION_URLS: dict[str, str] = {
 }
 DEFAULT_REGION = "us"
 DEFAULT_PAGE_SIZE = 1000
+#: The API answers 400 to an event request whose date range exceeds this
+#: (docs/api.md, "PX: event windows").
+MAX_WINDOW_DAYS = 190
+#: How far a range asked for reaches past each edge of its window. Asked so, the answer
+#: holds the window whether the API takes an edge as inclusive or exclusive; the records
+#: dated outside the window are left out (docs/api.md, "PX: event windows").
+EDGE_MARGIN_MS = 1
 #: Event history read when neither state nor `start_date` says otherwise: the longest
-#: window the API takes, so one scroll per event type.
-DEFAULT_HISTORY = longest_window(MAX_WINDOW_DAYS)
+#: window the API takes, its margins included, so one scroll per event type.
+DEFAULT_HISTORY = dt.timedelta(days=MAX_WINDOW_DAYS, milliseconds=-2 * EDGE_MARGIN_MS)
 #: The largest window the API accepts: the fewest requests. A big window is read as
 #: concurrent slices when its first page's `totalHits` says it is worth it (`px/events.py`).
 DEFAULT_EVENT_WINDOW_DAYS = 190

@@ -30,8 +30,8 @@ from tap_gainsight.px.entities import (
     UserPreferencesStream,
 )
 from tap_gainsight.px.entities import probe_stream as px_core_stream
-from tap_gainsight.px.event_reader import EventReader
 from tap_gainsight.px.events import PX_EVENT_ENDPOINTS, PX_MONITORING_ENDPOINTS
+from tap_gainsight.px.history import EventReader
 from tap_gainsight.run import Run
 from tap_gainsight.settings import (
     CONFIG_SCHEMA,
@@ -143,9 +143,7 @@ class TapGainsight(Tap):
         """What every stream of this run shares; each stream is given it when made."""
         departures = Departures(self.logger)
         workers = int(self.config.get("max_concurrency", DEFAULT_MAX_CONCURRENCY))
-        return Run.from_config(
-            self.config, self.logger, departures, EventReader(workers, departures)
-        )
+        return Run.from_config(self.config, self.logger, departures, EventReader(workers))
 
     @classmethod
     @override

@@ -17,11 +17,9 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from tap_gainsight.departures import Departures
-from tap_gainsight.px.event_reader import EventReader, held
-from tap_gainsight.px.scrolling import ScrollPosition
+from tap_gainsight.position import Position
+from tap_gainsight.px.history import EventReader, Window, held
 from tap_gainsight.timestamps import to_epoch_ms
-from tap_gainsight.windows import Window
 
 DAY0 = dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc)
 PAGE = 10
@@ -37,7 +35,7 @@ class FakeScroll:
 
     stream: FakeStream
     window: Window
-    position: ScrollPosition
+    position: Position
     finished: bool = False
     total_hits: int | None = None
 
@@ -74,7 +72,7 @@ class FakeStream:
     logger: logging.Logger = field(default_factory=lambda: logging.getLogger("test"))
 
     def window_reader(self, window: Window) -> FakeScroll:
-        return FakeScroll(self, window, ScrollPosition("date", lambda r: r["eventId"]))
+        return FakeScroll(self, window, Position("date", lambda r: r["eventId"]))
 
     def in_flight_all(self) -> list[int]:
         return [n for stream in ALL_STREAMS for n in stream.in_flight]
@@ -112,7 +110,7 @@ def read_all(reader: EventReader, streams: list[FakeStream]) -> dict[str, list[i
 
 
 def new_reader(workers: int = 4) -> EventReader:
-    return EventReader(workers, Departures(logging.getLogger("test")))
+    return EventReader(workers)
 
 
 def test_every_stream_comes_out_in_order_whatever_the_workers_speed() -> None:

@@ -8,7 +8,8 @@ import pytest
 import requests
 
 from tap_gainsight.errors import RunawayPaginationError, UnexpectedResponseError
-from tap_gainsight.px.pagination import PageNumberEndpointPaginator, ScrollPaginator, ScrollToken
+from tap_gainsight.px.entities import PageNumberEndpointPaginator
+from tap_gainsight.px.history import ScrollPaginator, ScrollToken
 from tap_gainsight.responses import find_records, response_body
 
 
@@ -27,8 +28,8 @@ def records_of(response: requests.Response) -> list:
     return find_records(response_body(response), ("users",), "/users")[0]
 
 
-def scroll(page_size: int = 3, **kwargs: int) -> ScrollPaginator:
-    return ScrollPaginator(page_size, records_of, **kwargs)
+def scroll(**kwargs: int) -> ScrollPaginator:
+    return ScrollPaginator(records_of, **kwargs)
 
 
 def test_repeated_scroll_id_is_not_a_loop() -> None:

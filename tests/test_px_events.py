@@ -14,15 +14,16 @@ from collections import Counter
 import pytest
 
 from tap_gainsight.px.events import PX_EVENT_ENDPOINTS, EventStream
+from tap_gainsight.settings import EDGE_MARGIN_MS
 from tap_gainsight.tap import TapGainsight
 from tap_gainsight.timestamps import epoch_ms_to_rfc3339, parse_setting_datetime, to_epoch_ms
-from tap_gainsight.windows import EDGE_MARGIN
 from tests.conftest import API_KEY, SEED, px_config
 from tests.emulator import Emulator, Tenant, TenantSize
 from tests.sync import SyncResult, run_sync
 
 EVENT_STREAMS = [endpoint.name for endpoint in PX_EVENT_ENDPOINTS]
 DAY_MS = 86_400_000
+VALUE = "replication_key_value"
 
 
 def midnight_before(moment: dt.datetime, days: int) -> dt.datetime:
@@ -91,6 +92,28 @@ def test_quiet_days_do_not_end_the_stream(shared_emulator) -> None:
     assert {r["eventId"] for r in result.records["identify_events"]} == held_ids(
         shared_emulator, "/events/identify", since_ms=quiet[0] * DAY_MS
     )
+
+
+def test_every_state_written_inside_a_window_out_of_order_says_its_start(
+    emulator, monkeypatch
+) -> None:
+    """While a window read out of date order is emitted, no record moves the bookmark."""
+    monkeypatch.setattr(EventStream, "STATE_MSG_FREQUENCY", 10)
+    emulator.quirks.event_sort_ignored = True
+    start = midnight_before(emulator.tenant.now, 30)
+    config = px_config(emulator, start_date=start.isoformat(), page_size=20, event_window_days=10)
+    result = run_sync(config, streams=["page_view_events"])
+
+    assert len(result.records["page_view_events"]) > 10 * 3, "a STATE is due every ten events"
+    saved = [
+        to_epoch_ms(parse_setting_datetime(state["bookmarks"]["page_view_events"][VALUE]))
+        for state in result.states
+        if state["bookmarks"].get("page_view_events", {}).get(VALUE)
+    ]
+    offsets = [(b - to_epoch_ms(start)) / (10 * DAY_MS) for b in saved[:-1]]
+    assert len(offsets) >= 3
+    assert all(offset.is_integer() for offset in offsets), "each a window's edge"
+    assert saved[-1] >= emulator.tenant.now_ms, "read whole: the last window's end"
 
 
 def test_second_run_reads_only_new_events_plus_the_lookback(emulator) -> None:
@@ -234,7 +257,9 @@ def test_first_run_without_start_date_reads_the_last_190_days() -> None:
     stream = stream_of({"api_key": "k"})
     windows = stream.plan(None)
     assert windows[-1].end == stream.sync_end
-    assert windows[0].start == stream.sync_end - (dt.timedelta(days=190) - 2 * EDGE_MARGIN)
+    assert windows[0].start == stream.sync_end - dt.timedelta(
+        days=190, milliseconds=-2 * EDGE_MARGIN_MS
+    )
     assert len(windows) == 1  # 190 days: one window of the default (the largest)
 
 

@@ -21,10 +21,10 @@ import pytest
 
 from tap_gainsight.departures import PREFIX
 from tap_gainsight.px.events import PX_EVENT_ENDPOINTS
+from tap_gainsight.px.history import Window
 from tap_gainsight.settings import DEFAULT_LOOKBACK_MINUTES
 from tap_gainsight.tap import TapGainsight
 from tap_gainsight.timestamps import epoch_ms_of, parse_setting_datetime
-from tap_gainsight.windows import Window
 from tests.conftest import px_config
 from tests.emulator import Emulator
 from tests.emulator.tenant import DAY_MS, to_ms

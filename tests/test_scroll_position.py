@@ -21,7 +21,7 @@ def test_pages_in_order_pass_whole() -> None:
     scroll = position()
     assert ids(scroll.admit(events((1, "a"), (2, "b"), (2, "c")))) == ["a", "b", "c"]
     assert ids(scroll.admit(events((3, "d"), (4, "e")))) == ["d", "e"]
-    assert scroll.value_ms == 4
+    assert scroll.place == 4
 
 
 def test_a_millisecond_shared_across_a_page_edge_loses_nothing() -> None:
@@ -41,7 +41,7 @@ def test_a_reopened_scroll_drops_only_what_was_handed_on_at_its_last_value() -> 
 def test_records_going_backwards_are_all_handed_on_once_and_said_once() -> None:
     said: list[tuple[int, int]] = []
     scroll = Position(
-        "date", lambda record: record["eventId"], start_ms=1, on_disorder=lambda *v: said.append(v)
+        "date", lambda record: record["eventId"], floor_ms=1, on_disorder=lambda *v: said.append(v)
     )
     scroll.admit(events((5, "a")))
     assert ids(scroll.admit(events((6, "b"), (4, "c"), (3, "d")))) == ["b", "c", "d"]
@@ -49,16 +49,16 @@ def test_records_going_backwards_are_all_handed_on_once_and_said_once() -> None:
     assert scroll.reopen_from() == 1, "out of order: a failed scroll reopens from its start"
     # Reopened from its start: what was handed on since the disorder is dropped.
     assert ids(scroll.admit(events((6, "b"), (4, "c"), (2, "e"), (7, "f")))) == ["e", "f"]
-    assert scroll.value_ms == 7
+    assert scroll.place == 7
 
 
 def test_a_record_without_a_value_passes_and_keeps_the_order_check() -> None:
     scroll = position()
     page = [{"eventId": "a", "date": 1}, {"eventId": "b"}, {"eventId": "c", "date": 3}]
     assert ids(scroll.admit(page)) == ["a", "b", "c"]
-    assert scroll.value_ms == 3
+    assert scroll.place == 3
     assert scroll.admit([]) == []
-    assert scroll.value_ms == 3
+    assert scroll.place == 3
 
 
 def entity_position(floor_ms: int | None = None) -> Position:

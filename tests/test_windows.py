@@ -7,13 +7,8 @@ import itertools
 
 import pytest
 
-from tap_gainsight.windows import (
-    EDGE_MARGIN,
-    MAX_WINDOW_DAYS,
-    Window,
-    plan_windows,
-    split_window,
-)
+from tap_gainsight.px.history import Window, plan_windows, split_window
+from tap_gainsight.settings import EDGE_MARGIN_MS, MAX_WINDOW_DAYS
 
 UTC = dt.timezone.utc
 
@@ -35,7 +30,7 @@ def test_windows_tile_the_range_without_gap_overlap_or_excess(days: int) -> None
 
 def test_400_days_at_the_limit_needs_three_windows_whose_ranges_asked_fit_it() -> None:
     windows = plan_windows(at(2025, 1, 1), at(2025, 1, 1) + dt.timedelta(days=400), 190)
-    at_limit = dt.timedelta(days=190) - 2 * EDGE_MARGIN
+    at_limit = dt.timedelta(days=190, milliseconds=-2 * EDGE_MARGIN_MS)
     assert [w.end - w.start for w in windows] == [
         at_limit,
         at_limit,

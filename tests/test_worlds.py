@@ -14,8 +14,9 @@ import logging
 import pytest
 
 from tap_gainsight.departures import PREFIX
-from tap_gainsight.px.entities import PX_ENTITY_ENDPOINTS, ScrollStream
+from tap_gainsight.px.entities import PX_ENTITY_ENDPOINTS
 from tap_gainsight.px.events import PX_EVENT_ENDPOINTS
+from tap_gainsight.px.history import ScrollStream
 from tap_gainsight.tap import TapGainsight
 from tap_gainsight.timestamps import epoch_ms_of, epoch_ms_to_rfc3339, parse_setting_datetime
 from tests.conftest import cs_config, px_config

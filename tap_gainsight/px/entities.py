@@ -8,22 +8,20 @@ from dataclasses import dataclass
 from functools import cached_property
 from http import HTTPStatus
 
+from singer_sdk.pagination import PageNumberPaginator
 from typing_extensions import override
 
 from tap_gainsight.errors import SETUP_FAILURES, FilterRefused
-from tap_gainsight.order_guard import OrderGuardedStream
 from tap_gainsight.position import Position
 from tap_gainsight.px.client import PXStream
 from tap_gainsight.px.custom_attributes import AttributeModel
-from tap_gainsight.px.pagination import PageNumberEndpointPaginator, ScrollToken
-from tap_gainsight.px.scrolling import ScrollPosition, ScrollReader, ScrollStream
+from tap_gainsight.px.history import ScrollReader, ScrollStream, ScrollToken
 from tap_gainsight.responses import response_body
-from tap_gainsight.settings import px_v2_base_url
+from tap_gainsight.settings import EDGE_MARGIN_MS, px_v2_base_url
 from tap_gainsight.timestamps import epoch_ms_of, to_epoch_ms
-from tap_gainsight.windows import EDGE_MARGIN_MS
 
 if t.TYPE_CHECKING:
-    from collections.abc import Iterable, Iterator
+    from collections.abc import Callable, Iterable, Iterator
 
     import requests
     from singer_sdk import Tap
@@ -32,7 +30,7 @@ if t.TYPE_CHECKING:
     from singer_sdk.pagination import BaseAPIPaginator
 
 
-class EntityStream(ScrollStream, OrderGuardedStream):
+class EntityStream(ScrollStream):
     """An entity read through a scroll cursor (`/users`, `/accounts`), on `lastModifiedDate`.
 
     A run without a bookmark reads the whole table (`start_date` bounds event history, not
@@ -103,7 +101,6 @@ class EntityStream(ScrollStream, OrderGuardedStream):
         return Position(
             field,
             self.record_key,
-            start_ms=floor_ms,
             floor_ms=floor_ms,
             place_of=lambda record: epoch_ms_of(record.get(field)),
             remember_all=True,
@@ -114,8 +111,7 @@ class EntityStream(ScrollStream, OrderGuardedStream):
     def pages(self, context: Context | None) -> Iterator[list[dict]]:
         # One scroll, read on the syncing thread: nothing to emit while waiting for it.
         position = self._position or self.new_position(context, None)
-        # The reader takes any position with `ScrollPosition`'s interface.
-        reader = ScrollReader(self, context, t.cast("ScrollPosition", position))
+        reader = ScrollReader(self, context, position)
         for page in reader.pages():
             below = position.lowest_below
             # The margin asked below the floor is expected; anything older is not.
@@ -265,6 +261,42 @@ class UserPreferencesStream(WholeListStream):
 
 class RicherFormMissing(Exception):
     """The tenant answered 404 at the richer form of an endpoint: read the plain one."""
+
+
+class PageNumberEndpointPaginator(PageNumberPaginator):
+    """0-based `pageNumber` paging (`/feature`, `/segment`, `/engagement`, `/articles`, `/kcbot`).
+
+    The list has ended at a page flagged `isLastPage` or an empty one (docs/api.md, "PX:
+    page-number pagination"). A short page is not the end while the API says more remain
+    (a tenant may cap pages below `pageSize`); without `isLastPage` the list reads on to an
+    empty page. `note(what, consequence)` is told of each such departure.
+    """
+
+    def __init__(
+        self,
+        page_size: int,
+        records_of: Callable[[requests.Response], list],
+        note: Callable[[str, str], None] = lambda what, consequence: None,
+    ) -> None:
+        super().__init__(start_value=0)
+        self._page_size = page_size
+        self._records_of = records_of
+        self._note = note
+        self._short_before = False
+
+    def has_more(self, response: requests.Response) -> bool:  # noqa: D102
+        length = len(self._records_of(response))
+        if length and self._short_before:
+            self._note(
+                "pages shorter than the pageSize asked before the list's end",
+                "the list is read on until the API says it has ended",
+            )
+        self._short_before = 0 < length < self._page_size
+        body = response_body(response)
+        last = body.get("isLastPage") if isinstance(body, dict) else None
+        if length and not isinstance(last, bool):
+            self._note("no isLastPage in a page's answer", "the list is read to an empty page")
+        return length > 0 and last is not True
 
 
 class PageNumberStream(PXStream):

@@ -18,15 +18,17 @@ from http import HTTPStatus
 from typing_extensions import override
 
 from tap_gainsight.errors import WindowRefused
+from tap_gainsight.position import Position
 from tap_gainsight.progress import Total, plural, through_windows
-from tap_gainsight.px.scrolling import ScrollPosition, ScrollReader, ScrollStream
+from tap_gainsight.px.history import ScrollReader, ScrollStream, Window, plan_windows
 from tap_gainsight.settings import (
     DEFAULT_EVENT_WINDOW_DAYS,
     DEFAULT_HISTORY,
     DEFAULT_LOOKBACK_MINUTES,
+    EDGE_MARGIN_MS,
+    MAX_WINDOW_DAYS,
 )
 from tap_gainsight.timestamps import epoch_ms_to_rfc3339, parse_setting_datetime, to_epoch_ms
-from tap_gainsight.windows import EDGE_MARGIN_MS, MAX_WINDOW_DAYS, Window, plan_windows
 
 if t.TYPE_CHECKING:
     from collections.abc import Iterator
@@ -36,7 +38,12 @@ if t.TYPE_CHECKING:
     from singer_sdk.exceptions import FatalAPIError
     from singer_sdk.helpers.types import Context
 
-    from tap_gainsight.px.pagination import ScrollToken
+    from tap_gainsight.px.history import ScrollToken
+
+
+def rfc3339(moment: dt.datetime) -> str:
+    """A window's edge as the bookmark says it."""
+    return epoch_ms_to_rfc3339(to_epoch_ms(moment))
 
 
 #: The longest range the engagement-collisions endpoint accepts
@@ -47,7 +54,7 @@ COLLISION_WINDOW_DAYS = 180
 class EventStream(ScrollStream):
     """One PX event type, incremental on `date`, read window by window.
 
-    Its windows are read by the run's event reader (`px/event_reader.py`), ahead of their
+    Its windows are read by the run's event reader (`px/history.py`), ahead of their
     turn; the records come here in date order all the same.
 
     The bookmark is the date of the last event sent. Should a window's events come out of
@@ -59,7 +66,7 @@ class EventStream(ScrollStream):
     primary_keys: tuple[str, ...] = ("eventId",)
     replication_key = "date"
     # The SDK's own sort check compares each event with the saved bookmark, which the
-    # lookback deliberately re-reads behind; `ScrollPosition` checks the order itself.
+    # lookback deliberately re-reads behind; each window's `Position` checks the order itself.
     check_sorted = False
     # Finer resume points than the SDK's default of 10,000 records; STATE lines are cheap.
     STATE_MSG_FREQUENCY = 1000
@@ -113,11 +120,17 @@ class EventStream(ScrollStream):
 
     def window_reader(self, window: Window) -> ScrollReader:
         """A reader of one window's scroll."""
-        position = ScrollPosition(
+        position = Position(
             self.replication_key,
             self.record_key,
-            start_ms=to_epoch_ms(window.start),
-            on_disorder=lambda value, last: self.note_disorder(window, value, last),
+            floor_ms=to_epoch_ms(window.start),
+            on_disorder=lambda value, last: self.departures.note(
+                self.path,
+                "events not in date order",
+                f"every event is still sent (seen: {value} after {last}); that window's "
+                "bookmark stays at its start until it is read whole, so an interrupted run "
+                "reads it again",
+            ),
         )
         return ScrollReader(self, None, position, window)
 
@@ -146,10 +159,6 @@ class EventStream(ScrollStream):
         self.run.events.plan(self.later_event_streams())
         yield from super().request_records(context)
 
-    #: Windows whose events came out of date order (written by the reader's threads).
-    _unordered: frozenset[int] = frozenset()
-    #: The bookmark while the window being emitted is out of order: its start.
-    _bookmark_held_at: str | None = None
     #: Number (from 0) of the window being emitted, and the windows' sizes, for progress.
     window_number = 0
 
@@ -163,58 +172,20 @@ class EventStream(ScrollStream):
             self.progress.records, self.window_number, len(self.windows), self._window_totals
         )
 
-    def note_disorder(self, window: Window, value_ms: int, last_ms: int) -> None:
-        """The events of `window` came out of date order.
-
-        Called on a reader's thread, before the page that shows it is handed on.
-        """
-        self._unordered = self._unordered | {self.windows.index(window)}
-        self.departures.note(
-            self.path,
-            "events not in date order",
-            f"every event is still sent (seen: {value_ms} after {last_ms}); that window's "
-            "bookmark stays at its start until it is read whole, so an interrupted run reads "
-            "it again",
-        )
-
     @override
     def pages(self, context: Context | None) -> Iterator[list[dict]]:
-        held: Window | None = None
+        # While a window whose events came out of date order is emitted, the bookmark is
+        # held at its start; read whole, the window moves it to its end.
         for scroll, page in self.run.events.pages_of(self):
-            self._window_totals.setdefault(scroll.number, scroll.reader.total_hits)
-            if held is not None and held is not scroll.window:
-                self._release_bookmark(held)
-                held = None
+            if self.bookmark_held and scroll.number != self.window_number:
+                self.release_bookmark(None, rfc3339(self.windows[self.window_number].end))
             self.window_number = scroll.number
-            if held is None and scroll.number in self._unordered:
-                held = scroll.window
-                self._hold_bookmark(held)
+            self._window_totals.setdefault(scroll.number, scroll.reader.total_hits)
+            if not (self.bookmark_held or scroll.reader.position.in_order):
+                self.hold_bookmark(None, rfc3339(scroll.window.start))
             yield page
-        if held is not None:
-            self._release_bookmark(held)
-
-    def _hold_bookmark(self, window: Window) -> None:
-        """Keep the bookmark at `window`'s start while its events are out of order."""
-        self._bookmark_held_at = epoch_ms_to_rfc3339(to_epoch_ms(window.start))
-        self._set_bookmark(self._bookmark_held_at)
-
-    def _release_bookmark(self, window: Window) -> None:
-        """`window` was read whole: the bookmark moves to its end."""
-        self._bookmark_held_at = None
-        self._set_bookmark(epoch_ms_to_rfc3339(to_epoch_ms(window.end)))
-
-    def _set_bookmark(self, value: str) -> None:
-        state = self.get_context_state(None)
-        state["replication_key"] = self.replication_key
-        state["replication_key_value"] = value
-
-    @override
-    def _write_state_message(self) -> None:
-        # Records of a window out of order move the bookmark as any do; while that window
-        # is emitted, every STATE says its start instead.
-        if self._bookmark_held_at is not None:
-            self._set_bookmark(self._bookmark_held_at)
-        super()._write_state_message()
+        if self.bookmark_held:
+            self.release_bookmark(None, rfc3339(self.windows[self.window_number].end))
 
     @override
     def progress_position(self) -> str:
