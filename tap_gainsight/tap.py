@@ -76,19 +76,25 @@ class TapGainsight(Tap):
     _unknown_said: t.ClassVar[set[str]] = set()
 
     @override
-    def _validate_config(self, *, raise_errors: bool = True) -> list[str]:
-        # The first hook that sees the config, before any request (discovery's included).
+    def __init__(
+        self, *, validate_config: bool = True, setup_mapper: bool = True, **kwargs: t.Any
+    ) -> None:
+        """The tap, its settings checked before any request is sent.
+
+        The SDK's `Tap.__init__` sets up the mapper, whose catalog is discovery (requests to
+        CS and PX): it is set up here once the settings pass. `validate_config=False` skips
+        the checks, as it skips the SDK's.
+        """
+        super().__init__(validate_config=validate_config, setup_mapper=False, **kwargs)
         show_metrics(bool(self.config.get("log_metrics")))
         self._warn_of_unknown_settings()
-        # JSON Schema first (types, required, allowed values), then what it cannot express.
-        errors = super()._validate_config(raise_errors=raise_errors)
-        if not errors:
-            errors = semantic_errors(self.config)
-            if errors and raise_errors:
-                raise ConfigValidationError(
-                    "Config validation failed", errors=errors, schema=self.config_jsonschema
-                )
-        return errors
+        errors = semantic_errors(self.config) if validate_config else []
+        if errors:
+            raise ConfigValidationError(
+                "Config validation failed", errors=errors, schema=self.config_jsonschema
+            )
+        if setup_mapper:
+            self.setup_mapper()
 
     @classproperty
     def _env_var_config(cls) -> dict[str, t.Any]:
