@@ -27,8 +27,7 @@ DEFAULT_PAGE_SIZE = 1000
 #: Event history read when neither state nor `start_date` says otherwise: the longest
 #: window the API takes, so one scroll per event type.
 DEFAULT_HISTORY = longest_window(MAX_WINDOW_DAYS)
-#: The largest window the API accepts: the fewest requests. A big window is read as
-#: concurrent slices when its first page's `totalHits` says it is worth it (`px/events.py`).
+#: The largest window the API accepts: the fewest requests.
 DEFAULT_EVENT_WINDOW_DAYS = 190
 #: Events can reach PX after their `date`; each run re-reads this much before its bookmark.
 DEFAULT_LOOKBACK_MINUTES = 60
@@ -103,9 +102,9 @@ CONFIG_SCHEMA = th.PropertiesList(
         title="Event window (days)",
         description=(
             "Longest window of events asked for per scroll, 1 to 190 days (the API refuses "
-            "longer ranges). The default reads each 190 days in one scroll, or, where the "
-            "first page's totalHits shows many pages, in up to max_concurrency slices read at "
-            "once; a shorter bound makes more, smaller scrolls."
+            "longer ranges). The default reads each 190 days in one scroll, the fewest "
+            "requests; a shorter bound makes more, smaller scrolls, which max_concurrency "
+            "reads at once."
         ),
     ),
     th.Property(
@@ -135,10 +134,10 @@ CONFIG_SCHEMA = th.PropertiesList(
         title="Concurrent requests",
         description=(
             f"PX requests the tap may have in flight at once, 1 to {MAX_CONCURRENCY}: the "
-            "event windows after the one being emitted (and the slices of a big one) are "
-            "read ahead on max_concurrency - 1 threads while the API is slower to answer a "
-            "page than the tap is to emit one. Records are still emitted in order, every "
-            "request within max_requests_per_second. 1 reads one page at a time."
+            "windows of every selected event stream are read ahead, a scroll per thread, on "
+            "max_concurrency threads while the API is slower to answer a page than the tap "
+            "is to emit one. Records are still emitted in order, every request within "
+            "max_requests_per_second. 1 reads one page at a time."
         ),
     ),
     th.Property(
