@@ -59,16 +59,16 @@ def not_readable(stream: GainsightStream) -> str | None:
             request = stream.first_request(context, first_token(stream))
             stream.probe(request, context)
     except EXPLAINED_FAILURES as failure:
-        return f"at {public_url(request.url)}: {explain(failure).rstrip('.')}"
+        return f"at {public_url(request.url)}: {explain(failure)}"
     return None
 
 
 @dataclass
 class Product:
-    """One product's part of the test: its key, its core stream and its other streams."""
+    """One product: its key, its core stream and its streams, each made when asked for."""
 
     key: str
-    core: GainsightStream
+    core: Callable[[], GainsightStream]
     streams: Callable[[], list[GainsightStream]]
 
 
@@ -94,20 +94,19 @@ class ConnectionTest:
         """
         passed = True
         for product in self.products:
-            failure = core_failure(product.core)
+            core = product.core()
+            failure = core_failure(core)
             if failure is not None:
                 self.logger.error("Connection test failed: %s.", failure)
                 passed = False
                 continue
-            self.core_check.found(product.core.core_name, reads=True)
+            self.core_check.found(core.core_name, reads=True)
             self.logger.info(
-                "Connection test passed: the %s is accepted at %s.",
-                product.key,
-                product.core.where(),
+                "Connection test passed: the %s is accepted at %s.", product.key, core.where()
             )
             for stream in product.streams():
                 if self.selected(stream):
-                    self.test_stream(stream, product.core)
+                    self.test_stream(stream, core)
         if passed:
             self.conclude()
         return passed
@@ -167,7 +166,7 @@ def core_failure(core: GainsightStream) -> str | None:
     try:
         core.probe(core.core_request())
     except EXPLAINED_FAILURES as failure:
-        return explain(failure).rstrip(".")
+        return explain(failure)
     return None
 
 
