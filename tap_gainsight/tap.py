@@ -6,7 +6,6 @@ import functools
 import json
 import os
 import typing as t
-from functools import cached_property
 
 import click
 from singer_sdk import Tap
@@ -151,7 +150,7 @@ class TapGainsight(Tap):
         with failures_in_one_line(cls.logger, "Discovery"):
             super().cb_discover(ctx, param, value)
 
-    @cached_property
+    @functools.cached_property
     def run(self) -> Run:
         """What every stream of this run shares; each stream is given it when made."""
         departures = Departures(self.logger)

@@ -36,7 +36,6 @@ SECRET = "sk-live-never-print-me-0123456789"
             {"start_date": "2999-01-01T00:00:00Z"},
             "start_date (2999-01-01T00:00:00Z) is in the future: no event could be read",
         ),
-        ({"page_size": 0}, "page_size: 0 must be at least 1"),
         (
             {"cs_api_url": "http://example.com", "cs_access_key": "k"},
             "cs_api_url: http://example.com uses plain http://",
@@ -83,6 +82,10 @@ def test_region_and_override_choose_the_base_url() -> None:
             "17 is greater than the maximum of 16 in config['max_concurrency']",
         ),
         (
+            {"api_key": SECRET, "page_size": 0},
+            "0 is less than the minimum of 1 in config['page_size']",
+        ),
+        (
             {"api_key": SECRET, "start_date": "2025-01-02", "end_date": "2025-01-01"},
             "must be later than start_date",
         ),
@@ -115,11 +118,13 @@ def test_a_bad_setting_is_said_before_any_request(emulator, cs_emulator, tmp_pat
 
 
 def test_validate_config_false_skips_the_checks(shared_emulator) -> None:
-    config = px_config(shared_emulator, page_size=0)
+    config = px_config(shared_emulator, cs_access_key=SECRET)
     before = len(shared_emulator.requests)
     with pytest.raises(ConfigValidationError, match="Config validation failed") as failure:
         TapGainsight(config=config, parse_env_config=False)
-    assert failure.value.errors == ["page_size: 0 must be at least 1."]
+    assert failure.value.errors == [
+        "cs_access_key is set but cs_api_url is not: Gainsight CS needs both."
+    ]
     assert len(shared_emulator.requests) == before, "no discovery before the settings pass"
     tap = TapGainsight(config=config, parse_env_config=False, validate_config=False)
     assert "users" in tap.streams
