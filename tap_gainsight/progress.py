@@ -8,9 +8,7 @@ import typing as t
 
 if t.TYPE_CHECKING:
     import logging
-    from collections.abc import Callable, Mapping
-
-    from tap_gainsight.departures import Departures
+    from collections.abc import Callable, Mapping, Sequence
 
 #: Seconds between progress lines of one stream.
 REPORT_EVERY_SECONDS = 10.0
@@ -142,57 +140,36 @@ class StreamProgress:
         return f"{self.rereads:,} read again (at or before the bookmark)"
 
 
-class SyncTotals:
-    """Adds up the streams of one sync and says the total when the last one is done."""
-
-    def __init__(
-        self,
-        logger: logging.Logger,
-        streams: int,
-        departures: Departures,
-        skipped: Mapping[str, str],
-    ) -> None:
-        self._logger = logger
-        self._departures = departures
-        self._skipped = skipped
-        self._streams = streams
-        self._started = time.monotonic()
-        self._done: list[StreamProgress] = []
-
-    def stream_done(self, progress: StreamProgress) -> None:
-        """Add a finished stream; after the last, log the table of streams and the total."""
-        self._done.append(progress)
-        if len(self._done) != self._streams:
-            return
-        self._log_table()
-        seconds = time.monotonic() - self._started
-        records = sum(p.records for p in self._done)
-        self._logger.info(
-            "Sync complete: %s, %s in %s s (%s records/s).",
-            plural(records, "record"),
-            plural(sum(p.requests for p in self._done), "request"),
-            f"{seconds:,.1f}",
-            f"{records / max(seconds, 1e-9):,.0f}",
+def log_sync_summary(
+    logger: logging.Logger,
+    done: Sequence[StreamProgress],
+    seconds: float,
+    skipped: Mapping[str, str],
+) -> None:
+    """The sync's closing lines: a table of its streams, aligned, the total, what was skipped."""
+    width = max(len(p.name) for p in done)
+    logger.info("Streams synced (records, requests, seconds, read again):")
+    for p in done:
+        logger.info(
+            "  %s %11s %9s %9s s  %s",
+            p.name.ljust(width),
+            f"{p.records:,}",
+            f"{p.requests:,}",
+            f"{p.elapsed:,.1f}",
+            p.read_again(),
         )
-        if self._skipped:
-            self._logger.warning(
-                "%s skipped, refused by the API (a module or right the tenant lacks; "
-                "the rest of the sync is complete): %s.",
-                plural(len(self._skipped), "stream"),
-                "; ".join(f"{name} ({why})" for name, why in self._skipped.items()),
-            )
-        self._departures.report()
-
-    def _log_table(self) -> None:
-        """One line per stream, aligned: records, requests, seconds, what was read again."""
-        width = max(len(p.name) for p in self._done)
-        self._logger.info("Streams synced (records, requests, seconds, read again):")
-        for p in self._done:
-            self._logger.info(
-                "  %s %11s %9s %9s s  %s",
-                p.name.ljust(width),
-                f"{p.records:,}",
-                f"{p.requests:,}",
-                f"{p.elapsed:,.1f}",
-                p.read_again(),
-            )
+    records = sum(p.records for p in done)
+    logger.info(
+        "Sync complete: %s, %s in %s s (%s records/s).",
+        plural(records, "record"),
+        plural(sum(p.requests for p in done), "request"),
+        f"{seconds:,.1f}",
+        f"{records / max(seconds, 1e-9):,.0f}",
+    )
+    if skipped:
+        logger.warning(
+            "%s skipped, refused by the API (a module or right the tenant lacks; "
+            "the rest of the sync is complete): %s.",
+            plural(len(skipped), "stream"),
+            "; ".join(f"{name} ({why})" for name, why in skipped.items()),
+        )
