@@ -28,6 +28,14 @@ def time_left(seconds: float) -> str:
     return f"about {seconds / 3600:.1f} h"
 
 
+def tally(records: int, requests: int, seconds: float) -> str:
+    """Records, requests, time and rate: "1,000 records, 2 requests in 1.0 s (1,000 records/s)"."""
+    return (
+        f"{plural(records, 'record')}, {plural(requests, 'request')} in {seconds:,.1f} s "
+        f"({records / max(seconds, 1e-9):,.0f} records/s)"
+    )
+
+
 class Total(t.NamedTuple):
     """Records done and in all, of a stream or (`in_window`) its window (from `totalHits`)."""
 
@@ -65,7 +73,7 @@ class StreamProgress:
         name: str,
         logger: logging.Logger,
         where: Callable[[], str],
-        total: Callable[[], Total | None] | None = None,
+        total: Callable[[], Total | None],
         *,
         full_table: bool = False,
     ) -> None:
@@ -105,15 +113,14 @@ class StreamProgress:
         since, records_then = self._last_report
         self._last_report = (now, self.records)
         rate = (self.records - records_then) / max(now - since, 1e-9)
-        total = self._total() if self._total is not None else None
+        so_far = f"{plural(self.records, 'record')} so far, {rate:,.0f} records/s"
+        total = self._total()
         if total is None:
-            return f"{plural(self.records, 'record')} so far, {rate:,.0f} records/s."
+            return so_far + "."
         left = time_left((total.total - total.done) / max(rate, 1e-9))
         if total.in_window:
-            return (
-                f"{plural(self.records, 'record')} so far, {rate:,.0f} records/s; "
-                f"this window: {total.done:,} of {plural(total.total, 'event')}, {left} left."
-            )
+            events = plural(total.total, "event")
+            return f"{so_far}; this window: {total.done:,} of {events}, {left} left."
         percent = 100 * total.done / max(total.total, 1)
         return (
             f"{total.done:,} of {plural(total.total, 'record')} ({percent:.0f} %), "
@@ -127,11 +134,7 @@ class StreamProgress:
 
     def summary(self) -> str:
         """One line: records, requests, time and rate."""
-        seconds = self.elapsed
-        return (
-            f"{plural(self.records, 'record')}, {plural(self.requests, 'request')} in "
-            f"{seconds:,.1f} s ({self.records / max(seconds, 1e-9):,.0f} records/s)"
-        )
+        return tally(self.records, self.requests, self.elapsed)
 
     def read_again(self) -> str:
         """What of the stream was read again: every record (full table), or the lookback's."""
@@ -158,14 +161,8 @@ def log_sync_summary(
             f"{p.elapsed:,.1f}",
             p.read_again(),
         )
-    records = sum(p.records for p in done)
-    logger.info(
-        "Sync complete: %s, %s in %s s (%s records/s).",
-        plural(records, "record"),
-        plural(sum(p.requests for p in done), "request"),
-        f"{seconds:,.1f}",
-        f"{records / max(seconds, 1e-9):,.0f}",
-    )
+    records, requests = sum(p.records for p in done), sum(p.requests for p in done)
+    logger.info("Sync complete: %s.", tally(records, requests, seconds))
     if skipped:
         logger.warning(
             "%s skipped, refused by the API (a module or right the tenant lacks; "
