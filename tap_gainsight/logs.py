@@ -22,22 +22,18 @@ SDK_INTERNALS = (
 
 
 class Demoted(logging.Filter):
-    """Makes a logger's INFO records DEBUG ones: all, or those starting with a prefix.
+    """Makes a logger's INFO records starting with one of `prefixes` DEBUG ones ("": all).
 
     A filter runs after the level check: a demoted record is dropped unless the tap logs DEBUG.
     """
 
-    def __init__(self, prefixes: tuple[str, ...] | None = None) -> None:
+    def __init__(self, prefixes: tuple[str, ...]) -> None:
         super().__init__()
         self.prefixes = prefixes
 
     def filter(self, record: logging.LogRecord) -> bool:
         """Keep every record but a demoted one at INFO, which only DEBUG shows."""
-        if record.levelno != logging.INFO:
-            return True
-        if self.prefixes is not None and not (
-            isinstance(record.msg, str) and record.msg.startswith(self.prefixes)
-        ):
+        if record.levelno != logging.INFO or not str(record.msg).startswith(self.prefixes):
             return True
         if not logging.getLogger(TAP_LOGGER).isEnabledFor(logging.DEBUG):
             return False
@@ -47,7 +43,7 @@ class Demoted(logging.Filter):
 
 #: For the tap's logger and each stream's (`tap-gainsight.<stream>`).
 SDK_INTERNAL_LINES = Demoted(SDK_INTERNALS)
-_EVERY_INFO_LINE = Demoted()
+_EVERY_INFO_LINE = Demoted(("",))
 
 
 def quiet_internals() -> None:
