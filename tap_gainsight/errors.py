@@ -189,27 +189,19 @@ def explain(failure: BaseException) -> str:
     No connection or no answer says where (no query) and why.
     """
     request = getattr(failure, "request", None)
-    if request is not None:
-        reason = connect_failure(failure)
-        if reason is not None:
-            return f"Cannot connect to {public_url(request.url)} ({reason})"
-        quiet = silence(failure)
-        if quiet is not None:
-            return f"No answer from {public_url(request.url)} {quiet}"
+    if request is not None and (reason := connect_failure(failure)):
+        return f"Cannot connect to {public_url(request.url)} ({reason})"
+    if request is not None and (quiet := silence(failure)):
+        return f"No answer from {public_url(request.url)} {quiet}"
     return str(failure).rstrip(".")
 
 
 def unreachable(error: BaseException, tries: int, settings: str) -> HostUnreachable:
     """The one-line failure of a host not reached (or silent) in `tries` tries."""
-    what = explain(error)
     times = "once" if tries == 1 else f"{tries} times"
-    slow = (
-        ", or raise request_timeout_seconds if that host is only slow"
-        if silence(error) is not None
-        else ""
-    )
+    slow = ", or raise request_timeout_seconds if that host is only slow" if silence(error) else ""
     return HostUnreachable(
-        f"{what}, tried {times}. Check the {settings} setting, and the network or proxy "
+        f"{explain(error)}, tried {times}. Check the {settings} setting, and the network or proxy "
         f"between this machine and that host{slow}."
     )
 
