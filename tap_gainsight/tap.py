@@ -167,10 +167,11 @@ class TapGainsight(Tap):
         One request per product's core endpoint, then one per selected stream (every stream
         without a catalog): `connection_test.py`. Exit 1 only if a key is refused or a host
         not reached. `--test=schema` keeps the SDK's meaning (write the schemas, send
-        nothing).
+        nothing); a bad setting fails it in one line too.
         """
         if value != CliTestOptionValue.All.value:
-            super().cb_test(ctx, param, value)
+            with failures_in_one_line(cls.logger, "Writing the schemas"):
+                super().cb_test(ctx, param, value)
             return
         config = ctx.params.get("config")
         with failures_in_one_line(cls.logger, "Connection test"):

@@ -102,7 +102,9 @@ def test_bad_config_is_one_clear_line_without_traceback(tmp_path, config, expect
 
 
 @pytest.mark.parametrize(
-    "args", [(), ("--discover",), ("--test",)], ids=["sync", "discover", "test"]
+    "args",
+    [(), ("--discover",), ("--test",), ("--test=schema",)],
+    ids=["sync", "discover", "test", "test-schema"],
 )
 def test_a_bad_setting_is_said_before_any_request(emulator, cs_emulator, tmp_path, args) -> None:
     """Discovery sends requests to both products (CS objects, PX attribute models)."""
