@@ -88,8 +88,8 @@ class TapGainsight(Tap):
         """The tap, its settings checked before any request is sent.
 
         The SDK's `Tap.__init__` sets up the mapper, whose catalog is discovery (requests to
-        CS and PX): it is set up here once the settings pass. `validate_config=False` skips
-        the checks, as it skips the SDK's.
+        CS and PX): it is set up here once the settings pass (docs/singer-sdk.md, "Settings,
+        discovery and `--test`"). `validate_config=False` skips the checks, as the SDK's.
         """
         super().__init__(validate_config=validate_config, setup_mapper=False, **kwargs)
         show_metrics(bool(self.config.get("log_metrics")))
