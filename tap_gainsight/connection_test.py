@@ -100,7 +100,7 @@ class ConnectionTest:
                 self.logger.error("Connection test failed: %s.", failure)
                 passed = False
                 continue
-            self.core_check.found(core.core_name, reads=True)
+            self.core_check.accepted(core.core_name)
             self.logger.info(
                 "Connection test passed: the %s is accepted at %s.", product.key, core.where()
             )

@@ -63,16 +63,15 @@ class CoreCheck:
             if product not in self._answers:
                 try:
                     ask()
+                    self._answers[product] = True
                 except FatalAPIError:  # the key refused, or the address unknown
                     self._answers[product] = False
-                else:
-                    self._answers[product] = True
             return self._answers[product]
 
-    def found(self, product: str, *, reads: bool) -> None:
-        """Note what the core endpoint answered, asked elsewhere (by `--test`)."""
+    def accepted(self, product: str) -> None:
+        """Note that the key read the core endpoint, asked elsewhere (by `--test`)."""
         with self._lock:
-            self._answers[product] = reads
+            self._answers[product] = True
 
 
 @dataclass
