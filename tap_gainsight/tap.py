@@ -121,14 +121,13 @@ class TapGainsight(Tap):
 
     @classmethod
     @override
-    def invoke(  # type: ignore[override]
+    def invoke(
         cls,
         *,
         about: bool = False,
-        about_format: str | None = None,
-        config: t.Any = None,
         state: t.IO[str] | None = None,
         catalog: t.IO[str] | None = None,
+        **options: t.Any,
     ) -> None:
         """Sync, after checking the state and catalog given.
 
@@ -139,9 +138,7 @@ class TapGainsight(Tap):
             if not about:
                 state = checked_state(state, cls.logger)
                 catalog = checked_catalog(catalog, cls.logger)
-            super().invoke(
-                about=about, about_format=about_format, config=config, state=state, catalog=catalog
-            )
+            super().invoke(about=about, state=state, catalog=catalog, **options)
 
     @classmethod
     @override
