@@ -58,16 +58,16 @@ def not_readable(stream: GainsightStream) -> str | None:
             request = stream.first_request(context, first_token(stream))
             stream.probe(request, context)
     except EXPLAINED_FAILURES as failure:
-        return f"at {public_url(request.url)}: {explain(failure).rstrip('.')}"
+        return f"at {public_url(request.url)}: {explain(failure)}"
     return None
 
 
 @dataclass
 class Product:
-    """One product's part of the test: its key, its core stream and its other streams."""
+    """One product: its key, its core stream and its streams, each made when asked for."""
 
     key: str
-    core: GainsightStream
+    core: Callable[[], GainsightStream]
     streams: Callable[[], list[GainsightStream]]
 
 
@@ -81,9 +81,9 @@ class ConnectionTest:
     #: The catalog given, if any: only the streams it selects are tested.
     catalog: Catalog | None
     products: list[Product]
-    #: The selected streams not readable, with why.
+    #: The selected streams tested, and those not readable, with why.
+    tested: int = 0
     unreadable: dict[str, str] = field(default_factory=dict)
-    readable: list[str] = field(default_factory=list)
 
     def run(self) -> bool:
         """Test each configured product; True unless a core endpoint could not be read.
@@ -93,20 +93,19 @@ class ConnectionTest:
         """
         passed = True
         for product in self.products:
-            failure = core_failure(product.core)
+            core = product.core()
+            failure = core_failure(core)
             if failure is not None:
                 self.logger.error("Connection test failed: %s.", failure)
                 passed = False
                 continue
-            self.core_check.found(product.core.core_name, reads=True)
+            self.core_check.accepted(core.core_name)
             self.logger.info(
-                "Connection test passed: the %s is accepted at %s.",
-                product.key,
-                product.core.where(),
+                "Connection test passed: the %s is accepted at %s.", product.key, core.where()
             )
             for stream in product.streams():
                 if self.selected(stream):
-                    self.test_stream(stream, product.core)
+                    self.test_stream(stream, core)
         if passed:
             self.conclude()
         return passed
@@ -132,8 +131,8 @@ class ConnectionTest:
             )
             return
         why = None if name == core.name else not_readable(stream)
+        self.tested += 1
         if why is None:
-            self.readable.append(name)
             logger.info("Connection test: %s is readable.", name)
         else:
             self.unreadable[name] = why
@@ -141,20 +140,17 @@ class ConnectionTest:
 
     def conclude(self) -> None:
         """The closing line: every selected stream readable, or which are not."""
-        tested = len(self.readable) + len(self.unreadable)
-        if not self.unreadable:
-            if tested:
-                self.logger.info(
-                    "Connection test passed: %s readable.", _streams(tested, "selected")
-                )
-            return
-        self.logger.warning(
-            "Connection test passed, but %d of %s not readable with these settings: %s. "
-            "Deselect them, or have the tenant and the key given access to them.",
-            len(self.unreadable),
-            _streams(tested, "selected"),
-            ", ".join(self.unreadable),
-        )
+        tested = self.tested
+        if tested and not self.unreadable:
+            self.logger.info("Connection test passed: %s readable.", _selected_streams(tested))
+        elif self.unreadable:
+            self.logger.warning(
+                "Connection test passed, but %d of %s not readable with these settings: %s. "
+                "Deselect them, or have the tenant and the key given access to them.",
+                len(self.unreadable),
+                _selected_streams(tested),
+                ", ".join(self.unreadable),
+            )
 
 
 def core_failure(core: GainsightStream) -> str | None:
@@ -166,10 +162,10 @@ def core_failure(core: GainsightStream) -> str | None:
     try:
         core.probe(core.core_request())
     except EXPLAINED_FAILURES as failure:
-        return explain(failure).rstrip(".")
+        return explain(failure)
     return None
 
 
-def _streams(count: int, what: str) -> str:
+def _selected_streams(count: int) -> str:
     """`count` streams and their verb: `1 selected stream is`, `22 selected streams are`."""
-    return f"{count} {what} stream is" if count == 1 else f"{count} {what} streams are"
+    return "1 selected stream is" if count == 1 else f"{count} selected streams are"

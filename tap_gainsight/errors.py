@@ -97,7 +97,8 @@ RETRIABLE_ERRORS: tuple[type[Exception], ...] = (
     requests.exceptions.ContentDecodingError,
 )
 
-#: Failures explained in one line: what a user can act on, not a bug of the tap's.
+#: Failures explained in one line, without a traceback: what a user can act on, not a bug
+#: of the tap's.
 EXPLAINED_FAILURES: tuple[type[Exception], ...] = (
     FatalAPIError,
     UnexpectedResponseError,
@@ -105,10 +106,8 @@ EXPLAINED_FAILURES: tuple[type[Exception], ...] = (
     RequestBudgetExhausted,
     *RETRIABLE_ERRORS,
     HostUnreachable,
+    BadInputError,
 )
-
-#: Failures that end a run (sync, discovery, test) in one line, without a traceback.
-ONE_LINE_FAILURES: tuple[type[Exception], ...] = (BadInputError, *EXPLAINED_FAILURES)
 
 #: The settings or the network are wrong, not the data: discovery stops rather than carry on
 #: with less (an untyped model, only the built-in objects).
@@ -185,29 +184,24 @@ def public_url(url: str | None) -> str:
 
 
 def explain(failure: BaseException) -> str:
-    """A failure in words: no connection or no answer says where (no query) and why."""
+    """A failure in words, without a closing period.
+
+    No connection or no answer says where (no query) and why.
+    """
     request = getattr(failure, "request", None)
-    if request is not None:
-        reason = connect_failure(failure)
-        if reason is not None:
-            return f"Cannot connect to {public_url(request.url)} ({reason})"
-        quiet = silence(failure)
-        if quiet is not None:
-            return f"No answer from {public_url(request.url)} {quiet}"
-    return str(failure)
+    if request is not None and (reason := connect_failure(failure)):
+        return f"Cannot connect to {public_url(request.url)} ({reason})"
+    if request is not None and (quiet := silence(failure)):
+        return f"No answer from {public_url(request.url)} {quiet}"
+    return str(failure).rstrip(".")
 
 
 def unreachable(error: BaseException, tries: int, settings: str) -> HostUnreachable:
     """The one-line failure of a host not reached (or silent) in `tries` tries."""
-    what = explain(error).rstrip(".")
     times = "once" if tries == 1 else f"{tries} times"
-    slow = (
-        ", or raise request_timeout_seconds if that host is only slow"
-        if silence(error) is not None
-        else ""
-    )
+    slow = ", or raise request_timeout_seconds if that host is only slow" if silence(error) else ""
     return HostUnreachable(
-        f"{what}, tried {times}. Check the {settings} setting, and the network or proxy "
+        f"{explain(error)}, tried {times}. Check the {settings} setting, and the network or proxy "
         f"between this machine and that host{slow}."
     )
 
@@ -224,8 +218,8 @@ def failures_in_one_line(logger: logging.Logger, what: str) -> Iterator[None]:
         for error in failure.errors:
             logger.error("Config validation error: %s", error)
         sys.exit(1)
-    except ONE_LINE_FAILURES as failure:
-        logger.error("%s failed: %s", what, explain(failure).rstrip(".") + ".")
+    except EXPLAINED_FAILURES as failure:
+        logger.error("%s failed: %s.", what, explain(failure))
         sys.exit(1)
 
 
@@ -241,8 +235,8 @@ def end_sync(tap: Tap, failure: Exception, departures: Departures) -> t.NoReturn
         sys.exit(0)
     retried = " after retrying" if isinstance(failure, RETRIABLE_ERRORS) else ""
     tap.logger.error(
-        "Sync failed%s: %s The state so far has been emitted; run again to resume.",
+        "Sync failed%s: %s. The state so far has been emitted; run again to resume.",
         retried,
-        explain(failure).rstrip(".") + ".",
+        explain(failure),
     )
     sys.exit(1)

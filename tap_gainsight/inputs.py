@@ -8,7 +8,6 @@ partitions, the delete logs' times), and a bad one is one line naming the stream
 
 from __future__ import annotations
 
-import copy
 import io
 import json
 import typing as t
@@ -49,63 +48,55 @@ def _shown(value: t.Any) -> str:
     return text if len(text) <= 80 else text[:77] + "..."
 
 
+def _fault(subject: str, value: t.Any, kind: str) -> str:
+    """The line of a part of the state that is not what it must be: `subject` is `value`."""
+    return f"{subject} {_shown(value)}, {kind}. {FIX_STATE}"
+
+
 def state_errors(state: t.Any) -> list[str]:
     """Why the state cannot be used, one line per fault; none if it can."""
     if not isinstance(state, dict):
-        return [f"The state is {_shown(state)}, not a JSON object. {FIX_STATE}"]
+        return [_fault("The state is", state, "not a JSON object")]
     bookmarks = state.get("bookmarks", {})
     if not isinstance(bookmarks, dict):
-        return [f'The state\'s "bookmarks" is {_shown(bookmarks)}, not an object. {FIX_STATE}']
+        return [_fault('The state\'s "bookmarks" is', bookmarks, "not an object")]
     errors: list[str] = []
-    for stream, stream_state in bookmarks.items():
-        if not isinstance(stream_state, dict):
-            errors.append(
-                f"The state of stream {stream} is {_shown(stream_state)}, not an object. "
-                f"{FIX_STATE}"
-            )
+    for stream, entry in bookmarks.items():
+        if not isinstance(entry, dict):
+            errors.append(_fault(f"The state of stream {stream} is", entry, "not an object"))
             continue
-        errors += _date_errors(stream, stream_state)
-        partitions = stream_state.get("partitions", [])
+        errors += _date_errors(stream, entry)
+        partitions = entry.get("partitions", [])
         if not isinstance(partitions, list):
-            errors.append(
-                f"The partitions of stream {stream} in the state are {_shown(partitions)}, "
-                f"not a list. {FIX_STATE}"
-            )
+            where = f"The partitions of stream {stream} in the state are"
+            errors.append(_fault(where, partitions, "not a list"))
             continue
         for partition in partitions:
             if not isinstance(partition, dict):
-                errors.append(
-                    f"A partition of stream {stream} in the state is {_shown(partition)}, not "
-                    f"an object. {FIX_STATE}"
-                )
+                where = f"A partition of stream {stream} in the state is"
+                errors.append(_fault(where, partition, "not an object"))
                 continue
             context = partition.get("context")
-            where = (
-                " (" + ", ".join(f"{k} {v}" for k, v in context.items()) + ")"
-                if isinstance(context, dict) and context
-                else ""
-            )
-            errors += _date_errors(f"{stream}{where}", partition)
+            if isinstance(context, dict) and context:
+                stream_of = f"{stream} (" + ", ".join(f"{k} {v}" for k, v in context.items()) + ")"
+            else:
+                stream_of = stream
+            errors += _date_errors(stream_of, partition)
     return errors
 
 
-def _date_errors(stream: str, state: dict[str, t.Any]) -> list[str]:
-    errors: list[str] = []
-    for key in DATE_KEYS:
-        value = state.get(key)
-        if value is None:
-            continue
-        try:
-            if not isinstance(value, str):
-                raise ValueError  # one message for every kind of non-date
-            parse_setting_datetime(value)
-        except ValueError:
-            what = "bookmark" if key == "replication_key_value" else key
-            errors.append(
-                f"The state's {what} of stream {stream} is {_shown(value)}, which is not a date "
-                f"(e.g. 2024-01-31T00:00:00Z). {FIX_STATE}"
-            )
-    return errors
+def _date_errors(stream: str, entry: dict[str, t.Any]) -> list[str]:
+    """A line per date of a stream's (or partition's) state that is no date."""
+    return [
+        _fault(
+            f"The state's {'bookmark' if key == 'replication_key_value' else key} of stream "
+            f"{stream} is",
+            entry[key],
+            "which is not a date (e.g. 2024-01-31T00:00:00Z)",
+        )
+        for key in DATE_KEYS
+        if entry.get(key) is not None and not _is_date(entry[key])
+    ]
 
 
 def _is_date(value: t.Any) -> bool:
@@ -116,15 +107,14 @@ def _is_date(value: t.Any) -> bool:
     return isinstance(value, str)
 
 
-def _read_json(file: t.IO[str], what: str, fix: str) -> tuple[str, t.Any]:
-    """An input file's text and its JSON.
+def _read_json(file: t.IO[str], what: str, fix: str) -> t.Any:
+    """An input file's JSON.
 
     Raises:
         BadInputError: If it is not JSON; the line says `fix`.
     """
-    text = file.read()
     try:
-        return text, json.loads(text)
+        return json.loads(file.read())
     except ValueError as error:
         msg = f"The {what} file {file.name} is not JSON ({error}). {fix}"
         raise BadInputError(msg) from None
@@ -175,16 +165,13 @@ def checked_state(file: t.IO[str] | None, logger: logging.Logger) -> t.IO[str] |
     """
     if file is None:
         return None
-    text, state = _read_json(file, "state", FIX_STATE)
-    converted = json.dumps(from_classic_layout(copy.deepcopy(state), logger))
-    if json.loads(converted) != state:
-        text = converted
-    errors = state_errors(json.loads(text))
+    state = from_classic_layout(_read_json(file, "state", FIX_STATE), logger)
+    errors = state_errors(state)
     if errors:
         # One line: the first fault; the others, if any, are counted.
         more = f" ({len(errors) - 1} more like it.)" if len(errors) > 1 else ""
         raise BadInputError(errors[0] + more)
-    return io.StringIO(text)
+    return io.StringIO(json.dumps(state))
 
 
 def checked_catalog(file: t.IO[str] | None, logger: logging.Logger) -> t.IO[str] | None:
@@ -195,7 +182,7 @@ def checked_catalog(file: t.IO[str] | None, logger: logging.Logger) -> t.IO[str]
     """
     if file is None:
         return None
-    text, catalog = _read_json(
+    catalog = _read_json(
         file,
         "catalog",
         "Write it again with `tap-gainsight --config <config> --discover`, or let Meltano make it.",
@@ -204,10 +191,10 @@ def checked_catalog(file: t.IO[str] | None, logger: logging.Logger) -> t.IO[str]
         entries = Catalog.from_dict(catalog).values()
         selected = any(entry.metadata.resolve_selection()[()] for entry in entries)
     except Exception:  # not a catalog this can read: the SDK says why
-        return io.StringIO(text)
+        selected = True
     if not selected:
         logger.warning(
             "The catalog selects no stream: there is nothing to sync. Mark the streams to "
             "read as selected (with Meltano: `meltano select tap-gainsight <stream>`)."
         )
-    return io.StringIO(text)
+    return io.StringIO(json.dumps(catalog))

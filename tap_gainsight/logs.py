@@ -1,7 +1,6 @@
 """What the log says at INFO: the plan, progress, summaries and the total, nothing else.
 
-The SDK's and pyrate_limiter's machinery lines (`METRIC:`, `Skipping deselected stream`...)
-become DEBUG lines, shown with `TAP_GAINSIGHT_LOGLEVEL=DEBUG`; `log_metrics` keeps METRIC's.
+The SDK's machinery lines (`METRIC:`, `Skipping deselected stream`...) become DEBUG lines, shown with `TAP_GAINSIGHT_LOGLEVEL=DEBUG`; `log_metrics` keeps METRIC's.
 """
 
 from __future__ import annotations
@@ -22,22 +21,18 @@ SDK_INTERNALS = (
 
 
 class Demoted(logging.Filter):
-    """Makes a logger's INFO records DEBUG ones: all, or those starting with a prefix.
+    """Makes a logger's INFO records starting with one of `prefixes` DEBUG ones ("": all).
 
     A filter runs after the level check: a demoted record is dropped unless the tap logs DEBUG.
     """
 
-    def __init__(self, prefixes: tuple[str, ...] | None = None) -> None:
+    def __init__(self, prefixes: tuple[str, ...]) -> None:
         super().__init__()
         self.prefixes = prefixes
 
     def filter(self, record: logging.LogRecord) -> bool:
         """Keep every record but a demoted one at INFO, which only DEBUG shows."""
-        if record.levelno != logging.INFO:
-            return True
-        if self.prefixes is not None and not (
-            isinstance(record.msg, str) and record.msg.startswith(self.prefixes)
-        ):
+        if record.levelno != logging.INFO or not str(record.msg).startswith(self.prefixes):
             return True
         if not logging.getLogger(TAP_LOGGER).isEnabledFor(logging.DEBUG):
             return False
@@ -47,14 +42,12 @@ class Demoted(logging.Filter):
 
 #: For the tap's logger and each stream's (`tap-gainsight.<stream>`).
 SDK_INTERNAL_LINES = Demoted(SDK_INTERNALS)
-_EVERY_INFO_LINE = Demoted()
+_EVERY_INFO_LINE = Demoted(("",))
 
 
 def quiet_internals() -> None:
-    """Demote the SDK's and pyrate_limiter's internals on the loggers they use."""
+    """Demote the SDK's internals on the tap's logger."""
     logging.getLogger(TAP_LOGGER).addFilter(SDK_INTERNAL_LINES)
-    logging.getLogger("pyrate_limiter").addFilter(_EVERY_INFO_LINE)
-    logging.getLogger("pyrate_limiter.limiter").addFilter(_EVERY_INFO_LINE)
 
 
 def show_metrics(show: bool) -> None:

@@ -34,25 +34,22 @@ class SingerOutput(MsgSpecWriter):
         Flattening leaves a null object under its own name, which the flattened schema lacks
         (`additionalProperties: false`): absent, its columns are null, as meant.
         """
+        block = self._block
         if isinstance(message, RecordMessage):
-            record = message.record
-            properties = self._properties.get(message.stream)
+            record, properties = message.record, self._properties.get(message.stream)
             if properties is not None and record.keys() - properties:
                 for name in [n for n, v in record.items() if v is None and n not in properties]:
                     del record[name]
-        elif isinstance(message, SchemaMessage):
-            self._properties[message.stream] = message.schema.get("properties", {}).keys()
-        line = self.format_message(message)
-        block = self._block
-        if isinstance(message, RecordMessage):
-            block += line
+            block += self.format_message(message)
             if len(block) >= WRITE_BLOCK_BYTES:
                 sys.stdout.buffer.write(block)
                 block.clear()
             return
+        if isinstance(message, SchemaMessage):
+            self._properties[message.stream] = message.schema.get("properties", {}).keys()
         # Everything before another message goes out first, in whole lines only (the SDK
         # writes the state from its SIGTERM handler, whenever the signal lands).
         whole = block.rfind(b"\n") + 1
-        sys.stdout.buffer.write(block[:whole] + line)
+        sys.stdout.buffer.write(block[:whole] + self.format_message(message))
         del block[:whole]
         sys.stdout.flush()

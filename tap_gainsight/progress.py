@@ -8,9 +8,7 @@ import typing as t
 
 if t.TYPE_CHECKING:
     import logging
-    from collections.abc import Callable, Mapping
-
-    from tap_gainsight.departures import Departures
+    from collections.abc import Callable, Mapping, Sequence
 
 #: Seconds between progress lines of one stream.
 REPORT_EVERY_SECONDS = 10.0
@@ -28,6 +26,14 @@ def time_left(seconds: float) -> str:
     if seconds < 90 * 60:
         return f"about {seconds / 60:.0f} min"
     return f"about {seconds / 3600:.1f} h"
+
+
+def tally(records: int, requests: int, seconds: float) -> str:
+    """Records, requests, time and rate: "1,000 records, 2 requests in 1.0 s (1,000 records/s)"."""
+    return (
+        f"{plural(records, 'record')}, {plural(requests, 'request')} in {seconds:,.1f} s "
+        f"({records / max(seconds, 1e-9):,.0f} records/s)"
+    )
 
 
 class Total(t.NamedTuple):
@@ -67,7 +73,7 @@ class StreamProgress:
         name: str,
         logger: logging.Logger,
         where: Callable[[], str],
-        total: Callable[[], Total | None] | None = None,
+        total: Callable[[], Total | None],
         *,
         full_table: bool = False,
     ) -> None:
@@ -107,15 +113,14 @@ class StreamProgress:
         since, records_then = self._last_report
         self._last_report = (now, self.records)
         rate = (self.records - records_then) / max(now - since, 1e-9)
-        total = self._total() if self._total is not None else None
+        so_far = f"{plural(self.records, 'record')} so far, {rate:,.0f} records/s"
+        total = self._total()
         if total is None:
-            return f"{plural(self.records, 'record')} so far, {rate:,.0f} records/s."
+            return so_far + "."
         left = time_left((total.total - total.done) / max(rate, 1e-9))
         if total.in_window:
-            return (
-                f"{plural(self.records, 'record')} so far, {rate:,.0f} records/s; "
-                f"this window: {total.done:,} of {plural(total.total, 'event')}, {left} left."
-            )
+            events = plural(total.total, "event")
+            return f"{so_far}; this window: {total.done:,} of {events}, {left} left."
         percent = 100 * total.done / max(total.total, 1)
         return (
             f"{total.done:,} of {plural(total.total, 'record')} ({percent:.0f} %), "
@@ -129,11 +134,7 @@ class StreamProgress:
 
     def summary(self) -> str:
         """One line: records, requests, time and rate."""
-        seconds = self.elapsed
-        return (
-            f"{plural(self.records, 'record')}, {plural(self.requests, 'request')} in "
-            f"{seconds:,.1f} s ({self.records / max(seconds, 1e-9):,.0f} records/s)"
-        )
+        return tally(self.records, self.requests, self.elapsed)
 
     def read_again(self) -> str:
         """What of the stream was read again: every record (full table), or the lookback's."""
@@ -142,57 +143,30 @@ class StreamProgress:
         return f"{self.rereads:,} read again (at or before the bookmark)"
 
 
-class SyncTotals:
-    """Adds up the streams of one sync and says the total when the last one is done."""
-
-    def __init__(
-        self,
-        logger: logging.Logger,
-        streams: int,
-        departures: Departures,
-        skipped: Mapping[str, str],
-    ) -> None:
-        self._logger = logger
-        self._departures = departures
-        self._skipped = skipped
-        self._streams = streams
-        self._started = time.monotonic()
-        self._done: list[StreamProgress] = []
-
-    def stream_done(self, progress: StreamProgress) -> None:
-        """Add a finished stream; after the last, log the table of streams and the total."""
-        self._done.append(progress)
-        if len(self._done) != self._streams:
-            return
-        self._log_table()
-        seconds = time.monotonic() - self._started
-        records = sum(p.records for p in self._done)
-        self._logger.info(
-            "Sync complete: %s, %s in %s s (%s records/s).",
-            plural(records, "record"),
-            plural(sum(p.requests for p in self._done), "request"),
-            f"{seconds:,.1f}",
-            f"{records / max(seconds, 1e-9):,.0f}",
+def log_sync_summary(
+    logger: logging.Logger,
+    done: Sequence[StreamProgress],
+    seconds: float,
+    skipped: Mapping[str, str],
+) -> None:
+    """The sync's closing lines: a table of its streams, aligned, the total, what was skipped."""
+    width = max(len(p.name) for p in done)
+    logger.info("Streams synced (records, requests, seconds, read again):")
+    for p in done:
+        logger.info(
+            "  %s %11s %9s %9s s  %s",
+            p.name.ljust(width),
+            f"{p.records:,}",
+            f"{p.requests:,}",
+            f"{p.elapsed:,.1f}",
+            p.read_again(),
         )
-        if self._skipped:
-            self._logger.warning(
-                "%s skipped, refused by the API (a module or right the tenant lacks; "
-                "the rest of the sync is complete): %s.",
-                plural(len(self._skipped), "stream"),
-                "; ".join(f"{name} ({why})" for name, why in self._skipped.items()),
-            )
-        self._departures.report()
-
-    def _log_table(self) -> None:
-        """One line per stream, aligned: records, requests, seconds, what was read again."""
-        width = max(len(p.name) for p in self._done)
-        self._logger.info("Streams synced (records, requests, seconds, read again):")
-        for p in self._done:
-            self._logger.info(
-                "  %s %11s %9s %9s s  %s",
-                p.name.ljust(width),
-                f"{p.records:,}",
-                f"{p.requests:,}",
-                f"{p.elapsed:,.1f}",
-                p.read_again(),
-            )
+    records, requests = sum(p.records for p in done), sum(p.requests for p in done)
+    logger.info("Sync complete: %s.", tally(records, requests, seconds))
+    if skipped:
+        logger.warning(
+            "%s skipped, refused by the API (a module or right the tenant lacks; "
+            "the rest of the sync is complete): %s.",
+            plural(len(skipped), "stream"),
+            "; ".join(f"{name} ({why})" for name, why in skipped.items()),
+        )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import email.utils
+import math
 import random
 import threading
 import time
@@ -26,18 +27,23 @@ MIN_TRY_SECONDS = 1.0
 
 
 def retry_after_seconds(exception: BaseException | None) -> float | None:
-    """Seconds a `Retry-After` header asks for (delta-seconds or an HTTP date), if any."""
+    """Seconds a `Retry-After` header asks for (delta-seconds or an HTTP date), if any.
+
+    A value that is neither (`soon`, `inf`) counts as no header: the usual wait applies.
+    """
     response: requests.Response | None = getattr(exception, "response", None)
-    if response is None:
-        return None
-    value = response.headers.get("Retry-After")
+    value = response.headers.get("Retry-After") if response is not None else None
     if not value:
         return None
     try:
-        return max(0.0, float(value))
+        seconds = float(value)
     except ValueError:
-        moment = email.utils.parsedate_to_datetime(value)
-        return max(0.0, moment.timestamp() - time.time())
+        try:
+            moment = email.utils.parsedate_to_datetime(value)
+        except (TypeError, ValueError):
+            return None
+        seconds = moment.timestamp() - time.time()
+    return max(0.0, seconds) if math.isfinite(seconds) else None
 
 
 def retry_waits(

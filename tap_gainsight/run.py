@@ -6,13 +6,14 @@ The tap builds one `Run` and hands it to every stream it makes (`GainsightStream
 from __future__ import annotations
 
 import threading
+import time
 import typing as t
 from dataclasses import dataclass, field
 
 from singer_sdk.exceptions import FatalAPIError
 
 from tap_gainsight.departures import Departures
-from tap_gainsight.progress import StreamProgress, SyncTotals
+from tap_gainsight.progress import StreamProgress, log_sync_summary
 from tap_gainsight.rate_limit import QuotaLimiter, RequestLimiter
 from tap_gainsight.retries import FirstContact
 from tap_gainsight.settings import (
@@ -62,16 +63,15 @@ class CoreCheck:
             if product not in self._answers:
                 try:
                     ask()
+                    self._answers[product] = True
                 except FatalAPIError:  # the key refused, or the address unknown
                     self._answers[product] = False
-                else:
-                    self._answers[product] = True
             return self._answers[product]
 
-    def found(self, product: str, *, reads: bool) -> None:
-        """Note what the core endpoint answered, asked elsewhere (by `--test`)."""
+    def accepted(self, product: str) -> None:
+        """Note that the key read the core endpoint, asked elsewhere (by `--test`)."""
         with self._lock:
-            self._answers[product] = reads
+            self._answers[product] = True
 
 
 @dataclass
@@ -92,8 +92,11 @@ class Run:
     first_contact: FirstContact = field(default_factory=FirstContact)
     #: Whether each product's key reads its core endpoint (asked on a first refusal).
     core_check: CoreCheck = field(default_factory=CoreCheck)
-    #: Totals of the sync, set when the first stream starts reading.
-    totals: SyncTotals | None = None
+    #: When the first stream of the sync began reading (monotonic), and how many are selected.
+    sync_began: float | None = None
+    selected_streams: int = 0
+    #: The streams of the sync done so far.
+    done: list[StreamProgress] = field(default_factory=list)
     #: Streams skipped this run because their endpoint refused the request: name, why.
     skipped: dict[str, str] = field(default_factory=dict)
     #: The largest page the API takes, where it refused a larger one: by endpoint group.
@@ -122,16 +125,18 @@ class Run:
             departures=departures,
         )
 
-    def sync_started(self, selected_streams: int) -> SyncTotals:
-        """Called as each stream starts reading; acts once, when the first one does.
+    def sync_started(self, selected_streams: int) -> None:
+        """Called as each stream starts reading: the first starts the sync's clock.
 
-        The run's clock starts (`Tap.sync_all`, the natural place, is final in the SDK).
+        (`Tap.sync_all`, the natural place, is final in the SDK.)
         """
-        if self.totals is None:
-            self.totals = SyncTotals(self.logger, selected_streams, self.departures, self.skipped)
-        return self.totals
+        if self.sync_began is None:
+            self.sync_began, self.selected_streams = time.monotonic(), selected_streams
 
     def stream_done(self, progress: StreamProgress) -> None:
-        """Count a finished stream into the sync's totals."""
-        if self.totals is not None:
-            self.totals.stream_done(progress)
+        """Count a finished stream; after the last, the sync's summary and its departures."""
+        self.done.append(progress)
+        if self.sync_began is not None and len(self.done) == self.selected_streams:
+            seconds = time.monotonic() - self.sync_began
+            log_sync_summary(self.logger, self.done, seconds, self.skipped)
+            self.departures.report()

@@ -33,8 +33,7 @@ EDGE_MARGIN_MS = 1
 #: Event history read when neither state nor `start_date` says otherwise: the longest
 #: window the API takes, its margins included, so one scroll per event type.
 DEFAULT_HISTORY = dt.timedelta(days=MAX_WINDOW_DAYS, milliseconds=-2 * EDGE_MARGIN_MS)
-#: The largest window the API accepts: the fewest requests. A big window is read as
-#: concurrent slices when its first page's `totalHits` says it is worth it (`px/events.py`).
+#: The largest window the API accepts: the fewest requests.
 DEFAULT_EVENT_WINDOW_DAYS = 190
 #: Events can reach PX after their `date`; each run re-reads this much before its bookmark.
 DEFAULT_LOOKBACK_MINUTES = 60
@@ -109,9 +108,9 @@ CONFIG_SCHEMA = th.PropertiesList(
         title="Event window (days)",
         description=(
             "Longest window of events asked for per scroll, 1 to 190 days (the API refuses "
-            "longer ranges). The default reads each 190 days in one scroll, or, where the "
-            "first page's totalHits shows many pages, in up to max_concurrency slices read at "
-            "once; a shorter bound makes more, smaller scrolls."
+            "longer ranges). The default reads each 190 days in one scroll, the fewest "
+            "requests; a shorter bound makes more, smaller scrolls, which max_concurrency "
+            "reads at once."
         ),
     ),
     th.Property(
@@ -141,10 +140,10 @@ CONFIG_SCHEMA = th.PropertiesList(
         title="Concurrent requests",
         description=(
             f"PX requests the tap may have in flight at once, 1 to {MAX_CONCURRENCY}: the "
-            "event windows after the one being emitted (and the slices of a big one) are "
-            "read ahead on max_concurrency - 1 threads while the API is slower to answer a "
-            "page than the tap is to emit one. Records are still emitted in order, every "
-            "request within max_requests_per_second. 1 reads one page at a time."
+            "windows of every selected event stream are read ahead, a scroll per thread, on "
+            "max_concurrency threads while the API is slower to answer a page than the tap "
+            "is to emit one. Records are still emitted in order, every request within "
+            "max_requests_per_second. 1 reads one page at a time."
         ),
     ),
     th.Property(
@@ -198,7 +197,7 @@ CONFIG_SCHEMA = th.PropertiesList(
     ),
     th.Property(
         "page_size",
-        th.IntegerType,
+        th.IntegerType(minimum=1),
         default=DEFAULT_PAGE_SIZE,
         title="Page size",
         description=(
@@ -337,12 +336,12 @@ def is_loopback_host(host: str | None) -> bool:
         return False
 
 
-def url_setting_error(setting: str, value: str) -> str | None:
-    """Return why a base-URL setting is unsafe or malformed, or None if it is fine."""
-    parts = urlsplit(value)
-    if (parts.scheme == "https" and parts.hostname) or (
-        parts.scheme == "http" and is_loopback_host(parts.hostname)
-    ):
+def url_setting_error(setting: str, value: t.Any) -> str | None:
+    """Return why a base-URL setting is unsafe or malformed, or None if it is fine or unset."""
+    parts = urlsplit(str(value or ""))
+    if not value or (parts.scheme == "https" and parts.hostname):
+        return None
+    if parts.scheme == "http" and is_loopback_host(parts.hostname):
         return None
     if parts.scheme == "http":
         return (
@@ -352,61 +351,45 @@ def url_setting_error(setting: str, value: str) -> str | None:
     return f"{setting}: {value!r} is not an https:// URL."
 
 
-#: The base-URL settings, which must be https:// (or loopback).
-URL_SETTINGS = ("api_url", "cs_api_url")
-CS_NEEDS_BOTH = "Gainsight CS needs both."
-
-
-def setting_date(config: Mapping[str, t.Any], setting: str) -> dt.datetime | str | None:
-    """A date setting parsed, the line saying it is no date, or None if it is not set."""
-    if not config.get(setting):
-        return None
-    try:
-        return parse_setting_datetime(str(config[setting]))
-    except ValueError:
-        return (
-            f"{setting}: {config[setting]!r} is not an RFC 3339 date-time "
-            "(e.g. 2024-01-31T00:00:00Z)."
-        )
-
-
 def semantic_errors(config: Mapping[str, t.Any]) -> list[str]:
-    """Check what the JSON schema cannot: credentials, URL safety, date order, ranges.
+    """Check what the JSON schema cannot: credentials, URL safety, dates and their order.
 
     Each error is one line naming the setting and what to do.
     """
-    cs_url, cs_key = bool(config.get("cs_api_url")), bool(config.get("cs_access_key"))
-    start, end = setting_date(config, "start_date"), setting_date(config, "end_date")
-    now = dt.datetime.now(dt.timezone.utc)
-    page_size = config.get("page_size", DEFAULT_PAGE_SIZE)
-    urls = [url_setting_error(name, str(config[name])) for name in URL_SETTINGS if config.get(name)]
-    rules: list[tuple[bool, str]] = [
-        (
-            not (has_px_credentials(config) or cs_url or cs_key),
+    errors: list[str] = []
+    cs_settings = ("cs_api_url", "cs_access_key")
+    if not has_px_credentials(config) and not any(config.get(name) for name in cs_settings):
+        errors.append(
             "No credentials: set api_key (Gainsight PX), or cs_api_url and cs_access_key "
-            "(Gainsight CS), or both.",
-        ),
-        (cs_url and not cs_key, f"cs_api_url is set but cs_access_key is not: {CS_NEEDS_BOTH}"),
-        (cs_key and not cs_url, f"cs_access_key is set but cs_api_url is not: {CS_NEEDS_BOTH}"),
-        *((error is not None, str(error)) for error in urls),
-        (isinstance(start, str), str(start)),
-        (isinstance(end, str), str(end)),
-        (
-            isinstance(start, dt.datetime) and start > now,
-            f"start_date ({config.get('start_date')}) is in the future: no event could be "
-            "read. Set it to a past date, or leave it out to read the last 190 days of events.",
-        ),
-        (
-            isinstance(start, dt.datetime) and isinstance(end, dt.datetime) and end <= start,
-            f"end_date ({config.get('end_date')}) must be later than start_date "
-            f"({config.get('start_date')}).",
-        ),
-        (
-            isinstance(page_size, int) and page_size < 1,
-            f"page_size: {page_size} must be at least 1.",
-        ),
-    ]
-    return [error for broken, error in rules if broken]
+            "(Gainsight CS), or both."
+        )
+    for given, missing in (cs_settings, cs_settings[::-1]):
+        if config.get(given) and not config.get(missing):
+            errors.append(f"{given} is set but {missing} is not: Gainsight CS needs both.")
+    urls = [url_setting_error(name, config.get(name)) for name in ("api_url", "cs_api_url")]
+    errors += [error for error in urls if error]
+    dates: dict[str, dt.datetime] = {}
+    for name in ("start_date", "end_date"):
+        try:
+            if config.get(name):
+                dates[name] = parse_setting_datetime(str(config[name]))
+        except ValueError:
+            errors.append(
+                f"{name}: {config[name]!r} is not an RFC 3339 date-time "
+                "(e.g. 2024-01-31T00:00:00Z)."
+            )
+    start, end = dates.get("start_date"), dates.get("end_date")
+    if start and start > dt.datetime.now(dt.timezone.utc):
+        errors.append(
+            f"start_date ({config['start_date']}) is in the future: no event could be read. "
+            "Set it to a past date, or leave it out to read the last 190 days of events."
+        )
+    if start and end and end <= start:
+        errors.append(
+            f"end_date ({config['end_date']}) must be later than start_date "
+            f"({config['start_date']})."
+        )
+    return errors
 
 
 def unknown_settings(config: Mapping[str, t.Any], known: Iterable[str]) -> dict[str, str]:
@@ -435,10 +418,8 @@ def env_setting_errors(
     for name, prop in schema.get("properties", {}).items():
         variable = prefix + name.upper().replace("-", "_")
         value = environ.get(variable)
-        kinds = [prop.get("type"), *(option.get("type") for option in prop.get("anyOf", []))]
-        if value is None or not any(
-            k == "integer" or (isinstance(k, list) and "integer" in k) for k in kinds
-        ):
+        # `type` is "integer" or a list holding it (e.g. ["integer", "null"]).
+        if value is None or "integer" not in prop.get("type", ()):
             continue
         try:
             int(value)

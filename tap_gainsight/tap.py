@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import typing as t
-from functools import cached_property
 
 import click
 from singer_sdk import Tap
@@ -56,6 +56,12 @@ TEST_HELP = (
     "syncing records."
 )
 
+
+def invalid_config(errors: list[str]) -> ConfigValidationError:
+    """The failure of bad settings: each error is said as one line (`errors.py`)."""
+    return ConfigValidationError("Config validation failed", errors=errors, schema=CONFIG_SCHEMA)
+
+
 # Before the SDK's first line: its internals, and METRIC lines, are DEBUG lines (`logs.py`).
 quiet_internals()
 show_metrics(False)
@@ -72,23 +78,33 @@ class TapGainsight(Tap):
     message_writer_class = SingerOutput
 
     #: The unknown settings already warned of in this process: discovery and a sync in one
-    #: process, or `--test`'s taps, each validate the config.
+    #: process, or `--test`'s taps, each check the config.
     _unknown_said: t.ClassVar[set[str]] = set()
 
     @override
-    def _validate_config(self, *, raise_errors: bool = True) -> list[str]:
-        # The first hook that sees the config, before any request (discovery's included).
+    def __init__(
+        self, *, validate_config: bool = True, setup_mapper: bool = True, **kwargs: t.Any
+    ) -> None:
+        """The tap, its settings checked before any request is sent.
+
+        The SDK's `Tap.__init__` sets up the mapper, whose catalog is discovery (requests to
+        CS and PX): it is set up here once the settings pass (docs/singer-sdk.md, "Settings,
+        discovery and `--test`"). `validate_config=False` skips the checks, as the SDK's.
+        """
+        super().__init__(validate_config=validate_config, setup_mapper=False, **kwargs)
         show_metrics(bool(self.config.get("log_metrics")))
-        self._warn_of_unknown_settings()
-        # JSON Schema first (types, required, allowed values), then what it cannot express.
-        errors = super()._validate_config(raise_errors=raise_errors)
-        if not errors:
-            errors = semantic_errors(self.config)
-            if errors and raise_errors:
-                raise ConfigValidationError(
-                    "Config validation failed", errors=errors, schema=self.config_jsonschema
-                )
-        return errors
+        # JSON Schema lets unknown keys pass: a misspelt setting would be ignored without a
+        # word. The SDK's own settings are known: its validation has appended them.
+        known = self.config_jsonschema["properties"]
+        for key, line in unknown_settings(self.config, known).items():
+            if key not in self._unknown_said:
+                self._unknown_said.add(key)
+                self.logger.warning("%s", line)
+        errors = semantic_errors(self.config) if validate_config else []
+        if errors:
+            raise invalid_config(errors)
+        if setup_mapper:
+            self.setup_mapper()
 
     @classproperty
     def _env_var_config(cls) -> dict[str, t.Any]:
@@ -101,22 +117,17 @@ class TapGainsight(Tap):
             return t.cast("dict[str, t.Any]", vars(PluginBase)["_env_var_config"].fget(cls))
         except ValueError as error:
             errors = env_setting_errors(cls.config_jsonschema, cls._env_var_prefix, os.environ)
-            raise ConfigValidationError(
-                "Config validation failed",
-                errors=errors or [str(error)],
-                schema=cls.config_jsonschema,
-            ) from None
+            raise invalid_config(errors or [str(error)]) from None
 
     @classmethod
     @override
-    def invoke(  # type: ignore[override]
+    def invoke(
         cls,
         *,
         about: bool = False,
-        about_format: str | None = None,
-        config: t.Any = None,
         state: t.IO[str] | None = None,
         catalog: t.IO[str] | None = None,
+        **options: t.Any,
     ) -> None:
         """Sync, after checking the state and catalog given.
 
@@ -127,9 +138,7 @@ class TapGainsight(Tap):
             if not about:
                 state = checked_state(state, cls.logger)
                 catalog = checked_catalog(catalog, cls.logger)
-            super().invoke(
-                about=about, about_format=about_format, config=config, state=state, catalog=catalog
-            )
+            super().invoke(about=about, state=state, catalog=catalog, **options)
 
     @classmethod
     @override
@@ -138,7 +147,7 @@ class TapGainsight(Tap):
         with failures_in_one_line(cls.logger, "Discovery"):
             super().cb_discover(ctx, param, value)
 
-    @cached_property
+    @functools.cached_property
     def run(self) -> Run:
         """What every stream of this run shares; each stream is given it when made."""
         departures = Departures(self.logger)
@@ -153,10 +162,11 @@ class TapGainsight(Tap):
         One request per product's core endpoint, then one per selected stream (every stream
         without a catalog): `connection_test.py`. Exit 1 only if a key is refused or a host
         not reached. `--test=schema` keeps the SDK's meaning (write the schemas, send
-        nothing).
+        nothing); a bad setting fails it in one line too.
         """
         if value != CliTestOptionValue.All.value:
-            super().cb_test(ctx, param, value)
+            with failures_in_one_line(cls.logger, "Writing the schemas"):
+                super().cb_test(ctx, param, value)
             return
         config = ctx.params.get("config")
         with failures_in_one_line(cls.logger, "Connection test"):
@@ -193,32 +203,27 @@ class TapGainsight(Tap):
     @override
     def discover_streams(self) -> list[Stream]:
         """The streams of each product the config has credentials for."""
-        streams: list[Stream] = []
-        if has_px_credentials(self.config):
-            streams += self.px_streams()
-        if has_cs_credentials(self.config):
-            streams += self.cs_streams()
-        return streams
+        return [stream for product in self.products() for stream in product.streams()]
 
     def products(self) -> list[Product]:
-        """What `--test` tests of each product the settings have credentials for, PX first."""
-        products = []
-        if has_px_credentials(self.config):
-            products.append(Product("API key", px_core_stream(self), self.px_streams))
-        if has_cs_credentials(self.config):
-            products.append(Product("CS access key", cs_core_stream(self), self.cs_streams))
-        return products
+        """Each product the settings have credentials for, PX first (what `--test` tests)."""
+        return [
+            Product(key, functools.partial(core_stream, self), streams)
+            for has_credentials, key, core_stream, streams in (
+                (has_px_credentials, "API key", px_core_stream, self.px_streams),
+                (has_cs_credentials, "CS access key", cs_core_stream, self.cs_streams),
+            )
+            if has_credentials(self.config)
+        ]
 
     def px_streams(self) -> list[GainsightStream]:
         """The Gainsight PX streams (no request is sent to make them)."""
-        streams: list[GainsightStream] = []
-        for endpoints in (
-            PX_ENTITY_ENDPOINTS,
-            PX_EVENT_ENDPOINTS,
-            PX_ADMIN_ENDPOINTS,
-            PX_MONITORING_ENDPOINTS,
-        ):
-            streams += [endpoint.build(self) for endpoint in endpoints]
+        streams: list[GainsightStream] = [
+            *(endpoint.build(self) for endpoint in PX_ENTITY_ENDPOINTS),
+            *(endpoint.build(self) for endpoint in PX_EVENT_ENDPOINTS),
+            *(endpoint.build(self) for endpoint in PX_ADMIN_ENDPOINTS),
+            *(endpoint.build(self) for endpoint in PX_MONITORING_ENDPOINTS),
+        ]
         if self.config.get("read_user_preferences"):
             streams.append(UserPreferencesStream(self))
         return streams
@@ -226,20 +231,6 @@ class TapGainsight(Tap):
     def cs_streams(self) -> list[GainsightStream]:
         """The Gainsight CS streams: the tenant's objects (asked of the API) and the delete log."""
         return [*discover_cs_streams(self), DeletedRecordsStream(self)]
-
-    def _warn_of_unknown_settings(self) -> None:
-        """One WARNING per key of the config that is no setting, once per process.
-
-        JSON Schema lets unknown keys pass: a misspelt setting would otherwise be ignored
-        without a word. The SDK's own settings (appended to the schema here, as its
-        validation does) are known.
-        """
-        self.append_builtin_config(self.config_jsonschema)
-        known = self.config_jsonschema.get("properties", {})
-        for key, line in unknown_settings(self.config, known).items():
-            if key not in self._unknown_said:
-                self._unknown_said.add(key)
-                self.logger.warning("%s", line)
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
 """What the tap relies on in SDK internals: these fail on an upgrade that changes them.
 
-Two SDK-private members are overridden, where no public hook exists:
+Two SDK-private members are overridden, where no public hook exists, and no other:
 - `OrderGuardedStream._increment_stream_state` (CS objects, users, accounts), to skip
   never-modified records and to keep only the largest value once the API's order broke;
 - `TapGainsight._env_var_config`, to say a non-integer integer setting from the environment
@@ -30,6 +30,24 @@ from tests.sync import catalog_for
 
 def test_singer_sdk_is_the_pinned_minor_release() -> None:
     assert version("singer-sdk").startswith("0.54."), "review the overrides below, then re-pin"
+
+
+def sdk_private_overrides(cls: type) -> set[str]:
+    """The members `cls` defines that an SDK class it derives from defines too, privately."""
+    sdk_bases = [base for base in cls.__mro__[1:] if base.__module__.startswith("singer_sdk")]
+    return {
+        name
+        for name in vars(cls)
+        if name.startswith("_")
+        and not name.startswith("__")
+        and name != "_abc_impl"  # ABCMeta's, on every abstract class
+        and any(name in vars(base) for base in sdk_bases)
+    }
+
+
+def test_the_tap_and_the_order_guard_override_one_sdk_private_member_each() -> None:
+    assert sdk_private_overrides(TapGainsight) == {"_env_var_config"}
+    assert sdk_private_overrides(OrderGuardedStream) == {"_increment_stream_state"}
 
 
 def test_increment_stream_state_keeps_its_signature() -> None:

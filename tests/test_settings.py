@@ -6,6 +6,7 @@ import json
 import logging
 
 import pytest
+from singer_sdk.exceptions import ConfigValidationError
 
 from tap_gainsight.settings import (
     CONFIG_SCHEMA,
@@ -15,8 +16,8 @@ from tap_gainsight.settings import (
     unknown_settings,
 )
 from tap_gainsight.tap import TapGainsight
-from tests.conftest import px_config
-from tests.sync import run_cli
+from tests.conftest import cs_config, px_config
+from tests.sync import one_error_line, run_cli
 
 SECRET = "sk-live-never-print-me-0123456789"
 
@@ -35,7 +36,6 @@ SECRET = "sk-live-never-print-me-0123456789"
             {"start_date": "2999-01-01T00:00:00Z"},
             "start_date (2999-01-01T00:00:00Z) is in the future: no event could be read",
         ),
-        ({"page_size": 0}, "page_size: 0 must be at least 1"),
         (
             {"cs_api_url": "http://example.com", "cs_access_key": "k"},
             "cs_api_url: http://example.com uses plain http://",
@@ -82,6 +82,10 @@ def test_region_and_override_choose_the_base_url() -> None:
             "17 is greater than the maximum of 16 in config['max_concurrency']",
         ),
         (
+            {"api_key": SECRET, "page_size": 0},
+            "0 is less than the minimum of 1 in config['page_size']",
+        ),
+        (
             {"api_key": SECRET, "start_date": "2025-01-02", "end_date": "2025-01-01"},
             "must be later than start_date",
         ),
@@ -95,6 +99,38 @@ def test_bad_config_is_one_clear_line_without_traceback(tmp_path, config, expect
     assert expected in output
     assert "Traceback" not in output
     assert SECRET not in output
+
+
+@pytest.mark.parametrize(
+    "args",
+    [(), ("--discover",), ("--test",), ("--test=schema",)],
+    ids=["sync", "discover", "test", "test-schema"],
+)
+def test_a_bad_setting_is_said_before_any_request(emulator, cs_emulator, tmp_path, args) -> None:
+    """Discovery sends requests to both products (CS objects, PX attribute models)."""
+    dates = {"start_date": "2025-01-02T00:00:00Z", "end_date": "2025-01-01T00:00:00Z"}
+    config = {**px_config(emulator), **cs_config(cs_emulator), **dates}
+    line = one_error_line(run_cli(config, tmp_path, *args))
+    assert line == (
+        "Config validation error: end_date (2025-01-01T00:00:00Z) must be later than "
+        "start_date (2025-01-02T00:00:00Z)."
+    )
+    assert emulator.requests == []
+    assert cs_emulator.requests == []
+
+
+def test_validate_config_false_skips_the_checks(shared_emulator) -> None:
+    config = px_config(shared_emulator, cs_access_key=SECRET)
+    before = len(shared_emulator.requests)
+    with pytest.raises(ConfigValidationError, match="Config validation failed") as failure:
+        TapGainsight(config=config, parse_env_config=False)
+    assert failure.value.errors == [
+        "cs_access_key is set but cs_api_url is not: Gainsight CS needs both."
+    ]
+    assert len(shared_emulator.requests) == before, "no discovery before the settings pass"
+    tap = TapGainsight(config=config, parse_env_config=False, validate_config=False)
+    assert "users" in tap.streams
+    assert len(shared_emulator.requests) > before, "discovery reads the attribute models"
 
 
 def test_about_marks_the_key_secret(tmp_path) -> None:
