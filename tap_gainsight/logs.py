@@ -1,6 +1,7 @@
 """What the log says at INFO: the plan, progress, summaries and the total, nothing else.
 
-The SDK's machinery lines (`METRIC:`, `Skipping deselected stream`...) become DEBUG lines, shown with `TAP_GAINSIGHT_LOGLEVEL=DEBUG`; `log_metrics` keeps METRIC's.
+The SDK's machinery lines (`METRIC:`, `Skipping deselected stream`...) become DEBUG lines,
+shown with `TAP_GAINSIGHT_LOGLEVEL=DEBUG`; `log_metrics` keeps METRIC's.
 """
 
 from __future__ import annotations
