@@ -35,7 +35,7 @@ from urllib.parse import unquote
 from .endpoints import ApiResponse, Params, PxApi, _int_param, _one, not_found
 from .errors import ApiError, bad_request
 from .scrolls import Snapshot
-from .tenant import DAY_MS, HOUR_MS, Tenant
+from .tenant import DAY_MS, HOUR_MS, Tenant, uuid4
 
 Record = dict[str, Any]
 Handler = Callable[[PxApi, str, Params], ApiResponse]
@@ -97,11 +97,6 @@ def collision_key(record: Record) -> tuple[str, int, str]:
     """What identifies a collision (no id field): ``(engagementId, triggeredDate,
     viewedByUser)``, unique among the emulator's collisions."""
     return (record["engagementId"], record["triggeredDate"], record["viewedByUser"])
-
-
-def _uuid(rng: random.Random) -> str:
-    h = f"{rng.getrandbits(128):032x}"
-    return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{h[16:20]}-{h[20:]}"
 
 
 def _required_ms(params: Params, name: str) -> int:
@@ -223,7 +218,7 @@ class PxAdmin:
                     ],
                 }
             )
-        sub_id = _uuid(rng)
+        sub_id = uuid4(rng)
         return {
             "id": sub_id,
             "name": f"{company} Inc.",
@@ -432,7 +427,7 @@ class PxAdmin:
             }[event_type]
             out.append(
                 {
-                    "id": _uuid(rng),
+                    "id": uuid4(rng),
                     "name": name,
                     "eventType": event_type,
                     "state": rng.choices(_ELEMENT_STATES, (85, 10, 5))[0],

@@ -21,8 +21,9 @@ from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from msgspec.json import encode
+
 from .drift import Drift, drift_body, stream_of
-from .encoding import encode
 from .errors import ApiError, bad_request
 from .filters import (
     Condition,
@@ -259,7 +260,7 @@ class PxApi:
         A page without records takes the form of ``Quirks.empty_body``: ``{}`` alone, the
         records key left out, or the records key null.
         """
-        form = self.quirks.empty_page_form if not page else None
+        form = self.quirks.empty_body if not page else None
         if form == "{}":
             return {}
         if form == "absent":
@@ -303,9 +304,9 @@ class PxApi:
                 raise self.invalid_scroll(scroll_id)
             cursor = found
             expiry = self.quirks.scroll_expiry_rule
-            if expiry is not None and cursor.pages_served >= expiry.pages:
+            if expiry is not None and cursor.pages_served >= expiry[0]:
                 self.scrolls.expire(scroll_id)
-                raise ApiError(expiry.status, expiry.message)
+                raise ApiError(expiry[1], expiry[2])
             # filter/sort repeated on a continuation are ignored: the snapshot is fixed.
             size = self.page_size(path, params, default=cursor.page_size)
         start, stop = self.scrolls.next_page(cursor, size)

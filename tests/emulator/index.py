@@ -17,7 +17,8 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Iterable
 from typing import Any
 
-from .encoding import encode
+from msgspec.json import encode
+
 from .filters import Condition, _sort_value
 from .tenant import EVENT_PATHS, Collection, Record, Tenant
 

@@ -15,9 +15,10 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from msgspec.json import encode
+
 from .admin import PxAdmin
 from .drift import Drift
-from .encoding import encode
 from .endpoints import PxApi
 from .errors import error_body
 from .faults import DUPLICATE_MESSAGE, PROXY_HTML_PAGE, Faults

@@ -25,7 +25,6 @@ import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from types import MappingProxyType
 from typing import Any, ClassVar
 
 Record = dict[str, Any]
@@ -102,16 +101,6 @@ class TenantSize:
     history_days: int = 400
     events_per_day: float = 20
     event_weights: Mapping[str, float] = field(default_factory=dict, hash=False)
-
-    def __post_init__(self) -> None:
-        unknown = sorted(set(self.event_weights) - set(EVENT_TYPES))
-        if unknown:
-            raise ValueError(f"event_weights: unknown event paths {unknown}; use {EVENT_PATHS}")
-        invalid = sorted(p for p, w in self.event_weights.items() if not 0 <= w < math.inf)
-        if invalid:
-            raise ValueError(f"event_weights: a weight must be finite and >= 0, not for {invalid}")
-        # A copy nobody can change behind the tenant's back.
-        object.__setattr__(self, "event_weights", MappingProxyType(dict(self.event_weights)))
 
     def mean_events_per_day(self, path: str) -> float:
         """The mean events per day of one event type: ``events_per_day`` x its weight."""
@@ -273,7 +262,8 @@ _ACCOUNT_ATTRIBUTES = (
 )
 
 
-def _uuid(rng: random.Random) -> str:
+def uuid4(rng: random.Random) -> str:
+    """A version-4 UUID drawn from ``rng``."""
     h = f"{rng.getrandbits(128):032x}"
     return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{h[16:20]}-{h[20:]}"
 
@@ -415,7 +405,7 @@ class _Generator:
             created = now_ms - self.between(400 * DAY_MS, 900 * DAY_MS)
             out.append(
                 {
-                    "id": _uuid(self.rng),
+                    "id": uuid4(self.rng),
                     "name": name,
                     "apiName": api_name,
                     "internalName": api_name if origin == "STANDARD" else f"custom_{api_name}",
@@ -508,7 +498,7 @@ class _Generator:
                     }
                 )
         record = {
-            "aptrinsicId": _uuid(rng),
+            "aptrinsicId": uuid4(rng),
             "identifyId": identify_id,
             "id": identify_id,
             "type": kind,
@@ -556,7 +546,7 @@ class _Generator:
         modules: list[str] = []
         for i in range(n):
             is_module = i < max(1, n // 8)
-            fid = _uuid(rng)
+            fid = uuid4(rng)
             word = _FEATURE_WORDS[i % len(_FEATURE_WORDS)]
             labels = [
                 {"id": f"label-{k}", "name": f"Label {k}", "color": _LABEL_COLORS[k]}
@@ -581,7 +571,7 @@ class _Generator:
     def segments(self, n: int) -> list[Record]:
         out = []
         for i in range(n):
-            sid = _uuid(self.rng)
+            sid = uuid4(self.rng)
             self.segment_ids.append(sid)
             out.append({"id": sid, "name": f"Segment {i}: {self.rng.choice(_PLANS)} users"})
         return out
@@ -603,7 +593,7 @@ class _Generator:
         rng = self.rng
         out = []
         for i in range(n):
-            eid = _uuid(rng)
+            eid = uuid4(rng)
             kind = rng.choice(_ENGAGEMENT_TYPES)
             name = f"{kind.title().replace('_', ' ')} #{i}"
             self.engagement_ids.append(eid)
@@ -635,7 +625,7 @@ class _Generator:
             name = f"Help bot {i}"
             out.append(
                 {
-                    "id": _uuid(rng),
+                    "id": uuid4(rng),
                     "name": name,
                     "description": rng.choice((None, "Knowledge center bot")),
                     "status": rng.choice(("PUBLISHED", "DRAFT", "INACTIVE")),
@@ -663,7 +653,7 @@ class _Generator:
             kcs = [{"kcId": b["id"], "kcName": b["name"]} for b in picked]
             out.append(
                 {
-                    "id": _uuid(rng),
+                    "id": uuid4(rng),
                     "articleName": name,
                     "author": f"{rng.choice(_FIRST)} {rng.choice(_LAST)}",
                     "productId": f"product-{i % 3}",
@@ -736,7 +726,7 @@ class _Generator:
         getrandbits = rng.getrandbits
         actors = self.actors
         identify_id, account, kind, email = actors[int(random_() * len(actors))]
-        h = f"{getrandbits(128):032x}"  # _uuid(rng), inlined
+        h = f"{getrandbits(128):032x}"  # uuid4(rng), inlined
         e: Record = {
             "eventId": f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{h[16:20]}-{h[20:]}",
             "identifyId": identify_id,

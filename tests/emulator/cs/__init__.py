@@ -5,7 +5,8 @@ Point a client at ``base_url`` (the tenant's domain; paths start with ``/v1/``) 
 envelopes, operators, paging limits, per-minute quota and documented quirks (docs/api.md,
 "CS: ..."), plus the PX emulator's ``Faults``. Modules: ``objects`` (the schema), ``values``,
 ``generate`` (records and data traps), ``tenant``, ``deletes``, ``metadata`` (list and
-describe), ``query``, ``quirks``, ``worlds``, ``ratelimit``, ``errors``, ``server``, ``cli``.
+describe), ``query``, ``quirks``, ``worlds``, ``ratelimit``, ``errors``, ``server``;
+``__main__`` serves one as a process.
 
 Example::
 
@@ -17,7 +18,6 @@ Example::
 
 from __future__ import annotations
 
-from .cli import main
 from .deletes import DELETE_LOG, DELETE_LOG_FIELDS, HIGH_VOLUME_LOG, RETENTION_DAYS
 from .errors import CSError, ObjectNotFound
 from .objects import OBJECT_FIELDS, OBJECTS, PICKLISTS, FieldDef, ObjectDef, find_object
@@ -48,5 +48,4 @@ __all__ = [
     "ObjectNotFound",
     "RateLimiter",
     "find_object",
-    "main",
 ]

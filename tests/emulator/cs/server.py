@@ -29,6 +29,7 @@ from tests.emulator.serving import (
     reset_connection,
     write_answer,
 )
+from tests.emulator.tenant import uuid4
 
 from .deletes import DELETE_LOG_FIELDS, DELETE_LOGS, HIGH_VOLUME_LOG
 from .errors import (
@@ -171,8 +172,7 @@ class CSEmulator(ServedInBackground[CSRequestRecord]):
 
     def _request_id(self) -> str:
         with self._ids_lock:
-            h = f"{self._ids.getrandbits(128):032x}"
-        return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{h[16:20]}-{h[20:]}"
+            return uuid4(self._ids)
 
     def _serve(self, h: _Handler) -> None:  # noqa: PLR0911 - one return per pipeline exit
         try:

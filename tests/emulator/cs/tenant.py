@@ -20,10 +20,8 @@ from datetime import datetime, timedelta, timezone
 from .deletes import DELETE_LOG, HIGH_VOLUME_LOG, initial_deletions, log_entry
 from .generate import Category, CoreGenerator, ObjectFactory, plant_traps
 from .objects import OBJECTS, ObjectDef, find_object
-from .values import DAY_MS, Record, to_ms
+from .values import DAY_MS, DEFAULT_NOW, Record, to_ms
 
-#: The default clock: fixed so generated data is reproducible.
-DEFAULT_NOW = datetime(2026, 11, 20, 12, 0, tzinfo=timezone.utc)
 #: How far back created and modified dates go.
 HISTORY_DAYS = 730
 #: Company and Person: made by ``CoreGenerator``, from the tenant's first random stream.
