@@ -365,9 +365,6 @@ def drift_record(stream: str, record: Record) -> tuple[Record, list[Drift]]:
 def stream_of(path: str) -> tuple[str | None, bool]:
     """``(stream, single)`` of a PX request path: the ``PX_DRIFTS`` stream it is drifted as
     (None: not drifted) and whether its body is one record rather than a list of them."""
-    parts = path.split("/")
-    if len(parts) == 3 and parts[1] in ("users", "accounts") and parts[2]:
-        return f"/{parts[1]}", True  # a single user or account: drifted as in the scroll
     if path == "/admin/subscription":
         return path, True
     return (path if path in PX_DRIFTS else None), False

@@ -5,7 +5,7 @@
 as docs/api.md describes them: scrolls (``/users``, ``/accounts``, ``/events/*``,
 ``/survey/responses``), event date windows (the filter's ``date`` conditions; none: the last
 day), page-number lists (``/feature``, ``/segment``, ``/engagement``, ``/articles``,
-``/kcbot``), attribute models (bare arrays), single records, and ``admin.py``'s.
+``/kcbot``), attribute models (bare arrays), and ``admin.py``'s.
 
 Event searches use the date index (``index.py``) where they can, else filter and sort every
 record; both give the same records in the same order. Each world of ``quirks.py`` acts in one
@@ -27,7 +27,6 @@ from .drift import Drift, drift_body, stream_of
 from .errors import ApiError, bad_request
 from .filters import (
     Condition,
-    FilterError,
     SortKey,
     matches,
     parse_filters,
@@ -144,10 +143,7 @@ def _int_param(params: Params, name: str, default: int) -> int:
     raw = _one(params, name)
     if raw is None:
         return default
-    try:
-        return int(raw)
-    except ValueError:
-        raise bad_request(f"Invalid value '{raw}' for parameter {name}: not an integer") from None
+    return int(raw)  # not a number: a ValueError, which ``PxApi.handle`` answers 400
 
 
 class PxApi:
@@ -158,16 +154,12 @@ class PxApi:
         tenant: Tenant,
         quirks: Quirks,
         scrolls: ScrollStore,
-        admin: PxAdmin | None = None,
+        admin: PxAdmin,
     ) -> None:
         self.tenant = tenant
         self.quirks = quirks
         self.scrolls = scrolls
         self.indexes = EventIndexes(tenant)
-        if admin is None:
-            from .admin import PxAdmin  # admin.py builds on this module
-
-            admin = PxAdmin(tenant)
         #: The data and handlers of the admin, monitoring and extended endpoints (``admin.py``).
         self.admin = admin
         #: What ``Quirks.drifted_types`` sent: stream (``drift.stream_of``) -> record key
@@ -204,15 +196,14 @@ class PxApi:
                 return self.paged(path, params)
             if path in ATTRIBUTE_PATHS:
                 return self.attributes(path)
-            parts = path.split("/")
-            if len(parts) == 3 and parts[1] in ("users", "accounts") and parts[2]:
-                return self.single(parts[1], parts[2])
             handler = self.admin.route(path)
             if handler is not None:
                 return handler(self, path, params)
             raise not_found(path)
         except ApiError as e:
             return ApiResponse(e.status, e.body)
+        except ValueError as e:  # an unparsable parameter
+            return ApiResponse(400, bad_request(str(e)).body)
 
     def refuse(self, path: str) -> None:
         """Refuse ``path`` if ``Quirks.refused_paths`` names it, as a tenant without the product
@@ -325,11 +316,8 @@ class PxApi:
 
     def search(self, path: str, params: Params) -> Snapshot:
         """Filter and sort a snapshot of the collection (the hits of a new scroll)."""
-        try:
-            branches = parse_filters(params.get("filter", []))
-            keys = parse_sort(params.get("sort", []))
-        except FilterError as e:
-            raise bad_request(str(e)) from None
+        branches = parse_filters(params.get("filter", []))
+        keys = parse_sort(params.get("sort", []))
         if path in EVENT_PATHS:
             branches = self.event_window(branches)
             found = (
@@ -370,23 +358,15 @@ class PxApi:
         the primary key); any other sort sorts the hits like the general path, which gives the
         same order as long as the index kept the collection's own order (``reordered``).
         """
-        if len(branches) != 1:
-            return None
         index = self.indexes.get(path)
-        if index is None:
+        by_date = keys == _DATE_ASCENDING
+        if len(branches) != 1 or index is None or (not by_date and index.reordered):
             return None
         start, stop, rest = index.bounds(branches[0])
-        by_date = keys == _DATE_ASCENDING
-        if not by_date and index.reordered:
-            return None
         if by_date and not rest:
             return Snapshot(index.records, start, stop, index)
-        hits = index.records[start:stop]
-        if rest:
-            hits = [r for r in hits if all(c.matches(r) for c in rest)]
-        if not by_date:
-            hits = sort_records(hits, keys, PRIMARY_KEYS[path])
-        return Snapshot.of(hits)
+        hits = [r for r in index.records[start:stop] if all(c.matches(r) for c in rest)]
+        return Snapshot.of(hits if by_date else sort_records(hits, keys, PRIMARY_KEYS[path]))
 
     # -- event date windows (docs/api.md, "PX: event windows") --------------------------------
 
@@ -462,13 +442,12 @@ class PxApi:
         params: Params,
         *,
         collection: str | None = None,
-        keep: Callable[[Record], bool] | None = None,
         extend: Callable[[Record], Record] | None = None,
     ) -> ApiResponse:
         """One page by ``pageNumber`` (0-based); a page past the end is empty and last.
 
-        The records are those of ``tenant.collections[collection or path]`` that ``keep``
-        accepts (all by default), by ``id``; ``extend`` turns each record of the page into what
+        The records are those of ``tenant.collections[collection or path]``, by ``id``;
+        ``extend`` turns each record of the page into what
         is served (default: the record itself).
         """
         size = self.page_size(path, params)
@@ -477,8 +456,6 @@ class PxApi:
             raise bad_request(f"pageNumber must be >= 0, got {number}")
         with self.tenant.lock:
             records = sorted(self.tenant.collections[collection or path], key=lambda r: r["id"])
-        if keep is not None:
-            records = [r for r in records if keep(r)]
         start = number * size
         page = records[start : start + size]
         if extend is not None:
@@ -494,16 +471,3 @@ class PxApi:
         """The attribute definitions as a bare JSON array (the response root)."""
         with self.tenant.lock:
             return ApiResponse(200, list(self.tenant.collections[path]))
-
-    # -- single records (docs/api.md, "PX: users and accounts") --------------------------------
-
-    def single(self, kind: str, key: str) -> ApiResponse:
-        """``/users/{identifyId}`` or ``/accounts/{id}``: the bare object, or 404."""
-        field = "identifyId" if kind == "users" else "id"
-        with self.tenant.lock:
-            records = self.tenant.collections[f"/{kind}"]
-            found = next((r for r in records if r[field] == key), None)
-        if found is None:
-            noun = "User" if kind == "users" else "Account"
-            raise ApiError(404, f"{noun} was not found for parameters {{id={key}}}")
-        return ApiResponse(200, found)

@@ -19,7 +19,7 @@ from typing import Any
 
 from msgspec.json import encode
 
-from .filters import Condition, _sort_value
+from .filters import Condition, sort_value
 from .tenant import EVENT_PATHS, Collection, Record, Tenant
 
 _RANGE_OPS = frozenset(("==", "<", "<=", ">", ">="))
@@ -28,7 +28,7 @@ _DATE = operator.itemgetter("date")
 
 def _pk(record: Record) -> tuple[int, Any]:
     """The tie-break of equal dates, as ``sort_records`` does it."""
-    return _sort_value(record.get("eventId"))
+    return sort_value(record.get("eventId"))
 
 
 class SortedEvents:
