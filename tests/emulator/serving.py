@@ -7,6 +7,7 @@ import signal
 import socket
 import struct
 import threading
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any, Generic, TypeVar
@@ -14,6 +15,7 @@ from typing import Any, Generic, TypeVar
 from typing_extensions import Self
 
 RecordT = TypeVar("RecordT")
+JSON_TYPE = "application/json;charset=UTF-8"
 
 
 def write_answer(
@@ -50,6 +52,31 @@ def reset_connection(h: BaseHTTPRequestHandler) -> None:
         h.connection.close()
     except OSError:
         pass
+
+
+class Reply:
+    """Writes one answer (or none) on a handler's connection, calling ``log(status)`` first
+    (status 0: the connection was reset)."""
+
+    def __init__(self, h: BaseHTTPRequestHandler, log: Callable[[int], None]) -> None:
+        self.h, self.log = h, log
+
+    def send(
+        self,
+        status: int,
+        raw: bytes,
+        content_type: str = JSON_TYPE,
+        *,
+        headers: dict[str, str] | None = None,
+        close: bool = False,
+    ) -> None:
+        self.log(status)
+        write_answer(self.h, status, raw, content_type, headers=headers, close=close)
+
+    def reset(self) -> None:
+        """Close the socket with an RST and no answer at all."""
+        self.log(0)
+        reset_connection(self.h)
 
 
 class EmulatorHandler(BaseHTTPRequestHandler):

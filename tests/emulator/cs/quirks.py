@@ -45,7 +45,7 @@ class CSQuirks:
 
     drifted_types: bool = False
     """In a fixed subset of the records, values arrive with another JSON type, meaning kept
-    (``tests/emulator/drift.py``, ``CS_DRIFTS``), logged in ``emulator.drifted``; ``where`` and
+    (``tests/emulator/drift.py``, ``CS_DRIFTS``); ``where`` and
     ``orderBy`` see the stored values. Modified dates, keys and the delete logs never drift."""
 
     refused_fields: str | None = None
