@@ -96,7 +96,7 @@ class Emulator(ServedInBackground[RequestRecord]):
 
     @property
     def tenant(self) -> Tenant:
-        """The data being served (mutable: ``tenant.advance()``, ``tenant.touch()``)."""
+        """The data being served (mutable: ``tenant.advance()``...)."""
         return self._tenant
 
     @property

@@ -171,18 +171,11 @@ class ServedInBackground(Generic[RecordT]):
         with self._requests_lock:
             self._requests.append(record)
 
-    @property
-    def base_url(self) -> str:
-        """Where clients send requests (only once started)."""
-        raise NotImplementedError
-
     def before_start(self) -> None:
         """Called by ``start()`` before the server binds."""
 
     def start(self) -> Self:
         """Bind and serve in a daemon thread; returns self."""
-        if self._server is not None:
-            return self
         self.before_start()
         self._server = LoopbackServer(self._address, self.handler, self)
         self._thread = threading.Thread(
@@ -197,8 +190,7 @@ class ServedInBackground(Generic[RecordT]):
     def stop(self) -> None:
         """Stop serving and close every connection."""
         server, self._server = self._server, None
-        if server is None:
-            return
+        assert server is not None, "stop() of an emulator not started"
         server.shutdown()
         server.close_connections()
         server.server_close()
@@ -218,9 +210,7 @@ class ServedInBackground(Generic[RecordT]):
 
     def bound_address(self) -> tuple[str, int]:
         """Host and port served on (only once started)."""
-        if self._server is None:
-            msg = f"{type(self).__name__} is not started"
-            raise RuntimeError(msg)
+        assert self._server is not None, "not started"
         host, port = self._server.server_address[:2]
         return str(host), int(port)
 

@@ -11,7 +11,7 @@ millisecond, zero visit dates, null or partial ``customAttributes``, anonymous u
 empty ``identifyId``; quiet days without events, groups of events sharing one millisecond on
 and just before a UTC midnight, email events without ``sessionId`` and ``accountId``.
 
-The clock is fixed (2026-11-20T12:00:00Z) unless given. ``advance()`` and ``touch()`` replace
+The clock is fixed (2026-11-20T12:00:00Z) unless given. ``advance()`` replaces
 records by modified copies, never in place: scroll snapshots and cached JSON stay right.
 """
 
@@ -58,16 +58,6 @@ EVENT_TYPES: dict[str, str] = {
     "/survey/responses": "SURVEY_RESPONSE",
 }
 EVENT_PATHS = tuple(EVENT_TYPES)
-
-#: Which timestamp ``touch()`` bumps, per mutable collection.
-MODIFIED_FIELD: dict[str, str] = {
-    "/users": "lastModifiedDate",
-    "/accounts": "lastModifiedDate",
-    "/articles": "modifiedDate",
-    "/kcbot": "modifiedDate",
-    "/admin/model/user/attributes": "modifiedDate",
-    "/admin/model/account/attributes": "modifiedDate",
-}
 
 
 def to_ms(dt: datetime) -> int:
@@ -960,7 +950,7 @@ class Collection(list[Record]):
     """One collection of a tenant: a plain ``list`` of records that counts its changes.
 
     ``version`` goes up after every in-place change (``append``, ``extend``, ``del c[i]``,
-    ``c[i] = r``, ``clear()``, ``sort()``...), whoever makes it (``advance()``, ``touch()``, a test
+    ``c[i] = r``, ``clear()``, ``sort()``...), whoever makes it (``advance()``, ``remove()``, a test
     editing the data), so that an index built over the list (``index.py``) knows it is stale.
     """
 
@@ -1017,7 +1007,7 @@ class Tenant:
         self._gen = generator
         #: Day-start ms of the generated days with no events of any type.
         self.quiet_days = quiet_days
-        #: Held by ``advance()``/``touch()``; the server holds it while snapshotting a list.
+        #: Held by the changes; the server holds it while snapshotting a list.
         self.lock = threading.RLock()
 
     @classmethod
@@ -1106,8 +1096,6 @@ class Tenant:
         existing records get a ``lastModifiedDate`` inside the new period; ``new_users`` users
         are appended, created inside the new period.
         """
-        if delta <= timedelta(0):
-            raise ValueError("delta must be positive")
         with self.lock:
             gen = self._gen
             old_ms = self.now_ms
@@ -1116,14 +1104,8 @@ class Tenant:
             for path, records in gen.events(
                 old_ms + 1, new_ms + 1, midnight_groups=2, before_midnight_groups=1
             ).items():
-                held = self.collections[path]
-                try:
-                    in_order = not held or event_sort_key(held[-1]) <= event_sort_key(records[0])
-                except (IndexError, KeyError, TypeError):  # no new events, or odd ones put there
-                    in_order = True
-                held.extend(records)
-                if not in_order:  # keep the (date, eventId) order
-                    held.sort(key=event_sort_key)
+                # Dated after the old clock, so after every held event: the order holds.
+                self.collections[path].extend(records)
             for path, n in (("/users", touch_users), ("/accounts", touch_accounts)):
                 for i in self._pick(path, n):
                     self._modify(path, i, gen.between(old_ms + 1, new_ms + 1))
@@ -1154,13 +1136,6 @@ class Tenant:
             held.sort(key=event_sort_key)
             return made
 
-    def touch(self, path: str, n: int) -> list[Record]:
-        """Modify ``n`` records of an entity collection at the current clock; return them."""
-        if path not in MODIFIED_FIELD:
-            raise ValueError(f"{path} has no modification timestamp; use one of {MODIFIED_FIELD}")
-        with self.lock:
-            return [self._modify(path, i, self.now_ms) for i in self._pick(path, n)]
-
     def add_field(self, path: str, name: str, value_of: Callable[[Record], Any]) -> None:
         """Start sending a new top-level field on every record of a collection, as an API
         release would: ``value_of(record)`` gives each record's value."""
@@ -1183,16 +1158,11 @@ class Tenant:
     def _modify(self, path: str, index: int, at_ms: int) -> Record:
         """Replace record ``index`` by a modified copy dated ``at_ms`` (copy-on-write)."""
         records = self.collections[path]
-        record = dict(records[index])
-        record[MODIFIED_FIELD[path]] = at_ms
+        record = {**records[index], "lastModifiedDate": at_ms}
         if path == "/users":
             record["score"] = (record["score"] + 7) % 101
             record["lastSeenDate"] = max(record["lastSeenDate"], at_ms)
-        elif path == "/accounts":
+        else:  # an account
             record["plan"] = self._gen.rng.choice(_PLANS)
-        elif "modifiedBy" in record:  # articles, kc bots
-            record["modifiedBy"] = {"id": "admin-emulator", "name": "Emulator"}
-        else:  # attribute models
-            record["description"] = f"{record['name']} (edited)"
         records[index] = record
         return record
