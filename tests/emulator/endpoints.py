@@ -355,13 +355,12 @@ class PxApi:
         Only for one filter branch (no OR). Its date range conditions bound a range of the
         index; the other conditions are tested on that range only. The index is in
         ``(date, eventId)`` order, which is exactly what ``sort=date`` asks for (ties broken by
-        the primary key); any other sort sorts the hits like the general path, which gives the
-        same order as long as the index kept the collection's own order (``reordered``).
+        the primary key); any other sort sorts the hits like the general path.
         """
+        if len(branches) != 1:
+            return None
         index = self.indexes.get(path)
         by_date = keys == _DATE_ASCENDING
-        if len(branches) != 1 or index is None or (not by_date and index.reordered):
-            return None
         start, stop, rest = index.bounds(branches[0])
         if by_date and not rest:
             return Snapshot(index.records, start, stop, index)

@@ -18,34 +18,9 @@ Example::
 
 from __future__ import annotations
 
-from .deletes import DELETE_LOG, DELETE_LOG_FIELDS, HIGH_VOLUME_LOG, RETENTION_DAYS
-from .errors import CSError, ObjectNotFound
-from .objects import OBJECT_FIELDS, OBJECTS, PICKLISTS, FieldDef, ObjectDef, find_object
-from .query import DEFAULT_LIMIT, MAX_LIMIT, OPERATORS
+from .objects import OBJECT_FIELDS
 from .quirks import CSQuirks
-from .ratelimit import RateLimiter
 from .server import CSEmulator, CSRequestRecord
 from .tenant import CSTenant
 
-__all__ = [
-    "DEFAULT_LIMIT",
-    "DELETE_LOG",
-    "DELETE_LOG_FIELDS",
-    "HIGH_VOLUME_LOG",
-    "MAX_LIMIT",
-    "OBJECTS",
-    "OBJECT_FIELDS",
-    "OPERATORS",
-    "PICKLISTS",
-    "RETENTION_DAYS",
-    "CSEmulator",
-    "CSError",
-    "CSQuirks",
-    "CSRequestRecord",
-    "CSTenant",
-    "FieldDef",
-    "ObjectDef",
-    "ObjectNotFound",
-    "RateLimiter",
-    "find_object",
-]
+__all__ = ["OBJECT_FIELDS", "CSEmulator", "CSQuirks", "CSRequestRecord", "CSTenant"]
