@@ -252,6 +252,21 @@ _ACCOUNT_ATTRIBUTES = (
 )
 
 
+def _place(place: int, street: int) -> Record:
+    """The ``location`` object of ``_PLACES[place]`` at ``_STREETS[street]``."""
+    p = _PLACES[place]
+    return {
+        **dict(
+            zip(
+                ("countryName", "countryCode", "stateName", "stateCode", "city"), p[:5], strict=True
+            )
+        ),
+        "street": _STREETS[street],
+        **dict(zip(("postalCode", "continent", "regionName", "timeZone"), p[5:9], strict=True)),
+        "coordinates": {"latitude": p[9], "longitude": p[10]},
+    }
+
+
 def uuid4(rng: random.Random) -> str:
     """A version-4 UUID drawn from ``rng``."""
     h = f"{rng.getrandbits(128):032x}"
@@ -313,20 +328,9 @@ class _Generator:
         return lo + int(self.rng.random() * max(hi - lo, 1))
 
     def location(self) -> Record:
-        p = self.rng.choice(_PLACES)
-        return {
-            "countryName": p[0],
-            "countryCode": p[1],
-            "stateName": p[2],
-            "stateCode": p[3],
-            "city": p[4],
-            "street": self.rng.choice(_STREETS),
-            "postalCode": p[5],
-            "continent": p[6],
-            "regionName": p[7],
-            "timeZone": p[8],
-            "coordinates": {"latitude": p[9], "longitude": p[10]},
-        }
+        """A place of its own (``event_location`` shares them: the same draws)."""
+        rb = self.rng._randbelow
+        return _place(rb(len(_PLACES)), rb(len(_STREETS)))
 
     def ip(self) -> str:
         r = self.rng.getrandbits(24)
@@ -685,24 +689,7 @@ class _Generator:
         """Like ``location()`` (same draws, same value), shared between events."""
         rb = self.rng._randbelow
         place, street = rb(len(_PLACES)), rb(len(_STREETS))
-        key = ("location", place, street)
-        found = self._shared.get(key)
-        if found is None:
-            p = _PLACES[place]
-            found = self._shared[key] = {
-                "countryName": p[0],
-                "countryCode": p[1],
-                "stateName": p[2],
-                "stateCode": p[3],
-                "city": p[4],
-                "street": _STREETS[street],
-                "postalCode": p[5],
-                "continent": p[6],
-                "regionName": p[7],
-                "timeZone": p[8],
-                "coordinates": {"latitude": p[9], "longitude": p[10]},
-            }
-        return found
+        return self.shared(("location", place, street), lambda: _place(place, street))
 
     def event(self, path: str, date: int) -> Record:
         """One event of ``path`` dated ``date``."""
