@@ -16,6 +16,8 @@ only well-formed queries; anything it cannot read is a 400 ``GSOBJ_1000``:
 
 from __future__ import annotations
 
+import functools
+import operator
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -31,14 +33,14 @@ from .values import Record, parse_instant, to_ms
 
 MAX_LIMIT = 5000
 DEFAULT_LIMIT = 100
-#: Operator -> its test of a stored value against the condition's values.
-OPERATORS: dict[str, Callable[[Any, list[Any]], bool]] = {
-    "EQ": lambda x, v: x == v[0],
-    "NE": lambda x, v: x != v[0],
-    "GT": lambda x, v: x > v[0],
-    "GTE": lambda x, v: x >= v[0],
-    "LT": lambda x, v: x < v[0],
-    "LTE": lambda x, v: x <= v[0],
+#: Operator -> its test of a stored value against the condition's value (its values: BTW, IN).
+OPERATORS: dict[str, Callable[[Any, Any], bool]] = {
+    "EQ": operator.eq,
+    "NE": operator.ne,
+    "GT": operator.gt,
+    "GTE": operator.ge,
+    "LT": operator.lt,
+    "LTE": operator.le,
     "BTW": lambda x, v: v[0] <= x <= v[1],
     "IN": lambda x, v: x in v,
 }
@@ -118,7 +120,7 @@ def _where(where: Any, fields: dict[str, str], text_dates: bool) -> Predicate:
     predicates = [_condition(c, fields, text_dates) for c in where.get("conditions") or []]
     expression = where.get("expression")
     if not expression:
-        return lambda r: all(p(r) for _, p in predicates)
+        return _all([p for _, p in predicates]) if predicates else lambda r: True
     by_alias = dict(predicates)
     if len(by_alias) != len(predicates) or not all(by_alias):
         raise bad_query("every condition needs an alias of its own when 'expression' is given")
@@ -138,9 +140,14 @@ def _condition(
     if len(raw) != {"BTW": 2}.get(op, 1) and not (op == "IN" and raw):
         raise bad_query(f"condition on {name}: {op} takes another number of values")
     values = [_coerce(name, dtype, v, text_dates) for v in raw]
-    if dtype == ISO_DATETIME:  # stored as an ISO string, compared as an instant
-        return alias, lambda r: r.get(name) is not None and test(parse_instant(r[name]), values)
-    return alias, lambda r: r.get(name) is not None and test(r[name], values)
+    wanted: Any = values if op in ("BTW", "IN") else values[0]
+    read = parse_instant if dtype == ISO_DATETIME else None  # ISO text, compared as an instant
+
+    def predicate(r: Record) -> bool:
+        x = r.get(name)
+        return x is not None and test(x if read is None else read(x), wanted)
+
+    return alias, predicate
 
 
 _DATE_FORMATS = {
@@ -181,6 +188,11 @@ def _coerce(name: str, dtype: str, value: Any, text_dates: bool) -> Any:
     return value
 
 
+def _all(predicates: list[Predicate]) -> Predicate:
+    """One predicate true when each of ``predicates`` is (nested calls: no loop per record)."""
+    return functools.reduce(lambda a, b: lambda r: a(r) and b(r), predicates)
+
+
 class _ExpressionParser:
     """Recursive descent over ``expr := term (OR term)*``, ``term := factor (AND factor)*``,
     ``factor := '(' expr ')' | ALIAS``."""
@@ -209,14 +221,14 @@ class _ExpressionParser:
         while self.peek_keyword() == "OR":
             self.pos += 1
             terms.append(self.term())
-        return terms[0] if len(terms) == 1 else lambda r: any(t(r) for t in terms)
+        return functools.reduce(lambda a, b: lambda r: a(r) or b(r), terms)
 
     def term(self) -> Predicate:
         factors = [self.factor()]
         while self.peek_keyword() == "AND":
             self.pos += 1
             factors.append(self.factor())
-        return factors[0] if len(factors) == 1 else lambda r: all(f(r) for f in factors)
+        return _all(factors)
 
     def factor(self) -> Predicate:
         if self.pos >= len(self.tokens):

@@ -20,6 +20,8 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
+from msgspec.json import encode
+
 from tests.emulator.drift import drift_record
 from tests.emulator.faults import Faults
 from tests.emulator.serving import EmulatorHandler, Reply, ServedInBackground
@@ -170,7 +172,7 @@ class CSEmulator(ServedInBackground[CSRequestRecord]):
             status, data = self._route(h.command, path, raw_body, body, reply.request_id)
         except CSError as error:
             return reply.error(error)
-        return f.answer(reply, status, _encode(data))
+        return f.answer(reply, status, encode(data))
 
     def _route(
         self, method: str, path: str, raw_body: bytes, body: Any, request_id: str
@@ -256,10 +258,6 @@ class CSEmulator(ServedInBackground[CSRequestRecord]):
         return 200, envelope(request_id, data=data)
 
 
-def _encode(body: Any) -> bytes:
-    return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
-
-
 class _Reply(Reply):
     """Writes one answer (or none), logged first; ``error`` in the CS envelope."""
 
@@ -273,7 +271,7 @@ class _Reply(Reply):
         self.request_id = request_id
 
     def body_of(self, error: CSError) -> bytes:
-        return _encode(error.body(self.request_id))
+        return encode(error.body(self.request_id))
 
     def error(self, error: CSError, headers: dict[str, str] | None = None) -> None:
         self.send(error.status, self.body_of(error), headers=headers)
