@@ -37,7 +37,14 @@ from .filters import parse_timestamp as _parse_timestamp
 from .index import EventIndexes
 from .quirks import Quirks, scrambled
 from .scrolls import ScrollCursor, ScrollStore, Snapshot
-from .tenant import ATTRIBUTE_PATHS, DAY_MS, EVENT_PATHS, SCROLL_ENTITY_PATHS, Tenant
+from .tenant import (
+    ATTRIBUTE_PATHS,
+    DAY_MS,
+    EVENT_PATHS,
+    PAGED_PATHS,
+    SCROLL_ENTITY_PATHS,
+    Tenant,
+)
 
 if TYPE_CHECKING:
     from .admin import PxAdmin
@@ -45,50 +52,35 @@ if TYPE_CHECKING:
 Params = dict[str, list[str]]
 Record = dict[str, Any]
 
-#: Records key of every list endpoint (docs/api.md, "PX: records keys"). Attribute endpoints have
-#: none (bare array).
-#: Keyed by the path below ``/v1``, or by the whole path outside it (``/v2/feature_ext``).
-RECORDS_KEYS: dict[str, str] = {
-    "/users": "users",
-    "/accounts": "accounts",
-    "/events/custom": "customEvents",
-    "/events/email": "results",
-    "/events/engagementView": "results",
-    "/events/feature_match": "featureMatchEvents",
-    "/events/formSubmit": "results",
-    "/events/identify": "identifyEvents",
-    "/events/lead": "results",
-    "/events/pageView": "results",
-    "/events/segment_match": "featureMatchEvents",  # sic: same key as feature matches (§5.9)
-    "/events/session": "sessionInitializedEvents",
-    "/survey/responses": "results",
-    "/feature": "features",
-    "/segment": "segments",
-    "/engagement": "engagements",
-    "/articles": "articleExternalViewList",
-    "/kcbot": "kcList",
-    "/admin/monitoring/engagement_collisions": "engagementCollisions",
-    "/v2/feature_ext": "features",
-    "/engagement/extended": "engagements",
+#: Every list endpoint, by the path below ``/v1`` or the whole path outside it
+#: (``/v2/feature_ext``): its records key (docs/api.md, "PX: records keys") and its maximum
+#: ``pageSize`` (vendor OpenAPI maxima, "PX: scroll pagination"). Attribute models have neither.
+LISTS: dict[str, tuple[str, int]] = {
+    "/users": ("users", 1000),
+    "/accounts": ("accounts", 1000),
+    "/events/custom": ("customEvents", 1000),
+    "/events/email": ("results", 1000),
+    "/events/engagementView": ("results", 1000),
+    "/events/feature_match": ("featureMatchEvents", 1000),
+    "/events/formSubmit": ("results", 1000),
+    "/events/identify": ("identifyEvents", 1000),
+    "/events/lead": ("results", 1000),
+    "/events/pageView": ("results", 1000),
+    "/events/segment_match": ("featureMatchEvents", 1000),  # sic: feature matches' key (§5.9)
+    "/events/session": ("sessionInitializedEvents", 1000),
+    "/survey/responses": ("results", 1000),
+    "/feature": ("features", 200),
+    "/segment": ("segments", 200),
+    "/engagement": ("engagements", 500),
+    "/articles": ("articleExternalViewList", 500),
+    "/kcbot": ("kcList", 500),
+    "/admin/monitoring/engagement_collisions": ("engagementCollisions", 1000),
+    "/v2/feature_ext": ("features", 200),
+    "/engagement/extended": ("engagements", 500),
 }
-
-#: Maximum ``pageSize`` per endpoint (vendor OpenAPI maxima, docs/api.md, "PX: scroll pagination").
-MAX_PAGE_SIZE: dict[str, int] = {
-    "/users": 1000,
-    "/accounts": 1000,
-    **dict.fromkeys(EVENT_PATHS, 1000),
-    "/feature": 200,
-    "/segment": 200,
-    "/engagement": 500,
-    "/articles": 500,
-    "/kcbot": 500,
-    "/admin/monitoring/engagement_collisions": 1000,
-    "/v2/feature_ext": 200,
-    "/engagement/extended": 500,
-}
-
-SCROLL_PATHS = ("/users", "/accounts", *EVENT_PATHS)
-PAGED_PATHS = ("/feature", "/segment", "/engagement", "/articles", "/kcbot")
+RECORDS_KEYS = {path: key for path, (key, _) in LISTS.items()}
+MAX_PAGE_SIZE = {path: size for path, (_, size) in LISTS.items()}
+SCROLL_PATHS = (*SCROLL_ENTITY_PATHS, *EVENT_PATHS)
 PRIMARY_KEYS: dict[str, str] = {
     "/users": "aptrinsicId",
     "/accounts": "id",
