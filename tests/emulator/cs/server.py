@@ -197,7 +197,7 @@ class CSEmulator(ServedInBackground[CSRequestRecord]):
                 self._tenant.objects, person_missing=self._quirks.person_missing_from_list
             )
         else:
-            data = describe(body, self._tenant.picklists, self._instance())
+            data = describe(body, self._instance())
         return 200, {"requestId": request_id, "result": True, "data": data}
 
     def _instance(self) -> str:

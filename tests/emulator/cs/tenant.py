@@ -17,7 +17,7 @@ import threading
 from datetime import datetime, timedelta, timezone
 
 from .deletes import DELETE_LOG, HIGH_VOLUME_LOG, initial_deletions, log_entry
-from .generate import Category, CoreGenerator, ObjectFactory, plant_traps
+from .generate import CoreGenerator, ObjectFactory, plant_traps
 from .objects import OBJECTS, ObjectDef, find_object
 from .values import DAY_MS, DEFAULT_NOW, Record, to_ms
 
@@ -147,11 +147,6 @@ class CSTenant:
     def objects(self) -> tuple[ObjectDef, ...]:
         """Every object of the tenant, in objects-list order (the delete logs are not ones)."""
         return OBJECTS
-
-    @property
-    def picklists(self) -> dict[str, Category]:
-        """Picklist category name -> the category (its Gsid and items)."""
-        return self._factory.categories
 
     def object_def(self, name: str) -> ObjectDef:
         """The object called ``name`` (case-insensitive)."""
