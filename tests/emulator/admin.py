@@ -258,12 +258,7 @@ class PxAdmin:
             return list(self._collisions)
 
     def collisions_in(
-        self,
-        start: int,
-        end: int,
-        *,
-        start_excluded: bool = False,
-        end_included: bool = False,
+        self, start: int, end: int, *, start_excluded: bool = False, end_included: bool = False
     ) -> list[Record]:
         """The collisions with ``start <= triggeredDate < end``, in the order served: what
         ``dateRangeStart=start&dateRangeEnd=end`` returns.

@@ -25,26 +25,12 @@ from msgspec.json import encode
 
 from .drift import Drift, drift_body, stream_of
 from .errors import ApiError, bad_request
-from .filters import (
-    Condition,
-    SortKey,
-    matches,
-    parse_filters,
-    parse_sort,
-    sort_records,
-)
+from .filters import Condition, SortKey, matches, parse_filters, parse_sort, sort_records
 from .filters import parse_timestamp as _parse_timestamp
 from .index import EventIndexes
 from .quirks import Quirks, scrambled
 from .scrolls import ScrollCursor, ScrollStore, Snapshot
-from .tenant import (
-    ATTRIBUTE_PATHS,
-    DAY_MS,
-    EVENT_PATHS,
-    PAGED_PATHS,
-    SCROLL_ENTITY_PATHS,
-    Tenant,
-)
+from .tenant import ATTRIBUTE_PATHS, DAY_MS, EVENT_PATHS, PAGED_PATHS, SCROLL_ENTITY_PATHS, Tenant
 
 if TYPE_CHECKING:
     from .admin import PxAdmin
@@ -142,11 +128,7 @@ class PxApi:
     """The read API of one tenant. Thread-safe."""
 
     def __init__(
-        self,
-        tenant: Tenant,
-        quirks: Quirks,
-        scrolls: ScrollStore,
-        admin: PxAdmin,
+        self, tenant: Tenant, quirks: Quirks, scrolls: ScrollStore, admin: PxAdmin
     ) -> None:
         self.tenant = tenant
         self.quirks = quirks
@@ -266,10 +248,7 @@ class PxApi:
     # -- scroll endpoints (docs/api.md, "PX: scroll pagination") ------------------------------
 
     def scroll(
-        self,
-        path: str,
-        params: Params,
-        search: Callable[[str, Params], Snapshot] | None = None,
+        self, path: str, params: Params, search: Callable[[str, Params], Snapshot] | None = None
     ) -> ApiResponse:
         """One page of a scroll; opens the scroll when there is no ``scrollId``.
 
