@@ -5,7 +5,7 @@ Point a client at ``base_url`` with header ``X-APTRINSIC-API-KEY: <api_key>``: i
 seeded, deterministic tenant with the real API's envelopes, paging, filters, date-window
 rules and quirks (docs/api.md, "PX: ..."), plus switchable faults. Modules: ``tenant`` (the
 data), ``filters``, ``endpoints``, ``admin``, ``index`` (events by date), ``scrolls``,
-``encoding``, ``quirks``, ``drift``, ``faults``, ``errors``, ``server``, ``__main__``; ``cs`` is
+``quirks``, ``drift``, ``faults``, ``errors``, ``server``, ``__main__``; ``cs`` is
 the CS Data API emulator.
 
 Example::

@@ -15,8 +15,8 @@ docs/api.md, "PX: admin and monitoring"), their data generated from the tenant a
   a 404.
 * ``GET /v2/feature_ext`` -- ``/v1/feature`` plus ``mappedElements``, outside ``/v1`` [D];
   ``Quirks.no_v2_feature_ext`` makes it a 404.
-* ``GET /v1/engagement/extended`` -- ``/v1/engagement`` plus ``customEvents`` [D], filtered
-  by ``contentTypes``; ``Quirks.no_engagement_extended`` makes it a 404.
+* ``GET /v1/engagement/extended`` -- ``/v1/engagement`` plus ``customEvents`` [D];
+  ``Quirks.no_engagement_extended`` makes it a 404.
 
 The request log names paths under ``/v1`` without the prefix and ``/v2/feature_ext`` whole.
 """
@@ -35,7 +35,7 @@ from urllib.parse import unquote
 from .endpoints import ApiResponse, Params, PxApi, _int_param, _one, not_found
 from .errors import ApiError, bad_request
 from .scrolls import Snapshot
-from .tenant import DAY_MS, HOUR_MS, Tenant
+from .tenant import DAY_MS, HOUR_MS, Tenant, uuid4
 
 Record = dict[str, Any]
 Handler = Callable[[PxApi, str, Params], ApiResponse]
@@ -49,12 +49,6 @@ ENGAGEMENT_EXTENDED_PATH = "/engagement/extended"
 
 MAX_COLLISION_RANGE_DAYS = 180  # [D] "The date range must be less than or equal to 180 days"
 PREFERENCE_FIELDS = ("guidedTours", "onboardingBot", "productUpdates", "surveys", "trackUsage")
-#: ``contentTypes`` values of ``/v1/engagement/extended`` [D].
-CONTENT_TYPES = (
-    "IN_APP_DIALOG", "IN_APP_CAROUSEL", "IN_APP_GUIDE", "IN_APP_NOTIFICATION", "OUT_BOUND_EMAIL",
-    "IN_APP_NPS_SURVEY", "IN_APP_CES_SURVEY", "IN_APP_RATING_SURVEY", "IN_APP_BOOLEAN_SURVEY",
-    "IN_APP_MULTIPLE_QUESTION_SURVEY", "UNRECOGNIZE",
-)  # fmt: skip
 #: ``priorityRule`` values [I: the Swagger only says "Priority rule"].
 PRIORITY_RULES = ("ENGAGEMENT_PRIORITY", "FIRST_QUALIFIED", "LAST_PUBLISHED")
 
@@ -97,11 +91,6 @@ def collision_key(record: Record) -> tuple[str, int, str]:
     """What identifies a collision (no id field): ``(engagementId, triggeredDate,
     viewedByUser)``, unique among the emulator's collisions."""
     return (record["engagementId"], record["triggeredDate"], record["viewedByUser"])
-
-
-def _uuid(rng: random.Random) -> str:
-    h = f"{rng.getrandbits(128):032x}"
-    return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{h[16:20]}-{h[20:]}"
 
 
 def _required_ms(params: Params, name: str) -> int:
@@ -210,20 +199,7 @@ class PxAdmin:
                 ],
             },
         ]
-        if rng.random() < 0.5:
-            admin, staging = f"https://admin.{host}", f"https://admin-staging.{host}"
-            products.append(
-                {
-                    "description": "",
-                    "name": f"{company} Admin Console",
-                    "productKeys": [
-                        {"channel": "WEB", "productKey": f"AP-{tag}-4", "url": admin},
-                        {"channel": "WEB", "productKey": f"AP-{tag}-4-2", "url": staging},
-                        {"channel": "MOBILE", "productKey": f"AP-{tag}-4-3", "url": None},
-                    ],
-                }
-            )
-        sub_id = _uuid(rng)
+        sub_id = uuid4(rng)
         return {
             "id": sub_id,
             "name": f"{company} Inc.",
@@ -282,16 +258,10 @@ class PxAdmin:
             return list(self._collisions)
 
     def collisions_in(
-        self,
-        start: int,
-        end: int,
-        property_key: str | None = None,
-        *,
-        start_excluded: bool = False,
-        end_included: bool = False,
+        self, start: int, end: int, *, start_excluded: bool = False, end_included: bool = False
     ) -> list[Record]:
-        """The collisions with ``start <= triggeredDate < end`` (of ``property_key`` if given),
-        in the order served: what ``dateRangeStart=start&dateRangeEnd=end`` returns.
+        """The collisions with ``start <= triggeredDate < end``, in the order served: what
+        ``dateRangeStart=start&dateRangeEnd=end`` returns.
 
         ``start_excluded`` makes it ``start < triggeredDate``, ``end_included``
         ``triggeredDate <= end``: the edges as taken in the world of ``Quirks.range_edges``.
@@ -301,10 +271,7 @@ class PxAdmin:
             dates = self._collision_dates
             lo = (bisect.bisect_right if start_excluded else bisect.bisect_left)(dates, start)
             hi = (bisect.bisect_right if end_included else bisect.bisect_left)(dates, end)
-            hits = self._collisions[lo:hi]
-        if property_key is not None:
-            hits = [r for r in hits if r["propertyKey"] == property_key]
-        return hits
+            return self._collisions[lo:hi]
 
     def _refresh_collisions(self) -> None:
         """(Re)build the sorted list if the clock moved since; days already made are kept."""
@@ -376,14 +343,11 @@ class PxAdmin:
         as ``Quirks.range_edges`` takes them)."""
         start = _required_ms(params, "dateRangeStart")
         end = _required_ms(params, "dateRangeEnd")
-        if start > end:
-            raise bad_request(f"dateRangeStart ({start}) must not be after dateRangeEnd ({end})")
         too_long = f"Exceeded date range{MAX_COLLISION_RANGE_DAYS}days"
         api.check_range(start, end, MAX_COLLISION_RANGE_DAYS, too_long)
         hits = self.collisions_in(
             start,
             end,
-            _one(params, "propertyKey"),
             start_excluded=api.quirks.lower_edge_excluded,
             end_included=api.quirks.upper_edge_included,
         )
@@ -432,7 +396,7 @@ class PxAdmin:
             }[event_type]
             out.append(
                 {
-                    "id": _uuid(rng),
+                    "id": uuid4(rng),
                     "name": name,
                     "eventType": event_type,
                     "state": rng.choices(_ELEMENT_STATES, (85, 10, 5))[0],
@@ -492,21 +456,4 @@ class PxAdmin:
     def _serve_engagement_extended(self, api: PxApi, path: str, params: Params) -> ApiResponse:
         if api.quirks.no_engagement_extended:
             raise not_found(path)
-        wanted: set[str] = set()
-        for raw in params.get("contentTypes", []):
-            for value in filter(None, (v.strip() for v in raw.split(","))):
-                if value not in CONTENT_TYPES:
-                    raise bad_request(f"Invalid value '{value}' for parameter contentTypes")
-                wanted.add(value)
-
-        def keep(engagement: Record) -> bool:
-            kind = engagement["type"]
-            return kind in wanted or ("UNRECOGNIZE" in wanted and kind not in CONTENT_TYPES)
-
-        return api.paged(
-            path,
-            params,
-            collection="/engagement",
-            keep=keep if wanted else None,
-            extend=self.engagement_extended,
-        )
+        return api.paged(path, params, collection="/engagement", extend=self.engagement_extended)

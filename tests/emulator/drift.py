@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
+from .filters import get_path
 from .tenant import from_ms, to_ms
 
 Record = dict[str, Any]
@@ -67,82 +68,41 @@ def _is_int(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-def _is_number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
-
-
-def _fraction(value: Any, _arg: Any) -> Any:
-    """An integer with a fraction: ``3`` -> ``3.5``."""
-    return value + 0.5 if _is_int(value) else NOT_APPLICABLE
-
-
-def _integral_float(value: Any, _arg: Any) -> Any:
-    """An integer as a float: ``12`` -> ``12.0``."""
-    return float(value) if _is_int(value) else NOT_APPLICABLE
-
-
-def _numeric_string(value: Any, _arg: Any) -> Any:
-    """A number (or an epoch-ms date) as a string: ``12`` -> ``"12"``, ``7.25`` -> ``"7.25"``."""
-    return str(value) if _is_number(value) else NOT_APPLICABLE
-
-
-def _bool_string(value: Any, _arg: Any) -> Any:
-    """A boolean as a string: ``True`` -> ``"true"``."""
-    return ("true" if value else "false") if isinstance(value, bool) else NOT_APPLICABLE
-
-
-def _number(value: Any, _arg: Any) -> Any:
-    """A numeric string as a number: ``"3"`` -> ``3``, ``"1.5"`` -> ``1.5``."""
-    if not isinstance(value, str) or not _NUMERIC.fullmatch(value):
-        return NOT_APPLICABLE
-    return float(value) if "." in value else int(value)
-
-
-def _coded(value: Any, codes: dict[Any, Any]) -> Any:
-    """A string by its code (``arg``): ``"UP"`` -> ``True``, ``"SMB"`` -> ``3``."""
-    return codes[value] if isinstance(value, str) and value in codes else NOT_APPLICABLE
-
-
-def _pairs(value: Any, _arg: Any) -> Any:
-    """An object as pairs: ``{"plan": "pro"}`` -> ``[{"key": "plan", "value": "pro"}]``."""
-    if not isinstance(value, dict):
-        return NOT_APPLICABLE
-    return [{"key": k, "value": v} for k, v in value.items()]
-
-
-def _indexed(value: Any, _arg: Any) -> Any:
-    """A list as an object keyed by index: ``["a", "b"]`` -> ``{"0": "a", "1": "b"}``."""
-    return {str(i): v for i, v in enumerate(value)} if isinstance(value, list) else NOT_APPLICABLE
-
-
-def _iso(value: Any, _arg: Any) -> Any:
-    """An epoch-ms date as ISO 8601: ``1624431528295`` -> ``"2021-06-23T06:58:48.295Z"``."""
-    if not _is_int(value):
-        return NOT_APPLICABLE
-    return from_ms(value).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+def _when(test: Callable[[Any], bool], send: Callable[[Any], Any]) -> Callable[[Any, Any], Any]:
+    """A kind that sends ``send(value)`` for a value that passes ``test``."""
+    return lambda value, _arg: send(value) if test(value) else NOT_APPLICABLE
 
 
 def _epoch_ms(value: Any, _arg: Any) -> Any:
     """An ISO date as epoch ms (UTC midnight): ``"2025-03-01"`` -> ``1740787200000``."""
-    if not isinstance(value, str):
-        return NOT_APPLICABLE
     try:
-        day = datetime.strptime(value, "%Y-%m-%d").replace(tzinfo=timezone.utc)
-    except ValueError:
+        return to_ms(datetime.strptime(value, "%Y-%m-%d").replace(tzinfo=timezone.utc))
+    except (TypeError, ValueError):
         return NOT_APPLICABLE
-    return to_ms(day)
 
 
+#: Kind -> ``(value, arg) -> what is sent``, e.g. ``3`` -> ``3.5`` (fraction), ``12`` ->
+#: ``12.0`` (integral_float) or ``"12"`` (numeric_string), ``True`` -> ``"true"``, ``"3"`` ->
+#: ``3`` (number), ``"UP"`` -> ``arg["UP"]`` (coded), ``{"plan": "pro"}`` -> ``[{"key":
+#: "plan", "value": "pro"}]`` (pairs), ``["a"]`` -> ``{"0": "a"}`` (indexed), epoch ms ->
+#: ``"2021-06-23T06:58:48.295Z"`` (iso), ``"2025-03-01"`` -> epoch ms (epoch_ms).
 KINDS: dict[str, Callable[[Any, Any], Any]] = {
-    "fraction": _fraction,
-    "integral_float": _integral_float,
-    "numeric_string": _numeric_string,
-    "bool_string": _bool_string,
-    "number": _number,
-    "coded": _coded,
-    "pairs": _pairs,
-    "indexed": _indexed,
-    "iso": _iso,
+    "fraction": _when(_is_int, lambda v: v + 0.5),
+    "integral_float": _when(_is_int, float),
+    "numeric_string": _when(lambda v: _is_int(v) or isinstance(v, float), str),
+    "bool_string": _when(lambda v: isinstance(v, bool), lambda v: "true" if v else "false"),
+    "number": _when(
+        lambda v: isinstance(v, str) and _NUMERIC.fullmatch(v) is not None,
+        lambda v: float(v) if "." in v else int(v),
+    ),
+    "coded": lambda v, codes: codes[v] if isinstance(v, str) and v in codes else NOT_APPLICABLE,
+    "pairs": _when(
+        lambda v: isinstance(v, dict), lambda v: [{"key": k, "value": x} for k, x in v.items()]
+    ),
+    "indexed": _when(lambda v: isinstance(v, list), lambda v: {str(i): x for i, x in enumerate(v)}),
+    "iso": _when(
+        _is_int, lambda v: from_ms(v).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    ),
     "epoch_ms": _epoch_ms,
 }
 
@@ -325,15 +285,6 @@ def _bucket(stream: str, key: Hashable) -> int:
     return zlib.crc32(f"{stream}|{key}".encode())
 
 
-def _get(record: Record, parts: list[str]) -> Any:
-    value: Any = record
-    for part in parts:
-        if not isinstance(value, dict):
-            return None
-        value = value.get(part)
-    return value
-
-
 def _put(record: Record, parts: list[str], value: Any) -> Record:
     """A copy of ``record`` with ``value`` at ``parts``, copying only the dicts on the path."""
     head, rest = parts[0], parts[1:]
@@ -353,7 +304,7 @@ def drift_record(stream: str, record: Record) -> tuple[Record, list[Drift]]:
         if bucket % rule.every or (rule.when and sent.get(rule.when[0]) != rule.when[1]):
             continue
         parts = rule.field.split(".")
-        original = _get(sent, parts)
+        original = get_path(sent, rule.field)
         value = KINDS[rule.kind](original, rule.arg)
         if value is NOT_APPLICABLE:
             continue
@@ -365,9 +316,6 @@ def drift_record(stream: str, record: Record) -> tuple[Record, list[Drift]]:
 def stream_of(path: str) -> tuple[str | None, bool]:
     """``(stream, single)`` of a PX request path: the ``PX_DRIFTS`` stream it is drifted as
     (None: not drifted) and whether its body is one record rather than a list of them."""
-    parts = path.split("/")
-    if len(parts) == 3 and parts[1] in ("users", "accounts") and parts[2]:
-        return f"/{parts[1]}", True  # a single user or account: drifted as in the scroll
     if path == "/admin/subscription":
         return path, True
     return (path if path in PX_DRIFTS else None), False

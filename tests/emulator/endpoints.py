@@ -5,7 +5,7 @@
 as docs/api.md describes them: scrolls (``/users``, ``/accounts``, ``/events/*``,
 ``/survey/responses``), event date windows (the filter's ``date`` conditions; none: the last
 day), page-number lists (``/feature``, ``/segment``, ``/engagement``, ``/articles``,
-``/kcbot``), attribute models (bare arrays), single records, and ``admin.py``'s.
+``/kcbot``), attribute models (bare arrays), and ``admin.py``'s.
 
 Event searches use the date index (``index.py``) where they can, else filter and sort every
 record; both give the same records in the same order. Each world of ``quirks.py`` acts in one
@@ -21,23 +21,16 @@ from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from msgspec.json import encode
+
 from .drift import Drift, drift_body, stream_of
-from .encoding import encode
 from .errors import ApiError, bad_request
-from .filters import (
-    Condition,
-    FilterError,
-    SortKey,
-    matches,
-    parse_filters,
-    parse_sort,
-    sort_records,
-)
+from .filters import Condition, SortKey, matches, parse_filters, parse_sort, sort_records
 from .filters import parse_timestamp as _parse_timestamp
 from .index import EventIndexes
 from .quirks import Quirks, scrambled
 from .scrolls import ScrollCursor, ScrollStore, Snapshot
-from .tenant import ATTRIBUTE_PATHS, DAY_MS, EVENT_PATHS, SCROLL_ENTITY_PATHS, Tenant
+from .tenant import ATTRIBUTE_PATHS, DAY_MS, EVENT_PATHS, PAGED_PATHS, SCROLL_ENTITY_PATHS, Tenant
 
 if TYPE_CHECKING:
     from .admin import PxAdmin
@@ -45,50 +38,35 @@ if TYPE_CHECKING:
 Params = dict[str, list[str]]
 Record = dict[str, Any]
 
-#: Records key of every list endpoint (docs/api.md, "PX: records keys"). Attribute endpoints have
-#: none (bare array).
-#: Keyed by the path below ``/v1``, or by the whole path outside it (``/v2/feature_ext``).
-RECORDS_KEYS: dict[str, str] = {
-    "/users": "users",
-    "/accounts": "accounts",
-    "/events/custom": "customEvents",
-    "/events/email": "results",
-    "/events/engagementView": "results",
-    "/events/feature_match": "featureMatchEvents",
-    "/events/formSubmit": "results",
-    "/events/identify": "identifyEvents",
-    "/events/lead": "results",
-    "/events/pageView": "results",
-    "/events/segment_match": "featureMatchEvents",  # sic: same key as feature matches (§5.9)
-    "/events/session": "sessionInitializedEvents",
-    "/survey/responses": "results",
-    "/feature": "features",
-    "/segment": "segments",
-    "/engagement": "engagements",
-    "/articles": "articleExternalViewList",
-    "/kcbot": "kcList",
-    "/admin/monitoring/engagement_collisions": "engagementCollisions",
-    "/v2/feature_ext": "features",
-    "/engagement/extended": "engagements",
+#: Every list endpoint, by the path below ``/v1`` or the whole path outside it
+#: (``/v2/feature_ext``): its records key (docs/api.md, "PX: records keys") and its maximum
+#: ``pageSize`` (vendor OpenAPI maxima, "PX: scroll pagination"). Attribute models have neither.
+LISTS: dict[str, tuple[str, int]] = {
+    "/users": ("users", 1000),
+    "/accounts": ("accounts", 1000),
+    "/events/custom": ("customEvents", 1000),
+    "/events/email": ("results", 1000),
+    "/events/engagementView": ("results", 1000),
+    "/events/feature_match": ("featureMatchEvents", 1000),
+    "/events/formSubmit": ("results", 1000),
+    "/events/identify": ("identifyEvents", 1000),
+    "/events/lead": ("results", 1000),
+    "/events/pageView": ("results", 1000),
+    "/events/segment_match": ("featureMatchEvents", 1000),  # sic: feature matches' key (§5.9)
+    "/events/session": ("sessionInitializedEvents", 1000),
+    "/survey/responses": ("results", 1000),
+    "/feature": ("features", 200),
+    "/segment": ("segments", 200),
+    "/engagement": ("engagements", 500),
+    "/articles": ("articleExternalViewList", 500),
+    "/kcbot": ("kcList", 500),
+    "/admin/monitoring/engagement_collisions": ("engagementCollisions", 1000),
+    "/v2/feature_ext": ("features", 200),
+    "/engagement/extended": ("engagements", 500),
 }
-
-#: Maximum ``pageSize`` per endpoint (vendor OpenAPI maxima, docs/api.md, "PX: scroll pagination").
-MAX_PAGE_SIZE: dict[str, int] = {
-    "/users": 1000,
-    "/accounts": 1000,
-    **dict.fromkeys(EVENT_PATHS, 1000),
-    "/feature": 200,
-    "/segment": 200,
-    "/engagement": 500,
-    "/articles": 500,
-    "/kcbot": 500,
-    "/admin/monitoring/engagement_collisions": 1000,
-    "/v2/feature_ext": 200,
-    "/engagement/extended": 500,
-}
-
-SCROLL_PATHS = ("/users", "/accounts", *EVENT_PATHS)
-PAGED_PATHS = ("/feature", "/segment", "/engagement", "/articles", "/kcbot")
+RECORDS_KEYS = {path: key for path, (key, _) in LISTS.items()}
+MAX_PAGE_SIZE = {path: size for path, (_, size) in LISTS.items()}
+SCROLL_PATHS = (*SCROLL_ENTITY_PATHS, *EVENT_PATHS)
 PRIMARY_KEYS: dict[str, str] = {
     "/users": "aptrinsicId",
     "/accounts": "id",
@@ -143,30 +121,19 @@ def _int_param(params: Params, name: str, default: int) -> int:
     raw = _one(params, name)
     if raw is None:
         return default
-    try:
-        return int(raw)
-    except ValueError:
-        raise bad_request(f"Invalid value '{raw}' for parameter {name}: not an integer") from None
+    return int(raw)  # not a number: a ValueError, which ``PxApi.handle`` answers 400
 
 
 class PxApi:
     """The read API of one tenant. Thread-safe."""
 
     def __init__(
-        self,
-        tenant: Tenant,
-        quirks: Quirks,
-        scrolls: ScrollStore,
-        admin: PxAdmin | None = None,
+        self, tenant: Tenant, quirks: Quirks, scrolls: ScrollStore, admin: PxAdmin
     ) -> None:
         self.tenant = tenant
         self.quirks = quirks
         self.scrolls = scrolls
         self.indexes = EventIndexes(tenant)
-        if admin is None:
-            from .admin import PxAdmin  # admin.py builds on this module
-
-            admin = PxAdmin(tenant)
         #: The data and handlers of the admin, monitoring and extended endpoints (``admin.py``).
         self.admin = admin
         #: What ``Quirks.drifted_types`` sent: stream (``drift.stream_of``) -> record key
@@ -203,15 +170,14 @@ class PxApi:
                 return self.paged(path, params)
             if path in ATTRIBUTE_PATHS:
                 return self.attributes(path)
-            parts = path.split("/")
-            if len(parts) == 3 and parts[1] in ("users", "accounts") and parts[2]:
-                return self.single(parts[1], parts[2])
             handler = self.admin.route(path)
             if handler is not None:
                 return handler(self, path, params)
             raise not_found(path)
         except ApiError as e:
             return ApiResponse(e.status, e.body)
+        except ValueError as e:  # an unparsable parameter
+            return ApiResponse(400, bad_request(str(e)).body)
 
     def refuse(self, path: str) -> None:
         """Refuse ``path`` if ``Quirks.refused_paths`` names it, as a tenant without the product
@@ -259,7 +225,7 @@ class PxApi:
         A page without records takes the form of ``Quirks.empty_body``: ``{}`` alone, the
         records key left out, or the records key null.
         """
-        form = self.quirks.empty_page_form if not page else None
+        form = self.quirks.empty_body if not page else None
         if form == "{}":
             return {}
         if form == "absent":
@@ -282,10 +248,7 @@ class PxApi:
     # -- scroll endpoints (docs/api.md, "PX: scroll pagination") ------------------------------
 
     def scroll(
-        self,
-        path: str,
-        params: Params,
-        search: Callable[[str, Params], Snapshot] | None = None,
+        self, path: str, params: Params, search: Callable[[str, Params], Snapshot] | None = None
     ) -> ApiResponse:
         """One page of a scroll; opens the scroll when there is no ``scrollId``.
 
@@ -303,9 +266,9 @@ class PxApi:
                 raise self.invalid_scroll(scroll_id)
             cursor = found
             expiry = self.quirks.scroll_expiry_rule
-            if expiry is not None and cursor.pages_served >= expiry.pages:
+            if expiry is not None and cursor.pages_served >= expiry[0]:
                 self.scrolls.expire(scroll_id)
-                raise ApiError(expiry.status, expiry.message)
+                raise ApiError(expiry[1], expiry[2])
             # filter/sort repeated on a continuation are ignored: the snapshot is fixed.
             size = self.page_size(path, params, default=cursor.page_size)
         start, stop = self.scrolls.next_page(cursor, size)
@@ -324,11 +287,8 @@ class PxApi:
 
     def search(self, path: str, params: Params) -> Snapshot:
         """Filter and sort a snapshot of the collection (the hits of a new scroll)."""
-        try:
-            branches = parse_filters(params.get("filter", []))
-            keys = parse_sort(params.get("sort", []))
-        except FilterError as e:
-            raise bad_request(str(e)) from None
+        branches = parse_filters(params.get("filter", []))
+        keys = parse_sort(params.get("sort", []))
         if path in EVENT_PATHS:
             branches = self.event_window(branches)
             found = (
@@ -366,26 +326,17 @@ class PxApi:
         Only for one filter branch (no OR). Its date range conditions bound a range of the
         index; the other conditions are tested on that range only. The index is in
         ``(date, eventId)`` order, which is exactly what ``sort=date`` asks for (ties broken by
-        the primary key); any other sort sorts the hits like the general path, which gives the
-        same order as long as the index kept the collection's own order (``reordered``).
+        the primary key); any other sort sorts the hits like the general path.
         """
         if len(branches) != 1:
             return None
         index = self.indexes.get(path)
-        if index is None:
-            return None
-        start, stop, rest = index.bounds(branches[0])
         by_date = keys == _DATE_ASCENDING
-        if not by_date and index.reordered:
-            return None
+        start, stop, rest = index.bounds(branches[0])
         if by_date and not rest:
             return Snapshot(index.records, start, stop, index)
-        hits = index.records[start:stop]
-        if rest:
-            hits = [r for r in hits if all(c.matches(r) for c in rest)]
-        if not by_date:
-            hits = sort_records(hits, keys, PRIMARY_KEYS[path])
-        return Snapshot.of(hits)
+        hits = [r for r in index.records[start:stop] if all(c.matches(r) for c in rest)]
+        return Snapshot.of(hits if by_date else sort_records(hits, keys, PRIMARY_KEYS[path]))
 
     # -- event date windows (docs/api.md, "PX: event windows") --------------------------------
 
@@ -461,13 +412,12 @@ class PxApi:
         params: Params,
         *,
         collection: str | None = None,
-        keep: Callable[[Record], bool] | None = None,
         extend: Callable[[Record], Record] | None = None,
     ) -> ApiResponse:
         """One page by ``pageNumber`` (0-based); a page past the end is empty and last.
 
-        The records are those of ``tenant.collections[collection or path]`` that ``keep``
-        accepts (all by default), by ``id``; ``extend`` turns each record of the page into what
+        The records are those of ``tenant.collections[collection or path]``, by ``id``;
+        ``extend`` turns each record of the page into what
         is served (default: the record itself).
         """
         size = self.page_size(path, params)
@@ -476,8 +426,6 @@ class PxApi:
             raise bad_request(f"pageNumber must be >= 0, got {number}")
         with self.tenant.lock:
             records = sorted(self.tenant.collections[collection or path], key=lambda r: r["id"])
-        if keep is not None:
-            records = [r for r in records if keep(r)]
         start = number * size
         page = records[start : start + size]
         if extend is not None:
@@ -493,16 +441,3 @@ class PxApi:
         """The attribute definitions as a bare JSON array (the response root)."""
         with self.tenant.lock:
             return ApiResponse(200, list(self.tenant.collections[path]))
-
-    # -- single records (docs/api.md, "PX: users and accounts") --------------------------------
-
-    def single(self, kind: str, key: str) -> ApiResponse:
-        """``/users/{identifyId}`` or ``/accounts/{id}``: the bare object, or 404."""
-        field = "identifyId" if kind == "users" else "id"
-        with self.tenant.lock:
-            records = self.tenant.collections[f"/{kind}"]
-            found = next((r for r in records if r[field] == key), None)
-        if found is None:
-            noun = "User" if kind == "users" else "Account"
-            raise ApiError(404, f"{noun} was not found for parameters {{id={key}}}")
-        return ApiResponse(200, found)

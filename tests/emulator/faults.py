@@ -12,15 +12,14 @@ second to the fifth) never reach the API, so they do not count for duplicate blo
 
 from __future__ import annotations
 
-import json
 import random
 import threading
 import time
 from collections import deque
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 
-from .errors import error_body
+from .serving import Reply
 
 FAULT_NAMES = (
     "latency",
@@ -42,7 +41,7 @@ _PROXY_ERROR_PAGE = (
 #: What a captive portal / corporate proxy / maintenance page returns with a 200.
 PROXY_HTML_PAGE = (
     "<!DOCTYPE html><html><head><title>Service temporarily unavailable</title></head>"
-    "<body><h1>We'll be right back</h1><p>Gainsight PX is undergoing scheduled maintenance."
+    "<body><h1>We'll be right back</h1><p>Gainsight is undergoing scheduled maintenance."
     "</p></body></html>"
 )
 _REASONS = {
@@ -85,14 +84,6 @@ class Faults:
         self._answered: dict[Hashable, float] = {}
         self._answered_limit = 10_000
 
-    def clear(self) -> None:
-        """Turn every fault off (counters are kept)."""
-        with self._lock:
-            self.error_rate = self.reset_rate = self.truncate_rate = self.html_rate = 0.0
-            self.rate_limit_per_second = self.block_duplicates_ms = None
-            self.latency_ms = 0
-            self.expire_scrolls = False
-
     def _count(self, name: str) -> None:
         self.injected[name] = self.injected.get(name, 0) + 1
 
@@ -128,16 +119,33 @@ class Faults:
                 return True
             return False
 
-    def error_response(self) -> tuple[int, str, bytes]:
-        """Step 4's answer: (status, content type, body), a JSON or an HTML 5xx."""
-        with self._lock:
-            status = self._rng.choice((500, 502, 503))
-            as_json = self._rng.random() < 0.5
-        if as_json:
-            body = error_body(status, "An unexpected error occurred, please try again later")
-            return status, "application/json;charset=UTF-8", json.dumps(body).encode()
-        page = _PROXY_ERROR_PAGE.format(status=status, reason=_REASONS[status])
-        return status, "text/html", page.encode()
+    def gateway_fault(self, reply: Reply, json_error: Callable[[int, str], bytes]) -> bool:
+        """Steps 3-5, a gateway's: reset the connection, answer a 5xx (half the time the API's
+        JSON error, ``json_error(status, message)``, else a proxy's page) or a 200 HTML page.
+        True if one of them answered."""
+        if self.roll("reset", self.reset_rate):
+            reply.reset()
+        elif self.roll("error", self.error_rate):
+            with self._lock:
+                status = self._rng.choice((500, 502, 503))
+                as_json = self._rng.random() < 0.5
+            if as_json:
+                reply.send(status, json_error(status, "An unexpected error occurred, try again"))
+            else:
+                page = _PROXY_ERROR_PAGE.format(status=status, reason=_REASONS[status])
+                reply.send(status, page.encode(), "text/html")
+        elif self.roll("html", self.html_rate):
+            reply.send(200, PROXY_HTML_PAGE.encode(), "text/html;charset=UTF-8")
+        else:
+            return False
+        return True
+
+    def answer(self, reply: Reply, status: int, raw: bytes) -> None:
+        """Send the API's JSON answer, a 200 cut in half at ``truncate_rate`` (step 9)."""
+        if status == 200 and self.roll("truncate", self.truncate_rate):
+            reply.send(200, raw[: len(raw) // 2], close=True)
+        else:
+            reply.send(status, raw)
 
     def is_duplicate(self, key: Hashable) -> bool:
         """Step 6: True if an identical request was answered < ``block_duplicates_ms`` ago."""

@@ -56,12 +56,6 @@ class ScrollCursor:
         """``totalHits``: the size of the snapshot."""
         return self.snapshot.stop - self.snapshot.start
 
-    @property
-    def records(self) -> Sequence[Record]:
-        """The hits, in order (a new list)."""
-        records, start, stop, _ = self.snapshot
-        return records[start:stop]
-
 
 class ScrollStore:
     """Open scrolls by id; thread-safe; ids drawn from a seeded RNG (deterministic)."""

@@ -1,6 +1,6 @@
 """The HTTP side of the emulator: a real server on 127.0.0.1 speaking the PX REST API.
 
-Each request, in order: GET only (else 405); the ``X-APTRINSIC-API-KEY`` header (else 401,
+Each request, in order: the ``X-APTRINSIC-API-KEY`` header (else 401,
 docs/api.md, "PX: hosts and authentication"); the faults (``faults.py``); routing (``/v1``,
 and ``/v2/feature_ext`` outside it; else 404); the endpoint (``endpoints.py``, ``admin.py``).
 Every request is logged as a ``RequestRecord`` before its answer is written, its ``path``
@@ -15,23 +15,18 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from msgspec.json import encode
+
 from .admin import PxAdmin
 from .drift import Drift
-from .encoding import encode
 from .endpoints import PxApi
 from .errors import error_body
-from .faults import DUPLICATE_MESSAGE, PROXY_HTML_PAGE, Faults
+from .faults import DUPLICATE_MESSAGE, Faults
 from .quirks import Quirks
 from .scrolls import ScrollStore
-from .serving import (
-    EmulatorHandler,
-    ServedInBackground,
-    reset_connection,
-    write_answer,
-)
+from .serving import EmulatorHandler, Reply, ServedInBackground
 from .tenant import Tenant
 
-JSON_TYPE = "application/json;charset=UTF-8"
 API_KEY_HEADER = "X-APTRINSIC-API-KEY"
 
 
@@ -101,7 +96,7 @@ class Emulator(ServedInBackground[RequestRecord]):
 
     @property
     def tenant(self) -> Tenant:
-        """The data being served (mutable: ``tenant.advance()``, ``tenant.touch()``)."""
+        """The data being served (mutable: ``tenant.advance()``...)."""
         return self._tenant
 
     @property
@@ -189,8 +184,6 @@ class Emulator(ServedInBackground[RequestRecord]):
         in_api, path = self._route(url.path)
         reply = _Reply(self, h, path, params)
 
-        if h.command != "GET":
-            return reply.json(405, error_body(405, f"Request method '{h.command}' not supported"))
         if h.headers.get(API_KEY_HEADER) != self._api_key:
             return reply.json(401, error_body(401, f"Missing or invalid {API_KEY_HEADER} header"))
 
@@ -200,13 +193,8 @@ class Emulator(ServedInBackground[RequestRecord]):
         if f.rate_limited():
             body = error_body(429, "Rate limit exceeded, please retry later")
             return reply.json(429, body, headers={"Retry-After": "1"})
-        if f.roll("reset", f.reset_rate):
-            return reply.reset()
-        if f.roll("error", f.error_rate):
-            status, content_type, raw = f.error_response()
-            return reply.send(status, raw, content_type)
-        if f.roll("html", f.html_rate):
-            return reply.send(200, PROXY_HTML_PAGE.encode(), "text/html;charset=UTF-8")
+        if f.gateway_fault(reply, lambda status, message: encode(error_body(status, message))):
+            return None
         if not in_api:
             return reply.json(404, error_body(404, f"No handler found for GET {url.path}"))
         key = self._api.request_key(path, params)
@@ -220,44 +208,20 @@ class Emulator(ServedInBackground[RequestRecord]):
 
         response = self._api.handle(path, params)
         f.mark_answered(key)
-        raw = response.encode()
-        if response.status == 200 and f.roll("truncate", f.truncate_rate):
-            return reply.send(200, raw[: len(raw) // 2], JSON_TYPE, close=True)
-        return reply.send(response.status, raw, JSON_TYPE)
+        return f.answer(reply, response.status, response.encode())
 
 
-class _Reply:
-    """Writes one answer (or none) and logs it first."""
+class _Reply(Reply):
+    """Writes one answer (or none), logged first; from then on it no longer counts in flight."""
 
     def __init__(
         self, emulator: Emulator, h: _Handler, path: str, params: dict[str, list[str]]
     ) -> None:
-        self.emulator, self.h, self.path, self.params = emulator, h, path, params
+        def log(status: int) -> None:
+            emulator._log(RequestRecord(h.command, path, params, status))
+            emulator._answering(h)
 
-    def _log(self, status: int) -> None:
-        self.emulator._log(RequestRecord(self.h.command, self.path, self.params, status))
+        super().__init__(h, log)
 
     def json(self, status: int, body: Any, headers: dict[str, str] | None = None) -> None:
-        self.send(status, encode(body), JSON_TYPE, headers=headers)
-
-    def send(
-        self,
-        status: int,
-        raw: bytes,
-        content_type: str,
-        *,
-        headers: dict[str, str] | None = None,
-        close: bool = False,
-    ) -> None:
-        self._log(status)
-        h = self.h
-        if h.command != "GET":  # a body we did not read would corrupt the next request
-            close = True
-        self.emulator._answering(h)
-        write_answer(h, status, raw, content_type, headers=headers, close=close)
-
-    def reset(self) -> None:
-        """Close the socket with an RST and no answer at all."""
-        self._log(0)
-        self.emulator._answering(self.h)
-        reset_connection(self.h)
+        self.send(status, encode(body), headers=headers)

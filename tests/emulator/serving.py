@@ -7,6 +7,7 @@ import signal
 import socket
 import struct
 import threading
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any, Generic, TypeVar
@@ -14,6 +15,7 @@ from typing import Any, Generic, TypeVar
 from typing_extensions import Self
 
 RecordT = TypeVar("RecordT")
+JSON_TYPE = "application/json;charset=UTF-8"
 
 
 def write_answer(
@@ -50,6 +52,31 @@ def reset_connection(h: BaseHTTPRequestHandler) -> None:
         h.connection.close()
     except OSError:
         pass
+
+
+class Reply:
+    """Writes one answer (or none) on a handler's connection, calling ``log(status)`` first
+    (status 0: the connection was reset)."""
+
+    def __init__(self, h: BaseHTTPRequestHandler, log: Callable[[int], None]) -> None:
+        self.h, self.log = h, log
+
+    def send(
+        self,
+        status: int,
+        raw: bytes,
+        content_type: str = JSON_TYPE,
+        *,
+        headers: dict[str, str] | None = None,
+        close: bool = False,
+    ) -> None:
+        self.log(status)
+        write_answer(self.h, status, raw, content_type, headers=headers, close=close)
+
+    def reset(self) -> None:
+        """Close the socket with an RST and no answer at all."""
+        self.log(0)
+        reset_connection(self.h)
 
 
 class EmulatorHandler(BaseHTTPRequestHandler):
@@ -144,18 +171,11 @@ class ServedInBackground(Generic[RecordT]):
         with self._requests_lock:
             self._requests.append(record)
 
-    @property
-    def base_url(self) -> str:
-        """Where clients send requests (only once started)."""
-        raise NotImplementedError
-
     def before_start(self) -> None:
         """Called by ``start()`` before the server binds."""
 
     def start(self) -> Self:
         """Bind and serve in a daemon thread; returns self."""
-        if self._server is not None:
-            return self
         self.before_start()
         self._server = LoopbackServer(self._address, self.handler, self)
         self._thread = threading.Thread(
@@ -170,8 +190,7 @@ class ServedInBackground(Generic[RecordT]):
     def stop(self) -> None:
         """Stop serving and close every connection."""
         server, self._server = self._server, None
-        if server is None:
-            return
+        assert server is not None, "stop() of an emulator not started"
         server.shutdown()
         server.close_connections()
         server.server_close()
@@ -191,9 +210,7 @@ class ServedInBackground(Generic[RecordT]):
 
     def bound_address(self) -> tuple[str, int]:
         """Host and port served on (only once started)."""
-        if self._server is None:
-            msg = f"{type(self).__name__} is not started"
-            raise RuntimeError(msg)
+        assert self._server is not None, "not started"
         host, port = self._server.server_address[:2]
         return str(host), int(port)
 

@@ -11,7 +11,7 @@ millisecond, zero visit dates, null or partial ``customAttributes``, anonymous u
 empty ``identifyId``; quiet days without events, groups of events sharing one millisecond on
 and just before a UTC midnight, email events without ``sessionId`` and ``accountId``.
 
-The clock is fixed (2026-11-20T12:00:00Z) unless given. ``advance()`` and ``touch()`` replace
+The clock is fixed (2026-11-20T12:00:00Z) unless given. ``advance()`` replaces
 records by modified copies, never in place: scroll snapshots and cached JSON stay right.
 """
 
@@ -25,7 +25,6 @@ import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from types import MappingProxyType
 from typing import Any, ClassVar
 
 Record = dict[str, Any]
@@ -60,16 +59,6 @@ EVENT_TYPES: dict[str, str] = {
 }
 EVENT_PATHS = tuple(EVENT_TYPES)
 
-#: Which timestamp ``touch()`` bumps, per mutable collection.
-MODIFIED_FIELD: dict[str, str] = {
-    "/users": "lastModifiedDate",
-    "/accounts": "lastModifiedDate",
-    "/articles": "modifiedDate",
-    "/kcbot": "modifiedDate",
-    "/admin/model/user/attributes": "modifiedDate",
-    "/admin/model/account/attributes": "modifiedDate",
-}
-
 
 def to_ms(dt: datetime) -> int:
     """Epoch milliseconds of a tz-aware datetime."""
@@ -102,16 +91,6 @@ class TenantSize:
     history_days: int = 400
     events_per_day: float = 20
     event_weights: Mapping[str, float] = field(default_factory=dict, hash=False)
-
-    def __post_init__(self) -> None:
-        unknown = sorted(set(self.event_weights) - set(EVENT_TYPES))
-        if unknown:
-            raise ValueError(f"event_weights: unknown event paths {unknown}; use {EVENT_PATHS}")
-        invalid = sorted(p for p, w in self.event_weights.items() if not 0 <= w < math.inf)
-        if invalid:
-            raise ValueError(f"event_weights: a weight must be finite and >= 0, not for {invalid}")
-        # A copy nobody can change behind the tenant's back.
-        object.__setattr__(self, "event_weights", MappingProxyType(dict(self.event_weights)))
 
     def mean_events_per_day(self, path: str) -> float:
         """The mean events per day of one event type: ``events_per_day`` x its weight."""
@@ -273,7 +252,23 @@ _ACCOUNT_ATTRIBUTES = (
 )
 
 
-def _uuid(rng: random.Random) -> str:
+def _place(place: int, street: int) -> Record:
+    """The ``location`` object of ``_PLACES[place]`` at ``_STREETS[street]``."""
+    p = _PLACES[place]
+    return {
+        **dict(
+            zip(
+                ("countryName", "countryCode", "stateName", "stateCode", "city"), p[:5], strict=True
+            )
+        ),
+        "street": _STREETS[street],
+        **dict(zip(("postalCode", "continent", "regionName", "timeZone"), p[5:9], strict=True)),
+        "coordinates": {"latitude": p[9], "longitude": p[10]},
+    }
+
+
+def uuid4(rng: random.Random) -> str:
+    """A version-4 UUID drawn from ``rng``."""
     h = f"{rng.getrandbits(128):032x}"
     return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{h[16:20]}-{h[20:]}"
 
@@ -333,20 +328,9 @@ class _Generator:
         return lo + int(self.rng.random() * max(hi - lo, 1))
 
     def location(self) -> Record:
-        p = self.rng.choice(_PLACES)
-        return {
-            "countryName": p[0],
-            "countryCode": p[1],
-            "stateName": p[2],
-            "stateCode": p[3],
-            "city": p[4],
-            "street": self.rng.choice(_STREETS),
-            "postalCode": p[5],
-            "continent": p[6],
-            "regionName": p[7],
-            "timeZone": p[8],
-            "coordinates": {"latitude": p[9], "longitude": p[10]},
-        }
+        """A place of its own (``event_location`` shares them: the same draws)."""
+        rb = self.rng._randbelow
+        return _place(rb(len(_PLACES)), rb(len(_STREETS)))
 
     def ip(self) -> str:
         r = self.rng.getrandbits(24)
@@ -415,7 +399,7 @@ class _Generator:
             created = now_ms - self.between(400 * DAY_MS, 900 * DAY_MS)
             out.append(
                 {
-                    "id": _uuid(self.rng),
+                    "id": uuid4(self.rng),
                     "name": name,
                     "apiName": api_name,
                     "internalName": api_name if origin == "STANDARD" else f"custom_{api_name}",
@@ -508,7 +492,7 @@ class _Generator:
                     }
                 )
         record = {
-            "aptrinsicId": _uuid(rng),
+            "aptrinsicId": uuid4(rng),
             "identifyId": identify_id,
             "id": identify_id,
             "type": kind,
@@ -556,7 +540,7 @@ class _Generator:
         modules: list[str] = []
         for i in range(n):
             is_module = i < max(1, n // 8)
-            fid = _uuid(rng)
+            fid = uuid4(rng)
             word = _FEATURE_WORDS[i % len(_FEATURE_WORDS)]
             labels = [
                 {"id": f"label-{k}", "name": f"Label {k}", "color": _LABEL_COLORS[k]}
@@ -581,7 +565,7 @@ class _Generator:
     def segments(self, n: int) -> list[Record]:
         out = []
         for i in range(n):
-            sid = _uuid(self.rng)
+            sid = uuid4(self.rng)
             self.segment_ids.append(sid)
             out.append({"id": sid, "name": f"Segment {i}: {self.rng.choice(_PLANS)} users"})
         return out
@@ -603,7 +587,7 @@ class _Generator:
         rng = self.rng
         out = []
         for i in range(n):
-            eid = _uuid(rng)
+            eid = uuid4(rng)
             kind = rng.choice(_ENGAGEMENT_TYPES)
             name = f"{kind.title().replace('_', ' ')} #{i}"
             self.engagement_ids.append(eid)
@@ -635,7 +619,7 @@ class _Generator:
             name = f"Help bot {i}"
             out.append(
                 {
-                    "id": _uuid(rng),
+                    "id": uuid4(rng),
                     "name": name,
                     "description": rng.choice((None, "Knowledge center bot")),
                     "status": rng.choice(("PUBLISHED", "DRAFT", "INACTIVE")),
@@ -663,7 +647,7 @@ class _Generator:
             kcs = [{"kcId": b["id"], "kcName": b["name"]} for b in picked]
             out.append(
                 {
-                    "id": _uuid(rng),
+                    "id": uuid4(rng),
                     "articleName": name,
                     "author": f"{rng.choice(_FIRST)} {rng.choice(_LAST)}",
                     "productId": f"product-{i % 3}",
@@ -705,24 +689,7 @@ class _Generator:
         """Like ``location()`` (same draws, same value), shared between events."""
         rb = self.rng._randbelow
         place, street = rb(len(_PLACES)), rb(len(_STREETS))
-        key = ("location", place, street)
-        found = self._shared.get(key)
-        if found is None:
-            p = _PLACES[place]
-            found = self._shared[key] = {
-                "countryName": p[0],
-                "countryCode": p[1],
-                "stateName": p[2],
-                "stateCode": p[3],
-                "city": p[4],
-                "street": _STREETS[street],
-                "postalCode": p[5],
-                "continent": p[6],
-                "regionName": p[7],
-                "timeZone": p[8],
-                "coordinates": {"latitude": p[9], "longitude": p[10]},
-            }
-        return found
+        return self.shared(("location", place, street), lambda: _place(place, street))
 
     def event(self, path: str, date: int) -> Record:
         """One event of ``path`` dated ``date``."""
@@ -736,7 +703,7 @@ class _Generator:
         getrandbits = rng.getrandbits
         actors = self.actors
         identify_id, account, kind, email = actors[int(random_() * len(actors))]
-        h = f"{getrandbits(128):032x}"  # _uuid(rng), inlined
+        h = f"{getrandbits(128):032x}"  # uuid4(rng), inlined
         e: Record = {
             "eventId": f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{h[16:20]}-{h[20:]}",
             "identifyId": identify_id,
@@ -970,7 +937,7 @@ class Collection(list[Record]):
     """One collection of a tenant: a plain ``list`` of records that counts its changes.
 
     ``version`` goes up after every in-place change (``append``, ``extend``, ``del c[i]``,
-    ``c[i] = r``, ``clear()``, ``sort()``...), whoever makes it (``advance()``, ``touch()``, a test
+    ``c[i] = r``, ``clear()``, ``sort()``...), whoever makes it (``advance()``, ``remove()``, a test
     editing the data), so that an index built over the list (``index.py``) knows it is stale.
     """
 
@@ -1027,7 +994,7 @@ class Tenant:
         self._gen = generator
         #: Day-start ms of the generated days with no events of any type.
         self.quiet_days = quiet_days
-        #: Held by ``advance()``/``touch()``; the server holds it while snapshotting a list.
+        #: Held by the changes; the server holds it while snapshotting a list.
         self.lock = threading.RLock()
 
     @classmethod
@@ -1116,8 +1083,6 @@ class Tenant:
         existing records get a ``lastModifiedDate`` inside the new period; ``new_users`` users
         are appended, created inside the new period.
         """
-        if delta <= timedelta(0):
-            raise ValueError("delta must be positive")
         with self.lock:
             gen = self._gen
             old_ms = self.now_ms
@@ -1126,14 +1091,8 @@ class Tenant:
             for path, records in gen.events(
                 old_ms + 1, new_ms + 1, midnight_groups=2, before_midnight_groups=1
             ).items():
-                held = self.collections[path]
-                try:
-                    in_order = not held or event_sort_key(held[-1]) <= event_sort_key(records[0])
-                except (IndexError, KeyError, TypeError):  # no new events, or odd ones put there
-                    in_order = True
-                held.extend(records)
-                if not in_order:  # keep the (date, eventId) order
-                    held.sort(key=event_sort_key)
+                # Dated after the old clock, so after every held event: the order holds.
+                self.collections[path].extend(records)
             for path, n in (("/users", touch_users), ("/accounts", touch_accounts)):
                 for i in self._pick(path, n):
                     self._modify(path, i, gen.between(old_ms + 1, new_ms + 1))
@@ -1164,13 +1123,6 @@ class Tenant:
             held.sort(key=event_sort_key)
             return made
 
-    def touch(self, path: str, n: int) -> list[Record]:
-        """Modify ``n`` records of an entity collection at the current clock; return them."""
-        if path not in MODIFIED_FIELD:
-            raise ValueError(f"{path} has no modification timestamp; use one of {MODIFIED_FIELD}")
-        with self.lock:
-            return [self._modify(path, i, self.now_ms) for i in self._pick(path, n)]
-
     def add_field(self, path: str, name: str, value_of: Callable[[Record], Any]) -> None:
         """Start sending a new top-level field on every record of a collection, as an API
         release would: ``value_of(record)`` gives each record's value."""
@@ -1193,16 +1145,11 @@ class Tenant:
     def _modify(self, path: str, index: int, at_ms: int) -> Record:
         """Replace record ``index`` by a modified copy dated ``at_ms`` (copy-on-write)."""
         records = self.collections[path]
-        record = dict(records[index])
-        record[MODIFIED_FIELD[path]] = at_ms
+        record = {**records[index], "lastModifiedDate": at_ms}
         if path == "/users":
             record["score"] = (record["score"] + 7) % 101
             record["lastSeenDate"] = max(record["lastSeenDate"], at_ms)
-        elif path == "/accounts":
+        else:  # an account
             record["plan"] = self._gen.rng.choice(_PLANS)
-        elif "modifiedBy" in record:  # articles, kc bots
-            record["modifiedBy"] = {"id": "admin-emulator", "name": "Emulator"}
-        else:  # attribute models
-            record["description"] = f"{record['name']} (edited)"
         records[index] = record
         return record

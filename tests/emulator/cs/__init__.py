@@ -5,7 +5,8 @@ Point a client at ``base_url`` (the tenant's domain; paths start with ``/v1/``) 
 envelopes, operators, paging limits, per-minute quota and documented quirks (docs/api.md,
 "CS: ..."), plus the PX emulator's ``Faults``. Modules: ``objects`` (the schema), ``values``,
 ``generate`` (records and data traps), ``tenant``, ``deletes``, ``metadata`` (list and
-describe), ``query``, ``quirks``, ``worlds``, ``ratelimit``, ``errors``, ``server``, ``cli``.
+describe), ``query``, ``quirks``, ``worlds``, ``ratelimit``, ``errors``, ``server``;
+``__main__`` serves one as a process.
 
 Example::
 
@@ -17,36 +18,9 @@ Example::
 
 from __future__ import annotations
 
-from .cli import main
-from .deletes import DELETE_LOG, DELETE_LOG_FIELDS, HIGH_VOLUME_LOG, RETENTION_DAYS
-from .errors import CSError, ObjectNotFound
-from .objects import OBJECT_FIELDS, OBJECTS, PICKLISTS, FieldDef, ObjectDef, find_object
-from .query import DEFAULT_LIMIT, MAX_LIMIT, OPERATORS
+from .objects import OBJECT_FIELDS
 from .quirks import CSQuirks
-from .ratelimit import RateLimiter
 from .server import CSEmulator, CSRequestRecord
 from .tenant import CSTenant
 
-__all__ = [
-    "DEFAULT_LIMIT",
-    "DELETE_LOG",
-    "DELETE_LOG_FIELDS",
-    "HIGH_VOLUME_LOG",
-    "MAX_LIMIT",
-    "OBJECTS",
-    "OBJECT_FIELDS",
-    "OPERATORS",
-    "PICKLISTS",
-    "RETENTION_DAYS",
-    "CSEmulator",
-    "CSError",
-    "CSQuirks",
-    "CSRequestRecord",
-    "CSTenant",
-    "FieldDef",
-    "ObjectDef",
-    "ObjectNotFound",
-    "RateLimiter",
-    "find_object",
-    "main",
-]
+__all__ = ["OBJECT_FIELDS", "CSEmulator", "CSQuirks", "CSRequestRecord", "CSTenant"]

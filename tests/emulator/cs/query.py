@@ -2,20 +2,22 @@
 (docs/api.md, "CS: query, paging and order" and "CS: dates and filters").
 
 Where the real behaviour is unknown the emulator is strict, so a client that passes here sends
-only well-formed queries:
+only well-formed queries; anything it cannot read is a 400 ``GSOBJ_1000``:
 
 * ``select``: the object's field names (no lookup dot paths), answered in that order;
-* ``where`` (optional): conditions of ``OPERATORS``, combined by ``expression`` (AND, OR,
-  parentheses; every alias defined once and used) or all ANDed;
+* ``where`` (optional): conditions of ``OPERATORS``, ``IS_NULL`` or ``IS_NOT_NULL``, combined
+  by ``expression`` (AND, OR, parentheses; every alias defined once and used) or all ANDed;
 * values read per data type: DATETIME ``"yyyy-MM-dd HH:mm:ss"`` as UTC or epoch ms, DATE
   ``"MM-dd-yyyy"``/``"yyyy-MM-dd"``/epoch ms; ISO text only for ``DeletedOn`` and in the
-  ``text_dates`` world. A null matches only IS_NULL; CONTAINS is case-insensitive;
+  ``text_dates`` world. A null matches only IS_NULL;
 * ``orderBy``: keys in order, nulls first ascending, ties in storage order;
 * ``limit`` 1..5000, default 100 (over: 400 ``GSOBJ_1015``); ``offset`` >= 0.
 """
 
 from __future__ import annotations
 
+import functools
+import operator
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -26,31 +28,29 @@ from tests.emulator.quirks import scrambled
 
 from .deletes import ISO_DATETIME
 from .errors import LIMIT_TOO_HIGH, CSError, bad_query
-from .objects import NUMBER_TYPES, TEXT_TYPES
+from .objects import NUMBER_TYPES
 from .values import Record, parse_instant, to_ms
 
 MAX_LIMIT = 5000
 DEFAULT_LIMIT = 100
-OPERATORS = (
-    "EQ",
-    "NE",
-    "GT",
-    "GTE",
-    "LT",
-    "LTE",
-    "BTW",
-    "IN",
-    "CONTAINS",
-    "IS_NULL",
-    "IS_NOT_NULL",
-)
+#: Operator -> its test of a stored value against the condition's value (its values: BTW, IN).
+OPERATORS: dict[str, Callable[[Any, Any], bool]] = {
+    "EQ": operator.eq,
+    "NE": operator.ne,
+    "GT": operator.gt,
+    "GTE": operator.ge,
+    "LT": operator.lt,
+    "LTE": operator.le,
+    "BTW": lambda x, v: v[0] <= x <= v[1],
+    "IN": lambda x, v: x in v,
+}
 
 Predicate = Callable[[Record], bool]
 
 
 @dataclass(frozen=True)
 class Query:
-    """A validated query, ready to ``run`` against an object's records."""
+    """A validated query, ready to page an object's records."""
 
     select: list[str]
     predicate: Predicate
@@ -58,10 +58,6 @@ class Query:
     """(field, descending) pairs, most significant first."""
     limit: int
     offset: int
-
-    def run(self, records: list[Record]) -> list[Record]:
-        """The page: matching records, sorted, sliced, projected onto ``select``."""
-        return self.project(self.page(records))
 
     def page(
         self, records: list[Record], *, order_ignored: bool = False, cap: int | None = None
@@ -96,19 +92,20 @@ def parse_query(body: Any, fields: dict[str, str], *, text_dates: bool = False) 
     ``text_dates`` (``CSQuirks.text_dates``): DATE and DATETIME conditions also take the text
     forms that world answers (any ISO-8601 date-time, a space for the ``T``, a fraction).
     """
-    if not isinstance(body, dict):
-        raise bad_query("Request body must be a JSON object")
-    select = body.get("select")
-    if not isinstance(select, list) or not select or not all(isinstance(f, str) for f in select):
-        raise bad_query("'select' must be a non-empty list of field names")
-    _known(select, fields)
-    return Query(
-        select=select,
-        predicate=_where(body.get("where"), fields, text_dates),
-        order=_order_by(body.get("orderBy"), fields),
-        limit=_limit(body.get("limit", DEFAULT_LIMIT)),
-        offset=_int(body.get("offset", 0), "offset", minimum=0),
-    )
+    try:
+        select, order_by = body["select"], body.get("orderBy", {})
+        _known([*select, *order_by], fields)
+        limit, offset = body.get("limit", DEFAULT_LIMIT), body.get("offset", 0)
+        if limit > MAX_LIMIT:
+            raise CSError(400, LIMIT_TOO_HIGH, f"limit must not exceed {MAX_LIMIT}, got {limit}")
+        directions = {d.lower() for d in order_by.values()}
+        if not select or limit < 1 or offset < 0 or not directions <= {"asc", "desc"}:
+            raise bad_query("Malformed query: select, orderBy, limit or offset")
+        order = [(name, d.lower() == "desc") for name, d in order_by.items()]
+        predicate = _where(body.get("where"), fields, text_dates)
+    except (AttributeError, IndexError, KeyError, TypeError, ValueError) as e:
+        raise bad_query(f"Malformed query: {e!r}") from None
+    return Query(select, predicate, order, limit, offset)
 
 
 def _known(names: list[str], fields: dict[str, str]) -> None:
@@ -117,201 +114,94 @@ def _known(names: list[str], fields: dict[str, str]) -> None:
         raise bad_query(f"Invalid field(s): {', '.join(unknown)}")
 
 
-def _int(value: Any, what: str, *, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise bad_query(f"'{what}' must be an integer >= {minimum}")
-    return value
-
-
-def _limit(value: Any) -> int:
-    limit = _int(value, "limit", minimum=1)
-    if limit > MAX_LIMIT:
-        raise CSError(400, LIMIT_TOO_HIGH, f"limit must not exceed {MAX_LIMIT}, got {limit}")
-    return limit
-
-
-def _order_by(order_by: Any, fields: dict[str, str]) -> list[tuple[str, bool]]:
-    if order_by is None:
-        return []
-    if not isinstance(order_by, dict):
-        raise bad_query("'orderBy' must be an object of field -> 'asc' | 'desc'")
-    _known(list(order_by), fields)
-    order = []
-    for name, direction in order_by.items():
-        if not isinstance(direction, str) or direction.lower() not in ("asc", "desc"):
-            raise bad_query(f"orderBy direction of {name} must be 'asc' or 'desc'")
-        order.append((name, direction.lower() == "desc"))
-    return order
-
-
-# -- where ------------------------------------------------------------------------------------
-
-
 def _where(where: Any, fields: dict[str, str], text_dates: bool) -> Predicate:
     if where is None:
         return lambda r: True
-    if not isinstance(where, dict):
-        raise bad_query("'where' must be an object with 'conditions' and 'expression'")
-    conditions = where.get("conditions") or []
-    if not isinstance(conditions, list):
-        raise bad_query("'where.conditions' must be a list")
-    predicates = [_condition(c, fields, text_dates) for c in conditions]
+    predicates = [_condition(c, fields, text_dates) for c in where.get("conditions") or []]
     expression = where.get("expression")
-    if expression is None or expression == "":
-        return lambda r: all(p(r) for _, p in predicates)
-    if not isinstance(expression, str):
-        raise bad_query("'where.expression' must be a string")
-    by_alias: dict[str, Predicate] = {}
-    for alias, predicate in predicates:
-        if not isinstance(alias, str) or not alias:
-            raise bad_query("every condition needs an 'alias' when 'expression' is given")
-        if alias in by_alias:
-            raise bad_query(f"duplicate alias {alias!r}")
-        by_alias[alias] = predicate
+    if not expression:
+        return _all([p for _, p in predicates]) if predicates else lambda r: True
+    by_alias = dict(predicates)
+    if len(by_alias) != len(predicates) or not all(by_alias):
+        raise bad_query("every condition needs an alias of its own when 'expression' is given")
     return _ExpressionParser(expression, by_alias).parse()
 
 
-def _condition(cond: Any, fields: dict[str, str], text_dates: bool) -> tuple[Any, Predicate]:
-    if not isinstance(cond, dict):
-        raise bad_query("each condition must be an object")
-    name, operator = cond.get("name"), cond.get("operator")
-    if not isinstance(name, str) or name not in fields:
-        raise bad_query(f"Invalid field in condition: {name!r}")
-    if operator not in OPERATORS:
-        raise bad_query(f"Invalid operator {operator!r}; expected one of {', '.join(OPERATORS)}")
-    alias = cond.get("alias")
-    if operator == "IS_NULL":
+def _condition(
+    cond: dict[str, Any], fields: dict[str, str], text_dates: bool
+) -> tuple[Any, Predicate]:
+    name, op, alias = cond["name"], cond["operator"], cond.get("alias")
+    _known([name], fields)
+    if op == "IS_NULL":
         return alias, lambda r: r.get(name) is None
-    if operator == "IS_NOT_NULL":
+    if op == "IS_NOT_NULL":
         return alias, lambda r: r.get(name) is not None
-
-    dtype = fields[name]
-    raw = cond.get("value")
-    if not isinstance(raw, list):
-        raise bad_query(f"condition on {name}: 'value' must be a list")
-    wanted = {"BTW": 2}.get(operator, 1)
-    if (operator == "IN" and not raw) or (operator != "IN" and len(raw) != wanted):
-        raise bad_query(f"condition on {name}: {operator} takes {wanted} value(s), got {len(raw)}")
-    if operator == "CONTAINS":
-        if dtype not in TEXT_TYPES or not isinstance(raw[0], str):
-            raise bad_query(f"condition on {name}: CONTAINS needs a text field and a string")
-        needle = raw[0].lower()
-        return alias, lambda r: r.get(name) is not None and needle in str(r[name]).lower()
+    dtype, raw, test = fields[name], list(cond["value"]), OPERATORS[op]
+    if len(raw) != {"BTW": 2}.get(op, 1) and not (op == "IN" and raw):
+        raise bad_query(f"condition on {name}: {op} takes another number of values")
     values = [_coerce(name, dtype, v, text_dates) for v in raw]
-    test = _test(operator, values)
-    if dtype == ISO_DATETIME:  # stored as an ISO string, compared as an instant
-        return alias, lambda r: r.get(name) is not None and test(parse_instant(r[name]))
-    return alias, lambda r: r.get(name) is not None and test(r[name])
+    wanted: Any = values if op in ("BTW", "IN") else values[0]
+    read = parse_instant if dtype == ISO_DATETIME else None  # ISO text, compared as an instant
+
+    def predicate(r: Record) -> bool:
+        x = r.get(name)
+        return x is not None and test(x if read is None else read(x), wanted)
+
+    return alias, predicate
 
 
-def _test(operator: str, values: list[Any]) -> Callable[[Any], bool]:  # noqa: PLR0911
-    v = values[0]
-    if operator == "EQ":
-        return lambda x: x == v
-    if operator == "NE":
-        return lambda x: x != v
-    if operator == "GT":
-        return lambda x: x > v
-    if operator == "GTE":
-        return lambda x: x >= v
-    if operator == "LT":
-        return lambda x: x < v
-    if operator == "LTE":
-        return lambda x: x <= v
-    if operator == "BTW":
-        lo, hi = values
-        return lambda x: lo <= x <= hi
-    members = set(values)  # IN
-    return lambda x: x in members
-
-
-_DATETIME_RE = re.compile(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}")
-_DATE_FORMATS = (
-    (re.compile(r"\d{2}-\d{2}-\d{4}"), "%m-%d-%Y"),
-    (re.compile(r"\d{4}-\d{2}-\d{2}"), "%Y-%m-%d"),
-)
-
-
-#: What a condition value of each date type may be (the 400's wording).
-_DATE_VALUES = {
-    "DATETIME": "'yyyy-MM-dd HH:mm:ss' (UTC) or epoch ms",
-    "DATE": "'MM-dd-yyyy', 'yyyy-MM-dd' or epoch ms",
-    ISO_DATETIME: "'yyyy-MM-dd HH:mm:ss' (UTC), an ISO-8601 date-time or epoch ms",
+_DATE_FORMATS = {
+    "DATETIME": ((re.compile(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}"), "%Y-%m-%d %H:%M:%S"),),
+    "DATE": (
+        (re.compile(r"\d{2}-\d{2}-\d{4}"), "%m-%d-%Y"),
+        (re.compile(r"\d{4}-\d{2}-\d{2}"), "%Y-%m-%d"),
+    ),
+    ISO_DATETIME: (),  # ``parse_instant`` reads all its forms
 }
 
 
-def _epoch_ms(dtype: str, value: Any, text_dates: bool = False) -> int | None:
+def _epoch_ms(dtype: str, value: Any, text_dates: bool) -> int | None:
     """A date condition value as epoch ms (strings without offset read as UTC), else None.
 
     ``text_dates``: a DATE or DATETIME also takes what ``parse_instant`` reads.
     """
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return int(value)
-    if not isinstance(value, str):
-        return None
-    if dtype == ISO_DATETIME or text_dates:
-        instant = parse_instant(value)
-        if instant is not None or dtype == ISO_DATETIME:
-            return instant
-    formats = [(_DATETIME_RE, "%Y-%m-%d %H:%M:%S")] if dtype == "DATETIME" else _DATE_FORMATS
-    for pattern, fmt in formats:
+    if (dtype == ISO_DATETIME or text_dates) and (instant := parse_instant(value)) is not None:
+        return instant
+    for pattern, fmt in _DATE_FORMATS[dtype]:
         if pattern.fullmatch(value):
-            try:
-                return to_ms(datetime.strptime(value, fmt).replace(tzinfo=timezone.utc))
-            except ValueError:  # e.g. month 13
-                return None
+            return to_ms(datetime.strptime(value, fmt).replace(tzinfo=timezone.utc))
     return None
 
 
-def _coerce(name: str, dtype: str, value: Any, text_dates: bool = False) -> Any:
+def _coerce(name: str, dtype: str, value: Any, text_dates: bool) -> Any:
     """A condition value as the stored type of a ``dtype`` field (see module docstring)."""
-
-    def fail(expected: str) -> CSError:
-        return bad_query(f"condition on {name} ({dtype}): expected {expected}, got {value!r}")
-
+    if dtype in _DATE_FORMATS:
+        value = _epoch_ms(dtype, value, text_dates)
+    elif dtype in NUMBER_TYPES and isinstance(value, str):
+        value = float(value)
+    elif dtype == "BOOLEAN" and isinstance(value, str):
+        value = {"true": True, "false": False}[value.lower()]
     if value is None:
-        raise fail("a value (use IS_NULL / IS_NOT_NULL for nulls)")
-    if dtype in _DATE_VALUES:
-        ms = _epoch_ms(dtype, value, text_dates)
-        if ms is None:
-            raise fail(_DATE_VALUES[dtype])
-        return ms
-    if dtype in NUMBER_TYPES:
-        if isinstance(value, (int, float)) and not isinstance(value, bool):
-            return value
-        try:
-            return float(value)
-        except (TypeError, ValueError):
-            raise fail("a number") from None
-    if dtype == "BOOLEAN":
-        if isinstance(value, bool):
-            return value
-        if isinstance(value, str) and value.lower() in ("true", "false"):
-            return value.lower() == "true"
-        raise fail("true or false")
-    if not isinstance(value, str):
-        raise fail("a string")
+        raise bad_query(f"condition on {name} ({dtype}): a value it cannot read")
     return value
+
+
+def _all(predicates: list[Predicate]) -> Predicate:
+    """One predicate true when each of ``predicates`` is (nested calls: no loop per record)."""
+    return functools.reduce(lambda a, b: lambda r: a(r) and b(r), predicates)
 
 
 class _ExpressionParser:
     """Recursive descent over ``expr := term (OR term)*``, ``term := factor (AND factor)*``,
     ``factor := '(' expr ')' | ALIAS``."""
 
-    _TOKEN = re.compile(r"\s*(?:(\()|(\))|([A-Za-z0-9_]+))")
-
     def __init__(self, text: str, by_alias: dict[str, Predicate]) -> None:
         self.text = text
         self.by_alias = by_alias
         self.used: set[str] = set()
-        self.tokens: list[str] = []
-        pos, text = 0, text.rstrip()
-        while pos < len(text):
-            match = self._TOKEN.match(text, pos)
-            if match is None:
-                raise self.error(f"unexpected character at {pos}")
-            self.tokens.append(match.group(match.lastindex or 0))
-            pos = match.end()
+        self.tokens = re.findall(r"\(|\)|[A-Za-z0-9_]+|\S", text)
         self.pos = 0
 
     def error(self, why: str) -> CSError:
@@ -319,11 +209,8 @@ class _ExpressionParser:
 
     def parse(self) -> Predicate:
         predicate = self.expr()
-        if self.pos != len(self.tokens):
-            raise self.error(f"unexpected {self.tokens[self.pos]!r}")
-        unused = sorted(set(self.by_alias) - self.used)
-        if unused:
-            raise self.error(f"condition(s) {', '.join(unused)} not used")
+        if self.pos != len(self.tokens) or self.used != set(self.by_alias):
+            raise self.error("a token left over or a condition not used")
         return predicate
 
     def peek_keyword(self) -> str | None:
@@ -334,14 +221,14 @@ class _ExpressionParser:
         while self.peek_keyword() == "OR":
             self.pos += 1
             terms.append(self.term())
-        return terms[0] if len(terms) == 1 else lambda r: any(t(r) for t in terms)
+        return functools.reduce(lambda a, b: lambda r: a(r) or b(r), terms)
 
     def term(self) -> Predicate:
         factors = [self.factor()]
         while self.peek_keyword() == "AND":
             self.pos += 1
             factors.append(self.factor())
-        return factors[0] if len(factors) == 1 else lambda r: all(f(r) for f in factors)
+        return _all(factors)
 
     def factor(self) -> Predicate:
         if self.pos >= len(self.tokens):
@@ -350,13 +237,11 @@ class _ExpressionParser:
         self.pos += 1
         if token == "(":
             inner = self.expr()
-            if self.pos >= len(self.tokens) or self.tokens[self.pos] != ")":
+            if self.peek_keyword() != ")":
                 raise self.error("missing ')'")
             self.pos += 1
             return inner
-        if token == ")" or token.upper() in ("AND", "OR"):
-            raise self.error(f"unexpected {token!r}")
         if token not in self.by_alias:
-            raise self.error(f"unknown alias {token!r}")
+            raise self.error(f"unexpected {token!r}")
         self.used.add(token)
         return self.by_alias[token]

@@ -5,8 +5,8 @@ transport and limits"): the objects list (GET) and describe (``metadata``), and 
 any object or delete log (``query``, ``deletes``). Each request, in order, first match
 answering: the body read; the ``accesskey`` header (name case-insensitive, else 401
 ``GS_APIG_2401``); ``faults.latency_ms``; the per-minute quota (``ratelimit``, 429 with
-``Retry-After``); the PX ``Faults`` a gateway plays (not ``block_duplicates_ms`` nor
-``expire_scrolls``); routing (404, 405, the ``CSQuirks``); the endpoint; ``truncate_rate``.
+``Retry-After``); the gateway's ``Faults`` (a reset, a 5xx, an HTML page; not the PX
+API's own); routing (404, 405, the ``CSQuirks``); the endpoint; ``truncate_rate``.
 Every request is logged as a ``CSRequestRecord`` before its answer is written.
 """
 
@@ -16,19 +16,16 @@ import json
 import random
 import re
 import threading
-from collections.abc import Hashable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from tests.emulator.drift import Drift, drift_record, record_key
+from msgspec.json import encode
+
+from tests.emulator.drift import drift_record
 from tests.emulator.faults import Faults
-from tests.emulator.serving import (
-    EmulatorHandler,
-    ServedInBackground,
-    reset_connection,
-    write_answer,
-)
+from tests.emulator.serving import EmulatorHandler, Reply, ServedInBackground
+from tests.emulator.tenant import uuid4
 
 from .deletes import DELETE_LOG_FIELDS, DELETE_LOGS, HIGH_VOLUME_LOG
 from .errors import (
@@ -49,21 +46,12 @@ from .query import parse_query
 from .quirks import CSQuirks
 from .ratelimit import RateLimiter
 from .tenant import CSTenant
-from .values import Record
 from .worlds import field_refusal, object_refusal, page_cap, text_dated
 
-JSON_TYPE = "application/json;charset=UTF-8"
 ACCESS_KEY_HEADER = "accesskey"
 QUERY_PATH = re.compile(r"/v1/data/objects/query/([^/]+)")
 DESCRIBE_PATH = "/v1/meta/services/objects/describe"
 LIST_PATH = "/v1/meta/services/objects/list"
-
-#: What a proxy / maintenance page returns with a 200 (``faults.html_rate``).
-CS_HTML_PAGE = (
-    "<!DOCTYPE html><html><head><title>Service temporarily unavailable</title></head>"
-    "<body><h1>We'll be right back</h1><p>Gainsight is undergoing scheduled maintenance."
-    "</p></body></html>"
-)
 
 
 @dataclass(frozen=True)
@@ -83,17 +71,7 @@ class _Handler(EmulatorHandler):
     server_version = "CS-Emulator/1.0"
 
     def read_body(self) -> bytes:
-        """The request body (``Content-Length`` or chunked)."""
-        if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
-            chunks = []
-            while True:
-                size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
-                if size == 0:
-                    while self.rfile.readline() not in (b"\r\n", b"\n", b""):
-                        pass  # trailers
-                    return b"".join(chunks)
-                chunks.append(self.rfile.read(size))
-                self.rfile.readline()
+        """The request body (of ``Content-Length``)."""
         length = int(self.headers.get("Content-Length") or 0)
         return self.rfile.read(length) if length > 0 else b""
 
@@ -120,8 +98,6 @@ class CSEmulator(ServedInBackground[CSRequestRecord]):
         self._limiter = RateLimiter(requests_per_minute)
         self._ids = random.Random(self._tenant.seed)
         self._ids_lock = threading.Lock()
-        self._drifted: dict[str, dict[Hashable, list[Drift]]] = {}
-        self._drifted_lock = threading.Lock()
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -157,12 +133,6 @@ class CSEmulator(ServedInBackground[CSRequestRecord]):
         return self._quirks
 
     @property
-    def drifted(self) -> dict[str, dict[Hashable, list[Drift]]]:
-        """What ``CSQuirks.drifted_types`` has sent so far: object (canonical name) -> Gsid ->
-        the ``Drift``s of its selected fields (``tests/emulator/drift.py``)."""
-        return self._drifted
-
-    @property
     def rate_limiter(self) -> RateLimiter:
         """The per-minute quota (``per_minute`` is mutable; ``refused`` counts 429s)."""
         return self._limiter
@@ -171,10 +141,9 @@ class CSEmulator(ServedInBackground[CSRequestRecord]):
 
     def _request_id(self) -> str:
         with self._ids_lock:
-            h = f"{self._ids.getrandbits(128):032x}"
-        return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{h[16:20]}-{h[20:]}"
+            return uuid4(self._ids)
 
-    def _serve(self, h: _Handler) -> None:  # noqa: PLR0911 - one return per pipeline exit
+    def _serve(self, h: _Handler) -> None:
         try:
             raw_body = h.read_body()
         except (OSError, ValueError):
@@ -184,9 +153,8 @@ class CSEmulator(ServedInBackground[CSRequestRecord]):
             body = json.loads(raw_body) if raw_body else None
         except ValueError:
             body = None
-        url = urlsplit(h.path)
-        path = url.path
-        reply = _Reply(self, h, path, body, self._request_id(), query=url.query)
+        path = urlsplit(h.path).path
+        reply = _Reply(self, h, body, self._request_id())
 
         if h.headers.get(ACCESS_KEY_HEADER) != self._access_key:
             return reply.error(CSError(401, INVALID_ACCESS_KEY, "Invalid access key"))
@@ -197,28 +165,14 @@ class CSEmulator(ServedInBackground[CSRequestRecord]):
         if wait is not None:
             error = CSError(429, RATE_LIMITED, "Rate limit exceeded: too many requests per minute")
             return reply.error(error, headers={"Retry-After": str(wait)})
-        if f.rate_limited():
-            error = CSError(429, RATE_LIMITED, "Rate limit exceeded, please retry later")
-            return reply.error(error, headers={"Retry-After": "1"})
-        if f.roll("reset", f.reset_rate):
-            return reply.reset()
-        if f.roll("error", f.error_rate):
-            status, content_type, raw = f.error_response()
-            if content_type.startswith("application/json"):
-                desc = "An unexpected error occurred, please try again later"
-                return reply.error(CSError(status, None, desc))
-            return reply.send(status, raw, content_type)
-        if f.roll("html", f.html_rate):
-            return reply.send(200, CS_HTML_PAGE.encode(), "text/html;charset=UTF-8")
+        if f.gateway_fault(reply, lambda status, desc: reply.body_of(CSError(status, None, desc))):
+            return None
 
         try:
             status, data = self._route(h.command, path, raw_body, body, reply.request_id)
         except CSError as error:
             return reply.error(error)
-        raw = _encode(data)
-        if status == 200 and f.roll("truncate", f.truncate_rate):
-            return reply.send(200, raw[: len(raw) // 2], JSON_TYPE, close=True)
-        return reply.send(status, raw, JSON_TYPE)
+        return f.answer(reply, status, encode(data))
 
     def _route(
         self, method: str, path: str, raw_body: bytes, body: Any, request_id: str
@@ -243,21 +197,8 @@ class CSEmulator(ServedInBackground[CSRequestRecord]):
                 self._tenant.objects, person_missing=self._quirks.person_missing_from_list
             )
         else:
-            data = describe(body, self._tenant.picklists, self._instance())
+            data = describe(body, self._instance())
         return 200, {"requestId": request_id, "result": True, "data": data}
-
-    def _drift(self, name: str, page: list[Record], select: list[str]) -> list[Record]:
-        """``page`` as ``CSQuirks.drifted_types`` sends it (``drift.py``); the drifts of the
-        selected fields are logged in ``drifted``."""
-        out = []
-        for record in page:
-            sent, drifts = drift_record(name, record)
-            shown = [d for d in drifts if d.field_path in select]
-            if shown:
-                with self._drifted_lock:
-                    self._drifted.setdefault(name, {})[record_key(name, record)] = shown
-            out.append(sent)
-        return out
 
     def _instance(self) -> str:
         """The ``instance`` of an OBJECT_NOT_FOUND answer: the tenant clock."""
@@ -302,7 +243,7 @@ class CSEmulator(ServedInBackground[CSRequestRecord]):
                 cap=page_cap(quirks),
             )
         if log is None and quirks.drifted_types:
-            page = self._drift(key, page, query.select)
+            page = [drift_record(key, record)[0] for record in page]
         records = query.project(page)
         if text_dates is not None:
             records = text_dated(records, fields, text_dates)
@@ -317,47 +258,20 @@ class CSEmulator(ServedInBackground[CSRequestRecord]):
         return 200, envelope(request_id, data=data)
 
 
-def _encode(body: Any) -> bytes:
-    return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
+class _Reply(Reply):
+    """Writes one answer (or none), logged first; ``error`` in the CS envelope."""
 
+    def __init__(self, emulator: CSEmulator, h: _Handler, body: Any, request_id: str) -> None:
+        path, _, query = h.path.partition("?")
 
-class _Reply:
-    """Writes one answer (or none) and logs it first."""
+        def log(status: int) -> None:
+            emulator._log(CSRequestRecord(h.command, path, body, status, query))
 
-    def __init__(
-        self,
-        emulator: CSEmulator,
-        h: _Handler,
-        path: str,
-        body: Any,
-        request_id: str,
-        *,
-        query: str = "",
-    ) -> None:
-        self.emulator, self.h, self.path, self.body = emulator, h, path, body
-        self.request_id, self.query = request_id, query
+        super().__init__(h, log)
+        self.request_id = request_id
 
-    def _log(self, status: int) -> None:
-        record = CSRequestRecord(self.h.command, self.path, self.body, status, self.query)
-        self.emulator._log(record)
+    def body_of(self, error: CSError) -> bytes:
+        return encode(error.body(self.request_id))
 
     def error(self, error: CSError, headers: dict[str, str] | None = None) -> None:
-        raw = _encode(error.body(self.request_id))
-        self.send(error.status, raw, JSON_TYPE, headers=headers)
-
-    def send(
-        self,
-        status: int,
-        raw: bytes,
-        content_type: str,
-        *,
-        headers: dict[str, str] | None = None,
-        close: bool = False,
-    ) -> None:
-        self._log(status)
-        write_answer(self.h, status, raw, content_type, headers=headers, close=close)
-
-    def reset(self) -> None:
-        """Close the socket with an RST and no answer at all."""
-        self._log(0)
-        reset_connection(self.h)
+        self.send(error.status, self.body_of(error), headers=headers)

@@ -6,7 +6,7 @@ object's canonical name, and the delete logs (``deletes``), to its records in st
 Defaults: 700 companies, 2,600 people, the other objects at ``ObjectDef.size``; lookups point
 at records of the tenant. The clock is fixed (2026-11-20T12:00:00Z) unless given.
 
-Mutations (``advance``, ``touch``, ``delete``) run under ``lock`` and replace records by
+Mutations (``advance``, ``delete``) run under ``lock`` and replace records by
 modified copies, so a record a test holds keeps its old values; a delete is logged and leaves
 lookups to it dangling.
 """
@@ -14,16 +14,13 @@ lookups to it dangling.
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping
 from datetime import datetime, timedelta, timezone
 
 from .deletes import DELETE_LOG, HIGH_VOLUME_LOG, initial_deletions, log_entry
-from .generate import Category, CoreGenerator, ObjectFactory, plant_traps
+from .generate import CoreGenerator, ObjectFactory, plant_traps
 from .objects import OBJECTS, ObjectDef, find_object
-from .values import DAY_MS, Record, to_ms
+from .values import DAY_MS, DEFAULT_NOW, Record, to_ms
 
-#: The default clock: fixed so generated data is reproducible.
-DEFAULT_NOW = datetime(2026, 11, 20, 12, 0, tzinfo=timezone.utc)
 #: How far back created and modified dates go.
 HISTORY_DAYS = 730
 #: Company and Person: made by ``CoreGenerator``, from the tenant's first random stream.
@@ -77,7 +74,6 @@ class CSTenant:
         now: datetime | None = None,
         *,
         high_volume_log: bool = False,
-        sizes: Mapping[str, int] | None = None,
     ) -> CSTenant:
         """Build a tenant; equal arguments give equal data.
 
@@ -87,19 +83,10 @@ class CSTenant:
             people: Person records.
             now: The tenant's clock, tz-aware (default ``DEFAULT_NOW``).
             high_volume_log: Whether the tenant has ``record_delete_log_high_volume``.
-            sizes: Record counts of other objects, by canonical name, overriding their
-                ``ObjectDef.size``.
         """
-        now = now or DEFAULT_NOW
-        if now.tzinfo is None:
-            raise ValueError("now must be timezone-aware (UTC)")
-        now = now.astimezone(timezone.utc)
+        now = (now or DEFAULT_NOW).astimezone(timezone.utc)
         now_ms = to_ms(now)
         lo = now_ms - HISTORY_DAYS * DAY_MS
-        sizes = dict(sizes or {})
-        unknown = set(sizes) - {o.name for o in OBJECTS}
-        if unknown:
-            raise ValueError(f"unknown object(s) in sizes: {', '.join(sorted(unknown))}")
 
         # Company and Person first, from the first stream, exactly as ever.
         gen = CoreGenerator(seed)
@@ -117,7 +104,7 @@ class CSTenant:
         for name in MADE_IN_ORDER:
             obj = find_object(name)
             assert obj is not None
-            size = sizes.get(name, obj.size)
+            size = obj.size
             records = collections[name]
             if name == "gsuser":  # the users Company.Csm points to come first
                 for gsid in gen.csm_ids[:size]:
@@ -161,16 +148,10 @@ class CSTenant:
         """Every object of the tenant, in objects-list order (the delete logs are not ones)."""
         return OBJECTS
 
-    @property
-    def picklists(self) -> dict[str, Category]:
-        """Picklist category name -> the category (its Gsid and items)."""
-        return self._factory.categories
-
     def object_def(self, name: str) -> ObjectDef:
-        """The object called ``name`` (case-insensitive); KeyError if there is none."""
+        """The object called ``name`` (case-insensitive)."""
         obj = find_object(name)
-        if obj is None:
-            raise KeyError(name)
+        assert obj is not None, name
         return obj
 
     def records(self, name: str) -> list[Record]:
@@ -194,8 +175,6 @@ class CSTenant:
         and modified inside that period. Returns the touched and new records per object
         (canonical name). Nothing is deleted: see ``delete()``.
         """
-        if delta <= timedelta(0):
-            raise ValueError("delta must be positive")
         with self.lock:
             gen, factory = self._gen, self._factory
             old_ms = self.now_ms
@@ -231,40 +210,13 @@ class CSTenant:
                     changed[obj.name].append(record)
             return changed
 
-    def touch(self, object_name: str, n: int, at_ms: int | None = None) -> list[Record]:
-        """Edit ``n`` records of an object at ``at_ms`` (default: the clock); return them.
-
-        Raises:
-            KeyError: If there is no such object.
-            ValueError: If the object has no modified-date field (``da_picklist``).
-        """
-        obj = self.object_def(object_name)
-        if obj.modified_field is None:
-            raise ValueError(f"{obj.name} has no modified-date field to touch")
-        with self.lock:
-            at = self.now_ms if at_ms is None else at_ms
-            return [self._modify(obj.name, i, at) for i in self._pick(obj.name, n)]
-
     def delete(self, object_name: str, n: int, at: datetime | None = None) -> list[Record]:
-        """Remove ``n`` records of an object and log them as deleted at ``at``.
+        """Remove ``n`` records of an object (picked by the seeded stream) and log them as deleted
+        at ``at`` (default: the clock) in the delete log of their object; return them.
 
-        The records are picked deterministically (the tenant's seeded stream). Each gets a
-        delete-log entry ``{"RecordId", "DeletedOn" (``at``, default the clock, to the
-        second), "ObjectName" (canonical name)}``, in ``record_delete_log``, or in
-        ``record_delete_log_high_volume`` for a high-volume object when the tenant has that
-        log. Returns the removed records. The real API keeps entries for 15 days; the
-        emulator keeps them all.
-
-        Raises:
-            KeyError: If there is no such object.
-            ValueError: For ``da_picklist`` (its items stay, so picklist values resolve), or
-                a naive ``at``.
+        The real API keeps entries for 15 days; the emulator keeps them all.
         """
         obj = self.object_def(object_name)
-        if obj.modified_field is None:
-            raise ValueError(f"{obj.name} records are not deleted by the emulator")
-        if at is not None and at.tzinfo is None:
-            raise ValueError("at must be timezone-aware (UTC)")
         with self.lock:
             at_ms = self.now_ms if at is None else to_ms(at)
             records = self.collections[obj.name]

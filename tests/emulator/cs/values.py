@@ -21,22 +21,10 @@ from __future__ import annotations
 import re
 from datetime import datetime, timedelta, timezone
 from functools import lru_cache
-from typing import Any
 
-Record = dict[str, Any]
+from tests.emulator.tenant import DAY_MS, DEFAULT_NOW, Record, from_ms, to_ms
 
-DAY_MS = 86_400_000
-_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
-
-
-def to_ms(dt: datetime) -> int:
-    """Epoch milliseconds of a tz-aware datetime."""
-    return (dt - _EPOCH) // timedelta(milliseconds=1)
-
-
-def from_ms(ms: int) -> datetime:
-    """UTC datetime of epoch milliseconds."""
-    return _EPOCH + timedelta(milliseconds=ms)
+__all__ = ["DAY_MS", "DEFAULT_NOW", "Record", "from_ms", "iso_seconds", "parse_instant", "to_ms"]
 
 
 def iso_seconds(ms: int) -> str:
