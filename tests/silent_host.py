@@ -42,6 +42,8 @@ class SilentHost:
         self.port: int = self._listener.getsockname()[1]
         self._threads: list[threading.Thread] = []
         self.requests = 0
+        #: The target (path and query) of every request, in the order they came.
+        self.targets: list[str] = []
         self.silent_since: float | None = None
 
     @property
@@ -85,6 +87,7 @@ class SilentHost:
                     return
                 with self._lock:
                     self.requests += 1
+                    self.targets.append(request[1])
                     answer = self.requests <= self._answers
                     if not answer and self.silent_since is None:
                         self.silent_since = time.time()

@@ -71,9 +71,9 @@ def test_a_host_silent_from_the_start_ends_the_run_after_one_read_timeout(
     assert f"within {TIMEOUT} s, tried once" in line
     assert f"Check the {setting} setting" in line
     assert "request_timeout_seconds" in line
+    # One try (the old retry budget gave it 8 tries, over 8 timeouts), after a whole timeout.
     assert tries == 1
-    # One try (the old retry budget gave it 8 tries, over 8 timeouts).
-    assert TIMEOUT <= elapsed < one_try(TIMEOUT)
+    assert elapsed >= TIMEOUT
     assert "WARNING" not in result.stderr
 
 
@@ -92,9 +92,13 @@ def test_events_of_a_catalog_from_a_silent_host_end_the_run_after_one_read_timeo
             str(tmp_path / "catalog.json"),
         )
         elapsed = time.monotonic() - started
+        targets = host.targets
     line = one_error_line(result)
     assert line.startswith(f"Sync failed: No answer from {host.base_url}/v1/events/")
-    assert TIMEOUT <= elapsed < one_try(TIMEOUT)
+    # Windows opened on reading threads, each once: none was tried again.
+    assert targets
+    assert len(targets) == len(set(targets)), targets
+    assert elapsed >= TIMEOUT
     assert json.loads(result.stdout.splitlines()[-1])["type"] == "STATE"
 
 
@@ -185,6 +189,7 @@ def test_meltano_run_ends_on_a_silent_host_in_one_line(tmp_path) -> None:
         env = meltano_env(tmp_path, settings)
         install_plugins(env, "tap-gainsight", "target-jsonl")
         result = meltano("run", "tap-gainsight", "target-jsonl", env=env, check=False, timeout=120)
+        tries = host.requests
     assert result.returncode == 1
     log = (result.stdout + result.stderr).splitlines()
     said = [x for x in log if "[error    ] tap-gainsight" in x]
@@ -193,12 +198,5 @@ def test_meltano_run_ends_on_a_silent_host_in_one_line(tmp_path) -> None:
     assert "Check the region or api_url setting" in said[0]
     assert "request_timeout_seconds" in said[0]
     assert not [x for x in log if "Unknown setting" in x], "Meltano adds no key of its own"
-    # From Meltano starting the tap to the tap's line: one try.
-    (start,) = [x for x in log if "Running catalog discovery" in x]
-    assert meltano_time(said[0]) - meltano_time(start) < one_try(TIMEOUT)
-
-
-def meltano_time(line: str) -> float:
-    """When Meltano logged a line, from its ISO stamp."""
-    stamp = line.split(" ", maxsplit=1)[0]
-    return dt.datetime.fromisoformat(stamp.replace("Z", "+00:00")).timestamp()
+    # Discovery's first request, tried once, ends the run.
+    assert tries == 1
