@@ -14,7 +14,7 @@ from functools import cached_property
 
 from typing_extensions import override
 
-from tap_gainsight.cs.catalog import COMPANIES, PEOPLE, CSObject, TenantObjects, discover_objects
+from tap_gainsight.cs.catalog import discover_objects, stream_name
 from tap_gainsight.cs.fields import modified_date_field, schema_from_fields
 from tap_gainsight.cs.keyset import KEY, NULLS, KeysetStream
 from tap_gainsight.cs.select import named_fields, refused_field
@@ -36,11 +36,11 @@ class CSObjectStream(KeysetStream):
     primary_keys = (KEY,)
     STATE_MSG_FREQUENCY = 1000
 
-    def __init__(self, tap: Tap, cs_object: CSObject, fields: dict[str, str] | None) -> None:
-        self.object_name = cs_object.object_name
+    def __init__(self, tap: Tap, object_name: str, fields: dict[str, str] | None) -> None:
+        self.object_name = object_name
         #: `{field: dataType}` from describe; None: the built-in schema (Company, Person).
         self.fields = fields
-        super().__init__(tap, name=cs_object.name, path=QUERY_PATH.format(cs_object.object_name))
+        super().__init__(tap, name=stream_name(object_name), path=QUERY_PATH.format(object_name))
         self.replication_key = modified_date_field(fields) if fields else "ModifiedDate"
         #: The fields the API refused this run (left out of the select).
         self.refused_fields: set[str] = set()
@@ -123,15 +123,9 @@ class CSObjectStream(KeysetStream):
 
 def discover_cs_streams(tap: Tap) -> list[CSStream]:
     """The CS streams of the tenant's objects (see `catalog.py`)."""
-    found: TenantObjects = discover_objects(tap)
-    streams: list[CSStream] = []
-    for cs_object in found.objects:
-        fields = found.fields_of(cs_object)
-        if fields is not None or cs_object in (COMPANIES, PEOPLE):
-            streams.append(CSObjectStream(tap, cs_object, fields))
-    return streams
+    return [CSObjectStream(tap, name, fields) for name, fields in discover_objects(tap).items()]
 
 
 def probe_stream(tap: Tap) -> CSObjectStream:
     """The `companies` stream, built without discovery: what `--test` probes."""
-    return CSObjectStream(tap, COMPANIES, None)
+    return CSObjectStream(tap, "Company", None)
