@@ -214,6 +214,8 @@ class KeysetStream(CSStream, OrderGuardedStream):
     _resume: KeysetPaginator | None = None
     #: Where the dated pass starts this run (None: the whole object).
     _since: dt.datetime | None = None
+    #: The partition being read (a delete log), whose state a broken order turns back.
+    read_context: Context | None = None
     #: The fields the API refused this run (left out of the select).
     refused_fields: frozenset[str] = frozenset()
 
@@ -229,6 +231,7 @@ class KeysetStream(CSStream, OrderGuardedStream):
 
     @override
     def request_records(self, context: Context | None) -> Iterable[dict]:
+        self.read_context = context
         self.guard_order(context)
         self._resume = None
         # The bookmark less `cs_lookback_hours`; `start_date` plays no part: it bounds event
@@ -327,6 +330,6 @@ class KeysetStream(CSStream, OrderGuardedStream):
     def parse_response(self, response: requests.Response) -> Iterable[dict]:
         records = self.records_of(response)
         if not self._paginator.admit(records):
-            self.break_order(self.context, self.path, "orderBy (date, key)")
+            self.break_order(self.read_context, self.path, "orderBy (date, key)")
             return []
         return self.checked(records)
