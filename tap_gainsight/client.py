@@ -555,7 +555,7 @@ class GainsightStream(RESTStream[t.Any]):
                 # PX reports unknown dates as 0; 1970-01-01 would be a false fact.
                 row[field] = epoch_ms_to_rfc3339(value) if value else None
             elif type(value) is str and not is_rfc3339_utc(value):
-                self.schema_watch.conform_date(row, field)
+                self.schema_watch.conform(row, field)
         return row
 
     @property
