@@ -107,6 +107,8 @@ class GainsightStream(RESTStream[t.Any]):
     core_name = "the core endpoint"
     #: The endpoint's largest accepted page size (the API answers 400 above it).
     max_page_size: int = 1000
+    #: The endpoints whose page size the API limits alike (None: this one alone).
+    page_size_group: str | None = None
     #: Fields whose values may be of any JSON type, sent as their JSON text (as declared).
     text_fields: frozenset[str] = frozenset()
     #: Set as the stream's turn comes: only then are its records checked and counted.
@@ -422,18 +424,14 @@ class GainsightStream(RESTStream[t.Any]):
     @property
     def page_size(self) -> int:
         """The page size asked: as configured, or less where the API refused that much."""
-        return min(self.asked_page_size, self.run.page_sizes.get(self.page_size_group, 1 << 31))
-
-    @property
-    def page_size_group(self) -> str:
-        """The endpoints whose page size the API limits alike: this one's path (PX)."""
-        return self.path
+        group = self.page_size_group or self.path
+        return min(self.asked_page_size, self.run.page_sizes.get(group, 1 << 31))
 
     def smaller_pages(self, refusal: PageSizeRefused) -> bool:
         """Ask pages half as big from now on: the API refused this size. False at one record."""
         if self.page_size <= 1:
             return False
-        self.run.page_sizes[self.page_size_group] = self.page_size // 2
+        self.run.page_sizes[self.page_size_group or self.path] = self.page_size // 2
         self.note_departure(
             "a page size refused as too large",
             "smaller pages are asked, halved until the API takes them (set page_size lower "

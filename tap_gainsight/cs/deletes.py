@@ -37,12 +37,6 @@ LAST_COMPLETE_READ = "last_complete_read"
 STATE_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 
 
-def last_complete_read(state: dict[str, t.Any]) -> dt.datetime | None:
-    """When the log of this state was last read to its end, or None if the state does not say."""
-    value = state.get(LAST_COMPLETE_READ)
-    return parse_setting_datetime(value) if isinstance(value, str) and value else None
-
-
 def is_absent(response: requests.Response) -> bool:
     """Whether the tenant has no such log (the high-volume one is not in every tenant)."""
     try:
@@ -102,10 +96,10 @@ class DeletedRecordsStream(KeysetStream):
         stale: list[str] = []
         for log in DELETE_LOGS:
             context = {"delete_log": log}
-            read_at = last_complete_read(self.get_context_state(context))
-            if read_at is None:
+            value = self.get_context_state(context).get(LAST_COMPLETE_READ)
+            if not isinstance(value, str) or not value:
                 continue
-            bookmark = self.bookmark(context)
+            read_at, bookmark = parse_setting_datetime(value), self.bookmark(context)
             covered = max(read_at, bookmark) if bookmark else read_at
             if now - covered > RETENTION:
                 stale.append(f"{log} ({(now - covered).days} days ago)")

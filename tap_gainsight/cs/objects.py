@@ -14,8 +14,12 @@ from functools import cached_property
 
 from typing_extensions import override
 
-from tap_gainsight.cs.catalog import discover_objects, stream_name
-from tap_gainsight.cs.fields import modified_date_field, schema_from_fields
+from tap_gainsight.cs.catalog import (
+    discover_objects,
+    modified_date_field,
+    schema_from_fields,
+    stream_name,
+)
 from tap_gainsight.cs.keyset import KEY, NULLS, KeysetStream
 
 if t.TYPE_CHECKING:
