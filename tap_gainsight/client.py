@@ -194,21 +194,20 @@ class GainsightStream(RESTStream[t.Any]):
         retry_seconds = float(
             self.config.get("retry_max_wait_seconds", DEFAULT_RETRY_MAX_WAIT_SECONDS)
         )
-        # The series of tries under way: whether one failed, and when its retries must end.
-        failed_before = False
+        # When the retries of the series of tries under way must end (None: none failed yet).
         end_at: float | None = None
 
         def new_series(details: t.Any) -> None:
-            nonlocal failed_before, end_at
+            nonlocal end_at
             if details["tries"] == 1:
-                failed_before, end_at = False, None
+                end_at = None
 
         def time_left() -> float | None:
             return None if end_at is None else end_at - time.monotonic()
 
         def send(prepared_request: requests.PreparedRequest, context: t.Any) -> requests.Response:
-            nonlocal failed_before, end_at
-            if failed_before and request_for_retry is not None:
+            nonlocal end_at
+            if end_at is not None and request_for_retry is not None:
                 prepared_request = request_for_retry(prepared_request, context)
             self.request_limiter.acquire()
             self.progress.count_request()
@@ -217,7 +216,6 @@ class GainsightStream(RESTStream[t.Any]):
             try:
                 response = func(prepared_request, context)
             except RETRIABLE_ERRORS as error:
-                failed_before = True
                 if end_at is None:
                     end_at = time.monotonic() + retry_seconds
                 first_contact.failed(
@@ -230,7 +228,6 @@ class GainsightStream(RESTStream[t.Any]):
                 raise
             finally:
                 _RETRIES_END_AT.reset(retries_end_at)
-            failed_before = False
             first_contact.answered(prepared_request.url)
             return response
 

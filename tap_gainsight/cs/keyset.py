@@ -28,7 +28,7 @@ from tap_gainsight.settings import DEFAULT_CS_LOOKBACK_HOURS
 from tap_gainsight.timestamps import epoch_ms_of
 
 if t.TYPE_CHECKING:
-    from collections.abc import Callable, Iterable
+    from collections.abc import Iterable
 
     import requests
     from singer_sdk.exceptions import FatalAPIError
@@ -155,40 +155,6 @@ class KeysetPaginator(BaseAPIPaginator[KeysetPage]):
 def condition(alias: str, name: str, operator: str, *values: t.Any) -> dict[str, t.Any]:
     """One `where` condition of the Data API."""
     return {"name": name, "alias": alias, "operator": operator, "value": list(values)}
-
-
-def where_clause(
-    page: KeysetPage,
-    date_field: str | None,
-    since: dt.datetime | None,
-    date_value: Callable[[t.Any], t.Any] = lambda value: value,
-    key_field: str = KEY,
-) -> dict[str, t.Any] | None:
-    """The `where` of one page, or None for the first page of a whole read.
-
-    `since` is written in the documented DATETIME filter format (its time zone absorbed by
-    the lookback); keyset dates are those the API sent, through `date_value`.
-    """
-    after_key = [condition("B", key_field, "GT", page.after_key)] if page.after_key else []
-    if page.pass_name == WHOLE or date_field is None:
-        return {"conditions": after_key, "expression": "B"} if after_key else None
-    if page.pass_name == NULLS:
-        nulls = [condition("A", date_field, "IS_NULL"), *after_key]
-        return {"conditions": nulls, "expression": "A AND B" if after_key else "A"}
-    if page.after_key is not None:
-        after = date_value(page.after_date)
-        return {
-            "conditions": [
-                condition("A", date_field, "EQ", after),
-                *after_key,
-                condition("C", date_field, "GT", after),
-            ],
-            "expression": "(A AND B) OR C",
-        }
-    if since is None:
-        return {"conditions": [condition("A", date_field, "IS_NOT_NULL")], "expression": "A"}
-    lower = condition("A", date_field, "GTE", since.strftime(FILTER_DATETIME_FORMAT))
-    return {"conditions": [lower], "expression": "A"}
 
 
 class KeysetStream(CSStream, OrderGuardedStream):
@@ -318,13 +284,40 @@ class KeysetStream(CSStream, OrderGuardedStream):
         date, key = self.date_field, self.key_field
         order = {date: "asc", key: "asc"} if date and page.pass_name == DATED else {key: "asc"}
         body: dict[str, t.Any] = {"select": self.select}
-        clause = where_clause(page, date, self._since, self.filter_date, key)
-        if clause is not None:
-            body["where"] = clause
+        if (where := self.where_clause(page)) is not None:
+            body["where"] = where
         body.update(orderBy=order, limit=self.page_size)
         if page.offset is not None:
             body["offset"] = page.offset
         return body
+
+    def where_clause(self, page: KeysetPage) -> dict[str, t.Any] | None:
+        """The `where` of one page, or None for the first page of a whole read.
+
+        `_since` is written in the documented DATETIME filter format (its time zone absorbed
+        by the lookback); keyset dates are those the API sent, through `filter_date`.
+        """
+        date = self.date_field
+        after_key = [condition("B", self.key_field, "GT", page.after_key)] if page.after_key else []
+        if page.pass_name == WHOLE or date is None:
+            return {"conditions": after_key, "expression": "B"} if after_key else None
+        if page.pass_name == NULLS:
+            nulls = [condition("A", date, "IS_NULL"), *after_key]
+            return {"conditions": nulls, "expression": "A AND B" if after_key else "A"}
+        if page.after_key is not None:
+            after = self.filter_date(page.after_date)
+            return {
+                "conditions": [
+                    condition("A", date, "EQ", after),
+                    *after_key,
+                    condition("C", date, "GT", after),
+                ],
+                "expression": "(A AND B) OR C",
+            }
+        if self._since is None:
+            return {"conditions": [condition("A", date, "IS_NOT_NULL")], "expression": "A"}
+        lower = condition("A", date, "GTE", self._since.strftime(FILTER_DATETIME_FORMAT))
+        return {"conditions": [lower], "expression": "A"}
 
     @override
     def parse_response(self, response: requests.Response) -> Iterable[dict]:
