@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import json
+import re
 import threading
 import time
 import typing as t
@@ -26,13 +28,13 @@ from tap_gainsight.errors import (
     EXPLAINED_FAILURES,
     RETRIABLE_ERRORS,
     EndpointRefused,
+    KeyRefused,
     PageSizeRefused,
     end_sync,
     explain,
 )
 from tap_gainsight.logs import SDK_INTERNAL_LINES
-from tap_gainsight.progress_hooks import ProgressHooks
-from tap_gainsight.refusals import Refusals
+from tap_gainsight.progress import StreamProgress, Total
 from tap_gainsight.responses import response_body
 from tap_gainsight.retries import FirstContact, retry_waits
 from tap_gainsight.schema_watch import SchemaWatch
@@ -41,9 +43,10 @@ from tap_gainsight.settings import (
     DEFAULT_RETRY_MAX_TRIES,
     DEFAULT_RETRY_MAX_WAIT_SECONDS,
 )
-from tap_gainsight.shaping import RecordShaping
 from tap_gainsight.timestamps import (
     epoch_ms_of,
+    epoch_ms_to_rfc3339,
+    is_rfc3339_utc,
     parse_setting_datetime,
     to_epoch_ms,
 )
@@ -52,6 +55,7 @@ if t.TYPE_CHECKING:
     from collections.abc import Callable, Iterable
 
     from singer_sdk.helpers.types import Context
+    from singer_sdk.mapper import StreamMap
 
     from tap_gainsight.departures import Departures
     from tap_gainsight.rate_limit import RequestLimiter
@@ -69,6 +73,8 @@ CONNECT_TIMEOUT_SECONDS = 10
 _SESSIONS = threading.local()
 #: When the retries of the request being sent on this thread must end (monotonic), if set.
 _RETRIES_END_AT: ContextVar[float | None] = ContextVar("retries_end_at", default=None)
+#: How an API words a refused page size: `pageSize` (PX), `limit` (CS).
+PAGE_SIZE_WORDS = re.compile(r"page\s*_?size|\blimit\b", re.IGNORECASE)
 
 
 class RunningTap(t.Protocol):
@@ -80,12 +86,12 @@ class RunningTap(t.Protocol):
         ...
 
 
-class GainsightStream(Refusals, ProgressHooks, RecordShaping, RESTStream[t.Any]):
-    """The HTTP base of every stream, PX and CS: sessions, pace, retries, what arrived.
+class GainsightStream(RESTStream[t.Any]):
+    """The HTTP base of every stream, PX and CS: sessions, pace, retries, refusals, records.
 
-    Refusals, progress and record shaping are its bases' (`refusals.py`, `progress_hooks.py`,
-    `shaping.py`); each product's base (`px.client`, `cs.client`) says where requests go, how
-    they authenticate, which limiter paces them and how its errors read.
+    Each product's base (`px.client`, `cs.client`) fills in the hooks that raise
+    `NotImplementedError`: where requests go, how they authenticate, which limiter paces
+    them, where a page keeps its records and how its errors read.
     """
 
     schema = StreamSchema(SCHEMAS)
@@ -97,6 +103,16 @@ class GainsightStream(Refusals, ProgressHooks, RecordShaping, RESTStream[t.Any])
     #: What the stream sends to authenticate and which settings say where, for messages.
     credential_name = "credential"
     address_settings = "base URL"
+    #: The product's core endpoint, which every key that reads anything reads.
+    core_name = "the core endpoint"
+    #: The endpoint's largest accepted page size (the API answers 400 above it).
+    max_page_size: int = 1000
+    #: The endpoints whose page size the API limits alike (None: this one alone).
+    page_size_group: str | None = None
+    #: Fields whose values may be of any JSON type, sent as their JSON text (as declared).
+    text_fields: frozenset[str] = frozenset()
+    #: Set as the stream's turn comes: only then are its records checked and counted.
+    _syncing = False
 
     def __init__(self, tap: Tap, *args: t.Any, **kwargs: t.Any) -> None:
         #: What every stream of the run shares (limiters, the event reader, departures).
@@ -104,6 +120,39 @@ class GainsightStream(Refusals, ProgressHooks, RecordShaping, RESTStream[t.Any])
         super().__init__(tap, *args, **kwargs)
         self.logger.addFilter(SDK_INTERNAL_LINES)  # e.g. "Pagination stopped after 0 pages"
         self.progress = self.new_progress()
+
+    # The product's hooks.
+
+    @property
+    def request_limiter(self) -> RequestLimiter:
+        """The process-wide pace (and budget) this product's requests go through."""
+        raise NotImplementedError
+
+    def where(self) -> str:
+        """Where requests go, as a user would check it in the settings."""
+        raise NotImplementedError
+
+    def records_of(self, response: requests.Response) -> list[dict]:
+        """Return the records of one page (parsed once, shared with the paginator)."""
+        raise NotImplementedError
+
+    def core_request(self) -> requests.PreparedRequest:
+        """A cheap request to the product's core endpoint (what `--test` sends too)."""
+        raise NotImplementedError
+
+    def at_core(self, response: requests.Response) -> bool:
+        """Whether `response` answers the product's core endpoint."""
+        raise NotImplementedError
+
+    def key_refused(self, status: int, code: str | None = None) -> KeyRefused:
+        """The one-line failure of a refused key, naming the settings to check."""
+        raise NotImplementedError
+
+    def request_refused(self, response: requests.Response, message: str) -> FatalAPIError:
+        """The failure for a 4xx that no general rule explains: the request's own fault."""
+        raise NotImplementedError
+
+    # Requests: timeouts, sessions, pace and retries.
 
     @property
     @override
@@ -125,11 +174,6 @@ class GainsightStream(Refusals, ProgressHooks, RecordShaping, RESTStream[t.Any])
         """The read timeout of a request (`request_timeout_seconds`), in seconds."""
         return float(self.config.get("request_timeout_seconds", DEFAULT_REQUEST_TIMEOUT_SECONDS))
 
-    @property
-    def request_limiter(self) -> RequestLimiter:
-        """The process-wide pace (and budget) this product's requests go through."""
-        raise NotImplementedError
-
     @override
     def request_decorator(self, func: RequestFunc) -> RequestFunc:
         return self.retrying(func)
@@ -150,21 +194,20 @@ class GainsightStream(Refusals, ProgressHooks, RecordShaping, RESTStream[t.Any])
         retry_seconds = float(
             self.config.get("retry_max_wait_seconds", DEFAULT_RETRY_MAX_WAIT_SECONDS)
         )
-        # The series of tries under way: whether one failed, and when its retries must end.
-        failed_before = False
+        # When the retries of the series of tries under way must end (None: none failed yet).
         end_at: float | None = None
 
         def new_series(details: t.Any) -> None:
-            nonlocal failed_before, end_at
+            nonlocal end_at
             if details["tries"] == 1:
-                failed_before, end_at = False, None
+                end_at = None
 
         def time_left() -> float | None:
             return None if end_at is None else end_at - time.monotonic()
 
         def send(prepared_request: requests.PreparedRequest, context: t.Any) -> requests.Response:
-            nonlocal failed_before, end_at
-            if failed_before and request_for_retry is not None:
+            nonlocal end_at
+            if end_at is not None and request_for_retry is not None:
                 prepared_request = request_for_retry(prepared_request, context)
             self.request_limiter.acquire()
             self.progress.count_request()
@@ -173,7 +216,6 @@ class GainsightStream(Refusals, ProgressHooks, RecordShaping, RESTStream[t.Any])
             try:
                 response = func(prepared_request, context)
             except RETRIABLE_ERRORS as error:
-                failed_before = True
                 if end_at is None:
                     end_at = time.monotonic() + retry_seconds
                 first_contact.failed(
@@ -186,7 +228,6 @@ class GainsightStream(Refusals, ProgressHooks, RecordShaping, RESTStream[t.Any])
                 raise
             finally:
                 _RETRIES_END_AT.reset(retries_end_at)
-            failed_before = False
             first_contact.answered(prepared_request.url)
             return response
 
@@ -334,10 +375,6 @@ class GainsightStream(Refusals, ProgressHooks, RecordShaping, RESTStream[t.Any])
             FirstContact(tries=1).failed(request.url, error, self.address_settings)
             raise
 
-    def where(self) -> str:
-        """Where requests go, as a user would check it in the settings."""
-        raise NotImplementedError
-
     @override
     def build_prepared_request(self, *args: t.Any, **kwargs: t.Any) -> requests.PreparedRequest:
         request = super().build_prepared_request(*args, **kwargs)
@@ -370,3 +407,155 @@ class GainsightStream(Refusals, ProgressHooks, RecordShaping, RESTStream[t.Any])
     def note_departure(self, what: str, consequence: str) -> None:
         """Say once that this stream's endpoint answered otherwise than documented."""
         self.departures.note(self.path, what, consequence)
+
+    # Refusals: the key's, one endpoint's, or a page size's (docs/api.md, "PX and CS:
+    # refusals"); a refusal is the key's only if the core endpoint refuses it too.
+
+    @cached_property
+    def asked_page_size(self) -> int:
+        """The configured page size, clamped to this endpoint's maximum."""
+        return max(
+            1, min(int(self.config.get("page_size", self.max_page_size)), self.max_page_size)
+        )
+
+    @property
+    def page_size(self) -> int:
+        """The page size asked: as configured, or less where the API refused that much."""
+        group = self.page_size_group or self.path
+        return min(self.asked_page_size, self.run.page_sizes.get(group, 1 << 31))
+
+    def smaller_pages(self, refusal: PageSizeRefused) -> bool:
+        """Ask pages half as big from now on: the API refused this size. False at one record."""
+        if self.page_size <= 1:
+            return False
+        self.run.page_sizes[self.page_size_group or self.path] = self.page_size // 2
+        self.note_departure(
+            "a page size refused as too large",
+            "smaller pages are asked, halved until the API takes them (set page_size lower "
+            f"to save the refused requests); the API said: {refusal.message}",
+        )
+        return True
+
+    def mentions_page_size(self, message: str) -> bool:
+        """Whether a 400's words are about the size of a page (`pageSize`, CS `limit`)."""
+        return PAGE_SIZE_WORDS.search(message) is not None and "rate" not in message.lower()
+
+    def skip(self, refusal: EndpointRefused) -> None:
+        """Leave out the rest of this stream for the run: its endpoint refused the key.
+
+        Every record sent before stays sent and the bookmark covers exactly those, so the
+        next run resumes there.
+        """
+        self.run.skipped[self.name] = f"{refusal.path}, HTTP {refusal.status}"
+        self.departures.note(
+            refusal.path,
+            f"refused with HTTP {refusal.status} while the key reads {self.core_name}",
+            f"the tenant lacks this module or the key this right: {self.name} is skipped "
+            f"this run (the API said: {refusal.message})",
+        )
+
+    def refusal(
+        self, response: requests.Response, message: str, code: str | None = None
+    ) -> FatalAPIError:
+        """What a 401, 403 or 404 means: the key refused, or one endpoint the tenant lacks.
+
+        A 401 is always the key's, and so is a refusal from the core endpoint itself;
+        anywhere else, the core endpoint is asked (once a run, `run.CoreCheck`).
+        """
+        status = response.status_code
+        if status == HTTPStatus.UNAUTHORIZED or self.at_core(response):
+            return self.key_refused(status, code)
+        if self.run.core_check.key_reads(self.core_name, self.ask_core):
+            return EndpointRefused(urlsplit(response.url).path or self.path, status, message)
+        if status == HTTPStatus.NOT_FOUND:  # the core unknown too: a wrong address
+            return self.request_refused(response, message)
+        return self.key_refused(status, code)
+
+    # Progress: lines while the stream reads, a summary, counted into the run's totals.
+
+    def new_progress(self) -> StreamProgress:
+        """A fresh count of this stream's records and requests."""
+        return StreamProgress(
+            self.name,
+            self.logger,
+            self.progress_position,
+            self.progress_total,
+            full_table=self.replication_method == REPLICATION_FULL_TABLE,
+        )
+
+    def begin_progress(self) -> None:
+        """Start counting this stream's records and requests.
+
+        Requests sent before the stream's turn (its first page, read ahead) stay counted.
+        """
+        self.run.sync_started(sum(1 for s in self._tap.streams.values() if s.selected))
+        self._syncing = True
+        before = self.progress.requests
+        self.progress = self.new_progress()
+        self.progress.requests = before
+
+    def finish(self) -> None:
+        """Log the stream's summary and count it done in the sync's total."""
+        self.logger.info(
+            "Done: %s: %s%s.", self.name, self.progress.summary(), self.summary_extra()
+        )
+        self.run.stream_done(self.progress)
+
+    def summary_extra(self) -> str:
+        """What else the summary line says, if anything (e.g. ", 3 skipped")."""
+        return ""
+
+    def progress_position(self) -> str:
+        """Where the stream is, for progress lines (e.g. "window 3 of 58, ")."""
+        return ""
+
+    def progress_total(self) -> Total | None:
+        """The records the stream has and has done, where the API told (progress lines)."""
+        return None
+
+    # Records made to fit the schema the target was told: dates, text fields, new fields.
+
+    @override
+    def parse_response(self, response: requests.Response) -> Iterable[dict]:
+        return self.checked(self.records_of(response))
+
+    def checked(self, records: list[dict]) -> list[dict]:
+        """A page's records, each made to fit the schema in force before it is handed on.
+
+        Only while the stream syncs: a discovery read (the attribute models) has no target.
+        """
+        if self._syncing:
+            for name in self.text_fields:
+                for record in records:
+                    value = record.get(name)
+                    if value is not None and type(value) is not str:
+                        record[name] = json.dumps(value)
+            self.schema_watch.check_page(records)
+        return records
+
+    @cached_property
+    def _epoch_ms_fields(self) -> tuple[str, ...]:
+        """Top-level fields the API sends as epoch ms and the schema declares date-time."""
+        return tuple(
+            name
+            for name, prop in self.schema["properties"].items()
+            if prop.get("format") == "date-time"
+        )
+
+    @override
+    def post_process(self, row: dict, context: Context | None = None) -> dict | None:
+        for field in self._epoch_ms_fields:
+            value = row.get(field)
+            if type(value) is int:  # JSON gives exactly int (bool is not one here)
+                # PX reports unknown dates as 0; 1970-01-01 would be a false fact.
+                row[field] = epoch_ms_to_rfc3339(value) if value else None
+            elif type(value) is str and not is_rfc3339_utc(value):
+                self.schema_watch.conform(row, field)
+        return row
+
+    @property
+    @override
+    def stream_maps(self) -> list[StreamMap]:
+        # Always the mapper's current maps: `SchemaWatch` registers a grown schema there, and
+        # the SDK's own property would keep the maps it saw first.
+        return self._tap.mapper.stream_maps[self.name]

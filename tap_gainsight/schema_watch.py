@@ -135,13 +135,6 @@ class Outcome(t.NamedTuple):
     done: str
 
 
-def _widen(prop: dict[str, t.Any], seen: str) -> Outcome:
-    """The property made to accept `seen` too: a column that holds either, whole."""
-    types = [kind for kind in declared_types(prop) or [] if kind != "null"]
-    widened = {**prop, "type": list(dict.fromkeys([*types, seen, "null"]))}
-    return Outcome(None, widened, f"the column now takes {' or '.join(widened['type'][:-1])}")
-
-
 def _number(value: t.Any) -> int | float | None:
     """The number a float or a string spells exactly, or None."""
     if type(value) is float:
@@ -167,16 +160,30 @@ def _epoch_ms_text(value: float) -> str:
 
 
 def reconcile(value: t.Any, prop: dict[str, t.Any]) -> Outcome | None:  # noqa: PLR0911 (one rule a line)
-    """How a value that does not fit its property is made to (None: it fits already)."""
+    """How a value that does not fit its property is made to (None: it fits already).
+
+    A date-time takes epoch ms (any form) and RFC 3339; other text as a date when it reads
+    as one, else its column becomes plain text. Other values convert where that is exact,
+    else their column widens to take both.
+    """
     types = declared_types(prop)
     if types is None:
         return None
-    if is_date_time(prop):
-        return _reconcile_date(value, prop, types)
-    seen = json_type(value)
-    if seen in types or (seen == "integer" and "number" in types):
-        return None
+    seen, date = json_type(value), is_date_time(prop)
     number = _number(value)
+    if date and seen == "string" and is_rfc3339_utc(value):
+        return None
+    if date and seen == "string" and (text := text_to_rfc3339(value)) is not None:
+        return Outcome(text, None, "converted to RFC 3339 UTC (text without a zone is UTC)")
+    if date and number is not None:
+        # 0 is how PX says "never" (docs/api.md): a null, as for an integer 0.
+        text = _epoch_ms_text(number) if number else None
+        return Outcome(text, None, "read as epoch milliseconds")
+    if date and seen == "string":
+        plain = {k: v for k, v in prop.items() if k != "format"}
+        return Outcome(None, plain, "the column is now plain text")
+    if seen in types or (seen == "integer" and (date or "number" in types)):
+        return None
     if number is not None and "number" in types:
         return Outcome(number, None, f"converted to {json_type(number)}")
     if number is not None and "integer" in types:
@@ -186,30 +193,11 @@ def reconcile(value: t.Any, prop: dict[str, t.Any]) -> Outcome | None:  # noqa: 
         return Outcome(number, widened, "the column widened to number")
     if seen == "string" and "boolean" in types and value.strip().lower() in ("true", "false"):
         return Outcome(value.strip().lower() == "true", None, "converted to boolean")
-    if "string" in types and seen in ("integer", "number", "boolean"):
+    if not date and "string" in types and seen in ("integer", "number", "boolean"):
         return Outcome(json.dumps(value), None, "converted to its text")
-    return _widen(prop, seen)
-
-
-def _reconcile_date(value: t.Any, prop: dict[str, t.Any], types: list[str]) -> Outcome | None:
-    """A value for a date-time: epoch ms (any form) and RFC 3339 fit; other text does not."""
-    seen = json_type(value)
-    if seen == "integer" or (seen == "null" and "null" in types):
-        return None
-    if seen == "string" and is_rfc3339_utc(value):
-        return None
-    if seen == "string" and (text := text_to_rfc3339(value)) is not None:
-        return Outcome(text, None, "converted to RFC 3339 UTC (text without a zone is UTC)")
-    number = _number(value)
-    if number is not None:
-        # 0 is how PX says "never" (docs/api.md): a null, as for an integer 0.
-        return Outcome(
-            _epoch_ms_text(number) if number else None, None, "read as epoch milliseconds"
-        )
-    if seen == "string":
-        plain = {k: v for k, v in prop.items() if k != "format"}
-        return Outcome(None, plain, "the column is now plain text")
-    return _widen(prop, seen)
+    kinds = [kind for kind in types if kind != "null"]
+    widened = {**prop, "type": list(dict.fromkeys([*kinds, seen, "null"]))}
+    return Outcome(None, widened, f"the column now takes {' or '.join(widened['type'][:-1])}")
 
 
 def selected_schema(stream: Stream) -> dict[str, t.Any]:
@@ -258,14 +246,13 @@ class SchemaWatch:
                 try:
                     msgspec.convert(record, self._record_type, strict=True)
                 except msgspec.ValidationError:
-                    self._conform(record, None)
+                    self.conform(record)
 
-    def conform_date(self, row: dict[str, t.Any], name: str) -> None:
-        """Make a top-level date-time value that is no date fit (text, a float, an object)."""
-        self._conform(row, name)
+    def conform(self, row: dict[str, t.Any], only: str | None = None) -> None:
+        """Make a record fit (or only its field `only`): new fields, conversions, widenings.
 
-    def _conform(self, row: dict[str, t.Any], only: str | None) -> None:
-        """Make a record fit (or only its field `only`): new fields, conversions, widenings."""
+        `only` is a top-level date-time whose text the page check let through (`value_type`).
+        """
         grown: dict[Path, dict[str, t.Any]] = {}
         props = self.raw_schema.get("properties", {})
         if only is None:

@@ -3,16 +3,13 @@
 Discovery asks `GET /v1/meta/services/objects/list` for the tenant's objects, keeps the
 readable STANDARD and CUSTOM ones (or exactly those `cs_objects` names), adds Company and
 Person (the list is documented to leave Person out at times), and describes them all with
-`POST /v1/meta/services/objects/describe`, many objects a request
-(docs/api.md, "CS: objects list and describe").
+`POST /v1/meta/services/objects/describe`, many objects a request, whose fields type each
+object's schema (docs/api.md, "CS: objects list and describe").
 """
 
 from __future__ import annotations
 
 import typing as t
-from dataclasses import dataclass
-
-from typing_extensions import override
 
 from tap_gainsight.cs.client import CSStream, data_list
 from tap_gainsight.cs.keyset import KEY
@@ -35,29 +32,19 @@ DESCRIBE_BATCH = 25
 READ_BY_DEFAULT = frozenset({"STANDARD", "CUSTOM"})
 #: What makes the list or describe API's answer unusable (discovery then says so, once).
 METADATA_FAILURES: tuple[type[Exception], ...] = (*EXPLAINED_FAILURES, ValueError)
+#: The objects read whatever the list says, with their built-in schemas, under the stream
+#: names they have always had; every other object's stream is its name in lower case.
+BUILT_IN = {"Company": "companies", "Person": "people"}
+_CANONICAL = {name.lower(): name for name in BUILT_IN}
 
 
-@dataclass(frozen=True)
-class CSObject:
-    """One CS object read as a stream: the stream's name and the object's API name."""
-
-    name: str
-    object_name: str
+def stream_name(object_name: str) -> str:
+    """The name of an object's stream."""
+    return BUILT_IN.get(object_name, object_name.lower())
 
 
-#: Read whatever the list says, under the names they have always had.
-COMPANIES = CSObject("companies", "Company")
-PEOPLE = CSObject("people", "Person")
-_RENAMED = {"company": COMPANIES, "person": PEOPLE}
-
-
-def as_stream(object_name: str) -> CSObject:
-    """The stream of an object: its name in lower case (Company and Person keep theirs)."""
-    return _RENAMED.get(object_name.lower()) or CSObject(object_name.lower(), object_name)
-
-
-def chosen_objects(listed: list[dict[str, t.Any]], wanted: Iterable[str] | None) -> list[CSObject]:
-    """The objects to read.
+def chosen_objects(listed: list[dict[str, t.Any]], wanted: Iterable[str] | None) -> list[str]:
+    """The names of the objects to read, one per stream.
 
     Exactly `wanted` if given, else the readable standard and custom objects of the list,
     with Company and Person always.
@@ -65,87 +52,120 @@ def chosen_objects(listed: list[dict[str, t.Any]], wanted: Iterable[str] | None)
     if wanted:
         names = list(wanted)
     else:
-        names = [COMPANIES.object_name, PEOPLE.object_name] + [
+        names = [*BUILT_IN] + [
             str(entry["objectName"])
             for entry in listed
             if str(entry.get("objectType", "")).upper() in READ_BY_DEFAULT
             and entry.get("readable", True) is not False
         ]
-    chosen: dict[str, CSObject] = {}
+    chosen: dict[str, str] = {}
     for name in names:
-        chosen.setdefault(name.lower(), as_stream(name))
+        chosen.setdefault(name.lower(), _CANONICAL.get(name.lower(), name))
     return list(chosen.values())
 
 
-class CSMetadata(CSStream):
-    """Sends discovery's requests (list, describe) with the CS streams' pace and errors.
+def list_objects(metadata: CSStream) -> list[dict[str, t.Any]]:
+    """The objects list, as `{objectName, objectType, readable, ...}` entries.
 
-    A stream only in name: it is never synced.
+    Raises:
+        ValueError: If the answer holds no list.
     """
-
-    path = "/v1/meta/services/objects"
-
-    def __init__(self, tap: Tap) -> None:
-        super().__init__(tap, name="cs_metadata", schema={"type": "object", "properties": {}})
-
-    @override
-    def records_of(self, response: t.Any) -> list[dict]:
-        return []
-
-    def list_objects(self) -> list[dict[str, t.Any]]:
-        """The objects list, as `{objectName, objectType, readable, ...}` entries.
-
-        Raises:
-            ValueError: If the answer holds no list.
-        """
-        body = response_body(self.call("GET", LIST_PATH, params=LIST_PARAMS))
-        data = data_list(body)
-        if data is None:
-            msg = f"{LIST_PATH} answered without a list of objects"
-            raise ValueError(msg)
-        return [entry for entry in data if isinstance(entry, dict) and entry.get("objectName")]
-
-    def describe(self, object_names: list[str]) -> dict[str, dict[str, str]]:
-        """`{object (lower case): {field: dataType}}` of the objects describe knows."""
-        described: dict[str, dict[str, str]] = {}
-        for start in range(0, len(object_names), DESCRIBE_BATCH):
-            batch = object_names[start : start + DESCRIBE_BATCH]
-            body = response_body(self.call("POST", DESCRIBE_PATH, body={"objectNames": batch}))
-            for entry in data_list(body) or []:
-                if isinstance(entry, dict) and isinstance(entry.get("fields"), list):
-                    described[str(entry.get("objectName", "")).lower()] = {
-                        str(field["fieldName"]): str(field.get("dataType") or "STRING")
-                        for field in entry["fields"]
-                        if isinstance(field, dict) and field.get("fieldName")
-                    }
-        return described
+    data = data_list(response_body(metadata.call("GET", LIST_PATH, params=LIST_PARAMS)))
+    if data is None:
+        msg = f"{LIST_PATH} answered without a list of objects"
+        raise ValueError(msg)
+    return [entry for entry in data if isinstance(entry, dict) and entry.get("objectName")]
 
 
-@dataclass(frozen=True)
-class TenantObjects:
-    """What discovery found: the objects to read and the fields of those described."""
+def describe(metadata: CSStream, object_names: list[str]) -> dict[str, dict[str, str]]:
+    """`{object (lower case): {field: dataType}}` of the objects describe knows."""
+    described: dict[str, dict[str, str]] = {}
+    for start in range(0, len(object_names), DESCRIBE_BATCH):
+        batch = object_names[start : start + DESCRIBE_BATCH]
+        body = response_body(metadata.call("POST", DESCRIBE_PATH, body={"objectNames": batch}))
+        for entry in data_list(body) or []:
+            if isinstance(entry, dict) and isinstance(entry.get("fields"), list):
+                described[str(entry.get("objectName", "")).lower()] = {
+                    str(field["fieldName"]): str(field.get("dataType") or "STRING")
+                    for field in entry["fields"]
+                    if isinstance(field, dict) and field.get("fieldName")
+                }
+    return described
 
-    objects: list[CSObject]
-    fields: dict[str, dict[str, str]]
 
-    def fields_of(self, cs_object: CSObject) -> dict[str, str] | None:
-        """The described fields of an object, or None (not described, or no `Gsid`)."""
-        fields = self.fields.get(cs_object.object_name.lower())
-        return fields if fields and KEY in fields else None
+#: The modified-date fields an object may replicate on, preferred first: most objects have
+#: `ModifiedDate`; the activity timeline has `LastModifiedDate`
+#: (docs/api.md, "CS: objects list and describe").
+MODIFIED_DATE_FIELDS = ("ModifiedDate", "LastModifiedDate")
+
+#: JSON type of each Data Management `dataType`. Dates arrive as epoch ms and leave as
+#: RFC 3339 (DATEs are UTC midnights); lookups, dropdowns and picklists are the referenced
+#: record's or item's GSID (a multi-select list: GSIDs joined by `;`), which `da_picklist`
+#: gives labels to. A type not listed here is read as text, lists and objects JSON-encoded.
+FIELD_TYPES: dict[str, str] = {
+    **dict.fromkeys(
+        (
+            "STRING",
+            "EMAIL",
+            "DROPDOWN",
+            "GSID",
+            "LOOKUP",
+            "PICKLIST",
+            "MULTISELECTDROPDOWNLIST",
+            "RICHTEXTAREA",
+            "URL",
+        ),
+        "string",
+    ),
+    **dict.fromkeys(("NUMBER", "CURRENCY", "PERCENTAGE"), "number"),
+    "BOOLEAN": "boolean",
+    **dict.fromkeys(("DATE", "DATETIME"), "date-time"),
+}
 
 
-def discover_objects(tap: Tap) -> TenantObjects:
-    """List and describe the tenant's objects; a failure is one warning, not an error.
+def schema_from_fields(fields: dict[str, str]) -> tuple[dict[str, t.Any], frozenset[str]]:
+    """Return the JSON schema of described fields, and the names of those read as text."""
+    properties: dict[str, t.Any] = {}
+    loose = set()
+    for name, data_type in fields.items():
+        json_type = FIELD_TYPES.get(data_type.upper())
+        if json_type is None:
+            loose.add(name)
+        prop: dict[str, t.Any] = {"type": [json_type or "string", "null"]}
+        if json_type == "date-time":
+            prop = {"type": ["string", "null"], "format": "date-time"}
+        properties[name] = {**prop, "description": f"{name} ({data_type})."}
+    properties[KEY]["type"] = "string"  # the key is never null
+    schema = {"type": "object", "additionalProperties": False, "properties": properties}
+    return schema, frozenset(loose)
 
-    A refused access key or a host never reached stops discovery: nothing could be read.
 
-    Without the list, the tap reads Company, Person and the `cs_objects` named; without
-    describe, Company and Person with their built-in fields, and nothing else.
+def modified_date_field(fields: dict[str, str]) -> str | None:
+    """The field an object replicates on, or None: it has no modified date (full table)."""
+    return next(
+        (name for name in MODIFIED_DATE_FIELDS if fields.get(name, "").upper() == "DATETIME"),
+        None,
+    )
+
+
+def discover_objects(tap: Tap) -> dict[str, dict[str, str] | None]:
+    """The objects to read and their described fields (None: the built-in schema).
+
+    A failure is one warning, not an error; a refused access key or a host never reached
+    stops discovery: nothing could be read. Without the list, the tap reads Company, Person
+    and the `cs_objects` named; without describe, Company and Person with their built-in
+    fields, and nothing else. An object described without `Gsid` is left out.
     """
-    metadata = CSMetadata(tap)
+    # Sends discovery's requests with the CS streams' pace and errors; it is never synced.
+    metadata = CSStream(
+        tap,
+        name="cs_metadata",
+        schema={"type": "object", "properties": {}},
+        path="/v1/meta/services/objects",
+    )
     wanted = tap.config.get("cs_objects")
     try:
-        listed = metadata.list_objects()
+        listed = list_objects(metadata)
     except SETUP_FAILURES:
         raise  # a refused key or a host never reached: say so, once
     except METADATA_FAILURES as failure:
@@ -156,11 +176,11 @@ def discover_objects(tap: Tap) -> TenantObjects:
             "the cs_objects named" if wanted else "only Company and Person",
         )
         listed = []
-    objects = chosen_objects(listed, wanted)
+    names = chosen_objects(listed, wanted)
     try:
-        fields = metadata.describe([o.object_name for o in objects])
+        described = describe(metadata, names)
     except SETUP_FAILURES:
-        raise  # a refused key or a host never reached: say so, once
+        raise
     except METADATA_FAILURES as failure:
         metadata.logger.warning(
             "Could not describe the CS objects at %s (%s); reading only the built-in fields "
@@ -168,12 +188,16 @@ def discover_objects(tap: Tap) -> TenantObjects:
             DESCRIBE_PATH,
             str(failure).rstrip("."),
         )
-        fields = {}
-    found = TenantObjects(objects, fields)
-    missing = [
-        o.object_name for o in objects if o not in (COMPANIES, PEOPLE) and not found.fields_of(o)
-    ]
-    if missing and fields:
+        described = {}
+    found: dict[str, dict[str, str] | None] = {}
+    for name in names:
+        fields = described.get(name.lower())
+        if fields and KEY in fields:
+            found[name] = fields
+        elif name in BUILT_IN:
+            found[name] = None
+    missing = [name for name in names if name not in found]
+    if missing and described:
         metadata.logger.warning(
             "CS objects left out, as describe gave no fields (with %s) for them: %s.",
             KEY,

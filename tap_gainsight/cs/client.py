@@ -72,6 +72,8 @@ class CSStream(GainsightStream):
     address_settings = "cs_api_url"
     core_name = "Company"
     http_method = "POST"
+    #: Every query of the Data API: the API takes one `limit` for all.
+    page_size_group = "CS query"
 
     @property
     @override
@@ -132,12 +134,6 @@ class CSStream(GainsightStream):
         return FatalAPIError(
             f"Gainsight CS rejected {path} (HTTP {response.status_code}): {message}"
         )
-
-    @property
-    @override
-    def page_size_group(self) -> str:
-        """Every query of the Data API: the API takes one `limit` for all."""
-        return "CS query"
 
     @override
     def core_request(self) -> requests.PreparedRequest:

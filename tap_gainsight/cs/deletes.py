@@ -37,10 +37,13 @@ LAST_COMPLETE_READ = "last_complete_read"
 STATE_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 
 
-def last_complete_read(state: dict[str, t.Any]) -> dt.datetime | None:
-    """When the log of this state was last read to its end, or None if the state does not say."""
-    value = state.get(LAST_COMPLETE_READ)
-    return parse_setting_datetime(value) if isinstance(value, str) and value else None
+def is_absent(response: requests.Response) -> bool:
+    """Whether the tenant has no such log (the high-volume one is not in every tenant)."""
+    try:
+        body = response_body(response)
+    except ValueError:
+        return False
+    return isinstance(body, dict) and NOT_FOUND in (body.get("title"), body.get("errorCode"))
 
 
 class DeletedRecordsStream(KeysetStream):
@@ -58,28 +61,19 @@ class DeletedRecordsStream(KeysetStream):
     def partitions(self) -> list[dict]:
         return [{"delete_log": log} for log in DELETE_LOGS]
 
-    _logs_done = 0
-
     @override
     def begin_progress(self) -> None:
-        if self._logs_done == 0:  # one count and one summary for both logs
+        if not self._syncing:  # one count, one summary and one warning for both logs
             super().begin_progress()
+            self.warn_of_missed_deletions()
 
     @override
     def finish(self) -> None:
-        self._logs_done += 1
-        if self._logs_done == len(DELETE_LOGS):
+        if (self.read_context or {}).get("delete_log") == DELETE_LOGS[-1]:
             super().finish()
-
-    _absent = False
-    _retention_checked = False
 
     @override
     def request_records(self, context: Context | None) -> Iterable[dict]:
-        if not self._retention_checked:
-            self._retention_checked = True
-            self.warn_of_missed_deletions()
-        self._absent = False
         started = dt.datetime.now(dt.timezone.utc)
         yield from super().request_records(context)
         # Read to its end: every deletion logged before `started` has been seen.
@@ -102,10 +96,10 @@ class DeletedRecordsStream(KeysetStream):
         stale: list[str] = []
         for log in DELETE_LOGS:
             context = {"delete_log": log}
-            read_at = last_complete_read(self.get_context_state(context))
-            if read_at is None:
+            value = self.get_context_state(context).get(LAST_COMPLETE_READ)
+            if not isinstance(value, str) or not value:
                 continue
-            bookmark = self.bookmark(context)
+            read_at, bookmark = parse_setting_datetime(value), self.bookmark(context)
             covered = max(read_at, bookmark) if bookmark else read_at
             if now - covered > RETENTION:
                 stale.append(f"{log} ({(now - covered).days} days ago)")
@@ -135,22 +129,14 @@ class DeletedRecordsStream(KeysetStream):
 
     @override
     def validate_response(self, response: requests.Response) -> None:
-        try:
-            body = response_body(response)
-        except ValueError:
-            body = None
-        if isinstance(body, dict) and NOT_FOUND in (body.get("title"), body.get("errorCode")):
-            # The tenant has no such log (the high-volume one is not in every tenant).
-            self._absent = True
-            self.logger.info(
-                "%s: the tenant has no such log; nothing to read.",
-                urlsplit(response.url).path or self.path,
-            )
+        if not is_absent(response):
+            super().validate_response(response)
             return
-        super().validate_response(response)
+        self.logger.info(
+            "%s: the tenant has no such log; nothing to read.",
+            urlsplit(response.url).path or self.path,
+        )
 
     @override
     def records_of(self, response: requests.Response) -> list[dict]:
-        if self._absent:
-            return []
-        return super().records_of(response)
+        return [] if is_absent(response) else super().records_of(response)

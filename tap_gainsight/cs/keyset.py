@@ -20,6 +20,7 @@ from singer_sdk.pagination import BaseAPIPaginator
 from typing_extensions import override
 
 from tap_gainsight.cs.client import CS_MAX_LIMIT, CSStream
+from tap_gainsight.cs.select import named_fields, refused_field
 from tap_gainsight.errors import SelectRefused, UnexpectedResponseError
 from tap_gainsight.order_guard import OrderGuardedStream
 from tap_gainsight.position import Position
@@ -27,7 +28,7 @@ from tap_gainsight.settings import DEFAULT_CS_LOOKBACK_HOURS
 from tap_gainsight.timestamps import epoch_ms_of
 
 if t.TYPE_CHECKING:
-    from collections.abc import Callable, Iterable
+    from collections.abc import Iterable
 
     import requests
     from singer_sdk.exceptions import FatalAPIError
@@ -76,15 +77,12 @@ class KeysetPage:
 class KeysetPaginator(BaseAPIPaginator[KeysetPage]):
     """Pages through an object's passes (see the module docstring)."""
 
-    def __init__(
-        self, stream: KeysetStream, date_field: str | None, key_field: str, *, null_pass: bool
-    ) -> None:
+    def __init__(self, stream: KeysetStream) -> None:
+        date_field = stream.date_field
         super().__init__(KeysetPage(DATED if date_field else WHOLE))
         self._stream = stream
-        self._position = keyset_position(date_field, key_field)
-        self._date_field = date_field
-        self._key_field = key_field
-        self._null_pass = date_field is not None and null_pass
+        self._position = keyset_position(date_field, stream.key_field)
+        self._null_pass = date_field is not None and stream.null_pass
         self._restart_pass = False
         self._short_before = False
         #: The last record handed on: its date as sent (for the next `where`), and its key.
@@ -105,9 +103,9 @@ class KeysetPaginator(BaseAPIPaginator[KeysetPage]):
             return False
         position.admit(records)
         if records:
-            last = records[-1]
-            date = last.get(self._date_field) if self._date_field else None
-            self._after = (date, last.get(self._key_field))
+            last, date_field = records[-1], self._stream.date_field
+            date = last.get(date_field) if date_field else None
+            self._after = (date, last.get(self._stream.key_field))
         return True
 
     def _more_passes(self) -> bool:
@@ -159,40 +157,6 @@ def condition(alias: str, name: str, operator: str, *values: t.Any) -> dict[str,
     return {"name": name, "alias": alias, "operator": operator, "value": list(values)}
 
 
-def where_clause(
-    page: KeysetPage,
-    date_field: str | None,
-    since: dt.datetime | None,
-    date_value: Callable[[t.Any], t.Any] = lambda value: value,
-    key_field: str = KEY,
-) -> dict[str, t.Any] | None:
-    """The `where` of one page, or None for the first page of a whole read.
-
-    `since` is written in the documented DATETIME filter format (its time zone absorbed by
-    the lookback); keyset dates are those the API sent, through `date_value`.
-    """
-    after_key = [condition("B", key_field, "GT", page.after_key)] if page.after_key else []
-    if page.pass_name == WHOLE or date_field is None:
-        return {"conditions": after_key, "expression": "B"} if after_key else None
-    if page.pass_name == NULLS:
-        nulls = [condition("A", date_field, "IS_NULL"), *after_key]
-        return {"conditions": nulls, "expression": "A AND B" if after_key else "A"}
-    if page.after_key is not None:
-        after = date_value(page.after_date)
-        return {
-            "conditions": [
-                condition("A", date_field, "EQ", after),
-                *after_key,
-                condition("C", date_field, "GT", after),
-            ],
-            "expression": "(A AND B) OR C",
-        }
-    if since is None:
-        return {"conditions": [condition("A", date_field, "IS_NOT_NULL")], "expression": "A"}
-    lower = condition("A", date_field, "GTE", since.strftime(FILTER_DATETIME_FORMAT))
-    return {"conditions": [lower], "expression": "A"}
-
-
 class KeysetStream(CSStream, OrderGuardedStream):
     """A CS stream read in `(date, key)` order by keyset (module docstring).
 
@@ -216,6 +180,10 @@ class KeysetStream(CSStream, OrderGuardedStream):
     _resume: KeysetPaginator | None = None
     #: Where the dated pass starts this run (None: the whole object).
     _since: dt.datetime | None = None
+    #: The partition being read (a delete log), whose state a broken order turns back.
+    read_context: Context | None = None
+    #: The fields the API refused this run (left out of the select).
+    refused_fields: frozenset[str] = frozenset()
 
     @cached_property
     @override
@@ -227,23 +195,16 @@ class KeysetStream(CSStream, OrderGuardedStream):
         """The field records are sorted on (None: by key alone, a full-table read)."""
         return self.replication_key or None
 
-    def history_start(self, context: Context | None) -> dt.datetime | None:
-        """The bookmark less `cs_lookback_hours`, else None (the whole object).
-
-        `start_date` plays no part: it bounds event history, and a company untouched for
-        years is still a company.
-        """
-        bookmark = self.bookmark(context)
-        if bookmark is None:
-            return None
-        hours = self.config.get("cs_lookback_hours", DEFAULT_CS_LOOKBACK_HOURS)
-        return bookmark - dt.timedelta(hours=hours)
-
     @override
     def request_records(self, context: Context | None) -> Iterable[dict]:
+        self.read_context = context
         self.guard_order(context)
         self._resume = None
-        self._since = self.history_start(context) if self.date_field else None
+        # The bookmark less `cs_lookback_hours`; `start_date` plays no part: it bounds event
+        # history, and a company untouched for years is still a company.
+        bookmark = self.bookmark(context) if self.date_field else None
+        hours = self.config.get("cs_lookback_hours", DEFAULT_CS_LOOKBACK_HOURS)
+        self._since = bookmark - dt.timedelta(hours=hours) if bookmark else None
         self.log_read(context)
         while True:
             try:
@@ -259,12 +220,38 @@ class KeysetStream(CSStream, OrderGuardedStream):
         """Say what this read covers, once `_since` is known."""
 
     def leave_out_refused(self, refusal: SelectRefused) -> None:
-        """Drop from the select what the API refused to read (`cs/select.py`).
+        """Leave out the field(s) the query refused, named in the error or found by halving.
+
+        The key, the date and the primary keys are never left out: a query that refuses
+        them is refused whole (docs/api.md, "CS: query, paging and order").
 
         Raises:
             SelectRefused: If no field of the select is what the API refuses.
         """
-        raise refusal
+        kept = {self.key_field, self.date_field, *self.primary_keys}
+        optional = [name for name in self.select if name not in kept]
+        fields = named_fields(refusal.reason, optional)
+        if not fields:
+            found = refused_field(optional, self._refuses)
+            fields = [found] if found else []
+        if not fields:
+            raise refusal
+        self.refused_fields |= set(fields)
+        for name in fields:
+            self.departures.note(
+                f"{self.name}.{name}",
+                "a field describe lists that the query refuses",
+                f"it is left out of the select of {self.name} this run (its column stays empty) "
+                f"and every other field is read; the API said: {refusal.reason}",
+            )
+
+    def _refuses(self, fields: list[str]) -> bool:
+        """Whether a one-record query selecting `fields` (and the key) is refused."""
+        try:
+            self.call("POST", self.path, body={"select": [self.key_field, *fields], "limit": 1})
+        except SelectRefused:
+            return True
+        return False
 
     @override
     def request_refused(self, response: requests.Response, reason: str) -> FatalAPIError:
@@ -277,15 +264,13 @@ class KeysetStream(CSStream, OrderGuardedStream):
     def get_new_paginator(self) -> KeysetPaginator:
         if self._resume is not None:
             return self._resume
-        self._paginator = KeysetPaginator(
-            self, self.date_field, self.key_field, null_pass=self.null_pass
-        )
+        self._paginator = KeysetPaginator(self)
         return self._paginator
 
     @property
     def select(self) -> list[str]:
-        """The fields a query selects."""
-        return list(self.schema["properties"])
+        """The fields a query selects: the schema's, less those the API refused this run."""
+        return [name for name in self.schema["properties"] if name not in self.refused_fields]
 
     def filter_date(self, value: t.Any) -> t.Any:
         """A date as sent, as a keyset's `where` gives it back (epoch ms stay exact)."""
@@ -299,18 +284,45 @@ class KeysetStream(CSStream, OrderGuardedStream):
         date, key = self.date_field, self.key_field
         order = {date: "asc", key: "asc"} if date and page.pass_name == DATED else {key: "asc"}
         body: dict[str, t.Any] = {"select": self.select}
-        clause = where_clause(page, date, self._since, self.filter_date, key)
-        if clause is not None:
-            body["where"] = clause
+        if (where := self.where_clause(page)) is not None:
+            body["where"] = where
         body.update(orderBy=order, limit=self.page_size)
         if page.offset is not None:
             body["offset"] = page.offset
         return body
 
+    def where_clause(self, page: KeysetPage) -> dict[str, t.Any] | None:
+        """The `where` of one page, or None for the first page of a whole read.
+
+        `_since` is written in the documented DATETIME filter format (its time zone absorbed
+        by the lookback); keyset dates are those the API sent, through `filter_date`.
+        """
+        date = self.date_field
+        after_key = [condition("B", self.key_field, "GT", page.after_key)] if page.after_key else []
+        if page.pass_name == WHOLE or date is None:
+            return {"conditions": after_key, "expression": "B"} if after_key else None
+        if page.pass_name == NULLS:
+            nulls = [condition("A", date, "IS_NULL"), *after_key]
+            return {"conditions": nulls, "expression": "A AND B" if after_key else "A"}
+        if page.after_key is not None:
+            after = self.filter_date(page.after_date)
+            return {
+                "conditions": [
+                    condition("A", date, "EQ", after),
+                    *after_key,
+                    condition("C", date, "GT", after),
+                ],
+                "expression": "(A AND B) OR C",
+            }
+        if self._since is None:
+            return {"conditions": [condition("A", date, "IS_NOT_NULL")], "expression": "A"}
+        lower = condition("A", date, "GTE", self._since.strftime(FILTER_DATETIME_FORMAT))
+        return {"conditions": [lower], "expression": "A"}
+
     @override
     def parse_response(self, response: requests.Response) -> Iterable[dict]:
         records = self.records_of(response)
         if not self._paginator.admit(records):
-            self.break_order(self.context, self.path, "orderBy (date, key)")
+            self.break_order(self.read_context, self.path, "orderBy (date, key)")
             return []
         return self.checked(records)
