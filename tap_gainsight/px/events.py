@@ -180,14 +180,14 @@ class EventStream(ScrollStream):
         # held at its start; read whole, the window moves it to its end.
         for scroll, page in self.run.events.pages_of(self):
             if self.bookmark_held and scroll.number != self.window_number:
-                self.release_bookmark(None, rfc3339(self.windows[self.window_number].end))
+                self.set_bookmark(None, rfc3339(self.windows[self.window_number].end), held=False)
             self.window_number = scroll.number
             self._window_totals.setdefault(scroll.number, scroll.reader.total_hits)
             if not (self.bookmark_held or scroll.reader.position.in_order):
-                self.hold_bookmark(None, rfc3339(scroll.window.start))
+                self.set_bookmark(None, rfc3339(scroll.window.start), held=True)
             yield page
         if self.bookmark_held:
-            self.release_bookmark(None, rfc3339(self.windows[self.window_number].end))
+            self.set_bookmark(None, rfc3339(self.windows[self.window_number].end), held=False)
 
     @override
     def progress_position(self) -> str:

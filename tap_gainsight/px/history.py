@@ -104,12 +104,6 @@ def split_window(window: Window, parts: int) -> tuple[Window, ...]:
     return tuple(Window(lo, hi) for lo, hi in zip(edges, [*edges[1:], window.end], strict=True))
 
 
-def days_of(length: dt.timedelta) -> str:
-    """A range's length as a person reads it: "95 days", "23.7 days"."""
-    days = (length + dt.timedelta(milliseconds=2)) / dt.timedelta(days=1)
-    return f"{days:.0f} days" if abs(days - round(days)) < 0.05 else f"{days:.1f} days"
-
-
 #: The shortest range a refused one is halved to: a day refused is not refused for its length.
 ONE_DAY = dt.timedelta(days=1)
 
@@ -188,12 +182,6 @@ class ScrollPaginator(BaseAPIPaginator[ScrollToken]):
             current, scroll_id=response_body(response).get("scrollId"), number=current.number + 1
         )
 
-    def reopened(self, since_ms: int | None) -> ScrollPaginator:
-        """A paginator opening the current scroll again, from `since_ms` on, counts afresh."""
-        current = self.current_value
-        token = replace(current, scroll_id=None, number=current.number + 1, since_ms=since_ms)
-        return ScrollPaginator(self._records_of, max_pages=self._max_pages, start_value=token)
-
 
 class ScrollReader:
     """One scroll: its pages in order, each record handed on once.
@@ -261,7 +249,7 @@ class ScrollReader:
             if self.total_hits is None:
                 self.total_hits = self.paginator.total_hits
             if not self.paginator.finished and self.paginator.current_value.scroll_id is None:
-                self._without_cursor(self.paginator, admitted)
+                self._without_cursor(admitted)
             yield admitted
 
     def _paginator_for(self, window: Window | None) -> ScrollPaginator:
@@ -281,11 +269,9 @@ class ScrollReader:
         low = max(to_epoch_ms(window.start), token.since_ms or 0)
         high = to_epoch_ms(window.end)
         field = self.stream.replication_key
-        values = [record.get(field) for record in records]
-        if all(type(v) is int and low <= v < high for v in values):
-            return records
         kept: list[dict] = []
-        for record, value in zip(records, values, strict=True):
+        for record in records:
+            value = record.get(field)
             moment = value if type(value) is int else epoch_ms_of(value)
             if moment is None or low <= moment < high:
                 kept.append(record)
@@ -314,15 +300,17 @@ class ScrollReader:
         stream = self.stream
         if stream.longest_range is None or window.length < stream.longest_range:
             stream.longest_range = window.length
+        # In days as a person reads them ("95", "23.7"), the margins' milliseconds included.
+        days = (stream.longest_range + dt.timedelta(milliseconds=2)) / ONE_DAY
         stream.note_departure(
             "a date range refused as too long",
-            f"ranges of at most {days_of(stream.longest_range)} are read instead (later runs "
+            f"ranges of at most {days:.3g} days are read instead (later runs "
             f"find this again: set event_window_days to avoid the refused requests); "
             f"{self._refused}",
         )
         self._refused = None
 
-    def _without_cursor(self, paginator: ScrollPaginator, admitted: list[dict]) -> None:
+    def _without_cursor(self, admitted: list[dict]) -> None:
         """A page without `scrollId` while `totalHits` says more remain: reopen the scroll.
 
         Unless the page brought nothing new: a reopened scroll that cannot move on has ended.
@@ -334,15 +322,22 @@ class ScrollReader:
             "a page without scrollId before the scroll's end",
             "the scroll is opened again after the last record delivered",
         )
-        self.paginator = paginator.reopened(self.position.reopen_from())
+        self._reopen()
+
+    def _reopen(self) -> ScrollToken:
+        """Open the current scroll again from where its position says; count pages afresh."""
+        current = t.cast("ScrollPaginator", self.paginator).current_value
+        since = self.position.reopen_from()
+        token = replace(current, scroll_id=None, number=current.number + 1, since_ms=since)
+        self.paginator = ScrollPaginator(self.stream.records_of, start_value=token)
+        return token
 
     def _request_for_retry(
         self, failed: requests.PreparedRequest, context: Context | None
     ) -> requests.PreparedRequest:
         if "scrollId=" not in (failed.url or "") or self.paginator is None:
             return failed  # opening a scroll is safe to repeat
-        self.paginator = self.paginator.reopened(self.position.reopen_from())
-        token = self.paginator.current_value
+        token = self._reopen()
         self.stream.logger.warning(
             "%s: reopening the scroll from %s.", self.stream.path, token.since_ms
         )
@@ -388,14 +383,9 @@ class ScrollStream(PXStream, OrderGuardedStream):
 class WindowedStream(t.Protocol):
     """What the reader asks of an event stream: its windows, and a reader for each."""
 
-    @property
-    def name(self) -> str: ...  # noqa: D102
-
-    @property
-    def config(self) -> Mapping[str, t.Any]: ...  # noqa: D102
-
-    @property
-    def windows(self) -> tuple[Window, ...]: ...  # noqa: D102
+    name: str
+    config: Mapping[str, t.Any]
+    windows: tuple[Window, ...]
 
     def window_reader(self, window: Window) -> ScrollReader: ...  # noqa: D102
 
