@@ -3,7 +3,7 @@
 What a maintainer needs to know:
 
 1. Window: a range of event dates `[start, end)` read as one scroll (`plan_windows`, 190 days).
-2. Scroll: a range's pages, asked one after the other to the end the API says (`ScrollPaginator`).
+2. Scroll: a range's pages, asked one after the other to the end the API says (`scroll_goes_on`).
 3. Reader: keeps a window's own records, reopens a failed scroll, halves a refused range.
 4. The list: every selected event stream's windows in sync order, taken in order; it only grows.
 5. Workers: `max_concurrency` threads, each on the next scroll; the emitted one's asks first.
@@ -25,7 +25,6 @@ from dataclasses import dataclass, field, replace
 from functools import cached_property
 
 import msgspec
-from singer_sdk.pagination import BaseAPIPaginator
 from typing_extensions import override
 
 from tap_gainsight.errors import RunawayPaginationError, WindowRefused
@@ -115,72 +114,42 @@ MAX_SCROLL_PAGES = 1_000_000
 
 @dataclass(frozen=True)
 class ScrollToken:
-    """What asks for the next page of a scroll: the API's cursor plus our own page counter.
+    """What asks for a page of a scroll: the API's cursor (None: the scroll is opened).
 
-    The PX API may hand back the same `scrollId` for every page of a scroll; the counter keeps
-    consecutive tokens distinct, so the SDK's "loop detected" check never fires on a cursor
-    that is legitimately repeated. `window` is set for the event endpoints; `since_ms` when a
-    scroll was reopened from the last key value delivered.
+    `window` is set for the event endpoints; `since_ms` when a scroll was reopened from the
+    last key value delivered.
     """
 
     scroll_id: str | None = None
-    number: int = 0
     window: Window | None = None
     since_ms: int | None = None
 
 
-class ScrollPaginator(BaseAPIPaginator[ScrollToken]):
-    """Follows a PX scroll (events, `/users`, `/accounts`) to the end the API says.
+def scroll_goes_on(body: dict, page_length: int, records_seen: int, pages: int) -> bool:
+    """Whether a scroll goes on after its `pages`-th page (`body`, of `page_length` records).
 
     A scroll has ended when a page is empty or the records received reach `totalHits`
     (docs/api.md, "PX: scroll pagination"). A page shorter than asked is not the end: a
     tenant may cap pages below `pageSize` without saying so, and without `totalHits` the
     scroll reads on to an empty page. `scrollId` may stay set on the last page, so it says
     nothing of the end; a page without one says the cursor cannot go on, which ends the
-    scroll where no `totalHits` says more remain (else the reader reopens it).
+    scroll where no `totalHits` says more remain (else the reader reopens it). The same
+    `scrollId` may come back for every page of a scroll: that is no loop.
+
+    Raises:
+        RunawayPaginationError: After `MAX_SCROLL_PAGES` pages without an end.
     """
-
-    def __init__(
-        self,
-        records_of: Callable[[requests.Response], list],
-        *,
-        max_pages: int = MAX_SCROLL_PAGES,
-        start_value: ScrollToken | None = None,
-    ) -> None:
-        super().__init__(start_value or ScrollToken())
-        self._records_of = records_of
-        self._max_pages = max_pages
-        self._records_seen = 0
-        #: The last page's `totalHits`, where the API said it.
-        self.total_hits: int | None = None
-
-    @override
-    def has_more(self, response: requests.Response) -> bool:
-        body = response_body(response)
-        page_length = len(self._records_of(response))
-        self._records_seen += page_length
-        total_hits = body.get("totalHits") if isinstance(body, dict) else None
-        self.total_hits = total_hits if isinstance(total_hits, int) else None
-        if page_length == 0:
-            return False
-        if self.total_hits is None and not body.get("scrollId"):
-            return False
-        if self.total_hits is not None and self._records_seen >= self.total_hits:
-            return False
-        if self.count >= self._max_pages:
-            msg = (
-                f"the scroll returned {self.count} pages ({self._records_seen} records) "
-                "without reaching its end; stopping instead of paging forever."
-            )
-            raise RunawayPaginationError(msg)
-        return True
-
-    @override
-    def get_next(self, response: requests.Response) -> ScrollToken:
-        current = self.current_value
-        return replace(
-            current, scroll_id=response_body(response).get("scrollId"), number=current.number + 1
+    total_hits = body.get("totalHits")
+    ended = records_seen >= total_hits if isinstance(total_hits, int) else not body.get("scrollId")
+    if page_length == 0 or ended:
+        return False
+    if pages >= MAX_SCROLL_PAGES:
+        msg = (
+            f"the scroll returned {pages} pages ({records_seen} records) without reaching "
+            "its end; stopping instead of paging forever."
         )
+        raise RunawayPaginationError(msg)
+    return True
 
 
 class ScrollReader:
@@ -207,9 +176,11 @@ class ScrollReader:
         self.stream = stream
         self._context = context
         self.position = position
-        #: The ranges still to read (one, unless a window was cut); the current one's paginator.
+        #: The ranges still to read (one, unless a window was cut); the next page's token
+        #: (None: the range being read has ended), and the pages and records it brought.
         self._pieces: deque[Window | None] = deque([window])
-        self.paginator: ScrollPaginator | None = None
+        self._token: ScrollToken | None = None
+        self._pages = self._records_seen = 0
         #: The scroll's size, from the first page that says it (`totalHits`).
         self.total_hits: int | None = None
         self._short_before = False
@@ -221,15 +192,14 @@ class ScrollReader:
         # The SDK's own request (send, duration metric, `validate_response`), paced and
         # retried; a retry reopens the scroll.
         send = stream.retrying(stream._request, self._request_for_retry)
-        while self._pieces or (self.paginator is not None and not self.paginator.finished):
-            if self.paginator is None or self.paginator.finished:
-                self.paginator = self._paginator_for(self._pieces.popleft())
-            token = self.paginator.current_value
+        while self._pieces or self._token is not None:
+            token = self._token or self._open(self._pieces.popleft())
             try:
                 response = send(stream.prepared_request(self._context, token), self._context)
             except WindowRefused as refusal:
                 self._cut(token, refusal)
                 continue
+            token = t.cast("ScrollToken", self._token)  # a retry may have reopened the scroll
             if self._refused is not None:
                 self._accepted(t.cast("Window", token.window))
             records = stream.records_of(response)
@@ -240,26 +210,40 @@ class ScrollReader:
                 )
             self._short_before = 0 < len(records) < stream.page_size
             admitted = self.position.admit(self._within(records, token))
-            self.paginator.advance(response)
-            if self.paginator.total_hits is None and records:
-                stream.note_departure(
-                    "no totalHits in a scroll's answer",
-                    "a scroll is read on to its first empty page instead",
-                )
-            if self.total_hits is None:
-                self.total_hits = self.paginator.total_hits
-            if not self.paginator.finished and self.paginator.current_value.scroll_id is None:
-                self._without_cursor(admitted)
+            body = response_body(response)
+            body = body if isinstance(body, dict) else {}  # a bare list has no cursor
+            total_hits = body.get("totalHits")
+            if not isinstance(total_hits, int):
+                if records:
+                    stream.note_departure(
+                        "no totalHits in a scroll's answer",
+                        "a scroll is read on to its first empty page instead",
+                    )
+            elif self.total_hits is None:
+                self.total_hits = total_hits
+            self._pages, self._records_seen = self._pages + 1, self._records_seen + len(records)
+            self._token = None
+            if scroll_goes_on(body, len(records), self._records_seen, self._pages):
+                if body.get("scrollId"):
+                    self._token = replace(token, scroll_id=body["scrollId"])
+                elif admitted:  # else a reopened scroll that cannot move on has ended
+                    stream.note_departure(
+                        "a page without scrollId before the scroll's end",
+                        "the scroll is opened again after the last record delivered",
+                    )
+                    self._reopen(token)
             yield admitted
 
-    def _paginator_for(self, window: Window | None) -> ScrollPaginator:
-        """The paginator of the next range: cut first if the API refused ranges as long."""
+    def _open(self, window: Window | None) -> ScrollToken:
+        """Open the next range's scroll: cut first if the API refused ranges as long."""
         longest = self.stream.longest_range
         if window is not None and longest is not None and window.length > longest:
             first, *rest = split_window(window, -(-window.length // longest))
             self._pieces.extendleft(reversed(rest))
             window = first
-        return ScrollPaginator(self.stream.records_of, start_value=ScrollToken(window=window))
+        self._pages = self._records_seen = 0
+        self._token = ScrollToken(window=window)
+        return self._token
 
     def _within(self, records: list[dict], token: ScrollToken) -> list[dict]:
         """The records dated inside the range read: the margins asked past it left out."""
@@ -293,7 +277,7 @@ class ScrollReader:
             raise refusal
         self._refused = self._refused or refusal
         self._pieces.extendleft(reversed(split_window(window, 2)))
-        self.paginator = None
+        self._token = None
 
     def _accepted(self, window: Window) -> None:
         """A range was accepted after a longer one was refused: later ranges are cut to it."""
@@ -310,34 +294,19 @@ class ScrollReader:
         )
         self._refused = None
 
-    def _without_cursor(self, admitted: list[dict]) -> None:
-        """A page without `scrollId` while `totalHits` says more remain: reopen the scroll.
-
-        Unless the page brought nothing new: a reopened scroll that cannot move on has ended.
-        """
-        if not admitted:
-            self.paginator = None
-            return
-        self.stream.note_departure(
-            "a page without scrollId before the scroll's end",
-            "the scroll is opened again after the last record delivered",
-        )
-        self._reopen()
-
-    def _reopen(self) -> ScrollToken:
-        """Open the current scroll again from where its position says; count pages afresh."""
-        current = t.cast("ScrollPaginator", self.paginator).current_value
+    def _reopen(self, token: ScrollToken) -> ScrollToken:
+        """Open `token`'s scroll again from where the position says; count pages afresh."""
+        self._pages = self._records_seen = 0
         since = self.position.reopen_from()
-        token = replace(current, scroll_id=None, number=current.number + 1, since_ms=since)
-        self.paginator = ScrollPaginator(self.stream.records_of, start_value=token)
-        return token
+        self._token = replace(token, scroll_id=None, since_ms=since)
+        return self._token
 
     def _request_for_retry(
         self, failed: requests.PreparedRequest, context: Context | None
     ) -> requests.PreparedRequest:
-        if "scrollId=" not in (failed.url or "") or self.paginator is None:
+        if "scrollId=" not in (failed.url or ""):
             return failed  # opening a scroll is safe to repeat
-        token = self._reopen()
+        token = self._reopen(t.cast("ScrollToken", self._token))
         self.stream.logger.warning(
             "%s: reopening the scroll from %s.", self.stream.path, token.since_ms
         )
