@@ -68,12 +68,6 @@ def test_naive_bounds_are_refused() -> None:
         plan_windows(dt.datetime(2025, 1, 1), at(2025, 6, 1), 7)
 
 
-def test_window_prints_as_a_half_open_range() -> None:
-    assert str(Window(at(2025, 1, 1), at(2025, 1, 2))) == (
-        "[2025-01-01T00:00:00+00:00, 2025-01-02T00:00:00+00:00)"
-    )
-
-
 @pytest.mark.parametrize("parts", [1, 2, 3, 4, 7])
 def test_split_window_covers_it_in_equal_contiguous_slices(parts) -> None:
     window = Window(

@@ -145,7 +145,7 @@ class EntityStream(ScrollStream):
 
     @override
     def get_url_params(self, context: Context | None, next_page_token: t.Any) -> dict[str, t.Any]:
-        token: ScrollToken = next_page_token or ScrollToken()
+        token: ScrollToken = next_page_token
         params: dict[str, t.Any] = {"pageSize": self.page_size, "scrollId": token.scroll_id}
         params["sort"] = self.replication_key
         since_ms = token.since_ms

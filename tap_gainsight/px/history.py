@@ -53,9 +53,6 @@ class Window:
     start: dt.datetime
     end: dt.datetime
 
-    def __str__(self) -> str:
-        return f"[{self.start.isoformat()}, {self.end.isoformat()})"
-
     @property
     def length(self) -> dt.timedelta:
         """How long the window is."""
@@ -442,7 +439,6 @@ class EventReader:
         finally:
             with self._changed:
                 while (scroll := self._head()) is not None and scroll.stream is stream:
-                    scroll.dropped = True
                     self._pass(scroll)
 
     def _head(self) -> Scroll | None:
@@ -456,12 +452,12 @@ class EventReader:
                 scroll = t.cast("Scroll", self._head())
                 if scroll.stream is stream:
                     return scroll
-                scroll.dropped = True
                 self._pass(scroll)
             return None
 
     def _pass(self, scroll: Scroll) -> None:
-        """Move on from the scroll being emitted, its held pages let go (holding the lock)."""
+        """Move on from the scroll being emitted (holding the lock): its worker stops."""
+        scroll.dropped = True
         self._held -= sum(len(page) for page in scroll.pages if type(page) is bytes)
         scroll.pages.clear()
         self._pending[scroll.stream.name] -= 1
