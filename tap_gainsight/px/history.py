@@ -45,6 +45,8 @@ if t.TYPE_CHECKING:
 
 # -- windows ---------------------------------------------------------------------------------
 
+MILLISECOND = dt.timedelta(milliseconds=1)
+
 
 @dataclass(frozen=True)
 class Window:
@@ -58,6 +60,20 @@ class Window:
         """How long the window is."""
         return self.end - self.start
 
+    def cut(self, length: dt.timedelta) -> tuple[Window, ...]:
+        """Consecutive windows of at most `length`, rounded up to the millisecond, tiling it.
+
+        Half-open windows share their edges, so an event dated exactly on an edge belongs to
+        exactly one window.
+        """
+        step = -(-length // MILLISECOND) * MILLISECOND
+        windows: list[Window] = []
+        start = self.start
+        while start < self.end:
+            windows.append(Window(start, min(start + step, self.end)))
+            start = windows[-1].end
+        return tuple(windows)
+
 
 def plan_windows(
     start: dt.datetime, end: dt.datetime, days: int, limit_days: int = MAX_WINDOW_DAYS
@@ -65,9 +81,8 @@ def plan_windows(
     """Cut `[start, end)` into consecutive windows of at most `days` days.
 
     Each window's range asked, its margins included (docs/api.md, "PX: event windows"), fits
-    the API's `limit_days`: a window at the limit is two milliseconds shorter. Consecutive
-    half-open windows share their edges, so an event dated exactly on an edge belongs to
-    exactly one window. Arithmetic is on UTC instants: no day is 23 or 25 hours.
+    the API's `limit_days`: a window at the limit is two milliseconds shorter. Arithmetic is
+    on UTC instants: no day is 23 or 25 hours.
 
     Raises:
         ValueError: If `days` is outside 1..190 or a bound is naive.
@@ -80,24 +95,7 @@ def plan_windows(
         raise ValueError(msg)
     start, end = start.astimezone(dt.timezone.utc), end.astimezone(dt.timezone.utc)
     limit = dt.timedelta(days=limit_days, milliseconds=-2 * EDGE_MARGIN_MS)
-    length = min(dt.timedelta(days=days), limit)
-    windows: list[Window] = []
-    while start < end:
-        windows.append(Window(start, min(start + length, end)))
-        start = windows[-1].end
-    return tuple(windows)
-
-
-def split_window(window: Window, parts: int) -> tuple[Window, ...]:
-    """Cut a window into `parts` consecutive slices of equal length (to the millisecond).
-
-    Slices share their edges like the windows of `plan_windows`, so an event dated on an
-    edge belongs to exactly one slice.
-    """
-    step = window.length / parts
-    step = max(dt.timedelta(milliseconds=1), step - step % dt.timedelta(milliseconds=1))
-    edges = [window.start + step * n for n in range(parts) if window.start + step * n < window.end]
-    return tuple(Window(lo, hi) for lo, hi in zip(edges, [*edges[1:], window.end], strict=True))
+    return Window(start, end).cut(min(dt.timedelta(days=days), limit))
 
 
 #: The shortest range a refused one is halved to: a day refused is not refused for its length.
@@ -235,7 +233,7 @@ class ScrollReader:
         """Open the next range's scroll: cut first if the API refused ranges as long."""
         longest = self.stream.longest_range
         if window is not None and longest is not None and window.length > longest:
-            first, *rest = split_window(window, -(-window.length // longest))
+            first, *rest = window.cut(longest)
             self._pieces.extendleft(reversed(rest))
             window = first
         self._pages = self._records_seen = 0
@@ -273,7 +271,7 @@ class ScrollReader:
         if window is None or window.length <= ONE_DAY:
             raise refusal
         self._refused = self._refused or refusal
-        self._pieces.extendleft(reversed(split_window(window, 2)))
+        self._pieces.extendleft(reversed(window.cut(window.length / 2)))
         self._token = None
 
     def _accepted(self, window: Window) -> None:
