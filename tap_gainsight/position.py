@@ -38,7 +38,9 @@ class Position:
         remember_all: bool = False,
     ) -> None:
         self._key_of = key_of
-        self._place_of = place_of or (lambda record: _int_or_none(record.get(value_field)))
+        self._place_of = place_of or (
+            lambda record: value if type(value := record.get(value_field)) is int else None
+        )
         self._on_disorder = on_disorder
         self._floor = floor_ms
         self._remember_all = remember_all
@@ -123,7 +125,3 @@ class Position:
             admitted.append(record)
         self._seen, self.place = seen, last
         return admitted
-
-
-def _int_or_none(value: t.Any) -> int | None:
-    return value if type(value) is int else None

@@ -96,7 +96,7 @@ class EntityStream(ScrollStream):
     def pages(self, context: Context | None) -> Iterator[list[dict]]:
         # One scroll, read on the syncing thread: nothing to emit while waiting for it.
         position = self._position
-        for page in ScrollReader(self, context, position).pages():
+        for page in ScrollReader(self, position).pages():
             below = position.lowest_below
             # The margin asked below the floor is expected; anything older is not.
             ignored = below is not None and below < (self._floor_ms or 0) - EDGE_MARGIN_MS

@@ -134,7 +134,7 @@ class EventStream(ScrollStream):
                 "reads it again",
             ),
         )
-        return ScrollReader(self, None, position, window)
+        return ScrollReader(self, position, window)
 
     def later_event_streams(self) -> list[EventStream]:
         """This stream and every selected event stream synced after it, in sync order."""

@@ -162,14 +162,9 @@ class ScrollReader:
     """
 
     def __init__(
-        self,
-        stream: ScrollStream,
-        context: Context | None,
-        position: Position,
-        window: Window | None = None,
+        self, stream: ScrollStream, position: Position, window: Window | None = None
     ) -> None:
-        self.stream = stream
-        self._context = context
+        self.stream = stream  # a stream without partitions: its context is None
         self.position = position
         #: The ranges still to read (one, unless a window was cut); the next page's token
         #: (None: the range being read has ended), and the pages and records it brought.
@@ -190,7 +185,7 @@ class ScrollReader:
         while self._pieces or self._token is not None:
             token = self._token or self._open(self._pieces.popleft())
             try:
-                response = send(stream.prepared_request(self._context, token), self._context)
+                response = send(stream.prepared_request(None, token), None)
             except WindowRefused as refusal:
                 self._cut(token, refusal)
                 continue
@@ -305,7 +300,7 @@ class ScrollReader:
         self.stream.logger.warning(
             "%s: reopening the scroll from %s.", self.stream.path, token.since_ms
         )
-        return self.stream.prepared_request(self._context, token)
+        return self.stream.prepared_request(None, token)
 
 
 class ScrollStream(PXStream, OrderGuardedStream):
