@@ -304,14 +304,9 @@ class PageNumberStream(PXStream):
 
     richer_path: str | None = None
 
-    @property
-    def active_path(self) -> str:
-        """The path this run reads."""
-        return self.richer_path or self.path
-
     @override
     def get_url(self, context: Context | None) -> str:
-        path = self.active_path
+        path = self.richer_path or self.path
         if path.startswith("/v2/"):  # beside the /v1 base URL, not under it
             return px_v2_base_url(self.url_base) + path.removeprefix("/v2")
         return self.url_base + path
@@ -341,7 +336,9 @@ class PageNumberStream(PXStream):
         return PageNumberEndpointPaginator(
             self.page_size,
             self.records_of,
-            lambda what, consequence: self.departures.note(self.active_path, what, consequence),
+            lambda what, consequence: self.departures.note(
+                self.richer_path or self.path, what, consequence
+            ),
         )
 
     @override

@@ -136,13 +136,6 @@ class EventStream(ScrollStream):
         )
         return ScrollReader(self, position, window)
 
-    def later_event_streams(self) -> list[EventStream]:
-        """This stream and every selected event stream synced after it, in sync order."""
-        streams = list(self._tap.streams.values())
-        return [
-            s for s in streams[streams.index(self) :] if isinstance(s, EventStream) and s.selected
-        ]
-
     @override
     def request_records(self, context: Context | None) -> t.Iterable[dict]:
         windows = self.windows
@@ -158,7 +151,10 @@ class EventStream(ScrollStream):
             plural(len(windows), "window"),
             plural(self.window_days, "day"),
         )
-        self.run.events.plan(self.later_event_streams())
+        # This stream and every selected event stream synced after it, in sync order.
+        streams = list(self._tap.streams.values())
+        later = streams[streams.index(self) :]
+        self.run.events.plan([s for s in later if isinstance(s, EventStream) and s.selected])
         yield from super().request_records(context)
 
     #: Number (from 0) of the window being emitted, and the windows' sizes, for progress.
