@@ -171,8 +171,8 @@ class UserStream(EntityStream):
     @override
     def finish(self) -> None:
         super().finish()
-        for child in self.child_streams:
-            if child.selected and isinstance(child, UserPreferencesStream):
+        for child in self.child_streams:  # a child never selected never started: no summary
+            if isinstance(child, UserPreferencesStream):
                 child.finish_run()
 
 
