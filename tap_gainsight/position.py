@@ -68,38 +68,10 @@ class Position:
     def admit(self, records: list[dict]) -> list[dict]:
         """Return the records of a page not handed on before, and note them as handed on."""
         self.lowest_below = None
-        places = list(map(self._place_of, records))
-        if (
-            self.in_order
-            and places
-            and None not in places
-            and (self.place is None or places[0] > self.place)
-            and (self._floor is None or places[0] >= self._floor)
-            and places == sorted(places)
-        ):
-            # The common page: in order and wholly after what was handed on.
-            self._note_in_order(records, places)
-            return records
-        return self._admit_each(records, places)
-
-    def _note_in_order(self, records: list[dict], places: list[t.Any]) -> None:
-        key_of, last = self._key_of, places[-1]
-        if self._remember_all:
-            self._seen.update(zip(map(key_of, records), places, strict=True))
-        else:
-            self._seen = {}
-            for record, place in zip(reversed(records), reversed(places), strict=True):
-                if place != last:
-                    break
-                self._seen[key_of(record)] = last
-        self.place = last
-
-    def _admit_each(self, records: list[dict], places: list[t.Any]) -> list[dict]:
-        """`admit`, record by record: a reopened read, a record without a place, disorder."""
         key_of, floor, seen, last = self._key_of, self._floor, self._seen, self.place
         admitted: list[dict] = []
-        for record, place in zip(records, places, strict=True):
-            key = key_of(record)
+        for record in records:
+            key, place = key_of(record), self._place_of(record)
             if place is None:
                 if self._remember_all:
                     if seen.get(key, _MISSING) is None:

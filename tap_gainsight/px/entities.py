@@ -208,13 +208,9 @@ class UserPreferencesStream(WholeListStream):
     primary_keys = ("identifyId",)
     parent_stream_type = UserStream
     state_partitioning_keys: t.ClassVar[list[str]] = []  # one entry, not one per user
+    emit_activate_version_messages = False
     _missing = 0
     _started = False
-
-    @property
-    @override
-    def emit_activate_version_messages(self) -> bool:
-        return False
 
     @override
     def begin_progress(self) -> None:
