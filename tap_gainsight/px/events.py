@@ -180,7 +180,7 @@ class EventStream(ScrollStream):
             self.window_number = scroll.number
             self._window_totals.setdefault(scroll.number, scroll.reader.total_hits)
             if not (self.bookmark_held or scroll.reader.position.in_order):
-                self.set_bookmark(None, rfc3339(scroll.window.start), held=True)
+                self.set_bookmark(None, rfc3339(self.windows[scroll.number].start), held=True)
             yield page
         if self.bookmark_held:
             self.set_bookmark(None, rfc3339(self.windows[self.window_number].end), held=False)

@@ -364,7 +364,6 @@ class Scroll:
     """One window of the list, and its pages read and not yet emitted."""
 
     stream: WindowedStream
-    window: Window
     #: The window's place among its stream's windows (from 0).
     number: int
     reader: ScrollReader
@@ -406,7 +405,7 @@ class EventReader:
                 windows = stream.windows
                 self._pending[stream.name] = len(windows)
                 self._scrolls.extend(
-                    Scroll(stream, window, number, stream.window_reader(window))
+                    Scroll(stream, number, stream.window_reader(window))
                     for number, window in enumerate(windows)
                 )
             while self._running < min(self.workers, len(self._scrolls) - self._taken):
