@@ -33,16 +33,10 @@ def write_state(stream: Stream, context: Context | None, entries: dict[str, t.An
             state[name] = value
 
 
-def write_bookmark(stream: Stream, context: Context | None, value: str | None) -> None:
-    """Set a stream's bookmark (None: none, the stream is read whole next run)."""
-    key = {} if value is None else {"replication_key": stream.replication_key}
-    write_state(stream, context, {**key, "replication_key_value": value})
-
-
 class OrderGuardedStream(GainsightStream):
     """A stream whose bookmark follows its records while they come in the asked order.
 
-    While the bookmark is held (`hold_bookmark`), a record does not move it; the largest
+    While the bookmark is held (`set_bookmark`), a record does not move it; the largest
     value among them is kept.
     """
 
@@ -51,15 +45,14 @@ class OrderGuardedStream(GainsightStream):
     #: The largest value seen while the bookmark was held, in epoch ms.
     _largest_seen: int | None = None
 
-    def hold_bookmark(self, context: Context | None, value: str | None) -> None:
-        """Set the bookmark to `value` and keep it there until `release_bookmark`."""
-        write_bookmark(self, context, value)
-        self.bookmark_held = True
+    def set_bookmark(self, context: Context | None, value: str | None, *, held: bool) -> None:
+        """Set the bookmark to `value` (None: none, the stream is read whole next run).
 
-    def release_bookmark(self, context: Context | None, value: str) -> None:
-        """Set the bookmark to `value`; records move it again."""
-        self.bookmark_held = False
-        write_bookmark(self, context, value)
+        Held, it stays there until set again not held; not held, records move it again.
+        """
+        self.bookmark_held = held
+        key = {} if value is None else {"replication_key": self.replication_key}
+        write_state(self, context, {**key, "replication_key_value": value})
 
     def guard_order(self, context: Context | None) -> None:
         """Note where the bookmark stands as the stream starts reading."""
@@ -71,7 +64,7 @@ class OrderGuardedStream(GainsightStream):
         """Records came out of the asked order: the bookmark falls back (module docstring)."""
         if self.bookmark_held:
             return
-        self.hold_bookmark(context, self._bookmark_at_start)
+        self.set_bookmark(context, self._bookmark_at_start, held=True)
         self.departures.note(
             where,
             f"records not in the order asked for ({detail})",
@@ -107,4 +100,4 @@ class OrderGuardedStream(GainsightStream):
         largest = min(self._largest_seen, self._tap.initialized_at)
         start = epoch_ms_of(self._bookmark_at_start)
         if start is None or largest > start:
-            self.release_bookmark(context, epoch_ms_to_rfc3339(largest))
+            self.set_bookmark(context, epoch_ms_to_rfc3339(largest), held=False)

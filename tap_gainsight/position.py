@@ -37,9 +37,10 @@ class Position:
         place_of: Callable[[dict], t.Any] | None = None,
         remember_all: bool = False,
     ) -> None:
-        self._value_field = value_field
         self._key_of = key_of
-        self._place_of = place_of
+        self._place_of = place_of or (
+            lambda record: value if type(value := record.get(value_field)) is int else None
+        )
         self._on_disorder = on_disorder
         self._floor = floor_ms
         self._remember_all = remember_all
@@ -58,7 +59,7 @@ class Position:
     def follows(self, records: list[dict]) -> bool:
         """Whether each record comes strictly after the one before it, the first after `place`."""
         last = self.place
-        for place in self._places(records):
+        for place in map(self._place_of, records):
             if place is None or (last is not None and place <= last):
                 return False
             last = place
@@ -67,52 +68,10 @@ class Position:
     def admit(self, records: list[dict]) -> list[dict]:
         """Return the records of a page not handed on before, and note them as handed on."""
         self.lowest_below = None
-        places: list[t.Any]
-        if self._place_of is None:  # epoch ms: no call per record on the common page
-            places = [record.get(self._value_field) for record in records]
-            placed = set(map(type, places)) == {int}
-        else:
-            places = self._places(records)
-            placed = None not in places
-        if (
-            self.in_order
-            and places
-            and placed
-            and (self.place is None or places[0] > self.place)
-            and (self._floor is None or places[0] >= self._floor)
-            and places == sorted(places)
-        ):
-            # The common page: in order and wholly after what was handed on.
-            self._note_in_order(records, places)
-            return records
-        if self._place_of is None:
-            places = self._places(records)  # what is not an int has no place
-        return self._admit_each(records, places)
-
-    def _places(self, records: list[dict]) -> list[t.Any]:
-        if self._place_of is None:
-            field = self._value_field
-            return [_int_or_none(record.get(field)) for record in records]
-        return list(map(self._place_of, records))
-
-    def _note_in_order(self, records: list[dict], places: list[t.Any]) -> None:
-        key_of, last = self._key_of, places[-1]
-        if self._remember_all:
-            self._seen.update(zip(map(key_of, records), places, strict=True))
-        else:
-            self._seen = {}
-            for record, place in zip(reversed(records), reversed(places), strict=True):
-                if place != last:
-                    break
-                self._seen[key_of(record)] = last
-        self.place = last
-
-    def _admit_each(self, records: list[dict], places: list[t.Any]) -> list[dict]:
-        """`admit`, record by record: a reopened read, a record without a place, disorder."""
         key_of, floor, seen, last = self._key_of, self._floor, self._seen, self.place
         admitted: list[dict] = []
-        for record, place in zip(records, places, strict=True):
-            key = key_of(record)
+        for record in records:
+            key, place = key_of(record), self._place_of(record)
             if place is None:
                 if self._remember_all:
                     if seen.get(key, _MISSING) is None:
@@ -138,7 +97,3 @@ class Position:
             admitted.append(record)
         self._seen, self.place = seen, last
         return admitted
-
-
-def _int_or_none(value: t.Any) -> int | None:
-    return value if type(value) is int else None

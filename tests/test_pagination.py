@@ -8,8 +8,9 @@ import pytest
 import requests
 
 from tap_gainsight.errors import RunawayPaginationError, UnexpectedResponseError
+from tap_gainsight.px import history
 from tap_gainsight.px.entities import PageNumberEndpointPaginator
-from tap_gainsight.px.history import ScrollPaginator, ScrollToken
+from tap_gainsight.px.history import scroll_goes_on
 from tap_gainsight.responses import find_records, response_body
 
 
@@ -28,76 +29,60 @@ def records_of(response: requests.Response) -> list:
     return find_records(response_body(response), ("users",), "/users")[0]
 
 
-def scroll(**kwargs: int) -> ScrollPaginator:
-    return ScrollPaginator(records_of, **kwargs)
+def goes_on(*bodies: dict) -> list[bool]:
+    """Whether the scroll goes on after each of `bodies`, its pages in order."""
+    seen, answers = 0, []
+    for number, body in enumerate(bodies, 1):
+        length = len(records_of(page(body)))
+        seen += length
+        answers.append(scroll_goes_on(body, length, seen, number))
+    return answers
 
 
 def test_repeated_scroll_id_is_not_a_loop() -> None:
-    paginator = scroll()
-    for _ in range(3):
-        paginator.advance(page({"users": users(3), "scrollId": "same", "totalHits": 100}))
-    assert not paginator.finished
-    assert paginator.current_value == ScrollToken("same", 3)
+    same = {"users": users(3), "scrollId": "same", "totalHits": 100}
+    assert goes_on(same, same, same) == [True, True, True]
 
 
 def test_short_page_is_last_even_with_scroll_id() -> None:
-    paginator = scroll()
-    paginator.advance(page({"users": users(3), "scrollId": "s", "totalHits": 5}))
-    paginator.advance(page({"users": users(2), "scrollId": "s", "totalHits": 5}))
-    assert paginator.finished
+    assert goes_on(
+        {"users": users(3), "scrollId": "s", "totalHits": 5},
+        {"users": users(2), "scrollId": "s", "totalHits": 5},
+    ) == [True, False]
 
 
 def test_full_last_page_ends_on_total_hits_without_extra_request() -> None:
-    paginator = scroll()
-    paginator.advance(page({"users": users(3), "scrollId": "s", "totalHits": 6}))
-    assert not paginator.finished
-    paginator.advance(page({"users": users(3), "scrollId": "s", "totalHits": 6}))
-    assert paginator.finished
+    full = {"users": users(3), "scrollId": "s", "totalHits": 6}
+    assert goes_on(full, full) == [True, False]
 
 
 def test_full_last_page_without_total_hits_asks_once_more() -> None:
-    paginator = scroll()
-    paginator.advance(page({"users": users(3), "scrollId": "s"}))
-    assert not paginator.finished, "without totalHits a full page may not be the last"
-    paginator.advance(page({"users": [], "scrollId": "s"}))
-    assert paginator.finished
+    answers = goes_on({"users": users(3), "scrollId": "s"}, {"users": [], "scrollId": "s"})
+    assert answers == [True, False], "without totalHits a full page may not be the last"
 
 
 def test_a_short_page_is_not_the_end_while_total_hits_says_more_remain() -> None:
-    paginator = scroll()
-    paginator.advance(page({"users": users(2), "scrollId": "s", "totalHits": 5}))
-    assert not paginator.finished, "a tenant may cap pages below pageSize"
-    paginator.advance(page({"users": users(2), "scrollId": "s", "totalHits": 5}))
-    assert not paginator.finished
-    paginator.advance(page({"users": users(1), "scrollId": "s", "totalHits": 5}))
-    assert paginator.finished
+    short = {"users": users(2), "scrollId": "s", "totalHits": 5}
+    last = {"users": users(1), "scrollId": "s", "totalHits": 5}
+    assert goes_on(short, short, last) == [True, True, False], "a tenant may cap pages"
 
 
 def test_without_total_hits_a_short_page_reads_on_to_an_empty_one() -> None:
-    paginator = scroll()
-    paginator.advance(page({"users": users(1), "scrollId": "s"}))
-    assert not paginator.finished
-    paginator.advance(page({"users": [], "scrollId": "s"}))
-    assert paginator.finished
+    answers = goes_on({"users": users(1), "scrollId": "s"}, {"users": [], "scrollId": "s"})
+    assert answers == [True, False]
 
 
 def test_missing_scroll_id_ends_the_scroll_only_where_no_total_says_more_remain() -> None:
-    without_total = scroll()
-    without_total.advance(page({"users": users(3)}))
-    assert without_total.finished
-    with_total = scroll()
-    with_total.advance(page({"users": users(3), "totalHits": 50}))
-    assert not with_total.finished, "the reader reopens it"
-    assert with_total.current_value.scroll_id is None
+    assert goes_on({"users": users(3)}) == [False]
+    assert goes_on({"users": users(3), "totalHits": 50}) == [True], "the reader reopens it"
 
 
-def test_runaway_scroll_is_stopped() -> None:
-    paginator = scroll(max_pages=4)
+def test_runaway_scroll_is_stopped(monkeypatch) -> None:
+    monkeypatch.setattr(history, "MAX_SCROLL_PAGES", 4)
     full_page = {"users": users(3), "scrollId": "s"}
-    for _ in range(3):
-        paginator.advance(page(full_page))
+    assert goes_on(full_page, full_page, full_page) == [True, True, True]
     with pytest.raises(RunawayPaginationError, match="without reaching its end"):
-        paginator.advance(page(full_page))
+        goes_on(full_page, full_page, full_page, full_page)
 
 
 def test_page_numbers_stop_on_is_last_page() -> None:

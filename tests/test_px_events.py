@@ -255,7 +255,7 @@ def stream_of(config: dict, state: dict | None = None) -> EventStream:
 
 def test_first_run_without_start_date_reads_the_last_190_days() -> None:
     stream = stream_of({"api_key": "k"})
-    windows = stream.plan(None)
+    windows = stream.windows
     assert windows[-1].end == stream.sync_end
     assert windows[0].start == stream.sync_end - dt.timedelta(
         days=190, milliseconds=-2 * EDGE_MARGIN_MS
@@ -284,7 +284,7 @@ def test_end_date_bounds_the_last_window() -> None:
         "end_date": "2025-01-10T06:00:00Z",
         "event_window_days": 4,
     }
-    windows = stream_of(config).plan(None)
+    windows = stream_of(config).windows
     assert [w.end.isoformat() for w in windows] == [
         "2025-01-05T00:00:00+00:00",
         "2025-01-09T00:00:00+00:00",

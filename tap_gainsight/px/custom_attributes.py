@@ -20,7 +20,6 @@ ATTRIBUTE_SCHEMAS: dict[str, dict[str, t.Any]] = {
     "DATE_TIME": {"type": ["string", "null"], "format": "date-time"},
     "DATE": {"type": ["string", "null"], "format": "date-time"},
 }
-_EPOCH_MS_TYPES = frozenset({"DATE_TIME", "DATE"})
 
 #: The schema when the models cannot be read: an object whose keys pass through untyped.
 UNTYPED: dict[str, t.Any] = {"type": ["object", "null"], "additionalProperties": True}
@@ -40,16 +39,14 @@ class AttributeModel:
         An attribute of a type not known here is left out: its values still pass through,
         untyped, as every key the model does not list does.
         """
-        properties: dict[str, dict[str, t.Any]] = {}
-        epoch_ms: set[str] = set()
-        for definition in definitions:
-            name, kind = definition.get("apiName"), str(definition.get("type") or "").upper()
-            if not name or kind not in ATTRIBUTE_SCHEMAS:
-                continue
-            properties[name] = dict(ATTRIBUTE_SCHEMAS[kind])
-            if kind in _EPOCH_MS_TYPES:
-                epoch_ms.add(name)
-        return cls(properties, frozenset(epoch_ms))
+        kinds = {d.get("apiName"): str(d.get("type") or "").upper() for d in definitions}
+        properties = {
+            name: dict(ATTRIBUTE_SCHEMAS[kind])
+            for name, kind in kinds.items()
+            if name and kind in ATTRIBUTE_SCHEMAS
+        }
+        dates = {name for name, prop in properties.items() if prop.get("format") == "date-time"}
+        return cls(properties, frozenset(dates))
 
     def schema(self) -> dict[str, t.Any]:
         """JSON schema of `customAttributes`: one property per attribute, others kept."""

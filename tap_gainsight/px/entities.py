@@ -44,7 +44,7 @@ class EntityStream(ScrollStream):
     check_sorted = False
     #: Set when the API refused the filter this run: the stream is then read whole.
     filter_refused = False
-    _position: Position | None = None
+    _position: Position
     #: The bookmark the run filters on, in epoch ms (None: the whole table).
     _floor_ms: int | None = None
 
@@ -53,9 +53,16 @@ class EntityStream(ScrollStream):
 
     @cached_property
     def attribute_model(self) -> AttributeModel | None:
-        """The typed `customAttributes`, or None (untyped) when the model cannot be read."""
+        """The typed `customAttributes`, or None (untyped) when the model cannot be read.
+
+        Not asked for when the input catalog leaves this stream out: event-only runs (a
+        scheduled incremental sync, say) would otherwise send the two model requests before
+        anything else, for streams they never read.
+        """
         source = self.attribute_model_source
-        if source is None or self.deselected_by_catalog():
+        catalog = self._tap.input_catalog
+        entry = catalog.get_stream(self.tap_stream_id) if catalog else None
+        if source is None or (entry is not None and not entry.metadata.resolve_selection()[()]):
             return None
         try:
             return AttributeModel.from_definitions(source.request_records(None))
@@ -69,16 +76,6 @@ class EntityStream(ScrollStream):
                 failure,
             )
             return None
-
-    def deselected_by_catalog(self) -> bool:
-        """Whether the input catalog leaves this stream out: then its model is not asked for.
-
-        Event-only runs (a scheduled incremental sync, say) would otherwise send the two
-        model requests before anything else, for streams they never read.
-        """
-        catalog = self._tap.input_catalog
-        entry = catalog.get_stream(self.tap_stream_id) if catalog else None
-        return entry is not None and not entry.metadata.resolve_selection()[()]
 
     @cached_property
     @override
@@ -95,38 +92,21 @@ class EntityStream(ScrollStream):
             self.attribute_model.convert(attributes)
         return super().post_process(row, context)
 
-    def new_position(self, context: Context | None, floor_ms: int | None) -> Position:
-        """What the scroll hands on: records below the floor (an ignored filter) are dropped."""
-        field = self.replication_key or ""
-        return Position(
-            field,
-            self.record_key,
-            floor_ms=floor_ms,
-            place_of=lambda record: epoch_ms_of(record.get(field)),
-            remember_all=True,
-            on_disorder=lambda *_: self.break_order(context, self.path, f"sort={field}"),
-        )
-
     @override
     def pages(self, context: Context | None) -> Iterator[list[dict]]:
         # One scroll, read on the syncing thread: nothing to emit while waiting for it.
-        position = self._position or self.new_position(context, None)
-        reader = ScrollReader(self, context, position)
-        for page in reader.pages():
+        position = self._position
+        for page in ScrollReader(self, position).pages():
             below = position.lowest_below
             # The margin asked below the floor is expected; anything older is not.
-            if below is not None and below < (self._floor_ms or 0) - EDGE_MARGIN_MS:
-                self._note_filter_ignored()
+            ignored = below is not None and below < (self._floor_ms or 0) - EDGE_MARGIN_MS
+            if ignored and not self.filter_refused:
+                self.note_departure(
+                    f"the {self.replication_key} filter was ignored (older records came back)",
+                    "the whole table is read; records older than the bookmark were delivered "
+                    "by an earlier run and are skipped",
+                )
             yield page
-
-    def _note_filter_ignored(self) -> None:
-        if not self.filter_refused and self._floor_ms is not None:
-            self.departures.note(
-                self.path,
-                f"the {self.replication_key} filter was ignored (older records came back)",
-                "the whole table is read; records older than the bookmark were delivered by "
-                "an earlier run and are skipped",
-            )
 
     @override
     def request_records(self, context: Context | None) -> Iterable[dict]:
@@ -134,12 +114,20 @@ class EntityStream(ScrollStream):
         self.filter_refused = False
         bookmark = self.bookmark(context)
         self._floor_ms = to_epoch_ms(bookmark) if bookmark else None
-        self._position = self.new_position(context, self._floor_ms)
+        # What the scroll hands on: records below the floor (an ignored filter) are dropped.
+        field = self.replication_key
+        self._position = Position(
+            field,
+            self.record_key,
+            floor_ms=self._floor_ms,
+            place_of=lambda record: epoch_ms_of(record.get(field)),
+            remember_all=True,
+            on_disorder=lambda *_: self.break_order(context, self.path, f"sort={field}"),
+        )
         try:
             yield from super().request_records(context)
         except FilterRefused as refusal:
-            self.departures.note(
-                self.path,
+            self.note_departure(
                 f"the {self.replication_key} filter was refused ({refusal})",
                 "the stream is read whole this run (the next run asks again); records older "
                 "than the bookmark are skipped",
@@ -157,7 +145,7 @@ class EntityStream(ScrollStream):
 
     @override
     def get_url_params(self, context: Context | None, next_page_token: t.Any) -> dict[str, t.Any]:
-        token: ScrollToken = next_page_token or ScrollToken()
+        token: ScrollToken = next_page_token
         params: dict[str, t.Any] = {"pageSize": self.page_size, "scrollId": token.scroll_id}
         params["sort"] = self.replication_key
         since_ms = token.since_ms
@@ -183,17 +171,27 @@ class UserStream(EntityStream):
     @override
     def finish(self) -> None:
         super().finish()
-        for child in self.child_streams:
-            if child.selected and isinstance(child, UserPreferencesStream):
+        for child in self.child_streams:  # a child never selected never started: no summary
+            if isinstance(child, UserPreferencesStream):
                 child.finish_run()
 
 
 class WholeListStream(PXStream):
-    """A list answered whole in one response (no paging)."""
+    """A list answered whole in one response (no paging); an object, if no key is documented.
+
+    Such an object (`/admin/subscription`, one user's preferences) is the stream's one row.
+    """
 
     @override
     def get_new_paginator(self) -> None:
         return None
+
+    @override
+    def records_of(self, response: requests.Response) -> list[dict]:
+        body = response_body(response)
+        if not self.records_keys and isinstance(body, dict):
+            return [body] if body else []
+        return super().records_of(response)
 
 
 class UserPreferencesStream(WholeListStream):
@@ -210,13 +208,9 @@ class UserPreferencesStream(WholeListStream):
     primary_keys = ("identifyId",)
     parent_stream_type = UserStream
     state_partitioning_keys: t.ClassVar[list[str]] = []  # one entry, not one per user
+    emit_activate_version_messages = False
     _missing = 0
     _started = False
-
-    @property
-    @override
-    def emit_activate_version_messages(self) -> bool:
-        return False
 
     @override
     def begin_progress(self) -> None:
@@ -248,10 +242,7 @@ class UserPreferencesStream(WholeListStream):
 
     @override
     def records_of(self, response: requests.Response) -> list[dict]:
-        if response.status_code == HTTPStatus.NOT_FOUND:
-            return []
-        body = response_body(response)
-        return [body] if isinstance(body, dict) else []
+        return [] if response.status_code == HTTPStatus.NOT_FOUND else [response_body(response)]
 
     @override
     def post_process(self, row: dict, context: Context | None = None) -> dict | None:
@@ -308,16 +299,10 @@ class PageNumberStream(PXStream):
     """
 
     richer_path: str | None = None
-    _plain = False
-
-    @property
-    def active_path(self) -> str:
-        """The path this run reads."""
-        return self.path if self._plain or not self.richer_path else self.richer_path
 
     @override
     def get_url(self, context: Context | None) -> str:
-        path = self.active_path
+        path = self.richer_path or self.path
         if path.startswith("/v2/"):  # beside the /v1 base URL, not under it
             return px_v2_base_url(self.url_base) + path.removeprefix("/v2")
         return self.url_base + path
@@ -333,12 +318,12 @@ class PageNumberStream(PXStream):
                 self.richer_path,
                 self.path,
             )
-            self._plain = True
+            self.richer_path = None
             yield from super().request_records(context)
 
     @override
     def validate_response(self, response: requests.Response) -> None:
-        if response.status_code == HTTPStatus.NOT_FOUND and self.active_path == self.richer_path:
+        if response.status_code == HTTPStatus.NOT_FOUND and self.richer_path:
             raise RicherFormMissing
         super().validate_response(response)
 
@@ -347,30 +332,14 @@ class PageNumberStream(PXStream):
         return PageNumberEndpointPaginator(
             self.page_size,
             self.records_of,
-            lambda what, consequence: self.departures.note(self.active_path, what, consequence),
+            lambda what, consequence: self.departures.note(
+                self.richer_path or self.path, what, consequence
+            ),
         )
 
     @override
     def get_url_params(self, context: Context | None, next_page_token: t.Any) -> dict[str, t.Any]:
         return {"pageSize": self.page_size, "pageNumber": next_page_token or 0}
-
-
-class SingleObjectStream(WholeListStream):
-    """An endpoint that answers one object, not a list: that object is the stream's one row."""
-
-    @override
-    def records_of(self, response: requests.Response) -> list[dict]:
-        body = response_body(response)
-        return [body] if isinstance(body, dict) and body else []
-
-
-class AttributeModelStream(WholeListStream):
-    """An attribute model (user or account), answered whole in one response.
-
-    An attribute's `defaultValue` has its attribute's type, whichever that is: kept as text.
-    """
-
-    text_fields = frozenset({"defaultValue"})
 
 
 @dataclass(frozen=True)
@@ -383,13 +352,13 @@ class EntityEndpoint:
     records_key: str | None
     primary_key: str
     max_page_size: int = 1000
+    #: The richer form of a page-number path, tried first (`PageNumberStream`): the same
+    #: records and paging plus more fields (docs/api.md, "PX: page-number pagination").
+    richer_path: str | None = None
     #: The model typing an `EntityStream`'s `customAttributes`.
     attribute_model: EntityEndpoint | None = None
-
-    @property
-    def richer_path(self) -> str | None:
-        """The richer form of a page-number path, tried first (`PageNumberStream`)."""
-        return RICHER_PATHS.get(self.path)
+    #: Fields whose values are kept as text, whatever their JSON type.
+    text_fields: frozenset[str] = frozenset()
 
     def build(self, tap: Tap) -> PXStream:
         """Instantiate the stream for a tap."""
@@ -397,35 +366,48 @@ class EntityEndpoint:
         stream.records_keys = (self.records_key,) if self.records_key else ()
         stream.max_page_size = self.max_page_size
         stream.primary_keys = (self.primary_key,)
-        if isinstance(stream, EntityStream):
-            stream.attribute_model_source = (
-                self.attribute_model.build(tap) if self.attribute_model else None
-            )
+        stream.text_fields = self.text_fields
+        if isinstance(stream, EntityStream) and self.attribute_model:
+            stream.attribute_model_source = self.attribute_model.build(tap)
         if isinstance(stream, PageNumberStream):
             stream.richer_path = self.richer_path
         return stream
 
 
-#: Endpoints with the same records and paging plus more fields (docs/api.md, "PX:
-#: page-number pagination").
-RICHER_PATHS = {"/feature": "/v2/feature_ext", "/engagement": "/engagement/extended"}
-
 # The attribute models answer with a bare JSON array (docs/api.md, "PX: attribute models").
-USER_ATTRIBUTES = EntityEndpoint(
-    AttributeModelStream, "user_attributes", "/admin/model/user/attributes", None, "id"
-)
-ACCOUNT_ATTRIBUTES = EntityEndpoint(
-    AttributeModelStream, "account_attributes", "/admin/model/account/attributes", None, "id"
+# An attribute's `defaultValue` has its attribute's type, whichever that is: kept as text.
+USER_ATTRIBUTES, ACCOUNT_ATTRIBUTES = (
+    EntityEndpoint(
+        WholeListStream,
+        f"{model}_attributes",
+        f"/admin/model/{model}/attributes",
+        None,
+        "id",
+        text_fields=frozenset({"defaultValue"}),
+    )
+    for model in ("user", "account")
 )
 
 PX_ENTITY_ENDPOINTS: tuple[EntityEndpoint, ...] = (
-    EntityEndpoint(UserStream, "users", "/users", "users", "aptrinsicId", 1000, USER_ATTRIBUTES),
     EntityEndpoint(
-        EntityStream, "accounts", "/accounts", "accounts", "id", 1000, ACCOUNT_ATTRIBUTES
+        UserStream, "users", "/users", "users", "aptrinsicId", 1000, None, USER_ATTRIBUTES
     ),
-    EntityEndpoint(PageNumberStream, "features", "/feature", "features", "id", 200),
+    EntityEndpoint(
+        EntityStream, "accounts", "/accounts", "accounts", "id", 1000, None, ACCOUNT_ATTRIBUTES
+    ),
+    EntityEndpoint(
+        PageNumberStream, "features", "/feature", "features", "id", 200, "/v2/feature_ext"
+    ),
     EntityEndpoint(PageNumberStream, "segments", "/segment", "segments", "id", 200),
-    EntityEndpoint(PageNumberStream, "engagements", "/engagement", "engagements", "id", 500),
+    EntityEndpoint(
+        PageNumberStream,
+        "engagements",
+        "/engagement",
+        "engagements",
+        "id",
+        500,
+        "/engagement/extended",
+    ),
     EntityEndpoint(PageNumberStream, "articles", "/articles", "articleExternalViewList", "id", 500),
     EntityEndpoint(PageNumberStream, "kc_bots", "/kcbot", "kcList", "id", 500),
     USER_ATTRIBUTES,
@@ -435,7 +417,7 @@ PX_ENTITY_ENDPOINTS: tuple[EntityEndpoint, ...] = (
 #: The admin and monitoring lists (docs/api.md, "PX: admin and monitoring"), read whole. The
 #: subscription is one root object; integrations are the one list of `integrationStatuses`.
 PX_ADMIN_ENDPOINTS: tuple[EntityEndpoint, ...] = (
-    EntityEndpoint(SingleObjectStream, "subscription", "/admin/subscription", None, "id"),
+    EntityEndpoint(WholeListStream, "subscription", "/admin/subscription", None, "id"),
     EntityEndpoint(
         WholeListStream,
         "integrations",

@@ -46,9 +46,14 @@ def rfc3339(moment: dt.datetime) -> str:
     return epoch_ms_to_rfc3339(to_epoch_ms(moment))
 
 
-#: The longest range the engagement-collisions endpoint accepts
-#: (docs/api.md, "PX: admin and monitoring").
-COLLISION_WINDOW_DAYS = 180
+def date_filter(start_ms: int, end_ms: int) -> dict[str, t.Any]:
+    """The query parameters of an event endpoint asking for `[start_ms, end_ms)`, by date."""
+    return {"filter": f"date>={start_ms};date<{end_ms}", "sort": "date"}
+
+
+def date_range(start_ms: int, end_ms: int) -> dict[str, t.Any]:
+    """The query parameters of the engagement-collisions endpoint asking for a range."""
+    return {"dateRangeStart": start_ms, "dateRangeEnd": end_ms}
 
 
 class EventStream(ScrollStream):
@@ -63,7 +68,6 @@ class EventStream(ScrollStream):
     run re-reads the window, and no event is skipped.
     """
 
-    primary_keys: tuple[str, ...] = ("eventId",)
     replication_key = "date"
     # The SDK's own sort check compares each event with the saved bookmark, which the
     # lookback deliberately re-reads behind; each window's `Position` checks the order itself.
@@ -97,8 +101,10 @@ class EventStream(ScrollStream):
         resume_from = bookmark - lookback
         return max(resume_from, floor) if start_date else resume_from
 
-    #: The longest date range the endpoint accepts (docs/api.md, "PX: event windows").
+    #: The longest date range the endpoint accepts, and how a range is asked for
+    #: (`EventEndpoint`).
     max_window_days = MAX_WINDOW_DAYS
+    range_params: t.Callable[[int, int], dict[str, t.Any]]
 
     @property
     def window_days(self) -> int:
@@ -107,16 +113,12 @@ class EventStream(ScrollStream):
             self.config.get("event_window_days", DEFAULT_EVENT_WINDOW_DAYS), self.max_window_days
         )
 
-    def plan(self, context: Context | None) -> tuple[Window, ...]:
-        """The windows this run reads, oldest first."""
-        return plan_windows(
-            self.history_start(context), self.sync_end, self.window_days, self.max_window_days
-        )
-
     @cached_property
     def windows(self) -> tuple[Window, ...]:
-        """The windows of this run (the stream has no partitions)."""
-        return self.plan(None)
+        """The windows this run reads, oldest first (the stream has no partitions)."""
+        return plan_windows(
+            self.history_start(None), self.sync_end, self.window_days, self.max_window_days
+        )
 
     def window_reader(self, window: Window) -> ScrollReader:
         """A reader of one window's scroll."""
@@ -132,14 +134,7 @@ class EventStream(ScrollStream):
                 "reads it again",
             ),
         )
-        return ScrollReader(self, None, position, window)
-
-    def later_event_streams(self) -> list[EventStream]:
-        """This stream and every selected event stream synced after it, in sync order."""
-        streams = list(self._tap.streams.values())
-        return [
-            s for s in streams[streams.index(self) :] if isinstance(s, EventStream) and s.selected
-        ]
+        return ScrollReader(self, position, window)
 
     @override
     def request_records(self, context: Context | None) -> t.Iterable[dict]:
@@ -156,7 +151,10 @@ class EventStream(ScrollStream):
             plural(len(windows), "window"),
             plural(self.window_days, "day"),
         )
-        self.run.events.plan(self.later_event_streams())
+        # This stream and every selected event stream synced after it, in sync order.
+        streams = list(self._tap.streams.values())
+        later = streams[streams.index(self) :]
+        self.run.events.plan([s for s in later if isinstance(s, EventStream) and s.selected])
         yield from super().request_records(context)
 
     #: Number (from 0) of the window being emitted, and the windows' sizes, for progress.
@@ -178,14 +176,14 @@ class EventStream(ScrollStream):
         # held at its start; read whole, the window moves it to its end.
         for scroll, page in self.run.events.pages_of(self):
             if self.bookmark_held and scroll.number != self.window_number:
-                self.release_bookmark(None, rfc3339(self.windows[self.window_number].end))
+                self.set_bookmark(None, rfc3339(self.windows[self.window_number].end), held=False)
             self.window_number = scroll.number
             self._window_totals.setdefault(scroll.number, scroll.reader.total_hits)
             if not (self.bookmark_held or scroll.reader.position.in_order):
-                self.hold_bookmark(None, rfc3339(scroll.window.start))
+                self.set_bookmark(None, rfc3339(self.windows[scroll.number].start), held=True)
             yield page
         if self.bookmark_held:
-            self.release_bookmark(None, rfc3339(self.windows[self.window_number].end))
+            self.set_bookmark(None, rfc3339(self.windows[self.window_number].end), held=False)
 
     @override
     def progress_position(self) -> str:
@@ -204,10 +202,6 @@ class EventStream(ScrollStream):
             "scrollId": token.scroll_id,
         }
 
-    def range_params(self, start_ms: int, end_ms: int) -> dict[str, t.Any]:
-        """The query parameters asking for `[start_ms, end_ms)`, sorted by date."""
-        return {"filter": f"date>={start_ms};date<{end_ms}", "sort": "date"}
-
     @override
     def request_refused(self, response: requests.Response, message: str) -> FatalAPIError:
         # The opening request of a range, refused: the range's length is the suspect
@@ -217,31 +211,6 @@ class EventStream(ScrollStream):
         return super().request_refused(response, message)
 
 
-class CollisionStream(EventStream):
-    """`engagement_collisions`: when engagements competed for one user, windowed like events.
-
-    The endpoint asks for `dateRangeStart`/`dateRangeEnd` in epoch ms, at most 180 days (a
-    longer range is a 400), and pages by scroll like the events
-    (docs/api.md, "PX: admin and monitoring").
-    Its order is assumed to be by `triggeredDate`, as the events' is by `date` (inferred: the
-    docs name no sort); were it not, each window's bookmark falls back to its edges.
-    `dateRangeEnd` is taken as exclusive (undocumented), so consecutive
-    windows share their edges; were it inclusive, an event on an edge would be read twice,
-    never lost.
-
-    A collision has no id. What tells two apart: one engagement, in one product
-    (`propertyKey`), shown to one user (`viewedByUser`) at one instant (`triggeredDate`).
-    """
-
-    replication_key = "triggeredDate"
-    primary_keys = ("engagementId", "propertyKey", "viewedByUser", "triggeredDate")
-    max_window_days = COLLISION_WINDOW_DAYS
-
-    @override
-    def range_params(self, start_ms: int, end_ms: int) -> dict[str, t.Any]:
-        return {"dateRangeStart": start_ms, "dateRangeEnd": end_ms}
-
-
 @dataclass(frozen=True)
 class EventEndpoint:
     """One event type: stream name, path and records key(s) (docs/api.md, "PX: records keys")."""
@@ -249,12 +218,21 @@ class EventEndpoint:
     name: str
     path: str
     records_keys: tuple[str, ...]
-    stream_class: type[EventStream] = EventStream
+    replication_key: str = "date"
+    primary_keys: tuple[str, ...] = ("eventId",)
+    #: The longest date range the endpoint accepts (docs/api.md, "PX: event windows").
+    max_window_days: int = MAX_WINDOW_DAYS
+    #: How a range `[start_ms, end_ms)` is asked for.
+    range_params: t.Callable[[int, int], dict[str, t.Any]] = date_filter
 
     def build(self, tap: Tap) -> EventStream:
         """Instantiate the stream for a tap."""
-        stream = self.stream_class(tap, name=self.name, path=self.path)
+        stream = EventStream(tap, name=self.name, path=self.path)
         stream.records_keys = self.records_keys
+        stream.replication_key = self.replication_key
+        stream.primary_keys = self.primary_keys
+        stream.max_window_days = self.max_window_days
+        stream.range_params = self.range_params
         return stream
 
 
@@ -284,11 +262,23 @@ PX_EVENT_ENDPOINTS: tuple[EventEndpoint, ...] = (
 )
 
 #: The monitoring history, windowed like the events (docs/api.md, "PX: admin and monitoring").
+# `engagement_collisions`: when engagements competed for one user. The endpoint asks for
+# `dateRangeStart`/`dateRangeEnd` in epoch ms, at most 180 days (a longer range is a 400),
+# and pages by scroll like the events. Its order is assumed to be by `triggeredDate`, as the
+# events' is by `date` (inferred: the docs name no sort); were it not, each window's
+# bookmark falls back to its edges. `dateRangeEnd` is taken as exclusive (undocumented), so
+# consecutive windows share their edges; were it inclusive, an event on an edge would be
+# read twice, never lost. A collision has no id. What tells two apart: one engagement, in
+# one product (`propertyKey`), shown to one user (`viewedByUser`) at one instant
+# (`triggeredDate`).
 PX_MONITORING_ENDPOINTS: tuple[EventEndpoint, ...] = (
     EventEndpoint(
         "engagement_collisions",
         "/admin/monitoring/engagement_collisions",
         ("engagementCollisions",),
-        CollisionStream,
+        "triggeredDate",
+        ("engagementId", "propertyKey", "viewedByUser", "triggeredDate"),
+        180,
+        date_range,
     ),
 )

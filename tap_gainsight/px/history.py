@@ -3,7 +3,7 @@
 What a maintainer needs to know:
 
 1. Window: a range of event dates `[start, end)` read as one scroll (`plan_windows`, 190 days).
-2. Scroll: a range's pages, asked one after the other to the end the API says (`ScrollPaginator`).
+2. Scroll: a range's pages, asked one after the other to the end the API says (`scroll_goes_on`).
 3. Reader: keeps a window's own records, reopens a failed scroll, halves a refused range.
 4. The list: every selected event stream's windows in sync order, taken in order; it only grows.
 5. Workers: `max_concurrency` threads, each on the next scroll; the emitted one's asks first.
@@ -25,7 +25,6 @@ from dataclasses import dataclass, field, replace
 from functools import cached_property
 
 import msgspec
-from singer_sdk.pagination import BaseAPIPaginator
 from typing_extensions import override
 
 from tap_gainsight.errors import RunawayPaginationError, WindowRefused
@@ -46,6 +45,8 @@ if t.TYPE_CHECKING:
 
 # -- windows ---------------------------------------------------------------------------------
 
+MILLISECOND = dt.timedelta(milliseconds=1)
+
 
 @dataclass(frozen=True)
 class Window:
@@ -54,13 +55,24 @@ class Window:
     start: dt.datetime
     end: dt.datetime
 
-    def __str__(self) -> str:
-        return f"[{self.start.isoformat()}, {self.end.isoformat()})"
-
     @property
     def length(self) -> dt.timedelta:
         """How long the window is."""
         return self.end - self.start
+
+    def cut(self, length: dt.timedelta) -> tuple[Window, ...]:
+        """Consecutive windows of at most `length`, rounded up to the millisecond, tiling it.
+
+        Half-open windows share their edges, so an event dated exactly on an edge belongs to
+        exactly one window.
+        """
+        step = -(-length // MILLISECOND) * MILLISECOND
+        windows: list[Window] = []
+        start = self.start
+        while start < self.end:
+            windows.append(Window(start, min(start + step, self.end)))
+            start = windows[-1].end
+        return tuple(windows)
 
 
 def plan_windows(
@@ -69,9 +81,8 @@ def plan_windows(
     """Cut `[start, end)` into consecutive windows of at most `days` days.
 
     Each window's range asked, its margins included (docs/api.md, "PX: event windows"), fits
-    the API's `limit_days`: a window at the limit is two milliseconds shorter. Consecutive
-    half-open windows share their edges, so an event dated exactly on an edge belongs to
-    exactly one window. Arithmetic is on UTC instants: no day is 23 or 25 hours.
+    the API's `limit_days`: a window at the limit is two milliseconds shorter. Arithmetic is
+    on UTC instants: no day is 23 or 25 hours.
 
     Raises:
         ValueError: If `days` is outside 1..190 or a bound is naive.
@@ -84,30 +95,7 @@ def plan_windows(
         raise ValueError(msg)
     start, end = start.astimezone(dt.timezone.utc), end.astimezone(dt.timezone.utc)
     limit = dt.timedelta(days=limit_days, milliseconds=-2 * EDGE_MARGIN_MS)
-    length = min(dt.timedelta(days=days), limit)
-    windows: list[Window] = []
-    while start < end:
-        windows.append(Window(start, min(start + length, end)))
-        start = windows[-1].end
-    return tuple(windows)
-
-
-def split_window(window: Window, parts: int) -> tuple[Window, ...]:
-    """Cut a window into `parts` consecutive slices of equal length (to the millisecond).
-
-    Slices share their edges like the windows of `plan_windows`, so an event dated on an
-    edge belongs to exactly one slice.
-    """
-    step = window.length / parts
-    step = max(dt.timedelta(milliseconds=1), step - step % dt.timedelta(milliseconds=1))
-    edges = [window.start + step * n for n in range(parts) if window.start + step * n < window.end]
-    return tuple(Window(lo, hi) for lo, hi in zip(edges, [*edges[1:], window.end], strict=True))
-
-
-def days_of(length: dt.timedelta) -> str:
-    """A range's length as a person reads it: "95 days", "23.7 days"."""
-    days = (length + dt.timedelta(milliseconds=2)) / dt.timedelta(days=1)
-    return f"{days:.0f} days" if abs(days - round(days)) < 0.05 else f"{days:.1f} days"
+    return Window(start, end).cut(min(dt.timedelta(days=days), limit))
 
 
 #: The shortest range a refused one is halved to: a day refused is not refused for its length.
@@ -121,78 +109,42 @@ MAX_SCROLL_PAGES = 1_000_000
 
 @dataclass(frozen=True)
 class ScrollToken:
-    """What asks for the next page of a scroll: the API's cursor plus our own page counter.
+    """What asks for a page of a scroll: the API's cursor (None: the scroll is opened).
 
-    The PX API may hand back the same `scrollId` for every page of a scroll; the counter keeps
-    consecutive tokens distinct, so the SDK's "loop detected" check never fires on a cursor
-    that is legitimately repeated. `window` is set for the event endpoints; `since_ms` when a
-    scroll was reopened from the last key value delivered.
+    `window` is set for the event endpoints; `since_ms` when a scroll was reopened from the
+    last key value delivered.
     """
 
     scroll_id: str | None = None
-    number: int = 0
     window: Window | None = None
     since_ms: int | None = None
 
 
-class ScrollPaginator(BaseAPIPaginator[ScrollToken]):
-    """Follows a PX scroll (events, `/users`, `/accounts`) to the end the API says.
+def scroll_goes_on(body: dict, page_length: int, records_seen: int, pages: int) -> bool:
+    """Whether a scroll goes on after its `pages`-th page (`body`, of `page_length` records).
 
     A scroll has ended when a page is empty or the records received reach `totalHits`
     (docs/api.md, "PX: scroll pagination"). A page shorter than asked is not the end: a
     tenant may cap pages below `pageSize` without saying so, and without `totalHits` the
     scroll reads on to an empty page. `scrollId` may stay set on the last page, so it says
     nothing of the end; a page without one says the cursor cannot go on, which ends the
-    scroll where no `totalHits` says more remain (else the reader reopens it).
+    scroll where no `totalHits` says more remain (else the reader reopens it). The same
+    `scrollId` may come back for every page of a scroll: that is no loop.
+
+    Raises:
+        RunawayPaginationError: After `MAX_SCROLL_PAGES` pages without an end.
     """
-
-    def __init__(
-        self,
-        records_of: Callable[[requests.Response], list],
-        *,
-        max_pages: int = MAX_SCROLL_PAGES,
-        start_value: ScrollToken | None = None,
-    ) -> None:
-        super().__init__(start_value or ScrollToken())
-        self._records_of = records_of
-        self._max_pages = max_pages
-        self._records_seen = 0
-        #: The last page's `totalHits`, where the API said it.
-        self.total_hits: int | None = None
-
-    @override
-    def has_more(self, response: requests.Response) -> bool:
-        body = response_body(response)
-        page_length = len(self._records_of(response))
-        self._records_seen += page_length
-        total_hits = body.get("totalHits") if isinstance(body, dict) else None
-        self.total_hits = total_hits if isinstance(total_hits, int) else None
-        if page_length == 0:
-            return False
-        if self.total_hits is None and not body.get("scrollId"):
-            return False
-        if self.total_hits is not None and self._records_seen >= self.total_hits:
-            return False
-        if self.count >= self._max_pages:
-            msg = (
-                f"the scroll returned {self.count} pages ({self._records_seen} records) "
-                "without reaching its end; stopping instead of paging forever."
-            )
-            raise RunawayPaginationError(msg)
-        return True
-
-    @override
-    def get_next(self, response: requests.Response) -> ScrollToken:
-        current = self.current_value
-        return replace(
-            current, scroll_id=response_body(response).get("scrollId"), number=current.number + 1
+    total_hits = body.get("totalHits")
+    ended = records_seen >= total_hits if isinstance(total_hits, int) else not body.get("scrollId")
+    if page_length == 0 or ended:
+        return False
+    if pages >= MAX_SCROLL_PAGES:
+        msg = (
+            f"the scroll returned {pages} pages ({records_seen} records) without reaching "
+            "its end; stopping instead of paging forever."
         )
-
-    def reopened(self, since_ms: int | None) -> ScrollPaginator:
-        """A paginator opening the current scroll again, from `since_ms` on, counts afresh."""
-        current = self.current_value
-        token = replace(current, scroll_id=None, number=current.number + 1, since_ms=since_ms)
-        return ScrollPaginator(self._records_of, max_pages=self._max_pages, start_value=token)
+        raise RunawayPaginationError(msg)
+    return True
 
 
 class ScrollReader:
@@ -210,18 +162,15 @@ class ScrollReader:
     """
 
     def __init__(
-        self,
-        stream: ScrollStream,
-        context: Context | None,
-        position: Position,
-        window: Window | None = None,
+        self, stream: ScrollStream, position: Position, window: Window | None = None
     ) -> None:
-        self.stream = stream
-        self._context = context
+        self.stream = stream  # a stream without partitions: its context is None
         self.position = position
-        #: The ranges still to read (one, unless a window was cut); the current one's paginator.
+        #: The ranges still to read (one, unless a window was cut); the next page's token
+        #: (None: the range being read has ended), and the pages and records it brought.
         self._pieces: deque[Window | None] = deque([window])
-        self.paginator: ScrollPaginator | None = None
+        self._token: ScrollToken | None = None
+        self._pages = self._records_seen = 0
         #: The scroll's size, from the first page that says it (`totalHits`).
         self.total_hits: int | None = None
         self._short_before = False
@@ -233,15 +182,14 @@ class ScrollReader:
         # The SDK's own request (send, duration metric, `validate_response`), paced and
         # retried; a retry reopens the scroll.
         send = stream.retrying(stream._request, self._request_for_retry)
-        while self._pieces or (self.paginator is not None and not self.paginator.finished):
-            if self.paginator is None or self.paginator.finished:
-                self.paginator = self._paginator_for(self._pieces.popleft())
-            token = self.paginator.current_value
+        while self._pieces or self._token is not None:
+            token = self._token or self._open(self._pieces.popleft())
             try:
-                response = send(stream.prepared_request(self._context, token), self._context)
+                response = send(stream.prepared_request(None, token), None)
             except WindowRefused as refusal:
                 self._cut(token, refusal)
                 continue
+            token = t.cast("ScrollToken", self._token)  # a retry may have reopened the scroll
             if self._refused is not None:
                 self._accepted(t.cast("Window", token.window))
             records = stream.records_of(response)
@@ -252,26 +200,40 @@ class ScrollReader:
                 )
             self._short_before = 0 < len(records) < stream.page_size
             admitted = self.position.admit(self._within(records, token))
-            self.paginator.advance(response)
-            if self.paginator.total_hits is None and records:
-                stream.note_departure(
-                    "no totalHits in a scroll's answer",
-                    "a scroll is read on to its first empty page instead",
-                )
-            if self.total_hits is None:
-                self.total_hits = self.paginator.total_hits
-            if not self.paginator.finished and self.paginator.current_value.scroll_id is None:
-                self._without_cursor(self.paginator, admitted)
+            body = response_body(response)
+            body = body if isinstance(body, dict) else {}  # a bare list has no cursor
+            total_hits = body.get("totalHits")
+            if not isinstance(total_hits, int):
+                if records:
+                    stream.note_departure(
+                        "no totalHits in a scroll's answer",
+                        "a scroll is read on to its first empty page instead",
+                    )
+            elif self.total_hits is None:
+                self.total_hits = total_hits
+            self._pages, self._records_seen = self._pages + 1, self._records_seen + len(records)
+            self._token = None
+            if scroll_goes_on(body, len(records), self._records_seen, self._pages):
+                if body.get("scrollId"):
+                    self._token = replace(token, scroll_id=body["scrollId"])
+                elif admitted:  # else a reopened scroll that cannot move on has ended
+                    stream.note_departure(
+                        "a page without scrollId before the scroll's end",
+                        "the scroll is opened again after the last record delivered",
+                    )
+                    self._reopen(token)
             yield admitted
 
-    def _paginator_for(self, window: Window | None) -> ScrollPaginator:
-        """The paginator of the next range: cut first if the API refused ranges as long."""
+    def _open(self, window: Window | None) -> ScrollToken:
+        """Open the next range's scroll: cut first if the API refused ranges as long."""
         longest = self.stream.longest_range
         if window is not None and longest is not None and window.length > longest:
-            first, *rest = split_window(window, -(-window.length // longest))
+            first, *rest = window.cut(longest)
             self._pieces.extendleft(reversed(rest))
             window = first
-        return ScrollPaginator(self.stream.records_of, start_value=ScrollToken(window=window))
+        self._pages = self._records_seen = 0
+        self._token = ScrollToken(window=window)
+        return self._token
 
     def _within(self, records: list[dict], token: ScrollToken) -> list[dict]:
         """The records dated inside the range read: the margins asked past it left out."""
@@ -281,11 +243,9 @@ class ScrollReader:
         low = max(to_epoch_ms(window.start), token.since_ms or 0)
         high = to_epoch_ms(window.end)
         field = self.stream.replication_key
-        values = [record.get(field) for record in records]
-        if all(type(v) is int and low <= v < high for v in values):
-            return records
         kept: list[dict] = []
-        for record, value in zip(records, values, strict=True):
+        for record in records:
+            value = record.get(field)
             moment = value if type(value) is int else epoch_ms_of(value)
             if moment is None or low <= moment < high:
                 kept.append(record)
@@ -306,47 +266,41 @@ class ScrollReader:
         if window is None or window.length <= ONE_DAY:
             raise refusal
         self._refused = self._refused or refusal
-        self._pieces.extendleft(reversed(split_window(window, 2)))
-        self.paginator = None
+        self._pieces.extendleft(reversed(window.cut(window.length / 2)))
+        self._token = None
 
     def _accepted(self, window: Window) -> None:
         """A range was accepted after a longer one was refused: later ranges are cut to it."""
         stream = self.stream
         if stream.longest_range is None or window.length < stream.longest_range:
             stream.longest_range = window.length
+        # In days as a person reads them ("95", "23.7"), the margins' milliseconds included.
+        days = (stream.longest_range + dt.timedelta(milliseconds=2)) / ONE_DAY
         stream.note_departure(
             "a date range refused as too long",
-            f"ranges of at most {days_of(stream.longest_range)} are read instead (later runs "
+            f"ranges of at most {days:.3g} days are read instead (later runs "
             f"find this again: set event_window_days to avoid the refused requests); "
             f"{self._refused}",
         )
         self._refused = None
 
-    def _without_cursor(self, paginator: ScrollPaginator, admitted: list[dict]) -> None:
-        """A page without `scrollId` while `totalHits` says more remain: reopen the scroll.
-
-        Unless the page brought nothing new: a reopened scroll that cannot move on has ended.
-        """
-        if not admitted:
-            self.paginator = None
-            return
-        self.stream.note_departure(
-            "a page without scrollId before the scroll's end",
-            "the scroll is opened again after the last record delivered",
-        )
-        self.paginator = paginator.reopened(self.position.reopen_from())
+    def _reopen(self, token: ScrollToken) -> ScrollToken:
+        """Open `token`'s scroll again from where the position says; count pages afresh."""
+        self._pages = self._records_seen = 0
+        since = self.position.reopen_from()
+        self._token = replace(token, scroll_id=None, since_ms=since)
+        return self._token
 
     def _request_for_retry(
         self, failed: requests.PreparedRequest, context: Context | None
     ) -> requests.PreparedRequest:
-        if "scrollId=" not in (failed.url or "") or self.paginator is None:
+        if "scrollId=" not in (failed.url or ""):
             return failed  # opening a scroll is safe to repeat
-        self.paginator = self.paginator.reopened(self.position.reopen_from())
-        token = self.paginator.current_value
+        token = self._reopen(t.cast("ScrollToken", self._token))
         self.stream.logger.warning(
             "%s: reopening the scroll from %s.", self.stream.path, token.since_ms
         )
-        return self.stream.prepared_request(self._context, token)
+        return self.stream.prepared_request(None, token)
 
 
 class ScrollStream(PXStream, OrderGuardedStream):
@@ -388,14 +342,9 @@ class ScrollStream(PXStream, OrderGuardedStream):
 class WindowedStream(t.Protocol):
     """What the reader asks of an event stream: its windows, and a reader for each."""
 
-    @property
-    def name(self) -> str: ...  # noqa: D102
-
-    @property
-    def config(self) -> Mapping[str, t.Any]: ...  # noqa: D102
-
-    @property
-    def windows(self) -> tuple[Window, ...]: ...  # noqa: D102
+    name: str
+    config: Mapping[str, t.Any]
+    windows: tuple[Window, ...]
 
     def window_reader(self, window: Window) -> ScrollReader: ...  # noqa: D102
 
@@ -415,7 +364,6 @@ class Scroll:
     """One window of the list, and its pages read and not yet emitted."""
 
     stream: WindowedStream
-    window: Window
     #: The window's place among its stream's windows (from 0).
     number: int
     reader: ScrollReader
@@ -457,7 +405,7 @@ class EventReader:
                 windows = stream.windows
                 self._pending[stream.name] = len(windows)
                 self._scrolls.extend(
-                    Scroll(stream, window, number, stream.window_reader(window))
+                    Scroll(stream, number, stream.window_reader(window))
                     for number, window in enumerate(windows)
                 )
             while self._running < min(self.workers, len(self._scrolls) - self._taken):
@@ -483,7 +431,6 @@ class EventReader:
         finally:
             with self._changed:
                 while (scroll := self._head()) is not None and scroll.stream is stream:
-                    scroll.dropped = True
                     self._pass(scroll)
 
     def _head(self) -> Scroll | None:
@@ -497,12 +444,12 @@ class EventReader:
                 scroll = t.cast("Scroll", self._head())
                 if scroll.stream is stream:
                     return scroll
-                scroll.dropped = True
                 self._pass(scroll)
             return None
 
     def _pass(self, scroll: Scroll) -> None:
-        """Move on from the scroll being emitted, its held pages let go (holding the lock)."""
+        """Move on from the scroll being emitted (holding the lock): its worker stops."""
+        scroll.dropped = True
         self._held -= sum(len(page) for page in scroll.pages if type(page) is bytes)
         scroll.pages.clear()
         self._pending[scroll.stream.name] -= 1
