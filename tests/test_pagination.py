@@ -10,7 +10,7 @@ import requests
 from tap_gainsight.errors import RunawayPaginationError, UnexpectedResponseError
 from tap_gainsight.px import history
 from tap_gainsight.px.entities import PageNumberEndpointPaginator
-from tap_gainsight.px.history import scroll_goes_on
+from tap_gainsight.px.history import ScrollPaginator, ScrollToken
 from tap_gainsight.responses import find_records, response_body
 
 
@@ -31,11 +31,11 @@ def records_of(response: requests.Response) -> list:
 
 def goes_on(*bodies: dict) -> list[bool]:
     """Whether the scroll goes on after each of `bodies`, its pages in order."""
-    seen, answers = 0, []
-    for number, body in enumerate(bodies, 1):
-        length = len(records_of(page(body)))
-        seen += length
-        answers.append(scroll_goes_on(body, length, seen, number))
+    paginator = ScrollPaginator(ScrollToken(), records_of)
+    answers = []
+    for body in bodies:
+        paginator.advance(page(body))
+        answers.append(not paginator.finished)
     return answers
 
 

@@ -3,7 +3,7 @@
 What a maintainer needs to know:
 
 1. Window: a range of event dates `[start, end)` read as one scroll (`plan_windows`, 190 days).
-2. Scroll: a range's pages, asked one after the other to the end the API says (`scroll_goes_on`).
+2. Scroll: a range's pages, asked one after the other to the end the API says (`ScrollPaginator`).
 3. Reader: keeps a window's own records, reopens a failed scroll, halves a refused range.
 4. The list: every selected event stream's windows in sync order, taken in order; it only grows.
 5. Workers: `max_concurrency` threads, each on the next scroll; the emitted one's asks first.
@@ -25,6 +25,7 @@ from dataclasses import dataclass, field, replace
 from functools import cached_property
 
 import msgspec
+from singer_sdk.pagination import BaseAPIPaginator
 from typing_extensions import override
 
 from tap_gainsight.errors import RunawayPaginationError, WindowRefused
@@ -112,39 +113,67 @@ class ScrollToken:
     """What asks for a page of a scroll: the API's cursor (None: the scroll is opened).
 
     `window` is set for the event endpoints; `since_ms` when a scroll was reopened from the
-    last key value delivered.
+    last key value delivered. `page` counts the scroll's pages: the API may hand back the
+    same `scrollId` for every page, and the count keeps consecutive tokens apart for the
+    SDK's loop check.
     """
 
     scroll_id: str | None = None
     window: Window | None = None
     since_ms: int | None = None
+    page: int = 0
 
 
-def scroll_goes_on(body: dict, page_length: int, records_seen: int, pages: int) -> bool:
-    """Whether a scroll goes on after its `pages`-th page (`body`, of `page_length` records).
+class ScrollPaginator(BaseAPIPaginator[ScrollToken]):
+    """Follows one PX scroll (events, `/users`, `/accounts`) to the end the API says.
 
     A scroll has ended when a page is empty or the records received reach `totalHits`
     (docs/api.md, "PX: scroll pagination"). A page shorter than asked is not the end: a
     tenant may cap pages below `pageSize` without saying so, and without `totalHits` the
     scroll reads on to an empty page. `scrollId` may stay set on the last page, so it says
     nothing of the end; a page without one says the cursor cannot go on, which ends the
-    scroll where no `totalHits` says more remain (else the reader reopens it). The same
-    `scrollId` may come back for every page of a scroll: that is no loop.
-
-    Raises:
-        RunawayPaginationError: After `MAX_SCROLL_PAGES` pages without an end.
+    scroll where no `totalHits` says more remain (else the next token has no cursor, and
+    the reader reopens the scroll).
     """
-    total_hits = body.get("totalHits")
-    ended = records_seen >= total_hits if isinstance(total_hits, int) else not body.get("scrollId")
-    if page_length == 0 or ended:
-        return False
-    if pages >= MAX_SCROLL_PAGES:
-        msg = (
-            f"the scroll returned {pages} pages ({records_seen} records) without reaching "
-            "its end; stopping instead of paging forever."
+
+    def __init__(self, start: ScrollToken, records_of: Callable[[requests.Response], list]) -> None:
+        super().__init__(start)
+        self._records_of = records_of
+        self._records_seen = 0
+
+    @override
+    def has_more(self, response: requests.Response) -> bool:
+        """Whether the scroll goes on after this page (`advance` asks it once a page).
+
+        Raises:
+            RunawayPaginationError: After `MAX_SCROLL_PAGES` pages without an end.
+        """
+        body = response_body(response)
+        body = body if isinstance(body, dict) else {}  # a bare list has no cursor
+        page_length = len(self._records_of(response))
+        self._records_seen += page_length
+        total_hits = body.get("totalHits")
+        ended = (
+            self._records_seen >= total_hits
+            if isinstance(total_hits, int)
+            else not body.get("scrollId")
         )
-        raise RunawayPaginationError(msg)
-    return True
+        if page_length == 0 or ended:
+            return False
+        if self.count >= MAX_SCROLL_PAGES:
+            msg = (
+                f"the scroll returned {self.count} pages ({self._records_seen} records) "
+                "without reaching its end; stopping instead of paging forever."
+            )
+            raise RunawayPaginationError(msg)
+        return True
+
+    @override
+    def get_next(self, response: requests.Response) -> ScrollToken:
+        body = response_body(response)
+        cursor = body.get("scrollId") if isinstance(body, dict) else None
+        current = self.current_value
+        return replace(current, scroll_id=cursor or None, page=current.page + 1)
 
 
 class ScrollReader:
@@ -166,11 +195,10 @@ class ScrollReader:
     ) -> None:
         self.stream = stream  # a stream without partitions: its context is None
         self.position = position
-        #: The ranges still to read (one, unless a window was cut); the next page's token
-        #: (None: the range being read has ended), and the pages and records it brought.
+        #: The ranges still to read (one, unless a window was cut), and the paginator of the
+        #: one being read (None: it has ended).
         self._pieces: deque[Window | None] = deque([window])
-        self._token: ScrollToken | None = None
-        self._pages = self._records_seen = 0
+        self._paginator: ScrollPaginator | None = None
         #: The scroll's size, from the first page that says it (`totalHits`).
         self.total_hits: int | None = None
         self._short_before = False
@@ -182,14 +210,15 @@ class ScrollReader:
         # The SDK's own request (send, duration metric, `validate_response`), paced and
         # retried; a retry reopens the scroll.
         send = stream.retrying(stream._request, self._request_for_retry)
-        while self._pieces or self._token is not None:
-            token = self._token or self._open(self._pieces.popleft())
+        while self._pieces or self._paginator is not None:
+            token = self._current() or self._open(self._pieces.popleft())
             try:
                 response = send(stream.prepared_request(None, token), None)
             except WindowRefused as refusal:
                 self._cut(token, refusal)
                 continue
-            token = t.cast("ScrollToken", self._token)  # a retry may have reopened the scroll
+            paginator = t.cast("ScrollPaginator", self._paginator)  # a retry may reopen it
+            token = paginator.current_value
             if self._refused is not None:
                 self._accepted(t.cast("Window", token.window))
             records = stream.records_of(response)
@@ -211,18 +240,23 @@ class ScrollReader:
                     )
             elif self.total_hits is None:
                 self.total_hits = total_hits
-            self._pages, self._records_seen = self._pages + 1, self._records_seen + len(records)
-            self._token = None
-            if scroll_goes_on(body, len(records), self._records_seen, self._pages):
-                if body.get("scrollId"):
-                    self._token = replace(token, scroll_id=body["scrollId"])
-                elif admitted:  # else a reopened scroll that cannot move on has ended
+            paginator.advance(response)
+            if paginator.finished:
+                self._paginator = None
+            elif paginator.current_value.scroll_id is None:
+                if admitted:  # else a reopened scroll that cannot move on has ended
                     stream.note_departure(
                         "a page without scrollId before the scroll's end",
                         "the scroll is opened again after the last record delivered",
                     )
                     self._reopen(token)
+                else:
+                    self._paginator = None
             yield admitted
+
+    def _current(self) -> ScrollToken | None:
+        """The next page's token of the range being read, if it goes on."""
+        return self._paginator.current_value if self._paginator is not None else None
 
     def _open(self, window: Window | None) -> ScrollToken:
         """Open the next range's scroll: cut first if the API refused ranges as long."""
@@ -231,9 +265,12 @@ class ScrollReader:
             first, *rest = window.cut(longest)
             self._pieces.extendleft(reversed(rest))
             window = first
-        self._pages = self._records_seen = 0
-        self._token = ScrollToken(window=window)
-        return self._token
+        return self._start(ScrollToken(window=window))
+
+    def _start(self, token: ScrollToken) -> ScrollToken:
+        """Read a scroll from `token` on, its pages counted afresh."""
+        self._paginator = ScrollPaginator(token, self.stream.records_of)
+        return token
 
     def _within(self, records: list[dict], token: ScrollToken) -> list[dict]:
         """The records dated inside the range read: the margins asked past it left out."""
@@ -267,7 +304,7 @@ class ScrollReader:
             raise refusal
         self._refused = self._refused or refusal
         self._pieces.extendleft(reversed(window.cut(window.length / 2)))
-        self._token = None
+        self._paginator = None
 
     def _accepted(self, window: Window) -> None:
         """A range was accepted after a longer one was refused: later ranges are cut to it."""
@@ -285,18 +322,16 @@ class ScrollReader:
         self._refused = None
 
     def _reopen(self, token: ScrollToken) -> ScrollToken:
-        """Open `token`'s scroll again from where the position says; count pages afresh."""
-        self._pages = self._records_seen = 0
+        """Open `token`'s scroll again from where the position says."""
         since = self.position.reopen_from()
-        self._token = replace(token, scroll_id=None, since_ms=since)
-        return self._token
+        return self._start(replace(token, scroll_id=None, since_ms=since, page=token.page + 1))
 
     def _request_for_retry(
         self, failed: requests.PreparedRequest, context: Context | None
     ) -> requests.PreparedRequest:
         if "scrollId=" not in (failed.url or ""):
             return failed  # opening a scroll is safe to repeat
-        token = self._reopen(t.cast("ScrollToken", self._token))
+        token = self._reopen(t.cast("ScrollToken", self._current()))
         self.stream.logger.warning(
             "%s: reopening the scroll from %s.", self.stream.path, token.since_ms
         )
