@@ -390,10 +390,10 @@ USER_ATTRIBUTES, ACCOUNT_ATTRIBUTES = (
 
 PX_ENTITY_ENDPOINTS: tuple[EntityEndpoint, ...] = (
     EntityEndpoint(
-        UserStream, "users", "/users", "users", "aptrinsicId", 1000, None, USER_ATTRIBUTES
+        UserStream, "users", "/users", "users", "aptrinsicId", attribute_model=USER_ATTRIBUTES
     ),
     EntityEndpoint(
-        EntityStream, "accounts", "/accounts", "accounts", "id", 1000, None, ACCOUNT_ATTRIBUTES
+        EntityStream, "accounts", "/accounts", "accounts", "id", attribute_model=ACCOUNT_ATTRIBUTES
     ),
     EntityEndpoint(
         PageNumberStream, "features", "/feature", "features", "id", 200, "/v2/feature_ext"
