@@ -796,12 +796,6 @@ class _Generator:
             e["selectionIds"] = self._no_selection
         e["path"] = _PAGES[rb(len(_PAGES))][0]
 
-    def _engagement_view(self, e: Record, _email: str | None) -> None:
-        self._view(e, survey=self.rng.random() < 0.2)
-
-    def _survey(self, e: Record, _email: str | None) -> None:
-        self._view(e, survey=True)
-
     def _page(self, e: Record, form: bool) -> None:
         rng = self.rng
         rb = rng._randbelow
@@ -832,12 +826,6 @@ class _Generator:
                 },
             )
 
-    def _page_view(self, e: Record, _email: str | None) -> None:
-        self._page(e, form=False)
-
-    def _form_submit(self, e: Record, _email: str | None) -> None:
-        self._page(e, form=True)
-
     def _feature_match(self, e: Record, _email: str | None) -> None:
         e["featureId"] = self.feature_ids[int(self.rng.random() * len(self.feature_ids))]
 
@@ -854,15 +842,15 @@ class _Generator:
     event_fields: ClassVar[dict[str, Callable[[_Generator, Record, str | None], None]]] = {
         "/events/custom": _custom,
         "/events/email": _email,
-        "/events/engagementView": _engagement_view,
+        "/events/engagementView": lambda g, e, _: g._view(e, survey=g.rng.random() < 0.2),
         "/events/feature_match": _feature_match,
-        "/events/formSubmit": _form_submit,
+        "/events/formSubmit": lambda g, e, _: g._page(e, form=True),
         "/events/identify": _with_email,
         "/events/lead": _with_email,
-        "/events/pageView": _page_view,
+        "/events/pageView": lambda g, e, _: g._page(e, form=False),
         "/events/segment_match": _segment_match,
         "/events/session": _session,
-        "/survey/responses": _survey,
+        "/survey/responses": lambda g, e, _: g._view(e, survey=True),
     }
 
     def events(
