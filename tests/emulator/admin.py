@@ -137,8 +137,6 @@ class PxAdmin:
             ENGAGEMENT_EXTENDED_PATH: self._serve_engagement_extended,
         }
 
-    # -- routing ---------------------------------------------------------------------------
-
     def route(self, path: str) -> Handler | None:
         """The handler of ``path`` (below ``/v1``, or a whole ``/v2`` path), None if not ours."""
         handler = self._routes.get(path)
@@ -149,8 +147,6 @@ class PxAdmin:
             if rest and "/" not in rest:
                 return self._serve_preferences
         return None
-
-    # -- the tenant's product keys ---------------------------------------------------------
 
     def _property_keys(self) -> list[str]:
         """Every property key the tenant's records use, sorted."""
@@ -163,8 +159,6 @@ class PxAdmin:
                 for r in collections.get(path, ()):
                     keys.update(r.get("propertyKeys") or ())
         return sorted(k for k in keys if isinstance(k, str) and k)
-
-    # -- subscription ----------------------------------------------------------------------
 
     @property
     def subscription(self) -> Record:
@@ -210,8 +204,6 @@ class PxAdmin:
             "products": products,
         }
 
-    # -- integrations ----------------------------------------------------------------------
-
     @property
     def integrations(self) -> list[Record]:
         """The ``integrationStatuses`` of ``GET /v1/admin/monitoring/integrations`` (a copy)."""
@@ -247,8 +239,6 @@ class PxAdmin:
                 }
             )
         return out
-
-    # -- engagement collisions -------------------------------------------------------------
 
     @property
     def collisions(self) -> list[Record]:
@@ -353,8 +343,6 @@ class PxAdmin:
         )
         return Snapshot.of(hits)
 
-    # -- user preferences ------------------------------------------------------------------
-
     def preferences(self, identify_id: str) -> Record | None:
         """The preferences of the user with that ``identifyId``; None if there is none."""
         if not identify_id or identify_id not in self._known_identify_ids():
@@ -376,8 +364,6 @@ class PxAdmin:
                 self._identify_ids = frozenset(u.get("identifyId") or "" for u in users)
                 self._users_seen = seen
             return self._identify_ids
-
-    # -- extended features and engagements -------------------------------------------------
 
     def mapped_elements(self, feature_id: str) -> list[Record]:
         """The ``mappedElements`` of a feature (fixed per feature id; some are empty)."""
@@ -429,8 +415,6 @@ class PxAdmin:
     def engagement_extended(self, engagement: Record) -> Record:
         """The ``/engagement/extended`` record of an ``/engagement`` record."""
         return {**engagement, "customEvents": self.custom_events(engagement["id"])}
-
-    # -- handlers --------------------------------------------------------------------------
 
     def _serve_subscription(self, _api: PxApi, _path: str, _params: Params) -> ApiResponse:
         return ApiResponse(200, self.subscription)

@@ -141,8 +141,6 @@ class PxApi:
         self.drifted: dict[str, dict[Hashable, list[Drift]]] = {}
         self._drifted_lock = threading.Lock()
 
-    # -- dispatch --------------------------------------------------------------------------
-
     def handle(self, path: str, params: Params) -> ApiResponse:
         """Answer ``GET /v1<path>?<params>``; errors become ``externalapierror`` responses.
 
@@ -231,8 +229,6 @@ class PxApi:
         if form == "absent":
             return dict(paging)
         return {self.records_key(path): None if form == "null" else page, **paging}
-
-    # -- page sizes ------------------------------------------------------------------------
 
     def page_size(self, path: str, params: Params, default: int = DEFAULT_PAGE_SIZE) -> int:
         """The records a page holds: ``pageSize`` within [1, max] or a 400 naming the maximum

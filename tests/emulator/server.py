@@ -78,8 +78,6 @@ class Emulator(ServedInBackground[RequestRecord]):
         self._in_flight_lock = threading.Lock()
         self._in_flight = self._most_in_flight = 0
 
-    # -- lifecycle -------------------------------------------------------------------------
-
     handler = _Handler
     thread_name = "px-emulator"
 
@@ -87,8 +85,6 @@ class Emulator(ServedInBackground[RequestRecord]):
         """Warm up first unless made with ``warm=False``."""
         if self._warm:
             self.warm_up()
-
-    # -- properties ------------------------------------------------------------------------
 
     @property
     def base_url(self) -> str:
@@ -106,8 +102,6 @@ class Emulator(ServedInBackground[RequestRecord]):
         """Index and JSON-encode every event now, not on first read (``index.py``); later
         changes are indexed on use. Returns how many events."""
         return self._api.indexes.warm()
-
-    # -- request pipeline ------------------------------------------------------------------
 
     @property
     def most_in_flight(self) -> int:

@@ -117,9 +117,7 @@ class TenantSize:
         return cls()
 
 
-# --------------------------------------------------------------------------------------------
-# Value pools
-# --------------------------------------------------------------------------------------------
+# -- value pools ---------------------------------------------------------------------------
 
 _FIRST = (
     "Ava", "Liam", "Noah", "Emma", "Olivia", "Mia", "Lucas", "Amelia", "Ethan", "Harper",
@@ -321,8 +319,6 @@ class _Generator:
         self._app_context: Record = {"appVersion": "5.2.1", "env": "prod"}
         self._no_selection: list[str] = []
 
-    # -- small helpers ---------------------------------------------------------------------
-
     def between(self, lo: int, hi: int) -> int:
         """A uniform int in [lo, hi)."""
         return lo + int(self.rng.random() * max(hi - lo, 1))
@@ -388,8 +384,6 @@ class _Generator:
             for i in group:
                 records[i]["lastModifiedDate"] = shared
             budget -= len(group)
-
-    # -- entities --------------------------------------------------------------------------
 
     def attribute_models(
         self, specs: tuple[tuple[str, str, str, str], ...], now_ms: int

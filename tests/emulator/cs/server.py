@@ -103,20 +103,14 @@ class CSEmulator(ServedInBackground[CSRequestRecord]):
         self._ids = random.Random(self.tenant.seed)
         self._ids_lock = threading.Lock()
 
-    # -- lifecycle -------------------------------------------------------------------------
-
     handler = _Handler
     thread_name = "cs-emulator"
-
-    # -- properties ------------------------------------------------------------------------
 
     @property
     def base_url(self) -> str:
         """``http://127.0.0.1:PORT``, the tenant's domain (no ``/v1``; only once started)."""
         host, port = self.bound_address()
         return f"http://{host}:{port}"
-
-    # -- request pipeline ------------------------------------------------------------------
 
     def _request_id(self) -> str:
         with self._ids_lock:

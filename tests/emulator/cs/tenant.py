@@ -131,8 +131,6 @@ class CSTenant:
             tenant.collections[tenant.delete_log_of(obj)].append(entry)
         return tenant
 
-    # -- reading --------------------------------------------------------------------------
-
     @property
     def now(self) -> datetime:
         """The tenant clock (tz-aware UTC)."""
@@ -161,8 +159,6 @@ class CSTenant:
     def delete_log_of(self, obj: ObjectDef) -> str:
         """Which log the deletions of ``obj`` go to."""
         return HIGH_VOLUME_LOG if obj.high_volume and self.high_volume_log else DELETE_LOG
-
-    # -- mutations ------------------------------------------------------------------------
 
     def advance(
         self, delta: timedelta, *, touch: int = 20, new: int = 5
