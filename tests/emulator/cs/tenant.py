@@ -177,33 +177,27 @@ class CSTenant:
             self._now += delta
             new_ms = self.now_ms
             changed: dict[str, list[Record]] = {}
-            for name in CORE_OBJECTS:  # the draws of Company and Person are as they always were
+            for obj in OBJECTS:
+                if obj.modified_field is None:
+                    continue
+                name = obj.name
+                # Company and Person draw from the first stream, as they always have.
+                draws = gen if name in CORE_OBJECTS else factory
                 changed[name] = [
-                    self._modify(name, i, gen.between(old_ms + 1, new_ms + 1))
+                    self._modify(name, i, draws.between(old_ms + 1, new_ms + 1))
                     for i in self._pick(name, touch)
                 ]
                 company_ids = [c["Gsid"] for c in self.collections["Company"]]
                 for _ in range(new):
-                    at = gen.between(old_ms + 1, new_ms + 1)
-                    record = (
-                        gen.company(at, at, new_ms)
-                        if name == "Company"
-                        else gen.person(at, at, company_ids)
-                    )
+                    at = draws.between(old_ms + 1, new_ms + 1)
+                    if name == "Company":
+                        record = gen.company(at, at, new_ms)
+                    elif name == "Person":
+                        record = gen.person(at, at, company_ids)
+                    else:
+                        record = factory.make(name, at, at)
                     self.collections[name].append(record)
                     changed[name].append(record)
-            for obj in OBJECTS:
-                if obj.name in CORE_OBJECTS or obj.modified_field is None:
-                    continue
-                changed[obj.name] = [
-                    self._modify(obj.name, i, factory.between(old_ms + 1, new_ms + 1))
-                    for i in self._pick(obj.name, touch)
-                ]
-                for _ in range(new):
-                    at = factory.between(old_ms + 1, new_ms + 1)
-                    record = factory.make(obj.name, at, at)
-                    self.collections[obj.name].append(record)
-                    changed[obj.name].append(record)
             return changed
 
     def delete(self, object_name: str, n: int, at: datetime | None = None) -> list[Record]:
