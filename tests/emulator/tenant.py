@@ -188,7 +188,7 @@ _REFERRERS = ("", "https://www.google.com/", "https://app.example.com/dashboard"
               "https://mail.example.org/", None)  # fmt: skip
 _LANGS = (["en-US", "en"], ["de-DE", "de", "en"], ["fr-FR"], ["ja-JP", "en"], ["pt-BR"])
 _SCREENS = ((1080, 1920), (900, 1440), (1440, 2560), (844, 390), (768, 1024))
-_CUSTOM_EVENTS = ("Report Exported", "Invite Sent", "Dashboard Created", "File Uploaded",
+CUSTOM_EVENTS = ("Report Exported", "Invite Sent", "Dashboard Created", "File Uploaded",
                   "Integration Connected", "Search Performed", "Checkout Completed",
                   "Comment Added")  # fmt: skip
 _EMAIL_TRACK = ("EMAIL_TRACK_DELIVERED", "EMAIL_TRACK_OPEN", "EMAIL_TRACK_CLICK",
@@ -693,7 +693,7 @@ class _Generator:
         rng = self.rng
         rb = rng._randbelow
         host = rb(len(_HOSTS))
-        e["eventName"] = _CUSTOM_EVENTS[rb(len(_CUSTOM_EVENTS))]
+        e["eventName"] = CUSTOM_EVENTS[rb(len(CUSTOM_EVENTS))]
         count, success, plan = 1 + rb(20), rng.random() < 0.9, _PLANS[rb(len(_PLANS))]
         e["attributes"] = self.shared(
             ("attributes", count, success, plan),
