@@ -142,12 +142,8 @@ class PxApi:
         self._drifted_lock = threading.Lock()
 
     def handle(self, path: str, params: Params) -> ApiResponse:
-        """Answer ``GET /v1<path>?<params>``; errors become ``externalapierror`` responses.
-
-        In the world of ``Quirks.drifted_types`` a 200's records are sent drifted
-        (``drift.py``), without the pre-encoded JSON of the events' index, and logged in
-        ``drifted``.
-        """
+        """Answer ``GET /v1<path>?<params>``; errors become ``externalapierror`` responses. In
+        the world of ``Quirks.drifted_types`` a 200's records are drifted and logged."""
         response = self._answer(path, params)
         if response.status != 200 or not self.quirks.drifted_types:
             return response
@@ -218,11 +214,7 @@ class PxApi:
 
     def list_body(self, path: str, page: list[Record], **paging: Any) -> dict[str, Any]:
         """The envelope of one list page: the records under ``records_key(path)``, then
-        ``paging`` (``scrollId``, ``totalHits``, ``pageNumber``, ``isLastPage``...).
-
-        A page without records takes the form of ``Quirks.empty_body``: ``{}`` alone, the
-        records key left out, or the records key null.
-        """
+        ``paging``; an empty page in the form ``Quirks.empty_body`` gives."""
         form = self.quirks.empty_body if not page else None
         if form == "{}":
             return {}
@@ -246,12 +238,9 @@ class PxApi:
     def scroll(
         self, path: str, params: Params, search: Callable[[str, Params], Snapshot] | None = None
     ) -> ApiResponse:
-        """One page of a scroll; opens the scroll when there is no ``scrollId``.
-
-        ``search`` finds the hits of a new scroll (default: ``self.search``); it is not called
-        on a continuation. In the world of ``Quirks.scroll_expiry`` a continuation of a cursor
-        that has served its pages is refused and the cursor forgotten.
-        """
+        """One page of a scroll, opened by ``search`` (default: ``self.search``) when there is
+        no ``scrollId``; in the world of ``Quirks.scroll_expiry`` a cursor that has served its
+        pages is refused and forgotten."""
         scroll_id = self.continuation_id(path, params)
         if scroll_id is None:
             size = self.page_size(path, params)
@@ -317,13 +306,10 @@ class PxApi:
     def search_index(
         self, path: str, branches: list[list[Condition]], keys: list[SortKey]
     ) -> Snapshot | None:
-        """The hits of an event search found through the date index; None: not possible.
+        """The hits of a one-branch event search through the date index (None: an OR).
 
-        Only for one filter branch (no OR). Its date range conditions bound a range of the
-        index; the other conditions are tested on that range only. The index is in
-        ``(date, eventId)`` order, which is exactly what ``sort=date`` asks for (ties broken by
-        the primary key); any other sort sorts the hits like the general path.
-        """
+        The date conditions bound a range of the index, the others are tested on it; the
+        index's ``(date, eventId)`` order is what ``sort=date`` asks for."""
         if len(branches) != 1:
             return None
         index = self.indexes.get(path)
@@ -337,19 +323,10 @@ class PxApi:
     # -- event date windows (docs/api.md, "PX: event windows") --------------------------------
 
     def event_window(self, branches: list[list[Condition]]) -> list[list[Condition]]:
-        """Bound every OR branch of an events filter by its ``date`` conditions.
-
-        * ``date>=`` / ``date>`` / ``date==`` give the lower bound, ``date<`` / ``date<=`` /
-          ``date==`` the upper one; values are epoch ms or ISO-8601.
-        * No lower bound: the window is the last day before the upper bound (now if none):
-          "An events request without a date range returns only the last day" (a peer).
-        * ``upper (or now) - lower`` over 190 days is a 400 (peers), or over
-          ``Quirks.max_range_days`` in its world (``check_range``). The bounds are compared as
-          given, so ``date>=a;date<=a+190d`` is accepted.
-        * In the world of ``Quirks.range_edges`` the conditions are rewritten as the API takes
-          them (``date>=a`` as ``date>a``, ``date<b`` as ``date<=b``), for the date index and
-          the general path alike.
-        """
+        """Bound every OR branch of an events filter by its ``date`` conditions (docs/api.md,
+        "PX: event windows"): no lower bound, the last day before the upper one (or now); over
+        190 days, or ``Quirks.max_range_days``, a 400 (the bounds compared as given). Each
+        condition is taken as ``edge_taken`` says."""
         now_ms = self.tenant.now_ms
         bounded = []
         for conditions in branches or [[]]:
@@ -410,12 +387,8 @@ class PxApi:
         collection: str | None = None,
         extend: Callable[[Record], Record] | None = None,
     ) -> ApiResponse:
-        """One page by ``pageNumber`` (0-based); a page past the end is empty and last.
-
-        The records are those of ``tenant.collections[collection or path]``, by ``id``;
-        ``extend`` turns each record of the page into what
-        is served (default: the record itself).
-        """
+        """One page by ``pageNumber`` (0-based) of ``collection`` (default: ``path``) by
+        ``id``, each record served as ``extend`` makes it; past the end, an empty last page."""
         size = self.page_size(path, params)
         number = _int_param(params, "pageNumber", 0)
         if number < 0:
