@@ -320,12 +320,8 @@ class PxAdmin:
         end = _required_ms(params, "dateRangeEnd")
         too_long = f"Exceeded date range{MAX_COLLISION_RANGE_DAYS}days"
         api.check_range(start, end, MAX_COLLISION_RANGE_DAYS, too_long)
-        hits = self.collisions_in(
-            start,
-            end,
-            start_excluded=api.quirks.lower_edge_excluded,
-            end_included=api.quirks.upper_edge_included,
-        )
+        excluded, included = api.quirks.edges
+        hits = self.collisions_in(start, end, start_excluded=excluded, end_included=included)
         return Snapshot.of(hits)
 
     def preferences(self, identify_id: str) -> Record | None:

@@ -28,7 +28,7 @@ from .errors import ApiError, bad_request
 from .filters import Condition, SortKey, matches, parse_filters, parse_sort, sort_records
 from .filters import parse_timestamp as _parse_timestamp
 from .index import EventIndexes
-from .quirks import Quirks, scrambled
+from .quirks import Quirks, as_int, scrambled
 from .scrolls import ScrollCursor, ScrollStore, Snapshot
 from .tenant import ATTRIBUTE_PATHS, DAY_MS, EVENT_PATHS, PAGED_PATHS, SCROLL_ENTITY_PATHS, Tenant
 
@@ -227,10 +227,10 @@ class PxApi:
         (docs/api.md, "PX: scroll pagination"), and at most ``Quirks.page_cap`` in its world,
         which nothing in the answer shows."""
         size = _int_param(params, "pageSize", default)
-        maximum = min(MAX_PAGE_SIZE[path], self.quirks.page_size_limit or MAX_PAGE_SIZE[path])
+        maximum = min(MAX_PAGE_SIZE[path], as_int(self.quirks.max_page_size) or MAX_PAGE_SIZE[path])
         if size < 1 or size > maximum:
             raise bad_request(f"pageSize must be between 1 and {maximum} for {path}, got {size}")
-        cap = self.quirks.page_cap_size
+        cap = as_int(self.quirks.page_cap)
         return size if cap is None else min(size, cap)
 
     # -- scroll endpoints (docs/api.md, "PX: scroll pagination") ------------------------------
@@ -361,9 +361,10 @@ class PxApi:
         (``inclusive_end``); any other condition as sent."""
         if condition.field != "date":
             return condition
-        if condition.op == ">=" and self.quirks.lower_edge_excluded:
+        lower_excluded, upper_included = self.quirks.edges
+        if condition.op == ">=" and lower_excluded:
             return Condition.parse(f"date>{condition.value}")
-        if condition.op == "<" and self.quirks.upper_edge_included:
+        if condition.op == "<" and upper_included:
             return Condition.parse(f"date<={condition.value}")
         return condition
 
@@ -373,7 +374,7 @@ class PxApi:
         ``Quirks.range_message``)."""
         if end_ms - start_ms > days * DAY_MS:
             raise bad_request(too_long)
-        limit = self.quirks.range_limit_days
+        limit = as_int(self.quirks.max_range_days)
         if limit is not None and end_ms - start_ms > limit * DAY_MS:
             raise bad_request(self.quirks.range_refusal(limit))
 
