@@ -179,14 +179,8 @@ class CSEmulator(ServedInBackground[CSRequestRecord]):
 
     def _query(self, name: str, body: Any, request_id: str) -> tuple[int, Any]:
         """``POST /v1/data/objects/query/{objectName}`` (docs/api.md, "CS: query, paging and
-        order").
-
-        The worlds of ``CSQuirks`` (``worlds``), in order: ``refused_objects`` refuses the
-        object, whatever the body; once the body is valid, ``refused_fields`` refuses its
-        ``select``; ``order_ignored`` orders the whole records of the page and ``page_cap``
-        cuts it; ``drifted_types`` drifts them, before ``select``; ``text_dates`` writes the
-        dates of the projected records as text. Only ``page_cap`` applies to the delete logs.
-        """
+        order"), with the worlds of ``CSQuirks`` in the order ``worlds`` gives; only
+        ``page_cap`` applies to the delete logs, and drifts come before ``select``."""
         log = name.lower() if name.lower() in DELETE_LOGS else None
         if log == HIGH_VOLUME_LOG and not self.tenant.high_volume_log:
             raise ObjectNotFound(self._instance())

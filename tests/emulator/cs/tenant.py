@@ -75,15 +75,8 @@ class CSTenant:
         *,
         high_volume_log: bool = False,
     ) -> CSTenant:
-        """Build a tenant; equal arguments give equal data.
-
-        Args:
-            seed: Seeds every random stream of the tenant.
-            companies: Company records.
-            people: Person records.
-            now: The tenant's clock, tz-aware (default ``DEFAULT_NOW``).
-            high_volume_log: Whether the tenant has ``record_delete_log_high_volume``.
-        """
+        """Build a tenant of ``companies`` and ``people`` at ``now`` (tz-aware, default
+        ``DEFAULT_NOW``); equal arguments give equal data."""
         now = (now or DEFAULT_NOW).astimezone(timezone.utc)
         now_ms = to_ms(now)
         lo = now_ms - HISTORY_DAYS * DAY_MS
@@ -163,14 +156,8 @@ class CSTenant:
     def advance(
         self, delta: timedelta, *, touch: int = 20, new: int = 5
     ) -> dict[str, list[Record]]:
-        """Move the clock forward by ``delta`` and let the tenant live through it.
-
-        For each object with a modified-date field (every object but ``da_picklist``),
-        ``touch`` existing records (any, including never-modified ones) are edited with a
-        modified date inside (old now, new now], and ``new`` records are appended, created
-        and modified inside that period. Returns the touched and new records per object
-        (canonical name). Nothing is deleted: see ``delete()``.
-        """
+        """Move the clock forward by ``delta``: per dated object, ``touch`` records edited and
+        ``new`` ones made inside (old now, new now]; return them per object."""
         with self.lock:
             gen, factory = self._gen, self._factory
             old_ms = self.now_ms
