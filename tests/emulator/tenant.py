@@ -923,7 +923,23 @@ for _name in (
     setattr(Collection, _name, _counting(_name))
 
 
-class Tenant:
+class Clocked:
+    """A tenant's clock, ``_now``, moved only by its own ``advance()``."""
+
+    _now: datetime
+
+    @property
+    def now(self) -> datetime:
+        """The tenant clock (tz-aware UTC)."""
+        return self._now
+
+    @property
+    def now_ms(self) -> int:
+        """The tenant clock in epoch ms."""
+        return to_ms(self._now)
+
+
+class Tenant(Clocked):
     """One PX subscription's data, keyed by API path. Build it with ``Tenant.generate()``."""
 
     def __init__(
@@ -1011,16 +1027,6 @@ class Tenant:
             generator=gen,
             quiet_days=sorted(quiet),
         )
-
-    @property
-    def now(self) -> datetime:
-        """The tenant clock (tz-aware UTC)."""
-        return self._now
-
-    @property
-    def now_ms(self) -> int:
-        """The tenant clock in epoch ms."""
-        return to_ms(self._now)
 
     def advance(
         self,

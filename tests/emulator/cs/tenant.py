@@ -16,6 +16,8 @@ from __future__ import annotations
 import threading
 from datetime import datetime, timedelta, timezone
 
+from tests.emulator.tenant import Clocked
+
 from .deletes import DELETE_LOG, HIGH_VOLUME_LOG, initial_deletions, log_entry
 from .generate import CoreGenerator, ObjectFactory, plant_traps
 from .objects import OBJECTS, ObjectDef, find_object
@@ -41,7 +43,7 @@ MADE_IN_ORDER = (
 )
 
 
-class CSTenant:
+class CSTenant(Clocked):
     """One Gainsight CS tenant. Build it with ``generate()``."""
 
     def __init__(
@@ -123,16 +125,6 @@ class CSTenant:
             obj = tenant.object_def(entry["ObjectName"])
             tenant.collections[tenant.delete_log_of(obj)].append(entry)
         return tenant
-
-    @property
-    def now(self) -> datetime:
-        """The tenant clock (tz-aware UTC)."""
-        return self._now
-
-    @property
-    def now_ms(self) -> int:
-        """The tenant clock in epoch ms."""
-        return to_ms(self._now)
 
     @property
     def objects(self) -> tuple[ObjectDef, ...]:
