@@ -53,7 +53,8 @@ _REASONS = {
 
 
 class SlidingWindow:
-    """At most ``limit`` requests in any ``window`` seconds, refused ones taking no slot.
+    """At most ``limit`` requests in any ``window`` seconds; refused ones take no slot and are
+    counted in ``refused``.
 
     Stricter than the fixed windows of real quotas (two of them allow a 2x burst across their
     boundary), so a client that survives it survives those too. Thread-safe.
@@ -62,6 +63,7 @@ class SlidingWindow:
     def __init__(self) -> None:
         self._served: deque[float] = deque()
         self._lock = threading.Lock()
+        self.refused = 0
 
     def wait(self, limit: int | None, window: float) -> int | None:
         """None if a request may proceed (it takes a slot), else the whole seconds until the
@@ -73,13 +75,15 @@ class SlidingWindow:
             if limit is None or len(self._served) < limit:
                 self._served.append(now)
                 return None
+            self.refused += 1
             # The slot of the request `limit` back frees first.
             return max(1, math.ceil(self._served[len(self._served) - limit] + window - now))
 
     def clear(self) -> None:
-        """Forget the served requests."""
+        """Forget the served requests and zero ``refused``."""
         with self._lock:
             self._served.clear()
+            self.refused = 0
 
 
 @dataclass

@@ -18,18 +18,17 @@ class RateLimiter:
 
     def __init__(self, per_minute: int | None) -> None:
         self.per_minute = per_minute
-        #: Requests refused so far.
-        self.refused = 0
         self._window = SlidingWindow()
+
+    @property
+    def refused(self) -> int:
+        """Requests refused so far."""
+        return self._window.refused
 
     def acquire(self) -> int | None:
         """Take a slot: None if the request may proceed, else the seconds to wait (>= 1)."""
-        wait = self._window.wait(self.per_minute, WINDOW_SECONDS)
-        if wait is not None:
-            self.refused += 1
-        return wait
+        return self._window.wait(self.per_minute, WINDOW_SECONDS)
 
     def reset(self) -> None:
         """Forget served requests and zero ``refused``."""
         self._window.clear()
-        self.refused = 0
