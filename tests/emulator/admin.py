@@ -1,22 +1,16 @@
-"""Admin, monitoring, user-preference and extended endpoints of the PX API (Swagger 0.1.6,
-docs/api.md, "PX: admin and monitoring"), their data generated from the tenant and kept in a
-``PxAdmin`` (``emulator.admin``). [D] documented, [I] this emulator's reading.
+"""Admin, monitoring, user-preference and extended endpoints of the PX API (docs/api.md, "PX:
+admin and monitoring"), their data generated from the tenant and kept in a ``PxAdmin``
+(``emulator.admin``). [D] documented, [I] this emulator's reading.
 
-* ``GET /v1/admin/subscription`` -- one root object; the first product holds every property
-  key the records use.
-* ``GET /v1/admin/monitoring/integrations`` -- ``integrationStatuses``, no paging; one never
-  succeeded (``lastSuccessfulDate`` 0).
-* ``GET /v1/admin/monitoring/engagement_collisions`` -- a scroll like the events'
-  (``engagementCollisions``), no id field: ``collision_key`` is unique [I]; ties planted on
-  and beside UTC midnights. ``dateRangeStart`` (inclusive [I]) and ``dateRangeEnd``
-  (exclusive [I]) are required epoch ms, at most 180 days apart [D]; ``pageNumber`` is
-  ignored [I]; sorted by ``collision_sort_key`` [I]. The scroll quirks and faults apply.
-* ``GET /v1/user/preferences/{identifyId}`` -- five nullable booleans [D]; an unknown user is
-  a 404.
-* ``GET /v2/feature_ext`` -- ``/v1/feature`` plus ``mappedElements``, outside ``/v1`` [D];
-  ``Quirks.no_v2_feature_ext`` makes it a 404.
-* ``GET /v1/engagement/extended`` -- ``/v1/engagement`` plus ``customEvents`` [D];
-  ``Quirks.no_engagement_extended`` makes it a 404.
+* ``/v1/admin/subscription``: the first product holds every property key the records use.
+* ``/v1/admin/monitoring/integrations``: one integration never succeeded.
+* ``/v1/admin/monitoring/engagement_collisions``: a scroll like the events', ties planted on
+  and beside UTC midnights; ``dateRangeStart`` inclusive and ``dateRangeEnd`` exclusive [I],
+  ``pageNumber`` ignored [I], sorted by ``collision_sort_key`` [I].
+* ``/v1/user/preferences/{identifyId}``: five nullable booleans [D]; an unknown user is a 404.
+* ``/v2/feature_ext`` (outside ``/v1``) and ``/v1/engagement/extended``: the plain lists plus
+  ``mappedElements`` and ``customEvents`` [D]; a 404 in ``Quirks.no_v2_feature_ext`` and
+  ``Quirks.no_engagement_extended``.
 
 The request log names paths under ``/v1`` without the prefix and ``/v2/feature_ext`` whole.
 """
@@ -25,6 +19,7 @@ from __future__ import annotations
 
 import bisect
 import copy
+import functools
 import random
 import re
 import threading
@@ -35,7 +30,7 @@ from urllib.parse import unquote
 from .endpoints import ApiResponse, Params, PxApi, _int_param, _one, not_found
 from .errors import ApiError, bad_request
 from .scrolls import Snapshot
-from .tenant import DAY_MS, HOUR_MS, Tenant, uuid4
+from .tenant import CUSTOM_EVENTS, DAY_MS, HOUR_MS, Tenant, uuid4
 
 Record = dict[str, Any]
 Handler = Callable[[PxApi, str, Params], ApiResponse]
@@ -52,11 +47,7 @@ PREFERENCE_FIELDS = ("guidedTours", "onboardingBot", "productUpdates", "surveys"
 #: ``priorityRule`` values [I: the Swagger only says "Priority rule"].
 PRIORITY_RULES = ("ENGAGEMENT_PRIORITY", "FIRST_QUALIFIED", "LAST_PUBLISHED")
 
-# The custom events of the tenant (tenant.py's ``_CUSTOM_EVENTS``, attributes count/success/plan).
-_CUSTOM_EVENT_NAMES = (
-    "Report Exported", "Invite Sent", "Dashboard Created", "File Uploaded",
-    "Integration Connected", "Search Performed", "Checkout Completed", "Comment Added",
-)  # fmt: skip
+# The attributes of the tenant's custom events.
 _CUSTOM_EVENT_PROPERTIES = ("count", "plan", "success")
 # (eventType, type) of a mapped element [D enums; the pairs are I].
 _ELEMENT_KINDS = (
@@ -121,8 +112,6 @@ class PxAdmin:
         #: The first millisecond of the collision history.
         self.history_start_ms = self.made_ms - tenant.size.history_days * DAY_MS
         self._lock = threading.RLock()
-        self._subscription: Record | None = None
-        self._integrations: list[Record] | None = None
         self._days: dict[int, list[Record]] = {}
         self._collisions: list[Record] = []
         self._collision_dates: list[int] = []
@@ -137,8 +126,6 @@ class PxAdmin:
             ENGAGEMENT_EXTENDED_PATH: self._serve_engagement_extended,
         }
 
-    # -- routing ---------------------------------------------------------------------------
-
     def route(self, path: str) -> Handler | None:
         """The handler of ``path`` (below ``/v1``, or a whole ``/v2`` path), None if not ours."""
         handler = self._routes.get(path)
@@ -149,8 +136,6 @@ class PxAdmin:
             if rest and "/" not in rest:
                 return self._serve_preferences
         return None
-
-    # -- the tenant's product keys ---------------------------------------------------------
 
     def _property_keys(self) -> list[str]:
         """Every property key the tenant's records use, sorted."""
@@ -164,17 +149,13 @@ class PxAdmin:
                     keys.update(r.get("propertyKeys") or ())
         return sorted(k for k in keys if isinstance(k, str) and k)
 
-    # -- subscription ----------------------------------------------------------------------
-
     @property
     def subscription(self) -> Record:
         """The ``GET /v1/admin/subscription`` object (a copy)."""
-        with self._lock:
-            if self._subscription is None:
-                self._subscription = self._make_subscription()
-            return copy.deepcopy(self._subscription)
+        return copy.deepcopy(self._subscription)
 
-    def _make_subscription(self) -> Record:
+    @functools.cached_property
+    def _subscription(self) -> Record:
         rng = random.Random(f"px-subscription-{self.seed}")
         own = self._property_keys() or ["AP-EMULATOR0000-2"]
         match = _KEY_PATTERN.match(own[0])
@@ -210,17 +191,13 @@ class PxAdmin:
             "products": products,
         }
 
-    # -- integrations ----------------------------------------------------------------------
-
     @property
     def integrations(self) -> list[Record]:
         """The ``integrationStatuses`` of ``GET /v1/admin/monitoring/integrations`` (a copy)."""
-        with self._lock:
-            if self._integrations is None:
-                self._integrations = self._make_integrations()
-            return copy.deepcopy(self._integrations)
+        return copy.deepcopy(self._integrations)
 
-    def _make_integrations(self) -> list[Record]:
+    @functools.cached_property
+    def _integrations(self) -> list[Record]:
         rng = random.Random(f"px-integrations-{self.seed}")
         names = rng.sample(_INTEGRATIONS, rng.randint(5, 6))
         never, failing = rng.sample(range(len(names)), 2)
@@ -247,8 +224,6 @@ class PxAdmin:
                 }
             )
         return out
-
-    # -- engagement collisions -------------------------------------------------------------
 
     @property
     def collisions(self) -> list[Record]:
@@ -345,15 +320,9 @@ class PxAdmin:
         end = _required_ms(params, "dateRangeEnd")
         too_long = f"Exceeded date range{MAX_COLLISION_RANGE_DAYS}days"
         api.check_range(start, end, MAX_COLLISION_RANGE_DAYS, too_long)
-        hits = self.collisions_in(
-            start,
-            end,
-            start_excluded=api.quirks.lower_edge_excluded,
-            end_included=api.quirks.upper_edge_included,
-        )
+        excluded, included = api.quirks.edges
+        hits = self.collisions_in(start, end, start_excluded=excluded, end_included=included)
         return Snapshot.of(hits)
-
-    # -- user preferences ------------------------------------------------------------------
 
     def preferences(self, identify_id: str) -> Record | None:
         """The preferences of the user with that ``identifyId``; None if there is none."""
@@ -377,8 +346,6 @@ class PxAdmin:
                 self._users_seen = seen
             return self._identify_ids
 
-    # -- extended features and engagements -------------------------------------------------
-
     def mapped_elements(self, feature_id: str) -> list[Record]:
         """The ``mappedElements`` of a feature (fixed per feature id; some are empty)."""
         rng = random.Random(f"px-mapped-elements-{self.seed}-{feature_id}")
@@ -391,7 +358,7 @@ class PxAdmin:
                 "LINK": f"Link: {word}",
                 "FORM": f"Form: {word} form",
                 "PAGE_VIEW": f"Page: {rng.choice(_ELEMENT_PAGES)}",
-                "CUSTOM_EVENT": rng.choice(_CUSTOM_EVENT_NAMES),
+                "CUSTOM_EVENT": rng.choice(CUSTOM_EVENTS),
                 "SCREEN": f"{word} screen",
             }[event_type]
             out.append(
@@ -417,7 +384,7 @@ class PxAdmin:
         rng = random.Random(f"px-custom-events-{self.seed}-{engagement_id}")
         if rng.random() < 0.4:
             return []
-        names = rng.sample(_CUSTOM_EVENT_NAMES, rng.randint(1, 3))
+        names = rng.sample(CUSTOM_EVENTS, rng.randint(1, 3))
         return [
             {
                 "name": name,
@@ -429,8 +396,6 @@ class PxAdmin:
     def engagement_extended(self, engagement: Record) -> Record:
         """The ``/engagement/extended`` record of an ``/engagement`` record."""
         return {**engagement, "customEvents": self.custom_events(engagement["id"])}
-
-    # -- handlers --------------------------------------------------------------------------
 
     def _serve_subscription(self, _api: PxApi, _path: str, _params: Params) -> ApiResponse:
         return ApiResponse(200, self.subscription)

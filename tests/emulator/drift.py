@@ -1,16 +1,10 @@
-"""Drifted types: values sent with another JSON type than documented, meaning kept.
+"""Drifted types, the world of ``Quirks.drifted_types`` and ``CSQuirks.drifted_types``:
+values sent with another JSON type than documented, meaning kept (``3.5`` visits, ``"12"``, a
+date as text), as customer-sent values pass through (docs/api.md, "PX and CS: field types").
 
-The world of ``Quirks.drifted_types`` and ``CSQuirks.drifted_types``: the docs give no schema
-and customer-sent values pass through as sent (``3.5`` visits, ``"12"``, a date as text).
-``DRIFTS`` is the table: per stream (a PX path or a CS object), its key fields and ``Rule``s (a
-dotted field, a ``KINDS`` name, ``every`` Nth record by a stable hash of the key), so a record
-drifts the same way on every request and path. Never drifted: primary keys, the fields a
-client pages or bookmarks on, segments and user preferences. The drifted world's user model
-also declares ``seats`` ``INTEGER`` (``INTEGER_ATTRIBUTE``).
-
-``drift_record`` and ``drift_body`` return the record or answer as sent (a copy) and what
-changed; ``stream_of`` maps a PX path to its stream; ``record_key`` is the key of
-``emulator.drifted``.
+``DRIFTS`` holds, per stream, its key fields and ``Rule``s; a record drifts by a stable hash of
+its key, the same way on every request. Never drifted: primary keys, the fields a client pages
+or bookmarks on, segments and user preferences.
 """
 
 from __future__ import annotations
@@ -81,11 +75,7 @@ def _epoch_ms(value: Any, _arg: Any) -> Any:
         return NOT_APPLICABLE
 
 
-#: Kind -> ``(value, arg) -> what is sent``, e.g. ``3`` -> ``3.5`` (fraction), ``12`` ->
-#: ``12.0`` (integral_float) or ``"12"`` (numeric_string), ``True`` -> ``"true"``, ``"3"`` ->
-#: ``3`` (number), ``"UP"`` -> ``arg["UP"]`` (coded), ``{"plan": "pro"}`` -> ``[{"key":
-#: "plan", "value": "pro"}]`` (pairs), ``["a"]`` -> ``{"0": "a"}`` (indexed), epoch ms ->
-#: ``"2021-06-23T06:58:48.295Z"`` (iso), ``"2025-03-01"`` -> epoch ms (epoch_ms).
+#: Kind -> ``(value, arg) -> what is sent`` (``coded``: ``arg[value]``).
 KINDS: dict[str, Callable[[Any, Any], Any]] = {
     "fraction": _when(_is_int, lambda v: v + 0.5),
     "integral_float": _when(_is_int, float),
@@ -322,12 +312,8 @@ def stream_of(path: str) -> tuple[str | None, bool]:
 
 
 def drift_body(path: str, body: Any) -> tuple[Any, dict[Hashable, list[Drift]]]:
-    """A PX answer's body as the drifted world sends it, and the drifts of each record by key.
-
-    The records are the body itself (a bare array, or one record for ``stream_of``'s single
-    paths) or the one list of an envelope (scroll and page-number pages, integrations).
-    Returns ``body`` itself when nothing drifted.
-    """
+    """A PX answer's body as the drifted world sends it (``body`` itself if nothing drifted),
+    and the drifts of each record by key; the records are the body, or its one list."""
     stream, single = stream_of(path)
     if stream is None:
         return body, {}

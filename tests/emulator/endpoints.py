@@ -28,7 +28,7 @@ from .errors import ApiError, bad_request
 from .filters import Condition, SortKey, matches, parse_filters, parse_sort, sort_records
 from .filters import parse_timestamp as _parse_timestamp
 from .index import EventIndexes
-from .quirks import Quirks, scrambled
+from .quirks import Quirks, as_int, scrambled
 from .scrolls import ScrollCursor, ScrollStore, Snapshot
 from .tenant import ATTRIBUTE_PATHS, DAY_MS, EVENT_PATHS, PAGED_PATHS, SCROLL_ENTITY_PATHS, Tenant
 
@@ -141,15 +141,9 @@ class PxApi:
         self.drifted: dict[str, dict[Hashable, list[Drift]]] = {}
         self._drifted_lock = threading.Lock()
 
-    # -- dispatch --------------------------------------------------------------------------
-
     def handle(self, path: str, params: Params) -> ApiResponse:
-        """Answer ``GET /v1<path>?<params>``; errors become ``externalapierror`` responses.
-
-        In the world of ``Quirks.drifted_types`` a 200's records are sent drifted
-        (``drift.py``), without the pre-encoded JSON of the events' index, and logged in
-        ``drifted``.
-        """
+        """Answer ``GET /v1<path>?<params>``; errors become ``externalapierror`` responses. In
+        the world of ``Quirks.drifted_types`` a 200's records are drifted and logged."""
         response = self._answer(path, params)
         if response.status != 200 or not self.quirks.drifted_types:
             return response
@@ -220,11 +214,7 @@ class PxApi:
 
     def list_body(self, path: str, page: list[Record], **paging: Any) -> dict[str, Any]:
         """The envelope of one list page: the records under ``records_key(path)``, then
-        ``paging`` (``scrollId``, ``totalHits``, ``pageNumber``, ``isLastPage``...).
-
-        A page without records takes the form of ``Quirks.empty_body``: ``{}`` alone, the
-        records key left out, or the records key null.
-        """
+        ``paging``; an empty page in the form ``Quirks.empty_body`` gives."""
         form = self.quirks.empty_body if not page else None
         if form == "{}":
             return {}
@@ -232,17 +222,15 @@ class PxApi:
             return dict(paging)
         return {self.records_key(path): None if form == "null" else page, **paging}
 
-    # -- page sizes ------------------------------------------------------------------------
-
     def page_size(self, path: str, params: Params, default: int = DEFAULT_PAGE_SIZE) -> int:
         """The records a page holds: ``pageSize`` within [1, max] or a 400 naming the maximum
         (docs/api.md, "PX: scroll pagination"), and at most ``Quirks.page_cap`` in its world,
         which nothing in the answer shows."""
         size = _int_param(params, "pageSize", default)
-        maximum = min(MAX_PAGE_SIZE[path], self.quirks.page_size_limit or MAX_PAGE_SIZE[path])
+        maximum = min(MAX_PAGE_SIZE[path], as_int(self.quirks.max_page_size) or MAX_PAGE_SIZE[path])
         if size < 1 or size > maximum:
             raise bad_request(f"pageSize must be between 1 and {maximum} for {path}, got {size}")
-        cap = self.quirks.page_cap_size
+        cap = as_int(self.quirks.page_cap)
         return size if cap is None else min(size, cap)
 
     # -- scroll endpoints (docs/api.md, "PX: scroll pagination") ------------------------------
@@ -250,12 +238,9 @@ class PxApi:
     def scroll(
         self, path: str, params: Params, search: Callable[[str, Params], Snapshot] | None = None
     ) -> ApiResponse:
-        """One page of a scroll; opens the scroll when there is no ``scrollId``.
-
-        ``search`` finds the hits of a new scroll (default: ``self.search``); it is not called
-        on a continuation. In the world of ``Quirks.scroll_expiry`` a continuation of a cursor
-        that has served its pages is refused and the cursor forgotten.
-        """
+        """One page of a scroll, opened by ``search`` (default: ``self.search``) when there is
+        no ``scrollId``; in the world of ``Quirks.scroll_expiry`` a cursor that has served its
+        pages is refused and forgotten."""
         scroll_id = self.continuation_id(path, params)
         if scroll_id is None:
             size = self.page_size(path, params)
@@ -321,13 +306,10 @@ class PxApi:
     def search_index(
         self, path: str, branches: list[list[Condition]], keys: list[SortKey]
     ) -> Snapshot | None:
-        """The hits of an event search found through the date index; None: not possible.
+        """The hits of a one-branch event search through the date index (None: an OR).
 
-        Only for one filter branch (no OR). Its date range conditions bound a range of the
-        index; the other conditions are tested on that range only. The index is in
-        ``(date, eventId)`` order, which is exactly what ``sort=date`` asks for (ties broken by
-        the primary key); any other sort sorts the hits like the general path.
-        """
+        The date conditions bound a range of the index, the others are tested on it; the
+        index's ``(date, eventId)`` order is what ``sort=date`` asks for."""
         if len(branches) != 1:
             return None
         index = self.indexes.get(path)
@@ -341,19 +323,10 @@ class PxApi:
     # -- event date windows (docs/api.md, "PX: event windows") --------------------------------
 
     def event_window(self, branches: list[list[Condition]]) -> list[list[Condition]]:
-        """Bound every OR branch of an events filter by its ``date`` conditions.
-
-        * ``date>=`` / ``date>`` / ``date==`` give the lower bound, ``date<`` / ``date<=`` /
-          ``date==`` the upper one; values are epoch ms or ISO-8601.
-        * No lower bound: the window is the last day before the upper bound (now if none):
-          "An events request without a date range returns only the last day" (a peer).
-        * ``upper (or now) - lower`` over 190 days is a 400 (peers), or over
-          ``Quirks.max_range_days`` in its world (``check_range``). The bounds are compared as
-          given, so ``date>=a;date<=a+190d`` is accepted.
-        * In the world of ``Quirks.range_edges`` the conditions are rewritten as the API takes
-          them (``date>=a`` as ``date>a``, ``date<b`` as ``date<=b``), for the date index and
-          the general path alike.
-        """
+        """Bound every OR branch of an events filter by its ``date`` conditions (docs/api.md,
+        "PX: event windows"): no lower bound, the last day before the upper one (or now); over
+        190 days, or ``Quirks.max_range_days``, a 400 (the bounds compared as given). Each
+        condition is taken as ``edge_taken`` says."""
         now_ms = self.tenant.now_ms
         bounded = []
         for conditions in branches or [[]]:
@@ -388,9 +361,10 @@ class PxApi:
         (``inclusive_end``); any other condition as sent."""
         if condition.field != "date":
             return condition
-        if condition.op == ">=" and self.quirks.lower_edge_excluded:
+        lower_excluded, upper_included = self.quirks.edges
+        if condition.op == ">=" and lower_excluded:
             return Condition.parse(f"date>{condition.value}")
-        if condition.op == "<" and self.quirks.upper_edge_included:
+        if condition.op == "<" and upper_included:
             return Condition.parse(f"date<={condition.value}")
         return condition
 
@@ -400,7 +374,7 @@ class PxApi:
         ``Quirks.range_message``)."""
         if end_ms - start_ms > days * DAY_MS:
             raise bad_request(too_long)
-        limit = self.quirks.range_limit_days
+        limit = as_int(self.quirks.max_range_days)
         if limit is not None and end_ms - start_ms > limit * DAY_MS:
             raise bad_request(self.quirks.range_refusal(limit))
 
@@ -414,12 +388,8 @@ class PxApi:
         collection: str | None = None,
         extend: Callable[[Record], Record] | None = None,
     ) -> ApiResponse:
-        """One page by ``pageNumber`` (0-based); a page past the end is empty and last.
-
-        The records are those of ``tenant.collections[collection or path]``, by ``id``;
-        ``extend`` turns each record of the page into what
-        is served (default: the record itself).
-        """
+        """One page by ``pageNumber`` (0-based) of ``collection`` (default: ``path``) by
+        ``id``, each record served as ``extend`` makes it; past the end, an empty last page."""
         size = self.page_size(path, params)
         number = _int_param(params, "pageNumber", 0)
         if number < 0:

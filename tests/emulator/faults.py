@@ -12,6 +12,7 @@ second to the fifth) never reach the API, so they do not count for duplicate blo
 
 from __future__ import annotations
 
+import math
 import random
 import threading
 import time
@@ -51,6 +52,40 @@ _REASONS = {
 }
 
 
+class SlidingWindow:
+    """At most ``limit`` requests in any ``window`` seconds; refused ones take no slot and are
+    counted in ``refused``.
+
+    Stricter than the fixed windows of real quotas (two of them allow a 2x burst across their
+    boundary), so a client that survives it survives those too. Thread-safe.
+    """
+
+    def __init__(self) -> None:
+        self._served: deque[float] = deque()
+        self._lock = threading.Lock()
+        self.refused = 0
+
+    def wait(self, limit: int | None, window: float) -> int | None:
+        """None if a request may proceed (it takes a slot), else the whole seconds until the
+        oldest slot frees (at least 1)."""
+        with self._lock:
+            now = time.monotonic()
+            while self._served and now - self._served[0] >= window:
+                self._served.popleft()
+            if limit is None or len(self._served) < limit:
+                self._served.append(now)
+                return None
+            self.refused += 1
+            # The slot of the request `limit` back frees first.
+            return max(1, math.ceil(self._served[len(self._served) - limit] + window - now))
+
+    def clear(self) -> None:
+        """Forget the served requests and zero ``refused``."""
+        with self._lock:
+            self._served.clear()
+            self.refused = 0
+
+
 @dataclass
 class Faults:
     """Fault switches (all off by default) and counters of injected faults."""
@@ -80,7 +115,7 @@ class Faults:
     def __post_init__(self) -> None:
         self._rng = random.Random(self.seed)
         self._lock = threading.Lock()
-        self._served: deque[float] = deque()
+        self._window = SlidingWindow()
         self._answered: dict[Hashable, float] = {}
         self._answered_limit = 10_000
 
@@ -98,16 +133,11 @@ class Faults:
 
     def rate_limited(self) -> bool:
         """Step 2: True if this request exceeds ``rate_limit_per_second`` (sliding 1 s window)."""
-        limit = self.rate_limit_per_second
-        with self._lock:
-            now = time.monotonic()
-            while self._served and now - self._served[0] >= 1.0:
-                self._served.popleft()
-            if limit is not None and len(self._served) >= limit:
-                self._count("rate_limit")
-                return True
-            self._served.append(now)
+        if self._window.wait(self.rate_limit_per_second, 1.0) is None:
             return False
+        with self._lock:
+            self._count("rate_limit")
+        return True
 
     def roll(self, name: str, rate: float) -> bool:
         """Steps 3-5 and 9: True (and counted) with probability ``rate``."""

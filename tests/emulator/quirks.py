@@ -106,29 +106,10 @@ class Quirks:
         return int(self.refused_status or 403)
 
     @property
-    def page_size_limit(self) -> int | None:
-        """The largest ``pageSize`` taken in the world of ``max_page_size``; None: the spec's."""
-        return None if self.max_page_size is None else int(self.max_page_size)
-
-    @property
-    def page_cap_size(self) -> int | None:
-        """The most records a list page holds in the world of ``page_cap``; None: no cap."""
-        return None if self.page_cap is None else int(self.page_cap)
-
-    @property
-    def lower_edge_excluded(self) -> bool:
-        """Whether a range's lower bound excludes its own millisecond (``range_edges``)."""
-        return RANGE_EDGE_MODES[self.range_edges][0] if self.range_edges else False
-
-    @property
-    def upper_edge_included(self) -> bool:
-        """Whether a range's upper bound includes its own millisecond (``range_edges``)."""
-        return RANGE_EDGE_MODES[self.range_edges][1] if self.range_edges else False
-
-    @property
-    def range_limit_days(self) -> int | None:
-        """The longest date range of ``max_range_days``, in days; None: only the documented."""
-        return None if self.max_range_days is None else int(self.max_range_days)
+    def edges(self) -> tuple[bool, bool]:
+        """Whether a range's lower bound excludes and its upper bound includes its own
+        millisecond (``range_edges``)."""
+        return RANGE_EDGE_MODES[self.range_edges] if self.range_edges else (False, False)
 
     def range_refusal(self, days: int) -> str:
         """The message of a range over ``days`` (``range_message``, or the documented one)."""
@@ -141,6 +122,11 @@ class Quirks:
             return None
         pages, status, message = self.scroll_expiry.split(":", 2)
         return int(pages), int(status), message
+
+
+def as_int(value: str | None) -> int | None:
+    """A valued world's number (``page_cap``, ``max_page_size``, ``max_range_days``); None: off."""
+    return None if value is None else int(value)
 
 
 def scrambled(key: object) -> int:

@@ -63,20 +63,20 @@ class Emulator(ServedInBackground[RequestRecord]):
         quirks: Quirks | None = None,
         warm: bool = True,
     ) -> None:
-        self._tenant = tenant if tenant is not None else Tenant.generate()
+        #: The data being served (mutable: ``tenant.advance()``...).
+        self.tenant = tenant if tenant is not None else Tenant.generate()
+        #: The only accepted ``X-APTRINSIC-API-KEY``.
+        self.api_key = api_key
         self._warm = warm
-        self._api_key = api_key
         super().__init__(host, port)
-        self._faults = faults if faults is not None else Faults()
-        self._quirks = quirks if quirks is not None else Quirks()
-        self._admin = PxAdmin(self._tenant)
-        self._api = PxApi(
-            self._tenant, self._quirks, ScrollStore(self._tenant.seed), admin=self._admin
-        )
+        #: Fault and quirk switches, mutable while serving.
+        self.faults = faults if faults is not None else Faults()
+        self.quirks = quirks if quirks is not None else Quirks()
+        #: The data of the admin, monitoring and extended endpoints (``admin.py``).
+        self.admin = PxAdmin(self.tenant)
+        self._api = PxApi(self.tenant, self.quirks, ScrollStore(self.tenant.seed), self.admin)
         self._in_flight_lock = threading.Lock()
         self._in_flight = self._most_in_flight = 0
-
-    # -- lifecycle -------------------------------------------------------------------------
 
     handler = _Handler
     thread_name = "px-emulator"
@@ -86,8 +86,6 @@ class Emulator(ServedInBackground[RequestRecord]):
         if self._warm:
             self.warm_up()
 
-    # -- properties ------------------------------------------------------------------------
-
     @property
     def base_url(self) -> str:
         """``http://127.0.0.1:PORT/v1`` (only once started)."""
@@ -95,48 +93,15 @@ class Emulator(ServedInBackground[RequestRecord]):
         return f"http://{host}:{port}/v1"
 
     @property
-    def tenant(self) -> Tenant:
-        """The data being served (mutable: ``tenant.advance()``...)."""
-        return self._tenant
-
-    @property
-    def admin(self) -> PxAdmin:
-        """The data of the admin, monitoring and extended endpoints (``admin.py``): e.g.
-        ``admin.subscription``, ``admin.collisions``, ``admin.preferences(identify_id)``."""
-        return self._admin
-
-    @property
-    def faults(self) -> Faults:
-        """Fault switches, mutable while serving."""
-        return self._faults
-
-    @property
-    def quirks(self) -> Quirks:
-        """Quirk switches, mutable while serving."""
-        return self._quirks
-
-    @property
     def drifted(self) -> dict[str, dict[Hashable, list[Drift]]]:
         """What ``Quirks.drifted_types`` has sent so far: stream -> record key -> ``Drift``s
         (``drift.py``; e.g. ``drifted["/users"][aptrinsicId]``)."""
         return self._api.drifted
 
-    @property
-    def api_key(self) -> str:
-        """The only accepted ``X-APTRINSIC-API-KEY``."""
-        return self._api_key
-
     def warm_up(self) -> int:
-        """Index every event collection and JSON-encode all its records now, not on first read.
-
-        Then even the first read of an event costs no encoding (``index.py``). ``start()`` does
-        it unless the emulator was made with ``warm=False``; it takes about 0.25 s per 100,000
-        events with msgspec, 1 s with the standard library's encoder. Later changes to the
-        tenant are indexed and encoded on use. Returns how many events.
-        """
+        """Index and JSON-encode every event now, not on first read (``index.py``); later
+        changes are indexed on use. Returns how many events."""
         return self._api.indexes.warm()
-
-    # -- request pipeline ------------------------------------------------------------------
 
     @property
     def most_in_flight(self) -> int:
@@ -184,11 +149,11 @@ class Emulator(ServedInBackground[RequestRecord]):
         in_api, path = self._route(url.path)
         reply = _Reply(self, h, path, params)
 
-        if h.headers.get(API_KEY_HEADER) != self._api_key:
+        if h.headers.get(API_KEY_HEADER) != self.api_key:
             return reply.json(401, error_body(401, f"Missing or invalid {API_KEY_HEADER} header"))
 
         # Faults, in the order documented in faults.py.
-        f = self._faults
+        f = self.faults
         f.delay()
         if f.rate_limited():
             body = error_body(429, "Rate limit exceeded, please retry later")

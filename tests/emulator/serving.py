@@ -18,42 +18,6 @@ RecordT = TypeVar("RecordT")
 JSON_TYPE = "application/json;charset=UTF-8"
 
 
-def write_answer(
-    h: BaseHTTPRequestHandler,
-    status: int,
-    raw: bytes,
-    content_type: str,
-    *,
-    headers: dict[str, str] | None = None,
-    close: bool = False,
-) -> None:
-    """Write one whole answer on a handler's connection (`close`: and end the connection)."""
-    try:
-        h.send_response(status)
-        h.send_header("Content-Type", content_type)
-        h.send_header("Content-Length", str(len(raw)))
-        for name, value in (headers or {}).items():
-            h.send_header(name, value)
-        if close:
-            h.send_header("Connection", "close")
-            h.close_connection = True
-        h.end_headers()
-        if h.command != "HEAD":
-            h.wfile.write(raw)
-    except OSError:  # the client went away
-        h.close_connection = True
-
-
-def reset_connection(h: BaseHTTPRequestHandler) -> None:
-    """Close a handler's socket with an RST and no answer at all."""
-    h.close_connection = True
-    try:
-        h.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-        h.connection.close()
-    except OSError:
-        pass
-
-
 class Reply:
     """Writes one answer (or none) on a handler's connection, calling ``log(status)`` first
     (status 0: the connection was reset)."""
@@ -70,13 +34,32 @@ class Reply:
         headers: dict[str, str] | None = None,
         close: bool = False,
     ) -> None:
+        """Write one whole answer (``close``: and end the connection)."""
         self.log(status)
-        write_answer(self.h, status, raw, content_type, headers=headers, close=close)
+        h = self.h
+        try:
+            h.send_response(status)
+            h.send_header("Content-Type", content_type)
+            h.send_header("Content-Length", str(len(raw)))
+            for name, value in (headers or {}).items():
+                h.send_header(name, value)
+            if close:
+                h.send_header("Connection", "close")
+                h.close_connection = True
+            h.end_headers()
+            if h.command != "HEAD":
+                h.wfile.write(raw)
+        except OSError:  # the client went away
+            h.close_connection = True
 
     def reset(self) -> None:
         """Close the socket with an RST and no answer at all."""
         self.log(0)
-        reset_connection(self.h)
+        self.h.close_connection = True
+        with contextlib.suppress(OSError):
+            linger = struct.pack("ii", 1, 0)
+            self.h.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, linger)
+            self.h.connection.close()
 
 
 class EmulatorHandler(BaseHTTPRequestHandler):

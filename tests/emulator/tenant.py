@@ -72,14 +72,8 @@ def from_ms(ms: int) -> datetime:
 
 @dataclass(frozen=True)
 class TenantSize:
-    """How much data to generate.
-
-    ``events_per_day`` is the mean per event type per day, times that type's entry in
-    ``event_weights`` (event path -> factor, 1.0 for a path not in it): e.g.
-    ``{"/events/pageView": 20, "/events/lead": 1}`` makes page views 20 times as frequent as
-    leads. The default, no weights, gives every type the same mean. The groups of events
-    sharing one millisecond (``_Generator.events``) come on top, whatever the weight.
-    """
+    """How much data to generate: ``events_per_day`` is the mean per event type, times the
+    type's factor in ``event_weights`` (1.0 if absent); same-millisecond groups come on top."""
 
     users: int = 3000
     accounts: int = 300
@@ -91,10 +85,6 @@ class TenantSize:
     history_days: int = 400
     events_per_day: float = 20
     event_weights: Mapping[str, float] = field(default_factory=dict, hash=False)
-
-    def mean_events_per_day(self, path: str) -> float:
-        """The mean events per day of one event type: ``events_per_day`` x its weight."""
-        return self.events_per_day * self.event_weights.get(path, 1.0)
 
     @classmethod
     def small(cls) -> TenantSize:
@@ -113,13 +103,11 @@ class TenantSize:
 
     @classmethod
     def demo(cls) -> TenantSize:
-        """The default, demo-sized tenant."""
+        """The demo-sized tenant (the default)."""
         return cls()
 
 
-# --------------------------------------------------------------------------------------------
-# Value pools
-# --------------------------------------------------------------------------------------------
+# -- value pools ---------------------------------------------------------------------------
 
 _FIRST = (
     "Ava", "Liam", "Noah", "Emma", "Olivia", "Mia", "Lucas", "Amelia", "Ethan", "Harper",
@@ -141,8 +129,9 @@ _COMPANY_B = ("Corp", "Labs", "GmbH", "Inc", "Systems", "AG", "Group", "Ltd", "S
 _INDUSTRIES = ("Software", "Finance", "Healthcare", "Retail", "Manufacturing", "Education",
                "Media", None)  # fmt: skip
 _PLANS = ("free", "starter", "pro", "enterprise")
-# countryName, countryCode, stateName, stateCode, city, postalCode, continent, regionName,
-# timeZone, latitude, longitude
+# The fields of a place, then its latitude and longitude.
+_PLACE_FIELDS = ("countryName", "countryCode", "stateName", "stateCode", "city", "postalCode",
+                 "continent", "regionName", "timeZone")  # fmt: skip
 _PLACES = (
     ("United States", "US", "California", "CA", "San Francisco", "94105", "North America",
      "West", "America/Los_Angeles", 37.79, -122.39),
@@ -170,6 +159,8 @@ _PLACES = (
      "Europe/Warsaw", 52.23, 21.01),
 )  # fmt: skip
 _STREETS = ("1 Main St", "221B Baker St", "Hauptstraße 5", None, "10 Rue de Rivoli", None)
+_AGENT_FIELDS = ("browserType", "browserVersion", "device", "platformType", "platformVersion",
+                 "rawUserAgent")  # fmt: skip
 _BROWSERS = (
     ("CHROME", "131.0", "DESKTOP", "MAC_OS", "14.5",
      "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_5) AppleWebKit/537.36 Chrome/131.0 Safari/537.36"),
@@ -197,7 +188,7 @@ _REFERRERS = ("", "https://www.google.com/", "https://app.example.com/dashboard"
               "https://mail.example.org/", None)  # fmt: skip
 _LANGS = (["en-US", "en"], ["de-DE", "de", "en"], ["fr-FR"], ["ja-JP", "en"], ["pt-BR"])
 _SCREENS = ((1080, 1920), (900, 1440), (1440, 2560), (844, 390), (768, 1024))
-_CUSTOM_EVENTS = ("Report Exported", "Invite Sent", "Dashboard Created", "File Uploaded",
+CUSTOM_EVENTS = ("Report Exported", "Invite Sent", "Dashboard Created", "File Uploaded",
                   "Integration Connected", "Search Performed", "Checkout Completed",
                   "Comment Added")  # fmt: skip
 _EMAIL_TRACK = ("EMAIL_TRACK_DELIVERED", "EMAIL_TRACK_OPEN", "EMAIL_TRACK_CLICK",
@@ -256,13 +247,9 @@ def _place(place: int, street: int) -> Record:
     """The ``location`` object of ``_PLACES[place]`` at ``_STREETS[street]``."""
     p = _PLACES[place]
     return {
-        **dict(
-            zip(
-                ("countryName", "countryCode", "stateName", "stateCode", "city"), p[:5], strict=True
-            )
-        ),
+        **dict(zip(_PLACE_FIELDS[:5], p[:5], strict=True)),
         "street": _STREETS[street],
-        **dict(zip(("postalCode", "continent", "regionName", "timeZone"), p[5:9], strict=True)),
+        **dict(zip(_PLACE_FIELDS[5:], p[5:9], strict=True)),
         "coordinates": {"latitude": p[9], "longitude": p[10]},
     }
 
@@ -320,8 +307,6 @@ class _Generator:
         self._no_context: Record = {}
         self._app_context: Record = {"appVersion": "5.2.1", "env": "prod"}
         self._no_selection: list[str] = []
-
-    # -- small helpers ---------------------------------------------------------------------
 
     def between(self, lo: int, hi: int) -> int:
         """A uniform int in [lo, hi)."""
@@ -388,8 +373,6 @@ class _Generator:
             for i in group:
                 records[i]["lastModifiedDate"] = shared
             budget -= len(group)
-
-    # -- entities --------------------------------------------------------------------------
 
     def attribute_models(
         self, specs: tuple[tuple[str, str, str, str], ...], now_ms: int
@@ -477,20 +460,8 @@ class _Generator:
         if rng.random() < 0.85:
             agents = []
             for key in rng.sample(self.property_keys, rng.randint(1, 2)):
-                b = rng.choice(_BROWSERS)
-                agents.append(
-                    {
-                        "propertyKey": key,
-                        "userAgent": {
-                            "browserType": b[0],
-                            "browserVersion": b[1],
-                            "device": b[2],
-                            "platformType": b[3],
-                            "platformVersion": b[4],
-                            "rawUserAgent": b[5],
-                        },
-                    }
-                )
+                agent = dict(zip(_AGENT_FIELDS, rng.choice(_BROWSERS), strict=True))
+                agents.append({"propertyKey": key, "userAgent": agent})
         record = {
             "aptrinsicId": uuid4(rng),
             "identifyId": identify_id,
@@ -722,7 +693,7 @@ class _Generator:
         rng = self.rng
         rb = rng._randbelow
         host = rb(len(_HOSTS))
-        e["eventName"] = _CUSTOM_EVENTS[rb(len(_CUSTOM_EVENTS))]
+        e["eventName"] = CUSTOM_EVENTS[rb(len(CUSTOM_EVENTS))]
         count, success, plan = 1 + rb(20), rng.random() < 0.9, _PLANS[rb(len(_PLANS))]
         e["attributes"] = self.shared(
             ("attributes", count, success, plan),
@@ -796,12 +767,6 @@ class _Generator:
             e["selectionIds"] = self._no_selection
         e["path"] = _PAGES[rb(len(_PAGES))][0]
 
-    def _engagement_view(self, e: Record, _email: str | None) -> None:
-        self._view(e, survey=self.rng.random() < 0.2)
-
-    def _survey(self, e: Record, _email: str | None) -> None:
-        self._view(e, survey=True)
-
     def _page(self, e: Record, form: bool) -> None:
         rng = self.rng
         rb = rng._randbelow
@@ -832,12 +797,6 @@ class _Generator:
                 },
             )
 
-    def _page_view(self, e: Record, _email: str | None) -> None:
-        self._page(e, form=False)
-
-    def _form_submit(self, e: Record, _email: str | None) -> None:
-        self._page(e, form=True)
-
     def _feature_match(self, e: Record, _email: str | None) -> None:
         e["featureId"] = self.feature_ids[int(self.rng.random() * len(self.feature_ids))]
 
@@ -854,15 +813,15 @@ class _Generator:
     event_fields: ClassVar[dict[str, Callable[[_Generator, Record, str | None], None]]] = {
         "/events/custom": _custom,
         "/events/email": _email,
-        "/events/engagementView": _engagement_view,
+        "/events/engagementView": lambda g, e, _: g._view(e, survey=g.rng.random() < 0.2),
         "/events/feature_match": _feature_match,
-        "/events/formSubmit": _form_submit,
+        "/events/formSubmit": lambda g, e, _: g._page(e, form=True),
         "/events/identify": _with_email,
         "/events/lead": _with_email,
-        "/events/pageView": _page_view,
+        "/events/pageView": lambda g, e, _: g._page(e, form=False),
         "/events/segment_match": _segment_match,
         "/events/session": _session,
-        "/survey/responses": _survey,
+        "/survey/responses": lambda g, e, _: g._view(e, survey=True),
     }
 
     def events(
@@ -877,9 +836,8 @@ class _Generator:
     ) -> dict[str, list[Record]]:
         """Events of every type dated in [lo, hi), sorted by (date, eventId).
 
-        Per UTC day the count is Poisson around the type's mean (``events_per_day`` x its
-        weight, ``TenantSize.mean_events_per_day``) x weekday factor (weekends are ~3x quieter)
-        x per-day noise, scaled by the part of the day inside [lo, hi).
+        Per UTC day the count is Poisson around the type's mean (``TenantSize``) x weekday
+        factor (weekends ~3x quieter) x per-day noise, scaled by the part of the day inside.
         ``quiet_days`` (day-start ms) get no events at all. Per type, groups of 2-5 events
         share one ``date``: ``midnight_groups`` exactly ON a UTC midnight,
         ``before_midnight_groups`` at midnight - 1 ms, ``inner_groups`` anywhere.
@@ -896,7 +854,7 @@ class _Generator:
         before = [d - 1 for d in days if loud(d - 1) and loud(d)]
         out: dict[str, list[Record]] = {}
         for path in EVENT_PATHS:
-            per_day = self.size.mean_events_per_day(path)  # exactly events_per_day at weight 1
+            per_day = self.size.events_per_day * self.size.event_weights.get(path, 1.0)
             dates: list[int] = []
             for day in days:
                 if day in quiet_days:
@@ -934,12 +892,8 @@ def _gc_paused() -> Iterator[None]:
 
 
 class Collection(list[Record]):
-    """One collection of a tenant: a plain ``list`` of records that counts its changes.
-
-    ``version`` goes up after every in-place change (``append``, ``extend``, ``del c[i]``,
-    ``c[i] = r``, ``clear()``, ``sort()``...), whoever makes it (``advance()``, ``remove()``, a test
-    editing the data), so that an index built over the list (``index.py``) knows it is stale.
-    """
+    """A ``list`` of records whose ``version`` goes up after every in-place change, whoever
+    makes it, so that an index built over it (``index.py``) knows it is stale."""
 
     __slots__ = ("version",)
 
@@ -969,7 +923,23 @@ for _name in (
     setattr(Collection, _name, _counting(_name))
 
 
-class Tenant:
+class Clocked:
+    """A tenant's clock, ``_now``, moved only by its own ``advance()``."""
+
+    _now: datetime
+
+    @property
+    def now(self) -> datetime:
+        """The tenant clock (tz-aware UTC)."""
+        return self._now
+
+    @property
+    def now_ms(self) -> int:
+        """The tenant clock in epoch ms."""
+        return to_ms(self._now)
+
+
+class Tenant(Clocked):
     """One PX subscription's data, keyed by API path. Build it with ``Tenant.generate()``."""
 
     def __init__(
@@ -1058,16 +1028,6 @@ class Tenant:
             quiet_days=sorted(quiet),
         )
 
-    @property
-    def now(self) -> datetime:
-        """The tenant clock (tz-aware UTC)."""
-        return self._now
-
-    @property
-    def now_ms(self) -> int:
-        """The tenant clock in epoch ms."""
-        return to_ms(self._now)
-
     def advance(
         self,
         delta: timedelta,
@@ -1103,14 +1063,8 @@ class Tenant:
                 self.collections["/users"].append(gen.user(models, create, seen, seen, new_ms))
 
     def add_events(self, path: str, dates: Iterable[int]) -> list[Record]:
-        """Add one event of ``path`` per date, made as ``advance()`` makes them (a date given
-        several times: events sharing that millisecond), keeping the collection in
-        ``(date, eventId)`` order; return them.
-
-        For tests that need events exactly on an edge. The collection's ``version`` moves, so
-        the server's date index (``index.py``) is rebuilt on its next read. A date after
-        ``now`` is refused: nothing is dated after the clock.
-        """
+        """Add one event of ``path`` per date (none after ``now``), made as ``advance()``
+        makes them, keeping the ``(date, eventId)`` order; return them."""
         dates = list(dates)
         if path not in EVENT_TYPES:
             raise ValueError(f"{path} is not an event collection; use one of {EVENT_PATHS}")

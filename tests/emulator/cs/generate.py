@@ -182,9 +182,6 @@ def plant_traps(
         records[i][field] = None
 
 
-# -- picklists ------------------------------------------------------------------------------
-
-
 @dataclass(frozen=True)
 class PicklistItem:
     """One picklist item: a ``da_picklist`` row and a describe ``options`` entry."""
@@ -205,9 +202,6 @@ class Category:
     name: str
     gsid: str
     items: tuple[PicklistItem, ...]
-
-
-# -- the other objects ----------------------------------------------------------------------
 
 
 def _in_describe_order(name: str, record: Record) -> Record:
@@ -251,8 +245,6 @@ class ObjectFactory(_Draws):
             "email_raw_events": self._email_event,
             "internal_notes__gc": self._note,
         }
-
-    # -- helpers --------------------------------------------------------------------------
 
     def picklist_rows(self) -> list[Record]:
         """The ``da_picklist`` collection: one row per item of every category."""
@@ -319,8 +311,6 @@ class ObjectFactory(_Draws):
     def _closed(self, record: Record, status: PicklistItem, closed: set[str], at: int) -> None:
         record["IsClosed"] = status.name in closed or status.name.startswith("Closed")
         record["ClosedDate"] = at if record["IsClosed"] else None
-
-    # -- makers ---------------------------------------------------------------------------
 
     def make(self, name: str, created: int, modified: int) -> Record:
         """A new record of ``name`` created and modified at the given epoch ms."""
@@ -525,8 +515,6 @@ class ObjectFactory(_Draws):
             "ModifiedDate": modified,
         }
         return self.by(record, modified > created)
-
-    # -- edits ----------------------------------------------------------------------------
 
     def edit(self, name: str, record: Record, at: int) -> None:
         """What an edit at ``at`` changes besides the modified date (and ``ModifiedBy``)."""

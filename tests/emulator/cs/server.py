@@ -90,54 +90,27 @@ class CSEmulator(ServedInBackground[CSRequestRecord]):
         faults: Faults | None = None,
         quirks: CSQuirks | None = None,
     ) -> None:
-        self._tenant = tenant if tenant is not None else CSTenant.generate()
-        self._access_key = access_key
+        #: The data being served (mutable: ``advance()``, ``touch()``, ``delete()``).
+        self.tenant = tenant if tenant is not None else CSTenant.generate()
+        #: The only accepted ``accesskey`` header value.
+        self.access_key = access_key
         super().__init__(host, port)
-        self._faults = faults if faults is not None else Faults()
-        self._quirks = quirks if quirks is not None else CSQuirks()
-        self._limiter = RateLimiter(requests_per_minute)
-        self._ids = random.Random(self._tenant.seed)
+        #: Fault and quirk switches, mutable while serving.
+        self.faults = faults if faults is not None else Faults()
+        self.quirks = quirks if quirks is not None else CSQuirks()
+        #: The per-minute quota (``per_minute`` is mutable; ``refused`` counts 429s).
+        self.rate_limiter = RateLimiter(requests_per_minute)
+        self._ids = random.Random(self.tenant.seed)
         self._ids_lock = threading.Lock()
-
-    # -- lifecycle -------------------------------------------------------------------------
 
     handler = _Handler
     thread_name = "cs-emulator"
-
-    # -- properties ------------------------------------------------------------------------
 
     @property
     def base_url(self) -> str:
         """``http://127.0.0.1:PORT``, the tenant's domain (no ``/v1``; only once started)."""
         host, port = self.bound_address()
         return f"http://{host}:{port}"
-
-    @property
-    def tenant(self) -> CSTenant:
-        """The data being served (mutable: ``advance()``, ``touch()``, ``delete()``)."""
-        return self._tenant
-
-    @property
-    def access_key(self) -> str:
-        """The only accepted ``accesskey`` header value."""
-        return self._access_key
-
-    @property
-    def faults(self) -> Faults:
-        """Fault switches, mutable while serving."""
-        return self._faults
-
-    @property
-    def quirks(self) -> CSQuirks:
-        """Quirk switches, mutable while serving."""
-        return self._quirks
-
-    @property
-    def rate_limiter(self) -> RateLimiter:
-        """The per-minute quota (``per_minute`` is mutable; ``refused`` counts 429s)."""
-        return self._limiter
-
-    # -- request pipeline ------------------------------------------------------------------
 
     def _request_id(self) -> str:
         with self._ids_lock:
@@ -156,12 +129,12 @@ class CSEmulator(ServedInBackground[CSRequestRecord]):
         path = urlsplit(h.path).path
         reply = _Reply(self, h, body, self._request_id())
 
-        if h.headers.get(ACCESS_KEY_HEADER) != self._access_key:
+        if h.headers.get(ACCESS_KEY_HEADER) != self.access_key:
             return reply.error(CSError(401, INVALID_ACCESS_KEY, "Invalid access key"))
 
-        f = self._faults
+        f = self.faults
         f.delay()
-        wait = self._limiter.acquire()
+        wait = self.rate_limiter.acquire()
         if wait is not None:
             error = CSError(429, RATE_LIMITED, "Rate limit exceeded: too many requests per minute")
             return reply.error(error, headers={"Retry-After": str(wait)})
@@ -186,7 +159,7 @@ class CSEmulator(ServedInBackground[CSRequestRecord]):
             raise CSError(404, None, f"No handler found for {method} {path}")
         if method != allowed:
             raise CSError(405, None, f"Request method '{method}' not supported")
-        if path == DESCRIBE_PATH and self._quirks.describe_unavailable:
+        if path == DESCRIBE_PATH and self.quirks.describe_unavailable:
             raise CSError(404, None, f"No handler found for {method} {path}")
         if allowed == "POST" and raw_body and body is None:
             raise bad_query("Malformed JSON request body")
@@ -194,7 +167,7 @@ class CSEmulator(ServedInBackground[CSRequestRecord]):
             return self._query(match.group(1), body, request_id)
         if path == LIST_PATH:
             data = object_list(
-                self._tenant.objects, person_missing=self._quirks.person_missing_from_list
+                self.tenant.objects, person_missing=self.quirks.person_missing_from_list
             )
         else:
             data = describe(body, self._instance())
@@ -202,22 +175,16 @@ class CSEmulator(ServedInBackground[CSRequestRecord]):
 
     def _instance(self) -> str:
         """The ``instance`` of an OBJECT_NOT_FOUND answer: the tenant clock."""
-        return self._tenant.now.strftime("%Y-%m-%d %H:%M:%S UTC")
+        return self.tenant.now.strftime("%Y-%m-%d %H:%M:%S UTC")
 
     def _query(self, name: str, body: Any, request_id: str) -> tuple[int, Any]:
         """``POST /v1/data/objects/query/{objectName}`` (docs/api.md, "CS: query, paging and
-        order").
-
-        The worlds of ``CSQuirks`` (``worlds``), in order: ``refused_objects`` refuses the
-        object, whatever the body; once the body is valid, ``refused_fields`` refuses its
-        ``select``; ``order_ignored`` orders the whole records of the page and ``page_cap``
-        cuts it; ``drifted_types`` drifts them, before ``select``; ``text_dates`` writes the
-        dates of the projected records as text. Only ``page_cap`` applies to the delete logs.
-        """
+        order"), with the worlds of ``CSQuirks`` in the order ``worlds`` gives; only
+        ``page_cap`` applies to the delete logs, and drifts come before ``select``."""
         log = name.lower() if name.lower() in DELETE_LOGS else None
-        if log == HIGH_VOLUME_LOG and not self._tenant.high_volume_log:
+        if log == HIGH_VOLUME_LOG and not self.tenant.high_volume_log:
             raise ObjectNotFound(self._instance())
-        quirks = self._quirks
+        quirks = self.quirks
         obj = None if log is not None else find_object(name)
         if log is not None:
             key, fields = log, DELETE_LOG_FIELDS
@@ -236,9 +203,9 @@ class CSEmulator(ServedInBackground[CSRequestRecord]):
         query = parse_query(body, fields, text_dates=text_dates is not None)
         if obj is not None and (refusal := field_refusal(quirks, obj, query.select)) is not None:
             raise refusal
-        with self._tenant.lock:
+        with self.tenant.lock:
             page = query.page(
-                self._tenant.collections[key],
+                self.tenant.collections[key],
                 order_ignored=quirks.order_ignored,
                 cap=page_cap(quirks),
             )

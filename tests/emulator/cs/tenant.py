@@ -16,6 +16,8 @@ from __future__ import annotations
 import threading
 from datetime import datetime, timedelta, timezone
 
+from tests.emulator.tenant import Clocked
+
 from .deletes import DELETE_LOG, HIGH_VOLUME_LOG, initial_deletions, log_entry
 from .generate import CoreGenerator, ObjectFactory, plant_traps
 from .objects import OBJECTS, ObjectDef, find_object
@@ -41,7 +43,7 @@ MADE_IN_ORDER = (
 )
 
 
-class CSTenant:
+class CSTenant(Clocked):
     """One Gainsight CS tenant. Build it with ``generate()``."""
 
     def __init__(
@@ -75,15 +77,8 @@ class CSTenant:
         *,
         high_volume_log: bool = False,
     ) -> CSTenant:
-        """Build a tenant; equal arguments give equal data.
-
-        Args:
-            seed: Seeds every random stream of the tenant.
-            companies: Company records.
-            people: Person records.
-            now: The tenant's clock, tz-aware (default ``DEFAULT_NOW``).
-            high_volume_log: Whether the tenant has ``record_delete_log_high_volume``.
-        """
+        """Build a tenant of ``companies`` and ``people`` at ``now`` (tz-aware, default
+        ``DEFAULT_NOW``); equal arguments give equal data."""
         now = (now or DEFAULT_NOW).astimezone(timezone.utc)
         now_ms = to_ms(now)
         lo = now_ms - HISTORY_DAYS * DAY_MS
@@ -131,18 +126,6 @@ class CSTenant:
             tenant.collections[tenant.delete_log_of(obj)].append(entry)
         return tenant
 
-    # -- reading --------------------------------------------------------------------------
-
-    @property
-    def now(self) -> datetime:
-        """The tenant clock (tz-aware UTC)."""
-        return self._now
-
-    @property
-    def now_ms(self) -> int:
-        """The tenant clock in epoch ms."""
-        return to_ms(self._now)
-
     @property
     def objects(self) -> tuple[ObjectDef, ...]:
         """Every object of the tenant, in objects-list order (the delete logs are not ones)."""
@@ -162,52 +145,38 @@ class CSTenant:
         """Which log the deletions of ``obj`` go to."""
         return HIGH_VOLUME_LOG if obj.high_volume and self.high_volume_log else DELETE_LOG
 
-    # -- mutations ------------------------------------------------------------------------
-
     def advance(
         self, delta: timedelta, *, touch: int = 20, new: int = 5
     ) -> dict[str, list[Record]]:
-        """Move the clock forward by ``delta`` and let the tenant live through it.
-
-        For each object with a modified-date field (every object but ``da_picklist``),
-        ``touch`` existing records (any, including never-modified ones) are edited with a
-        modified date inside (old now, new now], and ``new`` records are appended, created
-        and modified inside that period. Returns the touched and new records per object
-        (canonical name). Nothing is deleted: see ``delete()``.
-        """
+        """Move the clock forward by ``delta``: per dated object, ``touch`` records edited and
+        ``new`` ones made inside (old now, new now]; return them per object."""
         with self.lock:
             gen, factory = self._gen, self._factory
             old_ms = self.now_ms
             self._now += delta
             new_ms = self.now_ms
             changed: dict[str, list[Record]] = {}
-            for name in CORE_OBJECTS:  # the draws of Company and Person are as they always were
+            for obj in OBJECTS:
+                if obj.modified_field is None:
+                    continue
+                name = obj.name
+                # Company and Person draw from the first stream, as they always have.
+                draws = gen if name in CORE_OBJECTS else factory
                 changed[name] = [
-                    self._modify(name, i, gen.between(old_ms + 1, new_ms + 1))
+                    self._modify(name, i, draws.between(old_ms + 1, new_ms + 1))
                     for i in self._pick(name, touch)
                 ]
                 company_ids = [c["Gsid"] for c in self.collections["Company"]]
                 for _ in range(new):
-                    at = gen.between(old_ms + 1, new_ms + 1)
-                    record = (
-                        gen.company(at, at, new_ms)
-                        if name == "Company"
-                        else gen.person(at, at, company_ids)
-                    )
+                    at = draws.between(old_ms + 1, new_ms + 1)
+                    if name == "Company":
+                        record = gen.company(at, at, new_ms)
+                    elif name == "Person":
+                        record = gen.person(at, at, company_ids)
+                    else:
+                        record = factory.make(name, at, at)
                     self.collections[name].append(record)
                     changed[name].append(record)
-            for obj in OBJECTS:
-                if obj.name in CORE_OBJECTS or obj.modified_field is None:
-                    continue
-                changed[obj.name] = [
-                    self._modify(obj.name, i, factory.between(old_ms + 1, new_ms + 1))
-                    for i in self._pick(obj.name, touch)
-                ]
-                for _ in range(new):
-                    at = factory.between(old_ms + 1, new_ms + 1)
-                    record = factory.make(obj.name, at, at)
-                    self.collections[obj.name].append(record)
-                    changed[obj.name].append(record)
             return changed
 
     def delete(self, object_name: str, n: int, at: datetime | None = None) -> list[Record]:

@@ -1,19 +1,9 @@
 """How the CS emulator holds values: records, epoch milliseconds and ISO-8601 strings.
 
 A record is a plain dict keyed by field name, holding what the API returns for that field
-(docs/api.md, "CS: dates and filters"):
-
-* DATETIME and DATE as **epoch-ms ints** (Custom Object docs; DATEs at UTC midnight);
-* NUMBER, CURRENCY and PERCENTAGE as numbers, BOOLEAN as bools;
-* GSID, LOOKUP (the referenced record's Gsid), PICKLIST (the item's Gsid) and
-  MULTISELECTDROPDOWNLIST (item Gsids joined with ``;``) as strings;
-* ``None`` (JSON ``null``) for no value.
-
-The one exception is the delete log: its ``DeletedOn`` is an ISO-8601 UTC string with whole seconds,
-``"2024-02-05T07:17:16Z"``, as in the documented sample (docs/api.md, "CS: delete logs").
-
-Records always hold these values; what an answer sends may differ where a world says so
-(``CSQuirks.text_dates`` writes the dates as text, ``drifted_types`` changes some types).
+(docs/api.md, "CS: dates and filters"): dates as epoch-ms ints (DATEs at UTC midnight),
+except the delete log's ``DeletedOn``, an ISO-8601 UTC string with whole seconds (docs/api.md,
+"CS: delete logs"). What an answer sends may differ where a world says so (``CSQuirks``).
 """
 
 from __future__ import annotations
