@@ -24,22 +24,21 @@ READING_AHEAD: ContextVar[Callable[[], bool] | None] = ContextVar("reading_ahead
 
 
 class RequestLimiter:
-    """At most `per_window` requests in any `window_ms`, and a ceiling per run (PX).
+    """Requests spaced evenly, `per_window` each `window_ms`, and a ceiling per run (PX).
 
     A request the sync is waiting for goes first: under a pace, reading ahead must not slow
-    down what is being emitted, only take the places it leaves (`READING_AHEAD`).
+    down what is being emitted, only fill the slots it leaves (`READING_AHEAD`).
     """
 
     def __init__(
         self, per_window: int, *, window_ms: int = 1000, per_run: int | None = None
     ) -> None:
-        self._per_window = per_window
-        self._window = window_ms / 1000
+        self._interval = window_ms / 1000 / per_window
         self._per_run = per_run
         self._sent = 0
-        #: When the requests of the last window were sent (monotonic seconds), oldest first.
-        self._sent_at: deque[float] = deque()
-        #: Requests being waited for that are waiting for a place.
+        #: When the next request may go (monotonic seconds).
+        self._next_at = 0.0
+        #: Requests being waited for that are waiting for their slot.
         self._first_waiting = 0
         self._changed = threading.Condition()
 
@@ -64,21 +63,17 @@ class RequestLimiter:
                 raise RequestBudgetExhausted(msg)
             self._sent += 1
             while True:
-                now = time.monotonic()
-                sent_at = self._sent_at
-                while sent_at and sent_at[0] <= now - self._window:
-                    sent_at.popleft()
                 first = ahead is None or not ahead()
-                full = len(sent_at) >= self._per_window
-                if not full and (first or not self._first_waiting):
-                    break
-                # Until the oldest place frees; a request read ahead that gave way to one
-                # waited for looks again as often as places free on average.
-                wait = sent_at[0] + self._window - now if full else self._window / self._per_window
-                self._first_waiting += first
-                self._changed.wait(max(wait, 0.0))
-                self._first_waiting -= first
-            sent_at.append(now)
+                wait = self._next_at - time.monotonic()
+                if first or not self._first_waiting:
+                    if wait <= 0:
+                        break
+                    self._first_waiting += first
+                    self._changed.wait(wait)
+                    self._first_waiting -= first
+                else:  # a request being waited for is due first; look again a slot later
+                    self._changed.wait(self._interval)
+            self._next_at = max(self._next_at, time.monotonic()) + self._interval
             self._changed.notify_all()
 
     def answered(self) -> None:
