@@ -27,7 +27,9 @@ class RequestLimiter:
     """Requests spaced evenly, `per_window` each `window_ms`, and a ceiling per run (PX).
 
     A request the sync is waiting for goes first: under a pace, reading ahead must not slow
-    down what is being emitted, only fill the slots it leaves (`READING_AHEAD`).
+    down what is being emitted, only fill the slots it leaves (`READING_AHEAD`). Spaced, not
+    a window's worth at once: places freed in a burst would go to whoever is waiting then,
+    the threads reading ahead, while the request being waited for is still in flight.
     """
 
     def __init__(
