@@ -33,8 +33,6 @@ CS_WINDOW_SECONDS = 60.0
 class EventHistory(t.Protocol):
     """The PX event history every event stream reads ahead (`px.history.EventReader`)."""
 
-    workers: int
-
     def plan(self, streams: Sequence[t.Any]) -> None:
         """Note the event streams still to come, to read their first windows ahead."""
 

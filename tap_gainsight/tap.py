@@ -36,6 +36,7 @@ from tap_gainsight.run import Run
 from tap_gainsight.settings import (
     CONFIG_SCHEMA,
     DEFAULT_MAX_CONCURRENCY,
+    DEFAULT_MAX_READ_AHEAD_MB,
     env_setting_errors,
     has_cs_credentials,
     has_px_credentials,
@@ -47,6 +48,8 @@ if t.TYPE_CHECKING:
     from singer_sdk import Stream
 
     from tap_gainsight.client import GainsightStream
+    from tap_gainsight.px.entities import EntityEndpoint
+    from tap_gainsight.px.events import EventEndpoint
 
 #: `--help`'s line for `--test` (the SDK's says it syncs a record per stream).
 TEST_HELP = (
@@ -150,9 +153,12 @@ class TapGainsight(Tap):
     @functools.cached_property
     def run(self) -> Run:
         """What every stream of this run shares; each stream is given it when made."""
-        departures = Departures(self.logger)
-        workers = int(self.config.get("max_concurrency", DEFAULT_MAX_CONCURRENCY))
-        return Run.from_config(self.config, self.logger, departures, EventReader(workers))
+        config = self.config
+        events = EventReader(
+            int(config.get("max_concurrency", DEFAULT_MAX_CONCURRENCY)),
+            int(config.get("max_read_ahead_mb", DEFAULT_MAX_READ_AHEAD_MB)),
+        )
+        return Run.from_config(config, self.logger, Departures(self.logger), events)
 
     @classmethod
     @override
@@ -218,12 +224,13 @@ class TapGainsight(Tap):
 
     def px_streams(self) -> list[GainsightStream]:
         """The Gainsight PX streams (no request is sent to make them)."""
-        streams: list[GainsightStream] = [
-            *(endpoint.build(self) for endpoint in PX_ENTITY_ENDPOINTS),
-            *(endpoint.build(self) for endpoint in PX_EVENT_ENDPOINTS),
-            *(endpoint.build(self) for endpoint in PX_ADMIN_ENDPOINTS),
-            *(endpoint.build(self) for endpoint in PX_MONITORING_ENDPOINTS),
-        ]
+        endpoints: tuple[EntityEndpoint | EventEndpoint, ...] = (
+            *PX_ENTITY_ENDPOINTS,
+            *PX_EVENT_ENDPOINTS,
+            *PX_ADMIN_ENDPOINTS,
+            *PX_MONITORING_ENDPOINTS,
+        )
+        streams: list[GainsightStream] = [endpoint.build(self) for endpoint in endpoints]
         if self.config.get("read_user_preferences"):
             streams.append(UserPreferencesStream(self))
         return streams

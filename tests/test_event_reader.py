@@ -19,6 +19,7 @@ import pytest
 
 from tap_gainsight.position import Position
 from tap_gainsight.px.history import EventReader, Window, held
+from tap_gainsight.tap import TapGainsight
 from tap_gainsight.timestamps import to_epoch_ms
 
 DAY0 = dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc)
@@ -66,7 +67,6 @@ class FakeStream:
     windows: tuple[Window, ...] = (Window(day(0), day(10)),)
     delay: float = 0.0
     fail_at: int | None = None
-    config: dict = field(default_factory=dict)
     requests: list[Window] = field(default_factory=list)
     in_flight: list[int] = field(default_factory=list)
     logger: logging.Logger = field(default_factory=lambda: logging.getLogger("test"))
@@ -155,10 +155,8 @@ def test_pages_read_ahead_stay_within_the_bound() -> None:
 
 
 def test_the_bound_is_the_setting() -> None:
-    stream = fake("s", spread(10), config={"max_read_ahead_mb": 3})
-    reader = new_reader()
-    read_all(reader, [stream])
-    assert reader.max_held == 3 << 20
+    tap = TapGainsight(config={"api_key": "k", "max_read_ahead_mb": 3}, setup_mapper=False)
+    assert tap.run.events.max_held == 3 << 20  # type: ignore[attr-defined]
 
 
 def test_a_full_bound_never_stops_the_scroll_being_emitted() -> None:

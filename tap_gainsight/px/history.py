@@ -37,7 +37,7 @@ from tap_gainsight.settings import DEFAULT_MAX_READ_AHEAD_MB, EDGE_MARGIN_MS, MA
 from tap_gainsight.timestamps import epoch_ms_of, to_epoch_ms
 
 if t.TYPE_CHECKING:
-    from collections.abc import Callable, Generator, Iterable, Iterator, Mapping, Sequence
+    from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 
     import requests
     from singer_sdk.helpers.types import Context
@@ -378,7 +378,6 @@ class WindowedStream(t.Protocol):
     """What the reader asks of an event stream: its windows, and a reader for each."""
 
     name: str
-    config: Mapping[str, t.Any]
     windows: tuple[Window, ...]
 
     def window_reader(self, window: Window) -> ScrollReader: ...  # noqa: D102
@@ -412,10 +411,10 @@ class Scroll:
 class EventReader:
     """Every event scroll of the run, read by `workers` threads and emitted in order."""
 
-    def __init__(self, workers: int) -> None:
+    def __init__(self, workers: int, max_read_ahead_mb: int = DEFAULT_MAX_READ_AHEAD_MB) -> None:
         self.workers = max(1, workers)
         #: Bytes of held pages above which a worker waits (`max_read_ahead_mb`).
-        self.max_held = DEFAULT_MAX_READ_AHEAD_MB << 20
+        self.max_held = max_read_ahead_mb << 20
         self._changed = threading.Condition()
         self._scrolls: list[Scroll] = []
         #: Index of the scroll being emitted (all before it are emitted or dropped), and of
@@ -434,9 +433,6 @@ class EventReader:
             for stream in streams:
                 if self._pending.get(stream.name):
                     continue
-                self.max_held = (
-                    int(stream.config.get("max_read_ahead_mb", DEFAULT_MAX_READ_AHEAD_MB)) << 20
-                )
                 windows = stream.windows
                 self._pending[stream.name] = len(windows)
                 self._scrolls.extend(
