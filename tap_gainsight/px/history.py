@@ -140,6 +140,8 @@ class ScrollPaginator(BaseAPIPaginator[ScrollToken]):
         super().__init__(start)
         self._records_of = records_of
         self._records_seen = 0
+        #: The last page's `totalHits`, where it said one.
+        self.total_hits: int | None = None
 
     @override
     def has_more(self, response: requests.Response) -> bool:
@@ -153,9 +155,10 @@ class ScrollPaginator(BaseAPIPaginator[ScrollToken]):
         page_length = len(self._records_of(response))
         self._records_seen += page_length
         total_hits = body.get("totalHits")
+        self.total_hits = total_hits if isinstance(total_hits, int) else None
         ended = (
-            self._records_seen >= total_hits
-            if isinstance(total_hits, int)
+            self._records_seen >= self.total_hits
+            if self.total_hits is not None
             else not body.get("scrollId")
         )
         if page_length == 0 or ended:
@@ -229,18 +232,15 @@ class ScrollReader:
                 )
             self._short_before = 0 < len(records) < stream.page_size
             admitted = self.position.admit(self._within(records, token))
-            body = response_body(response)
-            body = body if isinstance(body, dict) else {}  # a bare list has no cursor
-            total_hits = body.get("totalHits")
-            if not isinstance(total_hits, int):
+            paginator.advance(response)
+            if paginator.total_hits is None:
                 if records:
                     stream.note_departure(
                         "no totalHits in a scroll's answer",
                         "a scroll is read on to its first empty page instead",
                     )
             elif self.total_hits is None:
-                self.total_hits = total_hits
-            paginator.advance(response)
+                self.total_hits = paginator.total_hits
             if paginator.finished:
                 self._paginator = None
             elif paginator.current_value.scroll_id is None:
